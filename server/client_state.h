@@ -1,0 +1,40 @@
+// ClientState: the per-connection state that commands may read or change (selected db, protocol
+// version, name...). Lives inside a Connection, on the connection's reactor thread; shard-side
+// handlers never see it (they get the db index and protocol version they need in the message).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "protocol/reply_builder.h"
+
+namespace shardis {
+
+struct ClientState {
+  uint64_t id = 0;
+  int db_index = 0;
+  RespVersion resp = RespVersion::kResp2;
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+  std::string addr;   // "ip:port" of the peer
+  std::string laddr;  // "ip:port" of our side
+  int fd = -1;
+  int thread_index = 0;
+  int64_t created_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_command = "NULL";
+  std::string user = "default";
+  bool authenticated = true;
+  bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
+  bool no_evict = false;
+  // Counters for CLIENT LIST.
+  uint64_t commands = 0;
+};
+
+// One line of CLIENT LIST / CLIENT INFO for this client, in Redis 7.0's field order (without the
+// trailing newline). `qbuf`, `obl` and such come from the connection.
+std::string FormatClientInfo(const ClientState& client, int64_t now_ms, size_t query_buffer,
+                             size_t query_buffer_free, size_t output_bytes);
+
+}  // namespace shardis

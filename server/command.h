@@ -1,0 +1,172 @@
+// The command model: what a command handler sees, and the command table entry that describes it.
+//
+// A command runs in one of two places:
+//  - on the shard that owns its keys (ShardHandler): it sees that shard's data, the selected
+//    database, its arguments and a reply sink; it never sees a socket or a connection;
+//  - on the connection's own thread (ClientHandler): keyless commands (PING, CLIENT, CONFIG...)
+//    and commands whose keys span shards. Such a handler may fan work out to shards with
+//    ClientCommand::RunOnShards and finish the reply when every shard has answered.
+// The dispatcher chooses: a command with an on_shard handler whose keys all hash to one shard
+// runs there (inline when that shard is the connection's own); otherwise on_client runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/reply_builder.h"
+#include "storage/shard_data.h"
+
+namespace shardis {
+
+using ArgList = std::span<const std::string_view>;
+
+class Config;
+struct ClientState;
+class ServerContext;
+
+// Command flags, named as Redis's COMMAND reply names them.
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdFast = 1u << 11,
+  kCmdNoAuth = 1u << 12,
+  kCmdMayReplicate = 1u << 13,
+  kCmdAllowBusy = 1u << 14,
+  kCmdNoMulti = 1u << 15,
+  kCmdMovableKeys = 1u << 16,
+};
+
+// What a handler running on the owning shard sees.
+struct ShardCommand {
+  ArgList args;  // args[0] is the command name as the client sent it
+  ShardData& shard;
+  Db& db;  // the client's selected database on this shard
+  int db_index;
+  ReplyBuilder& reply;
+  const Config& config;  // this thread's copy of the configuration
+  int64_t now_ms() const { return shard.now_ms(); }
+};
+
+// What a fan-out task sees on each shard it runs on.
+struct ShardAccess {
+  ShardData& shard;
+  Db& db;  // the client's selected database on this shard
+  int db_index;
+  int shard_index;
+  const Config& config;
+};
+
+class FanOutRunner;
+
+// Work sent to every listed shard by RunOnShards: runs on that shard's thread.
+using ShardTask = std::function<void(ShardAccess&)>;
+// Runs back on the connection's thread once every shard has run its task. It either writes the
+// reply, or starts another phase with runner.RunOnShards(...) (e.g. a cross-shard RENAME: take
+// the value from one shard, then store it on another) whose own `done` replies later.
+using FanOutDone = std::function<void(ReplyBuilder& reply, FanOutRunner& runner)>;
+
+// Implemented by the connection's reactor: runs fan-out work for a ClientCommand.
+class FanOutRunner {
+ public:
+  virtual ~FanOutRunner() = default;
+  virtual void RunOnShards(std::vector<int> shards, ShardTask task, FanOutDone done) = 0;
+  virtual int shard_count() const = 0;
+};
+
+// The shard that owns `key` among `shard_count` shards (hash slot, then slot -> shard).
+int ShardOfKey(std::string_view key, int shard_count);
+
+class ClientCommand {
+ public:
+  ClientCommand(ArgList a, ClientState& c, ReplyBuilder& r, ServerContext* s, FanOutRunner& f)
+      : args(a), client(c), reply(r), server(s), runner_(f) {}
+
+  ArgList args;
+  ClientState& client;
+  ReplyBuilder& reply;    // valid during the handler call only
+  ServerContext* server;  // the reactor's services (clients, stats); null in unit tests of
+                          // data command families, which must not use it
+
+  int shard_count() const { return runner_.shard_count(); }
+  int ShardOf(std::string_view key) const { return ShardOfKey(key, runner_.shard_count()); }
+
+  // Runs `task` on each shard in `shards` (each at most once; in parallel, order unspecified),
+  // then `done` on this thread, which writes the reply. The client's later commands wait until
+  // `done` has run; the handler must not write to `reply` itself when it calls this. A task
+  // touches only what the shard it runs on owns, plus its own slot of objects it captured (one
+  // slot per shard; `done` may read them all).
+  void RunOnShards(std::vector<int> shards, ShardTask task, FanOutDone done) {
+    runner_.RunOnShards(std::move(shards), std::move(task), std::move(done));
+  }
+  void RunOnAllShards(ShardTask task, FanOutDone done) {
+    std::vector<int> all(runner_.shard_count());
+    for (int i = 0; i < runner_.shard_count(); ++i) all[i] = i;
+    RunOnShards(std::move(all), std::move(task), std::move(done));
+  }
+
+ private:
+  FanOutRunner& runner_;
+};
+
+using ShardHandler = void (*)(ShardCommand&);
+using ClientHandler = void (*)(ClientCommand&);
+
+struct CommandSpec {
+  std::string_view name;  // lowercase; "container|sub" for subcommands listed in COMMAND
+  int arity;              // Redis's convention: N exact, -N at least N (name included)
+  uint32_t flags;
+  int first_key;  // 0 when keyless
+  int last_key;   // -1 = last argument, -2 = second to last...
+  int key_step;
+  std::string_view acl_categories;  // e.g. "@write @string @slow"
+  std::string_view group;           // COMMAND DOCS group: "string", "generic", "server"...
+  std::string_view summary;         // COMMAND DOCS summary
+  std::string_view since;           // Redis version that introduced it
+  ShardHandler on_shard = nullptr;
+  ClientHandler on_client = nullptr;
+};
+
+// Command families register their specs here at start-up (see command_table.h).
+void RegisterStringCommands(std::vector<CommandSpec>* table);
+void RegisterKeyCommands(std::vector<CommandSpec>* table);
+void RegisterServerCommands(std::vector<CommandSpec>* table);
+void RegisterConnectionCommands(std::vector<CommandSpec>* table);
+
+// Shared helpers for handlers (commands/util.cc).
+namespace cmd {
+
+// Standard error texts, exactly as redis-server 7.0 words them.
+inline constexpr std::string_view kSyntaxErr = "ERR syntax error";
+inline constexpr std::string_view kWrongTypeErr =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kNotIntErr = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloatErr = "ERR value is not a valid float";
+inline constexpr std::string_view kOverflowErr = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kNoSuchKeyErr = "ERR no such key";
+inline constexpr std::string_view kDbIndexErr = "ERR DB index is out of range";
+
+bool ParseInt64(std::string_view s, int64_t* out);   // Redis's string2ll rules
+bool ParseDouble(std::string_view s, double* out);   // Redis's string2d rules (no nan)
+bool ParseLongDouble(std::string_view s, long double* out);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::string ToLower(std::string_view s);
+// Formats a long double the way Redis's INCRBYFLOAT does ("%.17Lf" trimmed of trailing zeros).
+std::string FormatLongDouble(long double value);
+
+}  // namespace cmd
+
+}  // namespace shardis

@@ -1,0 +1,43 @@
+// CommandTable: the command table as data. Arity checks, key extraction (for routing), COMMAND
+// replies and lookups all come from the CommandSpec entries the families register. Built once at
+// start-up and read-only afterwards, so every thread may read it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/command.h"
+
+namespace shardis {
+
+class CommandTable {
+ public:
+  // The table with every family registered.
+  static const CommandTable& Get();
+
+  explicit CommandTable(std::vector<CommandSpec> specs);
+
+  // Case-insensitive lookup of a top-level command; null when unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<CommandSpec>& specs() const { return specs_; }
+
+  // Positions of the key arguments of `args` (args[0] is the name) per the spec's first/last/step.
+  static void KeyPositions(const CommandSpec& spec, ArgList args, std::vector<int>* positions);
+  static bool ArityOk(const CommandSpec& spec, size_t argc) {
+    return spec.arity >= 0 ? argc == static_cast<size_t>(spec.arity)
+                           : argc >= static_cast<size_t>(-spec.arity);
+  }
+
+ private:
+  std::vector<CommandSpec> specs_;
+  absl::flat_hash_map<std::string, size_t> index_;  // lowercase name -> specs_ index
+};
+
+// Redis's reply for an unknown command: "ERR unknown command 'x', with args beginning with: 'a' ".
+std::string UnknownCommandError(ArgList args);
+// "ERR wrong number of arguments for 'get' command"
+std::string ArityError(std::string_view name);
+
+}  // namespace shardis

@@ -1,0 +1,68 @@
+// Parsing and formatting helpers shared by the command families (Redis's number rules).
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "server/command.h"
+#include "storage/value.h"
+
+namespace shardis::cmd {
+
+bool ParseInt64(std::string_view s, int64_t* out) { return IsCanonicalInt(s, out); }
+
+bool ParseDouble(std::string_view s, double* out) {
+  // Redis's string2d: strtod over the whole string, no leading space, no nan.
+  if (s.empty() || s.size() > 5000 || std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(buf.c_str(), &end);
+  if (end != buf.c_str() + buf.size() || std::isnan(v)) return false;
+  if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseLongDouble(std::string_view s, long double* out) {
+  // Redis's string2ld: at most 5k chars, no leading space, no nan; overflow is an error.
+  if (s.empty() || s.size() > 5000 || std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  long double v = std::strtold(buf.c_str(), &end);
+  if (end != buf.c_str() + buf.size() || std::isnan(v)) return false;
+  if (errno == ERANGE) return false;
+  *out = v;
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(a, b);
+}
+
+std::string ToLower(std::string_view s) { return absl::AsciiStrToLower(s); }
+
+std::string FormatLongDouble(long double value) {
+  // Redis's ld2string in LD_STR_HUMAN mode: "%.17Lf", then trailing zeros (and a trailing
+  // point) removed; "-0" becomes "0".
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buf[5600];
+  int len = std::snprintf(buf, sizeof(buf), "%.17Lf", value);
+  if (len <= 0 || static_cast<size_t>(len) >= sizeof(buf)) return "0";
+  if (std::strchr(buf, '.') != nullptr) {
+    char* p = buf + len - 1;
+    while (*p == '0') {
+      --p;
+      --len;
+    }
+    if (*p == '.') --len;
+  }
+  std::string out(buf, len);
+  if (out == "-0") out = "0";
+  return out;
+}
+
+}  // namespace shardis::cmd

@@ -1,0 +1,7 @@
+#include "server/config.h"
+
+namespace shardis {
+
+Config::Config() = default;
+
+}  // namespace shardis

@@ -1,0 +1,79 @@
+// Db: one logical database (SELECT n) of one shard: a Keyspace plus expiry semantics.
+//
+// Owned by the shard and used only on its thread. Lookups expire lazily: a key whose time has
+// passed is deleted when found and reported absent. ActiveExpire() deletes expired keys nobody
+// reads, walking the table with a scan cursor in time-bounded slices. The current time comes from
+// the shard's ShardClock, which the shard sets once per command (as Redis caches mstime per
+// command, so one command sees one instant).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "storage/keyspace.h"
+
+namespace shardis {
+
+struct ShardClock {
+  int64_t now_ms = 0;
+};
+
+struct ShardStats {
+  uint64_t expired_keys = 0;
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+};
+
+class Db {
+ public:
+  Db(const ShardClock* clock, ShardStats* stats) : clock_(clock), stats_(stats) {}
+
+  // The live entry for key, or null (an expired key is deleted first).
+  Entry* Find(std::string_view key);
+  // Find() that also counts a keyspace hit or miss and updates the access time (reads by
+  // commands use this; internal probes use Find()).
+  Entry* Lookup(std::string_view key);
+  // The live entry for key, inserting an empty string when absent; *inserted tells.
+  Entry* FindOrInsert(std::string_view key, bool* inserted);
+  // Sets key to value, removing any expiry unless keep_ttl.
+  Entry* Set(std::string_view key, Value value, bool keep_ttl = false);
+  bool Erase(std::string_view key);
+  std::unique_ptr<Entry> Detach(std::string_view key);
+  void Clear();
+
+  void SetExpiry(Entry* entry, int64_t at_ms);
+  void ClearExpiry(Entry* entry);
+  bool IsExpired(const Entry& entry) const {
+    return entry.has_expiry() && entry.expire_at_ms <= clock_->now_ms;
+  }
+
+  size_t size() const { return keys_.size(); }
+  size_t expires_count() const { return expires_; }
+  int64_t now_ms() const { return clock_->now_ms; }
+
+  // One step of a SCAN over this db: appends the live keys of the buckets at `cursor` (their
+  // entries, for filtering) and returns the next cursor.
+  uint64_t Scan(uint64_t cursor, std::vector<Entry*>* out);
+  Entry* RandomLive(uint64_t random_bits);
+
+  // Deletes expired keys for at most budget_us microseconds; returns how many it deleted.
+  size_t ActiveExpire(int64_t budget_us);
+  // Incremental rehash / shrink work for the shard's periodic tick.
+  void Maintain(int64_t budget_us);
+
+  Keyspace& keyspace() { return keys_; }
+
+ private:
+  void ExpireEntry(Entry* entry);
+
+  const ShardClock* clock_;
+  ShardStats* stats_;
+  Keyspace keys_;
+  size_t expires_ = 0;
+  uint64_t expire_cursor_ = 0;
+};
+
+}  // namespace shardis

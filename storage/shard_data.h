@@ -1,0 +1,36 @@
+// ShardData: everything one shard owns: its databases (SELECT 0..N-1), its clock and its counters.
+// Created and used only by the shard's thread (the reactor that owns it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "storage/db.h"
+
+namespace shardis {
+
+class ShardData {
+ public:
+  explicit ShardData(int num_dbs) {
+    dbs_.reserve(num_dbs);
+    for (int i = 0; i < num_dbs; ++i) dbs_.push_back(std::make_unique<Db>(&clock_, &stats_));
+  }
+
+  int db_count() const { return static_cast<int>(dbs_.size()); }
+  Db& db(int index) { return *dbs_[index]; }
+  ShardClock& clock() { return clock_; }
+  int64_t now_ms() const { return clock_.now_ms; }
+  ShardStats& stats() { return stats_; }
+  uint64_t Random() { return rng_(); }
+  void SwapDbs(int a, int b) { std::swap(dbs_[a], dbs_[b]); }
+
+ private:
+  ShardClock clock_;
+  ShardStats stats_;
+  std::vector<std::unique_ptr<Db>> dbs_;
+  std::mt19937_64 rng_{0x5eed};
+};
+
+}  // namespace shardis
