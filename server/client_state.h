@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "protocol/reply_builder.h"
 
@@ -23,7 +24,7 @@ struct ClientState {
   int thread_index = 0;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
-  std::string last_command = "NULL";
+  std::string_view last_command = "NULL";  // a command table name (static storage)
   std::string user = "default";
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL

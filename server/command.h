@@ -10,6 +10,8 @@
 // runs there (inline when that shard is the connection's own); otherwise on_client runs.
 #pragma once
 
+#include <charconv>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,12 +20,45 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "protocol/reply_builder.h"
 #include "storage/shard_data.h"
 
 namespace shardis {
 
 using ArgList = std::span<const std::string_view>;
+
+// Debian's abseil has its own absl::string_view, distinct from std::string_view; absl's string
+// functions (StrCat, AsciiStrToLower, map lookups...) take it, so convert at that boundary.
+inline absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// Cat / CatAppend: string concatenation that takes std::string_view (absl::StrCat does not, see
+// above), strings, C strings and integers.
+inline void CatPiece(std::string& out, std::string_view s) { out.append(s); }
+inline void CatPiece(std::string& out, const char* s) { out.append(s); }
+inline void CatPiece(std::string& out, const std::string& s) { out.append(s); }
+inline void CatPiece(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
+inline void CatPiece(std::string& out, char c) { out.push_back(c); }
+template <std::integral T>
+  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
+void CatPiece(std::string& out, T value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, end);
+}
+template <typename... Args>
+void CatAppend(std::string* out, const Args&... args) {
+  (CatPiece(*out, args), ...);
+}
+template <typename... Args>
+std::string Cat(const Args&... args) {
+  std::string out;
+  (CatPiece(out, args), ...);
+  return out;
+}
+
+// The redis-server version whose behaviour Shardis matches (INFO redis_version, HELLO).
+inline constexpr std::string_view kRedisCompatVersion = "7.0.15";
 
 class Config;
 struct ClientState;
@@ -145,6 +180,7 @@ void RegisterStringCommands(std::vector<CommandSpec>* table);
 void RegisterKeyCommands(std::vector<CommandSpec>* table);
 void RegisterServerCommands(std::vector<CommandSpec>* table);
 void RegisterConnectionCommands(std::vector<CommandSpec>* table);
+void RegisterInfoCommand(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {
@@ -164,6 +200,7 @@ bool ParseDouble(std::string_view s, double* out);   // Redis's string2d rules (
 bool ParseLongDouble(std::string_view s, long double* out);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
+std::string ToUpper(std::string_view s);
 // Formats a long double the way Redis's INCRBYFLOAT does ("%.17Lf" trimmed of trailing zeros).
 std::string FormatLongDouble(long double value);
 

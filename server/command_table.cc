@@ -1,6 +1,7 @@
 #include "server/command_table.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/slot.h"
 
@@ -24,8 +25,11 @@ const CommandTable& CommandTable::Get() {
 
 CommandTable::CommandTable(std::vector<CommandSpec> specs) : specs_(std::move(specs)) {
   for (size_t i = 0; i < specs_.size(); ++i) {
-    if (specs_[i].name.find('|') != std::string_view::npos) continue;  // subcommand docs only
-    index_.emplace(std::string(specs_[i].name), i);
+    if (specs_[i].name.find('|') != std::string_view::npos) {
+      sub_index_.emplace(std::string(specs_[i].name), i);
+    } else {
+      index_.emplace(std::string(specs_[i].name), i);
+    }
   }
 }
 
@@ -33,8 +37,38 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   char buf[64];
   if (name.size() >= sizeof(buf)) return nullptr;
   for (size_t i = 0; i < name.size(); ++i) buf[i] = absl::ascii_tolower(name[i]);
-  auto it = index_.find(std::string_view(buf, name.size()));
+  auto it = index_.find(absl::string_view(buf, name.size()));
   return it == index_.end() ? nullptr : &specs_[it->second];
+}
+
+const CommandSpec* CommandTable::FindSubcommand(std::string_view container,
+                                                std::string_view sub) const {
+  std::string full = cmd::ToLower(Cat(container, "|", sub));
+  auto it = sub_index_.find(full);
+  return it == sub_index_.end() ? nullptr : &specs_[it->second];
+}
+
+std::vector<const CommandSpec*> CommandTable::Subcommands(std::string_view container) const {
+  std::vector<const CommandSpec*> out;
+  std::string prefix = Cat(cmd::ToLower(container), "|");
+  for (const CommandSpec& spec : specs_) {
+    if (spec.name.starts_with(prefix)) out.push_back(&spec);
+  }
+  return out;
+}
+
+const CommandSpec* CommandTable::ResolveSubcommand(ArgList args, ReplyBuilder& reply) const {
+  const CommandSpec* sub = FindSubcommand(args[0], args[1]);
+  if (sub == nullptr) {
+    reply.Error(Cat("ERR unknown subcommand '", args[1].substr(0, 128), "'. Try ",
+                             cmd::ToUpper(args[0]), " HELP."));
+    return nullptr;
+  }
+  if (!ArityOk(*sub, args.size())) {
+    reply.Error(ArityError(sub->name));
+    return nullptr;
+  }
+  return sub;
 }
 
 void CommandTable::KeyPositions(const CommandSpec& spec, ArgList args,
@@ -54,14 +88,14 @@ std::string UnknownCommandError(ArgList args) {
   std::string list;
   for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
     std::string_view a = args[i].substr(0, 128 - list.size());
-    absl::StrAppend(&list, "'", a, "' ");
+    CatAppend(&list, "'", a, "' ");
   }
-  return absl::StrCat("ERR unknown command '", name.substr(0, 128),
+  return Cat("ERR unknown command '", name.substr(0, 128),
                       "', with args beginning with: ", list);
 }
 
 std::string ArityError(std::string_view name) {
-  return absl::StrCat("ERR wrong number of arguments for '", absl::AsciiStrToLower(name),
+  return Cat("ERR wrong number of arguments for '", cmd::ToLower(name),
                       "' command");
 }
 

@@ -22,6 +22,13 @@ class CommandTable {
   // Case-insensitive lookup of a top-level command; null when unknown.
   const CommandSpec* Find(std::string_view name) const;
   const std::vector<CommandSpec>& specs() const { return specs_; }
+  // "container|sub" entries (CLIENT LIST, CONFIG GET...), case-insensitive; null when unknown.
+  const CommandSpec* FindSubcommand(std::string_view container, std::string_view sub) const;
+  // The subcommand specs of a container, in registration order.
+  std::vector<const CommandSpec*> Subcommands(std::string_view container) const;
+  // For a container command's handler: resolves args[1] to its "container|sub" spec and checks
+  // its arity. On failure writes Redis's error to `reply` and returns null.
+  const CommandSpec* ResolveSubcommand(ArgList args, ReplyBuilder& reply) const;
 
   // Positions of the key arguments of `args` (args[0] is the name) per the spec's first/last/step.
   static void KeyPositions(const CommandSpec& spec, ArgList args, std::vector<int>* positions);
@@ -33,6 +40,7 @@ class CommandTable {
  private:
   std::vector<CommandSpec> specs_;
   absl::flat_hash_map<std::string, size_t> index_;  // lowercase name -> specs_ index
+  absl::flat_hash_map<std::string, size_t> sub_index_;  // "container|sub" -> specs_ index
 };
 
 // Redis's reply for an unknown command: "ERR unknown command 'x', with args beginning with: 'a' ".

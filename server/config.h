@@ -6,6 +6,16 @@
 // fields serve the hot path; the name-based API serves CONFIG and the config file. Parameters
 // whose feature is not built yet are still accepted, stored and reported (docs/config.md lists
 // them), because clients and tools set them.
+//
+// Two ways in, as in redis-server:
+//  - Set()/SetMany() are CONFIG SET: immutable parameters are refused, protected ones (dir,
+//    dbfilename) need enable-protected-configs, and errors carry redis-server's wording.
+//  - LoadFile()/LoadString()/LoadCommandLine()/ApplyDirective() are startup: any parameter may be
+//    set, one directive at a time, with redis.conf's argument rules.
+//
+// `dir` is stored as an absolute path and never chdir()ed to here (that would be a process-wide
+// side effect of a per-thread object); relative `include` paths resolve against it, as they do in
+// Redis after a `dir` line. The server chdir()s to it once at startup.
 #pragma once
 
 #include <cstdint>
@@ -24,24 +34,44 @@ class Config {
 
   // Sets a parameter by name or alias (case-insensitive). Errors carry redis-server 7.0's
   // CONFIG SET wording after "ERR " (e.g. "Unknown option or number of arguments for CONFIG SET
-  // - 'foo'"), so the caller can reply with "ERR " + message.
-  absl::Status Set(std::string_view name, std::string_view value);
+  // - 'foo'"), so the caller can reply with "ERR " + message. `local_client`: the client connects
+  // over loopback or a unix socket (matters when enable-protected-configs is "local").
+  absl::Status Set(std::string_view name, std::string_view value, bool local_client = false);
   // Applies several name/value pairs atomically: all are validated first; none applies if one
-  // fails (CONFIG SET with many pairs, as Redis 7).
-  absl::Status SetMany(const std::vector<std::pair<std::string, std::string>>& pairs);
+  // fails (CONFIG SET with many pairs, as Redis 7). A parameter given twice is an error.
+  absl::Status SetMany(const std::vector<std::pair<std::string, std::string>>& pairs,
+                       bool local_client = false);
   // The current value of a parameter, formatted as CONFIG GET prints it.
   bool Get(std::string_view name, std::string* value) const;
   // CONFIG GET: every (name, value) whose name or alias matches the glob pattern, no duplicates.
+  // A pattern without glob characters is an exact lookup and echoes the name as given.
   std::vector<std::pair<std::string, std::string>> Match(std::string_view pattern) const;
   // Reads a redis.conf-syntax file: "name value..." lines, # comments, quoted arguments,
-  // "include path". The error names the file and line.
+  // "include path". The error names the file and line, in redis-server's
+  // "*** FATAL CONFIG FILE ERROR ***" block (print it and exit 1). Records the file's absolute
+  // path in config_file.
   absl::Status LoadFile(const std::string& path);
+  // Applies redis.conf-syntax text. `source` names it in error messages.
+  absl::Status LoadString(std::string_view text,
+                          std::string_view source = "the configuration text");
+  // redis-server's command line without argv[0]: an optional config file first (an argument not
+  // starting with '-'), "-" (first or last) to read more config from stdin, then "--name value..."
+  // options, applied after the file as if appended to it. -v/--help are the caller's business.
+  absl::Status LoadCommandLine(const std::vector<std::string>& args);
+  // One startup directive as a config file line would give it ("save", {"900", "1"}): no
+  // mutability check. Error text is the bare reason (e.g. "wrong number of arguments").
+  absl::Status ApplyDirective(std::string_view name, const std::vector<std::string>& args);
   // True when `name` (or an alias) is a known parameter.
   static bool IsKnown(std::string_view name);
-  // All canonical parameter names.
+  // All canonical parameter names, in table order.
   static std::vector<std::string> Names();
+  // True for parameters whose CONFIG SET value must be redacted from SLOWLOG/MONITOR.
+  static bool IsSensitive(std::string_view name);
+  // enable-debug-command allows DEBUG for this client ("yes", or "local" and a local client).
+  bool DebugCommandAllowed(bool local_client) const;
 
-  // Typed values used by the server. Kept in sync by Set().
+  // Typed values used by the server. Kept in sync by Set() and the Load*() calls; treat them as
+  // read-only elsewhere, or CONFIG GET would disagree.
   int port = 6379;
   std::vector<std::string> bind = {"*", "-::*"};
   int threads = 0;  // 0: the CPUs in the process's affinity mask
@@ -52,15 +82,15 @@ class Config {
   std::string logfile;  // empty: stdout
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
-  int hz = 10;
+  int hz = 10;  // clamped to 1..500 as Redis does
   int timeout = 0;
   int tcp_keepalive = 300;
   int tcp_backlog = 511;
   std::string requirepass;
   bool protected_mode = true;
-  int64_t maxmemory = 0;
+  int64_t maxmemory = 0;  // values above INT64_MAX (CONFIG GET still prints them) clamp
   std::string maxmemory_policy = "noeviction";
-  std::string dir = ".";
+  std::string dir = ".";  // absolute after construction
   std::string dbfilename = "dump.rdb";
   bool appendonly = false;
   bool daemonize = false;
@@ -69,10 +99,22 @@ class Config {
   int64_t slowlog_max_len = 128;
   bool lazyfree_lazy_user_del = false;
   bool lazyfree_lazy_user_flush = false;
-  bool enable_debug_command = true;
+  bool enable_debug_command = false;  // "yes" or "local"; see DebugCommandAllowed()
+  // Startup-only state from the config file / command line.
+  std::string config_file;  // absolute path of the main config file, "" when none
+  std::vector<std::pair<std::string, std::string>> renamed_commands;  // rename-command lines
+  std::vector<std::vector<std::string>> acl_users;  // "user" lines, arguments after "user"
 
  private:
+  absl::Status SetOne(size_t index, std::vector<std::string> args, bool loading);
+  absl::Status LoadFileImpl(const std::string& path, int depth);
+  absl::Status LoadText(std::string_view text, std::string_view source, int depth);
+  absl::Status FinishLoad() const;
+  void SyncTyped(size_t index);
+  std::string Resolve(const std::string& path) const;  // relative to dir
+
   std::vector<std::string> values_;  // indexed like the parameter table
+  bool save_loaded_ = false;         // a startup "save" line replaced the default list already
 };
 
 }  // namespace shardis

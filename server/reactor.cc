@@ -1,0 +1,577 @@
+// Reactor: the event loop, sockets and mailbox delivery. Command dispatch is in dispatch.cc.
+#include "server/reactor.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/command_table.h"
+#include "server/logging.h"
+#include "server/server.h"
+
+namespace shardis {
+namespace {
+
+constexpr size_t kScratchSize = 16 * 1024;
+constexpr size_t kKeepInputCapacity = 16 * 1024;
+constexpr size_t kKeepOutputCapacity = 16 * 1024;
+constexpr size_t kMaxUnprocessedInput = 256 * 1024;  // stop reading past this (backpressure)
+constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;  // and while this much is unwritten
+constexpr int kMaxEvents = 256;
+constexpr int kAcceptsPerTurn = 64;
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t MonoMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string FormatAddress(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+    port = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+    port = ntohs(a->sin6_port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+// Creates a non-blocking SO_REUSEPORT listening socket. Returns -1 and sets *error on failure.
+int ListenOn(const std::string& address, int port, int backlog, std::string* error) {
+  bool v6 = address.find(':') != std::string::npos;
+  std::string host = address;
+  if (host == "*") host = "0.0.0.0";
+  if (host == "::*") host = "::";
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = absl::StrCat("socket: ", strerror(errno));
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  int rc;
+  if (v6) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(port);
+    if (inet_pton(AF_INET6, host.c_str(), &sa.sin6_addr) != 1) {
+      close(fd);
+      *error = absl::StrCat("Invalid bind address '", address, "'");
+      return -1;
+    }
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (host == "localhost") host = "127.0.0.1";
+    if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
+      close(fd);
+      *error = absl::StrCat("Invalid bind address '", address, "'");
+      return -1;
+    }
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  }
+  if (rc != 0 || listen(fd, backlog) != 0) {
+    *error = absl::StrCat("Could not create server TCP listening socket ", address, ":", port,
+                          ": ", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+void BatchMessage::Deliver(Reactor& reactor) {
+  if (is_reply) {
+    reactor.CompleteBatch(this);
+  } else {
+    reactor.ExecuteBatch(this);
+  }
+}
+
+void BatchMessage::Clear() {
+  is_reply = false;
+  arena.clear();
+  args.clear();
+  commands.clear();
+  reply.clear();
+}
+
+void FanOutMessage::Deliver(Reactor& reactor) {
+  if (is_reply) {
+    reactor.CompleteFanOut(this);
+  } else {
+    reactor.ExecuteFanOut(this);
+  }
+}
+
+FanOutMessage::~FanOutMessage() {
+  // Only reached with an op at shutdown, for messages that never completed.
+  if (op != nullptr && --op->remaining == 0) delete op;
+}
+
+Reactor::Reactor(Server& server, int index, const Config& config)
+    : server_(server),
+      index_(index),
+      config_(config),
+      shard_(config.databases),
+      scratch_(kScratchSize),
+      outgoing_(server.thread_count() > 0 ? server.thread_count() : 1),
+      command_stats_(CommandTable::Get().specs().size()) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  UpdateClock();
+}
+
+Reactor::~Reactor() {
+  for (auto& [fd, c] : connections_) close(fd);
+  for (int fd : listen_fds_) close(fd);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  for (auto& queue : outgoing_) {
+    for (MailboxMessage* m : queue) delete m;
+  }
+  for (MailboxMessage* m : local_queue_) delete m;
+  for (BatchMessage* b : free_batches_) delete b;
+}
+
+int Reactor::thread_count() const { return server_.thread_count(); }
+const ServerInfo& Reactor::server_info() const { return server_.info(); }
+
+std::string Reactor::Listen() {
+  outgoing_.resize(server_.thread_count());
+  for (const std::string& spec : config_.bind) {
+    bool optional = !spec.empty() && spec[0] == '-';
+    std::string address = optional ? spec.substr(1) : spec;
+    std::string error;
+    int fd = ListenOn(address, config_.port, config_.tcp_backlog, &error);
+    if (fd < 0) {
+      if (optional) continue;
+      return error;
+    }
+    listen_fds_.push_back(fd);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<uint64_t>(fd) | (1ULL << 32);  // tag: listening socket
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  if (listen_fds_.empty()) return "Failed listening on any bind address";
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(mailbox_.event_fd()) | (2ULL << 32);  // tag: mailbox
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_.event_fd(), &ev);
+  return "";
+}
+
+void Reactor::UpdateClock() { shard_.clock().now_ms = WallMs(); }
+
+void Reactor::Stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  // Wake the loop: an empty fan-out-free nudge through the eventfd.
+  uint64_t one = 1;
+  ssize_t n = write(mailbox_.event_fd(), &one, sizeof(one));
+  (void)n;
+}
+
+void Reactor::RequestShutdown() { server_.RequestShutdown(); }
+
+void Reactor::Run() {
+  running_ = true;
+  std::vector<epoll_event> events(kMaxEvents);
+  next_cron_ms_ = MonoMs();
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    int timeout = static_cast<int>(next_cron_ms_ - MonoMs());
+    if (timeout < 0) timeout = 0;
+    if (!ready_.empty() || !local_queue_.empty()) timeout = 0;
+    if (timeout > 0 && !mailbox_.PrepareToSleep()) timeout = 0;
+    int n = epoll_wait(epoll_fd_, events.data(), kMaxEvents, timeout);
+    mailbox_.Awake();
+    ++counters_.loop_turns;
+    UpdateClock();
+    for (int i = 0; i < n; ++i) {
+      uint64_t data = events[i].data.u64;
+      uint32_t tag = static_cast<uint32_t>(data >> 32);
+      int fd = static_cast<int>(data & 0xffffffff);
+      if (tag == 1) {
+        Accept(fd);
+        continue;
+      }
+      if (tag == 2) {
+        mailbox_.DrainEventFd();
+        continue;
+      }
+      auto it = connections_.find(fd);
+      if (it == connections_.end()) continue;
+      Connection* c = it->second.get();
+      if (c->closed) continue;
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) OnReadable(c);
+      if (!c->closed && (events[i].events & EPOLLOUT)) OnWritable(c);
+    }
+    // Connections with input left from an earlier turn (fairness budget, or resumed).
+    if (!ready_.empty()) {
+      std::vector<Connection*> ready;
+      ready.swap(ready_);
+      for (Connection* c : ready) {
+        c->in_ready_list = false;
+        if (!c->closed && !c->waiting) ResumeConnection(c);
+      }
+    }
+    DrainMailbox();
+    FlushOutgoing();
+    FlushWrites();
+    if (MonoMs() >= next_cron_ms_) {
+      Cron();
+      next_cron_ms_ = MonoMs() + 1000 / (config_.hz > 0 ? config_.hz : 10);
+    }
+    graveyard_.clear();
+  }
+  StopNow();
+  running_ = false;
+}
+
+void Reactor::StopNow() {
+  for (int fd : listen_fds_) close(fd);
+  listen_fds_.clear();
+  // Deliver what other threads already answered, then write what we have.
+  DrainMailbox();
+  FlushWrites();
+  std::vector<Connection*> all;
+  for (auto& [fd, c] : connections_) all.push_back(c.get());
+  for (Connection* c : all) CloseConnection(c);
+  graveyard_.clear();
+}
+
+void Reactor::Accept(int listen_fd) {
+  for (int i = 0; i < kAcceptsPerTurn; ++i) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        Log(LogLevel::kWarning, "Accepting client connection: %s", strerror(errno));
+      }
+      return;
+    }
+    ++counters_.connections_received;
+    if (!server_.AcquireClientSlot(config_.maxclients)) {
+      static constexpr char kErr[] = "-ERR max number of clients reached\r\n";
+      ssize_t w = write(fd, kErr, sizeof(kErr) - 1);
+      (void)w;
+      close(fd);
+      ++counters_.rejected_connections;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (config_.tcp_keepalive > 0) {
+      setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+      int idle = config_.tcp_keepalive;
+      setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+      int interval = idle / 3 > 0 ? idle / 3 : 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+      int count = 3;
+      setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    }
+    auto conn = std::make_unique<Connection>();
+    Connection* c = conn.get();
+    c->state.id = server_.NextClientId();
+    c->state.fd = fd;
+    c->state.thread_index = index_;
+    c->state.created_ms = shard_.now_ms();
+    c->state.last_interaction_ms = c->state.created_ms;
+    c->state.addr = FormatAddress(peer);
+    sockaddr_storage local{};
+    socklen_t local_len = sizeof(local);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0) {
+      c->state.laddr = FormatAddress(local);
+    }
+    c->state.authenticated = config_.requirepass.empty();
+    ParserLimits limits;
+    limits.max_bulk_len = config_.proto_max_bulk_len;
+    c->parser.set_limits(limits);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<uint64_t>(fd);
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    connections_by_id_[c->state.id] = c;
+    connections_[fd] = std::move(conn);
+  }
+}
+
+void Reactor::UpdateInterest(Connection* c) {
+  if (c->closed) return;
+  // Backpressure: stop reading while unprocessed input or unwritten output piles up.
+  bool want_read = c->in.size() < kMaxUnprocessedInput && c->pending_output() < kMaxPendingOutput;
+  uint32_t mask = (want_read ? EPOLLIN : 0) | (c->writing ? EPOLLOUT : 0);
+  if (mask == c->events) return;
+  epoll_event ev{};
+  ev.events = mask;
+  ev.data.u64 = static_cast<uint64_t>(c->state.fd);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->state.fd, &ev);
+  c->events = mask;
+}
+
+void Reactor::OnReadable(Connection* c) {
+  // Read into the shared scratch buffer when nothing is pending (the common case), so an idle
+  // connection keeps no buffer of its own; big bulks are read straight into the connection's.
+  size_t want = kScratchSize;
+  size_t big = c->parser.pending_bulk_len();
+  bool direct = !c->in.empty() || c->waiting || big > kScratchSize;
+  ssize_t n;
+  if (!direct) {
+    n = read(c->state.fd, scratch_.data(), kScratchSize);
+  } else {
+    if (big > want) want = big + 2 > c->in.size() ? big + 2 : kScratchSize;
+    if (want > 1024 * 1024) want = 1024 * 1024;
+    size_t old = c->in.size();
+    c->in.resize(old + want);
+    n = read(c->state.fd, c->in.data() + old, want);
+    c->in.resize(old + (n > 0 ? n : 0));
+  }
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    CloseConnection(c);
+    return;
+  }
+  if (n < 0) return;
+  counters_.net_input_bytes += n;
+  c->state.last_interaction_ms = shard_.now_ms();
+  if (c->in.size() + (direct ? 0 : n) > config_.client_query_buffer_limit) {
+    Log(LogLevel::kWarning, "Closing client that reached max query buffer length (id=%d)",
+        c->state.id);
+    CloseConnection(c);
+    return;
+  }
+  if (!direct) {
+    std::string_view input(scratch_.data(), n);
+    size_t used = ProcessInput(c, input);
+    if (!c->closed && used < input.size()) c->in.assign(input.substr(used));
+  } else if (!c->waiting) {
+    size_t used = ProcessInput(c, c->in);
+    if (!c->closed) c->in.erase(0, used);
+  }
+  if (!c->closed) {
+    if (c->in.empty() && c->in.capacity() > kKeepInputCapacity) std::string().swap(c->in);
+    UpdateInterest(c);
+  }
+}
+
+void Reactor::ResumeConnection(Connection* c) {
+  if (c->closed || c->waiting) return;
+  if (!c->in.empty()) {
+    size_t used = ProcessInput(c, c->in);
+    if (c->closed) return;
+    c->in.erase(0, used);
+    if (c->in.empty() && c->in.capacity() > kKeepInputCapacity) std::string().swap(c->in);
+  }
+  UpdateInterest(c);
+}
+
+void Reactor::MarkDirty(Connection* c) {
+  if (!c->in_dirty_list) {
+    c->in_dirty_list = true;
+    dirty_.push_back(c);
+  }
+}
+
+void Reactor::MarkReady(Connection* c) {
+  if (!c->in_ready_list) {
+    c->in_ready_list = true;
+    ready_.push_back(c);
+  }
+}
+
+void Reactor::WriteConnection(Connection* c) {
+  while (c->pending_output() > 0) {
+    ssize_t n = send(c->state.fd, c->out.data() + c->out_pos, c->pending_output(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c->out_pos += n;
+      counters_.net_output_bytes += n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    CloseConnection(c);
+    return;
+  }
+  if (c->pending_output() == 0) {
+    c->out.clear();
+    c->out_pos = 0;
+    if (c->out.capacity() > kKeepOutputCapacity) std::string().swap(c->out);
+    if (c->state.close_after_reply && !c->waiting) {
+      CloseConnection(c);
+      return;
+    }
+    if (c->writing) {
+      c->writing = false;
+      UpdateInterest(c);
+    }
+    // Output drained: input held back by backpressure can go on.
+    if (!c->in.empty() && !c->waiting && !c->paused) MarkReady(c);
+  } else if (!c->writing) {
+    c->writing = true;
+    UpdateInterest(c);
+  }
+}
+
+void Reactor::OnWritable(Connection* c) { WriteConnection(c); }
+
+void Reactor::FlushWrites() {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    Connection* c = dirty_[i];
+    c->in_dirty_list = false;
+    if (c->closed) continue;
+    if (c->writing) continue;  // EPOLLOUT will tell us when the socket takes more
+    if (c->pending_output() > 0) {
+      WriteConnection(c);
+    } else if (c->state.close_after_reply && !c->waiting) {
+      CloseConnection(c);
+    }
+  }
+  dirty_.clear();
+}
+
+void Reactor::CloseConnection(Connection* c) {
+  if (c->closed) return;
+  c->closed = true;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->state.fd, nullptr);
+  close(c->state.fd);
+  if (c->batch != nullptr) {
+    FreeBatch(c->batch);
+    c->batch = nullptr;
+  }
+  server_.ReleaseClientSlot();
+  if (c->in_ready_list) std::erase(ready_, c);
+  if (c->in_dirty_list) std::erase(dirty_, c);
+  if (c->paused) std::erase(paused_, c->state.id);
+  connections_by_id_.erase(c->state.id);
+  auto it = connections_.find(c->state.fd);
+  if (it != connections_.end()) {
+    graveyard_.push_back(std::move(it->second));
+    connections_.erase(it);
+  }
+}
+
+void Reactor::Send(int target, MailboxMessage* message) {
+  ++counters_.messages_sent;
+  if (target == index_) {
+    local_queue_.push_back(message);
+  } else {
+    outgoing_[target].push_back(message);
+  }
+}
+
+void Reactor::FlushOutgoing() {
+  for (size_t t = 0; t < outgoing_.size(); ++t) {
+    auto& queue = outgoing_[t];
+    if (queue.empty()) continue;
+    for (size_t i = 0; i + 1 < queue.size(); ++i) {
+      queue[i]->next.store(queue[i + 1], std::memory_order_relaxed);
+    }
+    server_.reactor(static_cast<int>(t)).mailbox().PushChain(queue.front(), queue.back());
+    queue.clear();
+  }
+}
+
+void Reactor::DrainMailbox() {
+  // Bounded so a flood of messages cannot starve the sockets; the rest waits for the next turn.
+  for (int i = 0; i < 4096; ++i) {
+    MailboxMessage* m = nullptr;
+    if (!local_queue_.empty()) {
+      m = local_queue_.front();
+      local_queue_.pop_front();
+    } else {
+      m = mailbox_.Pop();
+    }
+    if (m == nullptr) break;
+    ++counters_.messages_received;
+    m->Deliver(*this);
+  }
+}
+
+void Reactor::Cron() {
+  if (active_expire_) {
+    for (int i = 0; i < shard_.db_count(); ++i) {
+      Db& db = shard_.db(i);
+      if (db.expires_count() > 0) db.ActiveExpire(1000);
+    }
+  }
+  for (int i = 0; i < shard_.db_count(); ++i) shard_.db(i).Maintain(500);
+  if (config_.timeout > 0) {
+    int64_t limit = shard_.now_ms() - static_cast<int64_t>(config_.timeout) * 1000;
+    std::vector<Connection*> idle;
+    for (auto& [fd, c] : connections_) {
+      if (!c->waiting && c->state.last_interaction_ms < limit) idle.push_back(c.get());
+    }
+    for (Connection* c : idle) CloseConnection(c);
+  }
+  if (pause_until_ms_ != 0 && shard_.now_ms() >= pause_until_ms_) PauseClients(0, false);
+}
+
+void Reactor::ResetStats() {
+  counters_ = ThreadCounters{};
+  for (CommandStat& s : command_stats_) s = CommandStat{};
+  shard_.stats() = ShardStats{};
+}
+
+void Reactor::ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const {
+  for (const auto& [fd, c] : connections_) {
+    ClientSnapshot snap;
+    snap.state = c->state;
+    snap.query_buffer = c->in.size();
+    snap.query_buffer_free = c->in.capacity() - c->in.size();
+    snap.output_bytes = c->pending_output();
+    fn(snap);
+  }
+}
+
+bool Reactor::KillClient(uint64_t id) {
+  auto it = connections_by_id_.find(id);
+  if (it == connections_by_id_.end()) return false;
+  Connection* c = it->second;
+  c->state.close_after_reply = true;
+  MarkDirty(c);
+  return true;
+}
+
+void Reactor::PauseClients(int64_t until_ms, bool write_only) {
+  pause_until_ms_ = until_ms;
+  pause_write_only_ = write_only;
+  if (until_ms == 0) {
+    std::vector<uint64_t> paused;
+    paused.swap(paused_);
+    for (uint64_t id : paused) {
+      auto it = connections_by_id_.find(id);
+      if (it != connections_by_id_.end()) {
+        it->second->paused = false;
+        MarkReady(it->second);
+      }
+    }
+  }
+}
+
+}  // namespace shardis

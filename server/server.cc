@@ -1,0 +1,84 @@
+#include "server/server.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "server/logging.h"
+
+namespace shardis {
+
+std::vector<int> AllowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int i = 0; i < CPU_SETSIZE; ++i) {
+      if (CPU_ISSET(i, &set)) cpus.push_back(i);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+
+Server::Server(const Config& config, ServerInfo info) : config_(config), info_(std::move(info)) {}
+
+Server::~Server() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+absl::Status Server::Start() {
+  std::vector<int> cpus = AllowedCpus();
+  int n = config_.threads > 0 ? config_.threads : static_cast<int>(cpus.size());
+  info_.thread_count = n;
+  for (int i = 0; i < n; ++i) reactors_.push_back(std::make_unique<Reactor>(*this, i, config_));
+  for (auto& r : reactors_) {
+    std::string error = r->Listen();
+    if (!error.empty()) return absl::UnavailableError(error);
+  }
+  bool pin = config_.pin && n <= static_cast<int>(cpus.size());
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this, i] { reactors_[i]->Run(); });
+    if (pin) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpus[i % cpus.size()], &set);
+      pthread_setaffinity_np(threads_.back().native_handle(), sizeof(set), &set);
+    }
+  }
+  Log(LogLevel::kNotice, "Started %d reactor thread%s%s", n, n == 1 ? "" : "s",
+      pin ? ", each pinned to one CPU" : " (not pinned)");
+  return absl::OkStatus();
+}
+
+void Server::RequestShutdown() { kill(getpid(), SIGUSR2); }
+
+void Server::WaitForShutdown() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR2);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  if (sig == SIGTERM || sig == SIGINT) {
+    Log(LogLevel::kWarning, "Received %s scheduling shutdown...",
+        sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  } else {
+    Log(LogLevel::kWarning, "User requested shutdown...");
+  }
+  for (auto& r : reactors_) r->Stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  // Every loop has stopped: messages still queued can be freed without running them.
+  for (auto& r : reactors_) {
+    while (MailboxMessage* m = r->mailbox().Pop()) delete m;
+  }
+  Log(LogLevel::kWarning, "Shardis is now ready to exit, bye bye...");
+}
+
+}  // namespace shardis

@@ -1,4 +1,531 @@
-#include "server/command.h"
+// Server commands: CONFIG, COMMAND, TIME, DEBUG, FUNCTION FLUSH, SHUTDOWN, ROLE, LASTSAVE-free
+// administration. They run on the connection's thread; changes that every thread must see
+// (CONFIG SET, CONFIG RESETSTAT) are applied to each thread's own copy by ForEachThread.
+// INFO lives in info_command.cc.
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/logging.h"
+#include "server/server_context.h"
+#include "storage/glob.h"
+
 namespace shardis {
-void RegisterServerCommands(std::vector<CommandSpec>* table) {}
+namespace {
+
+using cmd::EqualsIgnoreCase;
+
+void ReplyHelp(ReplyBuilder& reply, std::initializer_list<std::string_view> lines) {
+  reply.ArrayHeader(lines.size());
+  for (std::string_view line : lines) reply.SimpleString(line);
+}
+
+// ---- CONFIG ----
+
+void CmdContainer(ClientCommand& c) {
+  const CommandSpec* sub = CommandTable::Get().ResolveSubcommand(c.args, c.reply);
+  if (sub == nullptr) return;
+  c.client.last_command = sub->name;
+  sub->on_client(c);
+}
+
+void CmdConfigGet(ClientCommand& c) {
+  std::vector<std::pair<std::string, std::string>> all;
+  absl::flat_hash_set<std::string> seen;
+  for (size_t i = 2; i < c.args.size(); ++i) {
+    for (auto& [name, value] : c.server->config().Match(c.args[i])) {
+      if (seen.insert(name).second) all.emplace_back(name, value);
+    }
+  }
+  c.reply.MapHeader(all.size());
+  for (const auto& [name, value] : all) {
+    c.reply.Bulk(name);
+    c.reply.Bulk(value);
+  }
+}
+
+void CmdConfigSet(ClientCommand& c) {
+  if (c.args.size() % 2 != 0) {
+    c.reply.Error(ArityError("config|set"));
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t i = 2; i + 1 < c.args.size(); i += 2) {
+    pairs.emplace_back(std::string(c.args[i]), std::string(c.args[i + 1]));
+  }
+  // Validate on a copy first so that every thread then applies a change known to be good.
+  Config copy = c.server->config();
+  absl::Status status = copy.SetMany(pairs);
+  if (!status.ok()) {
+    c.reply.Error(Cat("ERR ", status.message()));
+    return;
+  }
+  InitLogging("", copy.loglevel);
+  auto shared = std::make_shared<std::vector<std::pair<std::string, std::string>>>(pairs);
+  c.server->ForEachThread(
+      [shared](ServerContext& ctx) { (void)ctx.mutable_config().SetMany(*shared); },
+      [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+}
+
+void CmdConfigResetStat(ClientCommand& c) {
+  c.server->ForEachThread([](ServerContext& ctx) { ctx.ResetStats(); },
+                          [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+}
+
+void CmdConfigRewrite(ClientCommand& c) {
+  const std::string& path = c.server->server_info().config_file;
+  if (path.empty()) {
+    c.reply.Error("ERR The server is running without a config file");
+    return;
+  }
+  // Writes every parameter whose value differs from its default.
+  Config defaults;
+  std::string text = "# Rewritten by Shardis (CONFIG REWRITE)\n";
+  for (const std::string& name : Config::Names()) {
+    std::string value;
+    std::string default_value;
+    if (!c.server->config().Get(name, &value)) continue;
+    defaults.Get(name, &default_value);
+    if (value == default_value) continue;
+    CatAppend(&text, name, " \"", value, "\"\n");
+  }
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.good()) {
+      c.reply.Error(Cat("ERR Rewriting config file: ", strerror(errno)));
+      return;
+    }
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    c.reply.Error(Cat("ERR Rewriting config file: ", strerror(errno)));
+    return;
+  }
+  c.reply.Ok();
+}
+
+void CmdConfigHelp(ClientCommand& c) {
+  ReplyHelp(c.reply, {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                      "GET <pattern>",
+                      "    Return parameters matching the glob-like <pattern> and their values.",
+                      "SET <directive> <value>",
+                      "    Set the configuration <directive> to <value>.",
+                      "RESETSTAT",
+                      "    Reset statistics reported by the INFO command.",
+                      "REWRITE",
+                      "    Rewrite the configuration file.",
+                      "HELP",
+                      "    Prints this help."});
+}
+
+// ---- COMMAND ----
+
+void ReplyFlags(ReplyBuilder& reply, uint32_t flags) {
+  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
+      {kCmdWrite, "write"},         {kCmdReadonly, "readonly"},
+      {kCmdDenyOom, "denyoom"},     {kCmdAdmin, "admin"},
+      {kCmdPubsub, "pubsub"},       {kCmdNoscript, "noscript"},
+      {kCmdBlocking, "blocking"},   {kCmdLoading, "loading"},
+      {kCmdStale, "stale"},         {kCmdSkipMonitor, "skip_monitor"},
+      {kCmdSkipSlowlog, "skip_slowlog"}, {kCmdFast, "fast"},
+      {kCmdNoAuth, "no_auth"},      {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMulti, "no_multi"},    {kCmdMovableKeys, "movablekeys"},
+      {kCmdAllowBusy, "allow_busy"},
+  };
+  size_t n = 0;
+  for (const auto& [bit, name] : kNames) n += (flags & bit) ? 1 : 0;
+  reply.SetHeader(n);
+  for (const auto& [bit, name] : kNames) {
+    if (flags & bit) reply.SimpleString(name);
+  }
+}
+
+void ReplyCommandInfo(ReplyBuilder& reply, const CommandSpec& spec) {
+  const CommandTable& table = CommandTable::Get();
+  reply.ArrayHeader(10);
+  reply.Bulk(spec.name);
+  reply.Integer(spec.arity);
+  ReplyFlags(reply, spec.flags);
+  reply.Integer(spec.first_key);
+  reply.Integer(spec.first_key == 0 ? 0 : spec.last_key);
+  reply.Integer(spec.first_key == 0 ? 0 : spec.key_step);
+  std::vector<absl::string_view> categories =
+      absl::StrSplit(AV(spec.acl_categories), ' ', absl::SkipEmpty());
+  reply.SetHeader(categories.size());
+  for (absl::string_view cat : categories) reply.SimpleString({cat.data(), cat.size()});
+  reply.ArrayHeader(0);  // tips
+  if (spec.first_key > 0) {
+    reply.ArrayHeader(1);
+    reply.MapHeader(3);
+    reply.Bulk("flags");
+    bool write = spec.flags & kCmdWrite;
+    reply.SetHeader(2);
+    reply.SimpleString(write ? "RW" : "RO");
+    reply.SimpleString(write ? "update" : "access");
+    reply.Bulk("begin_search");
+    reply.MapHeader(2);
+    reply.Bulk("type");
+    reply.Bulk("index");
+    reply.Bulk("spec");
+    reply.MapHeader(1);
+    reply.Bulk("index");
+    reply.Integer(spec.first_key);
+    reply.Bulk("find_keys");
+    reply.MapHeader(2);
+    reply.Bulk("type");
+    reply.Bulk("range");
+    reply.Bulk("spec");
+    reply.MapHeader(3);
+    reply.Bulk("lastkey");
+    reply.Integer(spec.last_key >= 0 ? spec.last_key - spec.first_key : spec.last_key);
+    reply.Bulk("keystep");
+    reply.Integer(spec.key_step);
+    reply.Bulk("limit");
+    reply.Integer(0);
+  } else {
+    reply.ArrayHeader(0);
+  }
+  std::vector<const CommandSpec*> subs;
+  if (spec.name.find('|') == std::string_view::npos) subs = table.Subcommands(spec.name);
+  reply.ArrayHeader(subs.size());
+  for (const CommandSpec* sub : subs) ReplyCommandInfo(reply, *sub);
+}
+
+std::vector<const CommandSpec*> TopLevelCommands() {
+  std::vector<const CommandSpec*> out;
+  for (const CommandSpec& spec : CommandTable::Get().specs()) {
+    if (spec.name.find('|') == std::string_view::npos) out.push_back(&spec);
+  }
+  return out;
+}
+
+void CmdCommand(ClientCommand& c) {
+  if (c.args.size() == 1) {
+    std::vector<const CommandSpec*> all = TopLevelCommands();
+    c.reply.ArrayHeader(all.size());
+    for (const CommandSpec* spec : all) ReplyCommandInfo(c.reply, *spec);
+    return;
+  }
+  CmdContainer(c);
+}
+
+void CmdCommandCount(ClientCommand& c) {
+  c.reply.Integer(static_cast<int64_t>(TopLevelCommands().size()));
+}
+
+void CmdCommandInfo(ClientCommand& c) {
+  if (c.args.size() == 2) {
+    std::vector<const CommandSpec*> all = TopLevelCommands();
+    c.reply.ArrayHeader(all.size());
+    for (const CommandSpec* spec : all) ReplyCommandInfo(c.reply, *spec);
+    return;
+  }
+  c.reply.ArrayHeader(c.args.size() - 2);
+  for (size_t i = 2; i < c.args.size(); ++i) {
+    const CommandSpec* spec = CommandTable::Get().Find(c.args[i]);
+    if (spec == nullptr) {
+      size_t bar = c.args[i].find('|');
+      if (bar != std::string_view::npos) {
+        spec = CommandTable::Get().FindSubcommand(c.args[i].substr(0, bar),
+                                                  c.args[i].substr(bar + 1));
+      }
+    }
+    if (spec == nullptr) {
+      c.reply.NullArray();
+    } else {
+      ReplyCommandInfo(c.reply, *spec);
+    }
+  }
+}
+
+void ReplyCommandDoc(ReplyBuilder& reply, const CommandSpec& spec) {
+  std::vector<const CommandSpec*> subs;
+  if (spec.name.find('|') == std::string_view::npos) {
+    subs = CommandTable::Get().Subcommands(spec.name);
+  }
+  reply.MapHeader(subs.empty() ? 3 : 4);
+  reply.Bulk("summary");
+  reply.Bulk(spec.summary);
+  reply.Bulk("since");
+  reply.Bulk(spec.since);
+  reply.Bulk("group");
+  reply.Bulk(spec.group);
+  if (!subs.empty()) {
+    reply.Bulk("subcommands");
+    reply.MapHeader(subs.size());
+    for (const CommandSpec* sub : subs) {
+      reply.Bulk(sub->name);
+      ReplyCommandDoc(reply, *sub);
+    }
+  }
+}
+
+void CmdCommandDocs(ClientCommand& c) {
+  std::vector<const CommandSpec*> specs;
+  if (c.args.size() == 2) {
+    specs = TopLevelCommands();
+  } else {
+    for (size_t i = 2; i < c.args.size(); ++i) {
+      if (const CommandSpec* spec = CommandTable::Get().Find(c.args[i])) specs.push_back(spec);
+    }
+  }
+  c.reply.MapHeader(specs.size());
+  for (const CommandSpec* spec : specs) {
+    c.reply.Bulk(spec->name);
+    ReplyCommandDoc(c.reply, *spec);
+  }
+}
+
+void CmdCommandGetKeys(ClientCommand& c) {
+  ArgList target = c.args.subspan(2);
+  const CommandSpec* spec = CommandTable::Get().Find(target[0]);
+  if (spec == nullptr) {
+    c.reply.Error("ERR Invalid command specified");
+    return;
+  }
+  if (!CommandTable::ArityOk(*spec, target.size())) {
+    c.reply.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  std::vector<int> positions;
+  CommandTable::KeyPositions(*spec, target, &positions);
+  if (positions.empty()) {
+    c.reply.Error("ERR The command has no key arguments");
+    return;
+  }
+  c.reply.ArrayHeader(positions.size());
+  for (int pos : positions) c.reply.Bulk(target[pos]);
+}
+
+void CmdCommandList(ClientCommand& c) {
+  std::vector<const CommandSpec*> all = TopLevelCommands();
+  std::vector<std::string_view> names;
+  if (c.args.size() == 2) {
+    for (const CommandSpec* spec : all) names.push_back(spec->name);
+  } else if (c.args.size() == 5 && EqualsIgnoreCase(c.args[2], "filterby")) {
+    std::string_view kind = c.args[3];
+    std::string_view value = c.args[4];
+    for (const CommandSpec* spec : all) {
+      bool keep = false;
+      if (EqualsIgnoreCase(kind, "pattern")) {
+        keep = GlobMatch(value, spec->name, true);
+      } else if (EqualsIgnoreCase(kind, "aclcat")) {
+        keep = absl::StrContains(Cat(spec->acl_categories, " "),
+                                 Cat("@", cmd::ToLower(value), " "));
+      } else if (EqualsIgnoreCase(kind, "module")) {
+        keep = false;
+      } else {
+        c.reply.Error(cmd::kSyntaxErr);
+        return;
+      }
+      if (keep) names.push_back(spec->name);
+    }
+  } else {
+    c.reply.Error(cmd::kSyntaxErr);
+    return;
+  }
+  c.reply.ArrayHeader(names.size());
+  for (std::string_view name : names) c.reply.Bulk(name);
+}
+
+void CmdCommandHelp(ClientCommand& c) {
+  ReplyHelp(c.reply,
+            {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             "(no subcommand)",
+             "    Return details about all Redis commands.",
+             "COUNT",
+             "    Return the total number of commands in this Redis server.",
+             "LIST",
+             "    Return a list of all commands in this Redis server.",
+             "INFO [<command-name> ...]",
+             "    Return details about multiple Redis commands.",
+             "    If no command names are given, documentation details for all",
+             "    commands are returned.",
+             "DOCS [<command-name> ...]",
+             "    Return documentation details about multiple Redis commands.",
+             "    If no command names are given, documentation details for all",
+             "    commands are returned.",
+             "GETKEYS <full-command>",
+             "    Return the keys from a full Redis command.",
+             "GETKEYSANDFLAGS <full-command>",
+             "    Return the keys and the access flags from a full Redis command.",
+             "HELP",
+             "    Prints this help."});
+}
+
+// ---- TIME, ROLE, DEBUG, FUNCTION, SHUTDOWN ----
+
+void CmdTime(ClientCommand& c) {
+  struct timeval tv;
+  gettimeofday(&tv, nullptr);
+  c.reply.ArrayHeader(2);
+  c.reply.Bulk(Cat(tv.tv_sec));
+  c.reply.Bulk(Cat(tv.tv_usec));
+}
+
+void CmdRole(ClientCommand& c) {
+  c.reply.ArrayHeader(3);
+  c.reply.Bulk("master");
+  c.reply.Integer(0);
+  c.reply.ArrayHeader(0);
+}
+
+void CmdDebug(ClientCommand& c) {
+  std::string sub = cmd::ToLower(c.args[1]);
+  if (sub == "log" && c.args.size() >= 3) {
+    Log(LogLevel::kWarning, "DEBUG LOG: %s", c.args[2]);
+    c.reply.Ok();
+  } else if (sub == "sleep" && c.args.size() >= 3) {
+    double seconds = 0;
+    if (!cmd::ParseDouble(c.args[2], &seconds)) {
+      c.reply.Error(cmd::kNotFloatErr);
+      return;
+    }
+    // As Redis: the whole thread sleeps (tests use this to simulate a slow server).
+    if (seconds > 0) std::this_thread::sleep_for(std::chrono::microseconds(
+                         static_cast<int64_t>(seconds * 1e6)));
+    c.reply.Ok();
+  } else if (sub == "set-active-expire" && c.args.size() >= 3) {
+    bool enabled = c.args[2] != "0";
+    c.server->ForEachThread([enabled](ServerContext& ctx) { ctx.SetActiveExpire(enabled); },
+                            [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+  } else if (sub == "change-repl-id") {
+    c.reply.Ok();
+  } else if (sub == "help") {
+    ReplyHelp(c.reply, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                        "CHANGE-REPL-ID",
+                        "    Change the replication IDs of the instance.",
+                        "LOG <message>",
+                        "    Write <message> to the server log.",
+                        "SET-ACTIVE-EXPIRE <0|1>",
+                        "    Setting it to 0 disables expiring keys in background when they are not",
+                        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                        "    default.",
+                        "SLEEP <seconds>",
+                        "    Stop the server for <seconds>. Decimals allowed.",
+                        "HELP",
+                        "    Prints this help."});
+  } else {
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '",
+                               c.args[1], "'. Try DEBUG HELP."));
+  }
+}
+
+void CmdFunctionFlush(ClientCommand& c) {
+  if (c.args.size() == 3 && !EqualsIgnoreCase(c.args[2], "async") &&
+      !EqualsIgnoreCase(c.args[2], "sync")) {
+    c.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    return;
+  }
+  c.reply.Ok();  // no function can exist yet, so there is nothing to flush
+}
+
+void CmdFunctionHelp(ClientCommand& c) {
+  ReplyHelp(c.reply, {"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                      "FLUSH [ASYNC|SYNC]",
+                      "    Delete all the libraries.",
+                      "HELP",
+                      "    Prints this help."});
+}
+
+void CmdShutdown(ClientCommand& c) {
+  bool abort = false;
+  for (size_t i = 1; i < c.args.size(); ++i) {
+    std::string opt = cmd::ToLower(c.args[i]);
+    if (opt == "abort") {
+      abort = true;
+    } else if (opt != "nosave" && opt != "save" && opt != "now" && opt != "force") {
+      c.reply.Error(cmd::kSyntaxErr);
+      return;
+    }
+  }
+  if (abort) {
+    if (c.args.size() != 2) {
+      c.reply.Error(cmd::kSyntaxErr);
+    } else {
+      c.reply.Error("ERR No shutdown in progress.");
+    }
+    return;
+  }
+  // No reply on success: the server closes the connection as it exits, as Redis does.
+  c.server->RequestShutdown();
+}
+
+}  // namespace
+
+void RegisterServerCommands(std::vector<CommandSpec>* table) {
+  auto add = [table](std::string_view name, int arity, uint32_t flags, std::string_view acl,
+                     std::string_view group, std::string_view summary, std::string_view since,
+                     ClientHandler handler) {
+    CommandSpec spec{};
+    spec.name = name;
+    spec.arity = arity;
+    spec.flags = flags;
+    spec.acl_categories = acl;
+    spec.group = group;
+    spec.summary = summary;
+    spec.since = since;
+    spec.on_client = handler;
+    table->push_back(spec);
+  };
+  constexpr uint32_t kAdmin = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale;
+  add("config", -2, 0, "@slow", "server", "A container for server configuration commands.",
+      "2.0.0", CmdContainer);
+  add("config|get", -3, kAdmin, "@admin @slow @dangerous", "server",
+      "Returns the effective values of configuration parameters.", "2.0.0", CmdConfigGet);
+  add("config|set", -4, kAdmin | kCmdMayReplicate, "@admin @slow @dangerous", "server",
+      "Sets configuration parameters in-flight.", "2.0.0", CmdConfigSet);
+  add("config|resetstat", 2, kAdmin, "@admin @slow @dangerous", "server",
+      "Resets the server's statistics.", "2.0.0", CmdConfigResetStat);
+  add("config|rewrite", 2, kAdmin, "@admin @slow @dangerous", "server",
+      "Persists the effective configuration to file.", "2.8.0", CmdConfigRewrite);
+  add("config|help", 2, kCmdLoading | kCmdStale, "@slow", "server",
+      "Returns helpful text about the different subcommands.", "5.0.0", CmdConfigHelp);
+  constexpr uint32_t kCmdFlags = kCmdLoading | kCmdStale;
+  add("command", -1, kCmdFlags, "@slow @connection", "server",
+      "Returns detailed information about all commands.", "2.8.13", CmdCommand);
+  add("command|count", 2, kCmdFlags, "@slow @connection", "server",
+      "Returns a count of commands.", "2.8.13", CmdCommandCount);
+  add("command|info", -2, kCmdFlags, "@slow @connection", "server",
+      "Returns information about one, multiple or all commands.", "2.8.13", CmdCommandInfo);
+  add("command|docs", -2, kCmdFlags, "@slow @connection", "server",
+      "Returns documentary information about one, multiple or all commands.", "7.0.0",
+      CmdCommandDocs);
+  add("command|getkeys", -3, kCmdFlags, "@slow @connection", "server",
+      "Extracts the key names from an arbitrary command.", "2.8.13", CmdCommandGetKeys);
+  add("command|list", -2, kCmdFlags, "@slow @connection", "server",
+      "Returns a list of command names.", "7.0.0", CmdCommandList);
+  add("command|help", 2, kCmdFlags, "@slow @connection", "server",
+      "Returns helpful text about the different subcommands.", "5.0.0", CmdCommandHelp);
+  add("time", 1, kCmdLoading | kCmdStale | kCmdFast, "@fast", "server",
+      "Returns the server time.", "2.6.0", CmdTime);
+  add("role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast, "@admin @fast @dangerous",
+      "server", "Returns the replication role.", "2.8.12", CmdRole);
+  add("debug", -2, kAdmin, "@admin @slow @dangerous", "server",
+      "A container for debugging commands.", "1.0.0", CmdDebug);
+  add("function", -2, 0, "@slow", "scripting", "A container for function commands.", "7.0.0",
+      CmdContainer);
+  add("function|flush", -2, kCmdNoscript | kCmdWrite, "@write @slow @scripting", "scripting",
+      "Deletes all libraries and functions.", "7.0.0", CmdFunctionFlush);
+  add("function|help", 2, kCmdLoading | kCmdStale, "@slow @scripting", "scripting",
+      "Returns helpful text about the different subcommands.", "7.0.0", CmdFunctionHelp);
+  add("shutdown", -1, kAdmin | kCmdAllowBusy | kCmdNoMulti, "@admin @slow @dangerous", "server",
+      "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
+      CmdShutdown);
+  RegisterInfoCommand(table);
+}
+
 }  // namespace shardis

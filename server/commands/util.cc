@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "server/command.h"
 #include "storage/value.h"
 
@@ -40,10 +41,12 @@ bool ParseLongDouble(std::string_view s, long double* out) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return absl::EqualsIgnoreCase(a, b);
+  return absl::EqualsIgnoreCase(AV(a), AV(b));
 }
 
-std::string ToLower(std::string_view s) { return absl::AsciiStrToLower(s); }
+std::string ToLower(std::string_view s) { return absl::AsciiStrToLower(AV(s)); }
+
+std::string ToUpper(std::string_view s) { return absl::AsciiStrToUpper(AV(s)); }
 
 std::string FormatLongDouble(long double value) {
   // Redis's ld2string in LD_STR_HUMAN mode: "%.17Lf", then trailing zeros (and a trailing

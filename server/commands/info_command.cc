@@ -1,0 +1,377 @@
+// INFO: gathers every thread's counters, clients and keyspace sizes (each read on its own
+// thread through ForEachThread) and prints them with redis-server 7.0's section and field names,
+// plus a per-thread section so SO_REUSEPORT skew and cross-thread traffic are visible.
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/server_context.h"
+
+#ifdef SHARDIS_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
+#include <malloc.h>
+#endif
+
+namespace shardis {
+namespace {
+
+struct ThreadSnapshot {
+  ThreadCounters counters;
+  std::vector<CommandStat> commands;
+  ShardStats shard_stats;
+  size_t connections = 0;
+  std::vector<std::pair<size_t, size_t>> dbs;  // (keys, expires) per db
+};
+
+struct MemoryFacts {
+  size_t allocated = 0;
+  size_t active = 0;
+  size_t resident = 0;
+  std::string allocator;
+};
+
+MemoryFacts ReadMemory() {
+  MemoryFacts m;
+#ifdef SHARDIS_JEMALLOC
+  uint64_t epoch = 1;
+  size_t sz = sizeof(epoch);
+  mallctl("epoch", &epoch, &sz, &epoch, sz);
+  sz = sizeof(size_t);
+  mallctl("stats.allocated", &m.allocated, &sz, nullptr, 0);
+  mallctl("stats.active", &m.active, &sz, nullptr, 0);
+  mallctl("stats.resident", &m.resident, &sz, nullptr, 0);
+  const char* version = nullptr;
+  sz = sizeof(version);
+  std::string v = "unknown";
+  if (mallctl("version", &version, &sz, nullptr, 0) == 0 && version != nullptr) {
+    v = version;
+    size_t dash = v.find('-');
+    if (dash != std::string::npos) v.resize(dash);
+  }
+  m.allocator = "jemalloc-" + v;
+#else
+  struct mallinfo2 mi = mallinfo2();
+  m.allocated = mi.uordblks + mi.hblkhd;
+  m.active = m.allocated;
+  m.resident = m.allocated;
+  m.allocator = "libc";
+#endif
+  return m;
+}
+
+size_t ReadRss() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0;
+  size_t rss = 0;
+  statm >> pages >> rss;
+  return rss * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string Human(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "K", "M", "G", "T", "P"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 5) {
+    bytes /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return absl::StrFormat("%dB", static_cast<int64_t>(bytes));
+  return absl::StrFormat("%.2f%s", bytes, kUnits[unit]);
+}
+
+class InfoWriter {
+ public:
+  InfoWriter(const std::vector<std::string>& sections) {
+    for (const std::string& s : sections) requested_.insert(s);
+    if (requested_.empty() || requested_.contains("default")) {
+      for (const char* s : {"server", "clients", "memory", "persistence", "stats", "replication",
+                            "cpu", "modules", "errorstats", "cluster", "keyspace", "threads"}) {
+        requested_.insert(s);
+      }
+    }
+    if (requested_.contains("all") || requested_.contains("everything")) {
+      for (const char* s : {"server", "clients", "memory", "persistence", "stats", "replication",
+                            "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace",
+                            "threads"}) {
+        requested_.insert(s);
+      }
+    }
+  }
+
+  bool Wants(std::string_view section) const { return requested_.contains(AV(section)); }
+
+  void Section(std::string_view title) {
+    if (!out_.empty()) out_ += "\r\n";
+    CatAppend(&out_, "# ", title, "\r\n");
+  }
+  template <typename T>
+  void Field(std::string_view name, const T& value) {
+    CatAppend(&out_, name, ":", value, "\r\n");
+  }
+  std::string& text() { return out_; }
+
+ private:
+  absl::flat_hash_set<std::string> requested_;
+  std::string out_;
+};
+
+void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
+               const std::vector<std::string>& sections, ReplyBuilder& reply) {
+  const Config& config = ctx.config();
+  const ServerInfo& info = ctx.server_info();
+  InfoWriter w(sections);
+  ThreadCounters total;
+  size_t connections = 0;
+  ShardStats shard_total;
+  for (const ThreadSnapshot& t : threads) {
+    total.connections_received += t.counters.connections_received;
+    total.rejected_connections += t.counters.rejected_connections;
+    total.commands_processed += t.counters.commands_processed;
+    total.net_input_bytes += t.counters.net_input_bytes;
+    total.net_output_bytes += t.counters.net_output_bytes;
+    total.total_error_replies += t.counters.total_error_replies;
+    connections += t.connections;
+    shard_total.expired_keys += t.shard_stats.expired_keys;
+    shard_total.keyspace_hits += t.shard_stats.keyspace_hits;
+    shard_total.keyspace_misses += t.shard_stats.keyspace_misses;
+  }
+  int64_t now_ms = ctx.shard().now_ms();
+  int64_t uptime = (now_ms - info.start_time_ms) / 1000;
+  if (w.Wants("server")) {
+    struct utsname uts;
+    uname(&uts);
+    w.Section("Server");
+    w.Field("redis_version", kRedisCompatVersion);
+    w.Field("shardis_version", SHARDIS_VERSION);
+    w.Field("redis_git_sha1", "00000000");
+    w.Field("redis_git_dirty", 0);
+    w.Field("redis_build_id", "0");
+    w.Field("redis_mode", "standalone");
+    w.Field("os", Cat(uts.sysname, " ", uts.release, " ", uts.machine));
+    w.Field("arch_bits", sizeof(void*) * 8);
+    w.Field("monotonic_clock", "POSIX clock_gettime");
+    w.Field("multiplexing_api", "epoll");
+    w.Field("atomicvar_api", "c11-builtin");
+    w.Field("gcc_version", absl::StrFormat("%d.%d.%d", __GNUC__, __GNUC_MINOR__,
+                                           __GNUC_PATCHLEVEL__));
+    w.Field("process_id", info.pid);
+    w.Field("process_supervised", "no");
+    w.Field("run_id", info.run_id);
+    w.Field("tcp_port", config.port);
+    w.Field("server_time_usec", now_ms * 1000);
+    w.Field("uptime_in_seconds", uptime);
+    w.Field("uptime_in_days", uptime / 86400);
+    w.Field("hz", config.hz);
+    w.Field("configured_hz", config.hz);
+    w.Field("lru_clock", (now_ms / 1000) & ((1 << 24) - 1));
+    w.Field("executable", info.executable);
+    w.Field("config_file", info.config_file);
+    w.Field("io_threads_active", 0);
+    w.Field("threads", info.thread_count);
+  }
+  if (w.Wants("clients")) {
+    w.Section("Clients");
+    w.Field("connected_clients", connections);
+    w.Field("cluster_connections", 0);
+    w.Field("maxclients", config.maxclients);
+    w.Field("client_recent_max_input_buffer", 0);
+    w.Field("client_recent_max_output_buffer", 0);
+    w.Field("blocked_clients", 0);
+    w.Field("tracking_clients", 0);
+    w.Field("clients_in_timeout_table", 0);
+  }
+  if (w.Wants("memory")) {
+    MemoryFacts mem = ReadMemory();
+    size_t rss = ReadRss();
+    long pages = sysconf(_SC_PHYS_PAGES);
+    size_t total_memory = static_cast<size_t>(pages) * sysconf(_SC_PAGESIZE);
+    w.Section("Memory");
+    w.Field("used_memory", mem.allocated);
+    w.Field("used_memory_human", Human(mem.allocated));
+    w.Field("used_memory_rss", rss);
+    w.Field("used_memory_rss_human", Human(rss));
+    w.Field("used_memory_peak", mem.allocated);
+    w.Field("used_memory_peak_human", Human(mem.allocated));
+    w.Field("used_memory_startup", 0);
+    w.Field("allocator_allocated", mem.allocated);
+    w.Field("allocator_active", mem.active);
+    w.Field("allocator_resident", mem.resident);
+    w.Field("total_system_memory", total_memory);
+    w.Field("total_system_memory_human", Human(total_memory));
+    w.Field("used_memory_lua", 0);
+    w.Field("maxmemory", config.maxmemory);
+    w.Field("maxmemory_human", Human(config.maxmemory));
+    w.Field("maxmemory_policy", config.maxmemory_policy);
+    w.Field("mem_fragmentation_ratio",
+            absl::StrFormat("%.2f", mem.allocated ? static_cast<double>(rss) / mem.allocated : 0));
+    w.Field("mem_allocator", mem.allocator);
+    w.Field("lazyfree_pending_objects", 0);
+  }
+  if (w.Wants("persistence")) {
+    w.Section("Persistence");
+    w.Field("loading", 0);
+    w.Field("async_loading", 0);
+    w.Field("rdb_changes_since_last_save", 0);
+    w.Field("rdb_bgsave_in_progress", 0);
+    w.Field("rdb_last_save_time", info.start_time_ms / 1000);
+    w.Field("rdb_last_bgsave_status", "ok");
+    w.Field("rdb_last_bgsave_time_sec", -1);
+    w.Field("rdb_current_bgsave_time_sec", -1);
+    w.Field("aof_enabled", 0);
+    w.Field("aof_rewrite_in_progress", 0);
+    w.Field("aof_rewrite_scheduled", 0);
+    w.Field("aof_last_rewrite_time_sec", -1);
+    w.Field("aof_current_rewrite_time_sec", -1);
+    w.Field("aof_last_bgrewrite_status", "ok");
+    w.Field("aof_last_write_status", "ok");
+  }
+  if (w.Wants("stats")) {
+    w.Section("Stats");
+    w.Field("total_connections_received", total.connections_received);
+    w.Field("total_commands_processed", total.commands_processed);
+    w.Field("instantaneous_ops_per_sec", 0);
+    w.Field("total_net_input_bytes", total.net_input_bytes);
+    w.Field("total_net_output_bytes", total.net_output_bytes);
+    w.Field("rejected_connections", total.rejected_connections);
+    w.Field("expired_keys", shard_total.expired_keys);
+    w.Field("evicted_keys", 0);
+    w.Field("keyspace_hits", shard_total.keyspace_hits);
+    w.Field("keyspace_misses", shard_total.keyspace_misses);
+    w.Field("pubsub_channels", 0);
+    w.Field("pubsub_patterns", 0);
+    w.Field("latest_fork_usec", 0);
+    w.Field("total_forks", 0);
+    w.Field("total_error_replies", total.total_error_replies);
+  }
+  if (w.Wants("replication")) {
+    w.Section("Replication");
+    w.Field("role", "master");
+    w.Field("connected_slaves", 0);
+    w.Field("master_failover_state", "no-failover");
+    w.Field("master_replid", info.run_id);
+    w.Field("master_replid2", std::string(40, '0'));
+    w.Field("master_repl_offset", 0);
+    w.Field("second_repl_offset", -1);
+    w.Field("repl_backlog_active", 0);
+    w.Field("repl_backlog_size", 1048576);
+    w.Field("repl_backlog_first_byte_offset", 0);
+    w.Field("repl_backlog_histlen", 0);
+  }
+  if (w.Wants("cpu")) {
+    struct rusage self;
+    struct rusage children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    auto secs = [](const timeval& tv) {
+      return absl::StrFormat("%.6f", tv.tv_sec + tv.tv_usec / 1e6);
+    };
+    w.Section("CPU");
+    w.Field("used_cpu_sys", secs(self.ru_stime));
+    w.Field("used_cpu_user", secs(self.ru_utime));
+    w.Field("used_cpu_sys_children", secs(children.ru_stime));
+    w.Field("used_cpu_user_children", secs(children.ru_utime));
+  }
+  if (w.Wants("modules")) w.Section("Modules");
+  if (w.Wants("commandstats")) {
+    w.Section("Commandstats");
+    const auto& specs = CommandTable::Get().specs();
+    for (size_t i = 0; i < specs.size(); ++i) {
+      CommandStat sum;
+      for (const ThreadSnapshot& t : threads) {
+        sum.calls += t.commands[i].calls;
+        sum.usec += t.commands[i].usec;
+        sum.rejected_calls += t.commands[i].rejected_calls;
+        sum.failed_calls += t.commands[i].failed_calls;
+      }
+      if (sum.calls == 0 && sum.rejected_calls == 0) continue;
+      w.Field(Cat("cmdstat_", specs[i].name),
+              absl::StrFormat("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,"
+                              "failed_calls=%d",
+                              sum.calls, sum.usec,
+                              sum.calls ? static_cast<double>(sum.usec) / sum.calls : 0.0,
+                              sum.rejected_calls, sum.failed_calls));
+    }
+  }
+  if (w.Wants("errorstats")) w.Section("Errorstats");
+  if (w.Wants("cluster")) {
+    w.Section("Cluster");
+    w.Field("cluster_enabled", 0);
+  }
+  if (w.Wants("keyspace")) {
+    w.Section("Keyspace");
+    for (int db = 0; db < config.databases; ++db) {
+      size_t keys = 0;
+      size_t expires = 0;
+      for (const ThreadSnapshot& t : threads) {
+        keys += t.dbs[db].first;
+        expires += t.dbs[db].second;
+      }
+      if (keys == 0) continue;
+      w.Field(Cat("db", db), absl::StrFormat("keys=%d,expires=%d,avg_ttl=0", keys,
+                                                       expires));
+    }
+  }
+  if (w.Wants("threads")) {
+    w.Section("Threads");
+    for (size_t i = 0; i < threads.size(); ++i) {
+      const ThreadSnapshot& t = threads[i];
+      size_t keys = 0;
+      for (const auto& [k, e] : t.dbs) keys += k;
+      w.Field(Cat("thread", i),
+              absl::StrFormat("connections=%d,commands=%d,keys=%d,messages_sent=%d,"
+                              "messages_received=%d,remote_batches=%d,loop_turns=%d",
+                              t.connections, t.counters.commands_processed, keys,
+                              t.counters.messages_sent, t.counters.messages_received,
+                              t.counters.batches_executed, t.counters.loop_turns));
+    }
+  }
+  reply.Verbatim(w.text());
+}
+
+void CmdInfo(ClientCommand& c) {
+  std::vector<std::string> sections;
+  for (size_t i = 1; i < c.args.size(); ++i) sections.push_back(cmd::ToLower(c.args[i]));
+  auto threads = std::make_shared<std::vector<ThreadSnapshot>>(c.server->thread_count());
+  ServerContext* origin = c.server;
+  c.server->ForEachThread(
+      [threads](ServerContext& ctx) {
+        ThreadSnapshot& t = (*threads)[ctx.thread_index()];
+        t.counters = ctx.counters();
+        t.commands = ctx.command_stats();
+        t.shard_stats = ctx.shard().stats();
+        t.connections = ctx.connection_count();
+        for (int i = 0; i < ctx.shard().db_count(); ++i) {
+          t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
+        }
+      },
+      [threads, sections, origin](ReplyBuilder& reply, FanOutRunner&) {
+        WriteInfo(*origin, *threads, sections, reply);
+      });
+}
+
+}  // namespace
+
+void RegisterInfoCommand(std::vector<CommandSpec>* table) {
+  CommandSpec spec{};
+  spec.name = "info";
+  spec.arity = -1;
+  spec.flags = kCmdLoading | kCmdStale;
+  spec.acl_categories = "@slow @dangerous";
+  spec.group = "server";
+  spec.summary = "Returns information and statistics about the server.";
+  spec.since = "1.0.0";
+  spec.on_client = CmdInfo;
+  table->push_back(spec);
+}
+
+}  // namespace shardis

@@ -1,0 +1,41 @@
+// Connection: one client socket and its buffers, owned by the reactor thread that accepted it.
+//
+// Buffers stay small while idle: input is read into the reactor's shared scratch buffer and only
+// an incomplete command's bytes are kept in `in`; `out` holds replies not yet written and is
+// released once drained. At most one remote operation (a batch for another shard or a fan-out)
+// is in flight per connection (`waiting`), which is what keeps a client's commands in order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "protocol/request_parser.h"
+#include "server/client_state.h"
+
+namespace shardis {
+
+struct BatchMessage;
+
+struct Connection {
+  ClientState state;
+  RequestParser parser;
+  std::string in;       // bytes of commands not yet executed
+  std::string out;      // replies not yet written
+  size_t out_pos = 0;   // bytes of `out` already written
+  bool waiting = false;           // a remote batch or fan-out is in flight
+  uint32_t events = 1;            // epoll mask registered (EPOLLIN at accept)
+  bool writing = false;           // output blocked: EPOLLOUT wanted
+  bool paused = false;            // held by CLIENT PAUSE
+  bool in_ready_list = false;     // has input left to process next turn
+  bool in_dirty_list = false;     // has output to flush this turn
+  bool closed = false;            // socket closed; object freed at end of turn
+  bool protocol_error = false;    // reply with error then close
+  std::string pending_error;      // protocol error text to send after in-flight replies
+  BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
+  int batch_shard = -1;
+
+  size_t pending_output() const { return out.size() - out_pos; }
+};
+
+}  // namespace shardis

@@ -1,0 +1,188 @@
+// Reactor: one thread, pinned to one CPU, with its own epoll loop, its own SO_REUSEPORT listening
+// sockets, its own connections and its own shard of the keyspace.
+//
+// A connection's commands run inline when their keys belong to this shard; otherwise they are
+// copied into a batch for the owning shard and sent through that reactor's Mailbox; the reply
+// bytes come back the same way and are appended to the connection's output in order. Keyless and
+// multi-shard commands run here and may fan out to shards (FanOutOp). Nothing is shared with
+// other threads except mailboxes (and a connection counter for maxclients, touched on accept and
+// close only).
+//
+// A loop turn: wait for events (not sleeping when work is queued), read, execute, deliver the
+// mailbox, push outgoing messages (one chain and at most one wake-up per target), write replies
+// (one write per connection per turn), run periodic work (expiry, rehash, client timeouts).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/command.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/mailbox.h"
+#include "server/server_context.h"
+#include "storage/shard_data.h"
+
+namespace shardis {
+
+class Server;
+
+// Where a remote operation's result must go back to.
+struct OpOrigin {
+  int thread = 0;
+  uint64_t conn_id = 0;
+  int db_index = 0;
+  RespVersion resp = RespVersion::kResp2;
+};
+
+// Consecutive commands of one connection for one remote shard, and then their replies.
+struct BatchMessage : MailboxMessage {
+  struct Command {
+    const CommandSpec* spec;
+    uint32_t first_arg;
+    uint32_t argc;
+  };
+  OpOrigin origin;
+  bool is_reply = false;
+  std::string arena;                              // argument bytes
+  std::vector<std::pair<uint32_t, uint32_t>> args;  // (offset, length) in arena
+  std::vector<Command> commands;
+  std::string reply;
+
+  void Deliver(Reactor& reactor) override;
+  void Clear();
+};
+
+// One fan-out (RunOnShards / ForEachThread): lives on the origin thread; its per-target messages
+// point to it. Targets run the task; only the origin touches `remaining` and `done`.
+struct FanOutOp {
+  OpOrigin origin;
+  ShardTask shard_task;                          // set for RunOnShards
+  std::function<void(ServerContext&)> thread_task;  // set for ForEachThread
+  FanOutDone done;
+  int remaining = 0;
+};
+
+struct FanOutMessage : MailboxMessage {
+  FanOutOp* op = nullptr;
+  bool is_reply = false;
+  ~FanOutMessage() override;
+  void Deliver(Reactor& reactor) override;
+};
+
+class Reactor : public ServerContext {
+ public:
+  Reactor(Server& server, int index, const Config& config);
+  ~Reactor() override;
+
+  // Opens the listening sockets (SO_REUSEPORT). Returns an error text, empty on success.
+  std::string Listen();
+  // The thread body: runs until Stop().
+  void Run();
+  // Any thread: asks the loop to finish (flush replies, close connections) and return.
+  void Stop();
+
+  Mailbox& mailbox() { return mailbox_; }
+  int index() const { return index_; }
+
+  // ServerContext.
+  const Config& config() const override { return config_; }
+  Config& mutable_config() override { return config_; }
+  int thread_index() const override { return index_; }
+  int thread_count() const override;
+  const ServerInfo& server_info() const override;
+  ShardData& shard() override { return shard_; }
+  const ThreadCounters& counters() const override { return counters_; }
+  const std::vector<CommandStat>& command_stats() const override { return command_stats_; }
+  void ResetStats() override;
+  size_t connection_count() const override { return connections_.size(); }
+  void ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const override;
+  bool KillClient(uint64_t id) override;
+  void PauseClients(int64_t until_ms, bool write_only) override;
+  void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
+  void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
+  void RequestShutdown() override;
+
+  // Message delivery (called by the messages on this thread).
+  void ExecuteBatch(BatchMessage* batch);
+  void CompleteBatch(BatchMessage* batch);
+  void ExecuteFanOut(FanOutMessage* message);
+  void CompleteFanOut(FanOutMessage* message);
+
+ private:
+  class Runner;
+  friend class Runner;
+
+  // Event handling.
+  void Accept(int listen_fd);
+  void OnReadable(Connection* c);
+  void OnWritable(Connection* c);
+  void CloseConnection(Connection* c);
+  void UpdateInterest(Connection* c);
+  void MarkDirty(Connection* c);
+  void MarkReady(Connection* c);
+  void FlushWrites();
+  void WriteConnection(Connection* c);
+  void DrainMailbox();
+  void FlushOutgoing();
+  void Send(int target, MailboxMessage* message);
+  void Cron();
+  void UpdateClock();
+  void StopNow();
+
+  // Command processing (dispatch.cc).
+  void ResumeConnection(Connection* c);
+  size_t ProcessInput(Connection* c, std::string_view input);
+  // Returns false when the command was not consumed (a pending batch had to go first).
+  bool Dispatch(Connection* c, ArgList args);
+  void ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args);
+  void RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args);
+  void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args);
+  void SendBatch(Connection* c);
+  void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
+                   std::function<void(ServerContext&)> thread_task, FanOutDone done);
+  void RecordCall(const CommandSpec& spec, uint64_t usec);
+  BatchMessage* NewBatch();
+  void FreeBatch(BatchMessage* batch);
+  bool IsPaused(const CommandSpec& spec) const;
+
+  Server& server_;
+  const int index_;
+  Config config_;
+  ShardData shard_;
+  Mailbox mailbox_;
+  int epoll_fd_ = -1;
+  std::vector<int> listen_fds_;
+  std::atomic<bool> stop_requested_{false};
+  bool running_ = false;
+  bool active_expire_ = true;
+
+  uint64_t next_client_id_;
+  absl::flat_hash_map<int, std::unique_ptr<Connection>> connections_;  // by fd
+  absl::flat_hash_map<uint64_t, Connection*> connections_by_id_;
+  std::vector<Connection*> ready_;  // input left to process
+  std::vector<Connection*> dirty_;  // output to write
+  std::vector<std::unique_ptr<Connection>> graveyard_;
+  std::vector<char> scratch_;       // shared read buffer
+
+  std::vector<std::vector<MailboxMessage*>> outgoing_;  // by target thread
+  std::deque<MailboxMessage*> local_queue_;             // messages to self
+  std::vector<BatchMessage*> free_batches_;
+
+  ThreadCounters counters_;
+  std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
+  int64_t next_cron_ms_ = 0;
+  int64_t pause_until_ms_ = 0;
+  bool pause_write_only_ = false;
+  std::vector<uint64_t> paused_;
+  Runner* current_runner_ = nullptr;        // the client operation being run, for ForEachThread
+  std::vector<int> key_positions_;          // scratch for Dispatch
+  std::vector<std::string_view> batch_args_;  // scratch for ExecuteBatch  // ids of connections held by CLIENT PAUSE
+};
+
+}  // namespace shardis

@@ -1,0 +1,93 @@
+// ServerContext: the services of one reactor thread that connection- and server-level commands
+// (CLIENT, INFO, CONFIG, SHUTDOWN...) may use. Implemented by Reactor. A handler gets the
+// context of its connection's thread; ForEachThread hands each thread's own context to a task
+// running on that thread, so per-thread state (its clients, counters, config copy) is only ever
+// touched by its owner. Data-type commands never use this.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/client_state.h"
+#include "server/command.h"
+
+namespace shardis {
+
+class Config;
+
+// Facts fixed at start-up, shared read-only by all threads.
+struct ServerInfo {
+  int64_t start_time_ms = 0;
+  int pid = 0;
+  std::string run_id;
+  std::string executable;
+  std::string config_file;
+  int thread_count = 1;
+};
+
+// Per-command counters of one thread.
+struct CommandStat {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected_calls = 0;
+  uint64_t failed_calls = 0;
+};
+
+// Counters of one thread, merged by INFO.
+struct ThreadCounters {
+  uint64_t connections_received = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t commands_processed = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  uint64_t messages_sent = 0;      // cross-thread batches and tasks sent
+  uint64_t messages_received = 0;  // delivered to this thread
+  uint64_t batches_executed = 0;   // remote batches run on this shard
+  uint64_t loop_turns = 0;
+  uint64_t unexpected_error_replies = 0;
+  uint64_t total_error_replies = 0;
+};
+
+// A snapshot of one client for CLIENT LIST / KILL (taken on the client's thread).
+struct ClientSnapshot {
+  ClientState state;
+  size_t query_buffer = 0;
+  size_t query_buffer_free = 0;
+  size_t output_bytes = 0;
+};
+
+class ServerContext {
+ public:
+  virtual ~ServerContext() = default;
+
+  virtual const Config& config() const = 0;
+  virtual Config& mutable_config() = 0;
+  virtual int thread_index() const = 0;
+  virtual int thread_count() const = 0;
+  virtual const ServerInfo& server_info() const = 0;
+  virtual ShardData& shard() = 0;
+  virtual const ThreadCounters& counters() const = 0;
+  virtual const std::vector<CommandStat>& command_stats() const = 0;
+  virtual void ResetStats() = 0;
+  virtual size_t connection_count() const = 0;
+
+  // Clients of this thread.
+  virtual void ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const = 0;
+  // Closes the client with this id after its pending replies (false if not on this thread).
+  virtual bool KillClient(uint64_t id) = 0;
+  // Pauses client commands on this thread until `until_ms` (0 = unpause); write_only pauses
+  // only commands that may write.
+  virtual void PauseClients(int64_t until_ms, bool write_only) = 0;
+  virtual void SetActiveExpire(bool enabled) = 0;
+
+  // Runs `task` on every thread with that thread's context, then `done` back here (chaining is
+  // allowed through the runner). The calling connection's later commands wait until done.
+  virtual void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) = 0;
+  // Asks the whole server to shut down (stop accepting, flush replies, exit 0).
+  virtual void RequestShutdown() = 0;
+};
+
+}  // namespace shardis
