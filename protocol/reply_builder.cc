@@ -72,7 +72,6 @@ void ReplyBuilder::PushHeader(size_t n) { Header(resp3() ? '>' : '*', static_cas
 
 std::string FormatDouble(double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  if (std::isnan(value)) return "nan";
   char buf[64];
   int len = std::snprintf(buf, sizeof(buf), "%.17g", value);
   return std::string(buf, len);

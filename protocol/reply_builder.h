@@ -59,7 +59,8 @@ class ReplyBuilder {
   RespVersion version_;
 };
 
-// Formats a double the way Redis prints it in replies ("%.17g"; inf/-inf/nan).
+// Formats a double the way Redis prints it in replies ("%.17g"; "inf"/"-inf"; a NaN prints as
+// glibc prints it, "nan" or "-nan", as in Redis).
 std::string FormatDouble(double value);
 
 }  // namespace shardis

@@ -45,8 +45,20 @@ int HexValue(char c) {
   return -1;
 }
 
+// isspace(): what separates arguments and what must follow a closing quote.
 bool IsBlank(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+}
+
+// What ends an unquoted argument. Unlike IsBlank(), '\v' and '\f' do not (sdssplitargs).
+bool EndsUnquoted(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Finds `c` in [base, base + avail) the way redis-server's strchr() over its NUL-terminated query
+// buffer does: a NUL byte before it hides it (Redis then waits for more input).
+const char* FindLineEnd(const char* base, size_t avail, char c) {
+  const char* found = static_cast<const char*>(std::memchr(base, c, avail));
+  if (found == nullptr || std::memchr(base, '\0', found - base) != nullptr) return nullptr;
+  return found;
 }
 
 }  // namespace
@@ -73,12 +85,24 @@ bool SplitInlineArgs(std::string_view line, std::vector<std::string>* out) {
         } else if (c == '\\' && i + 1 < n) {
           ++i;
           switch (line[i]) {
-            case 'n': current.push_back('\n'); break;
-            case 'r': current.push_back('\r'); break;
-            case 't': current.push_back('\t'); break;
-            case 'b': current.push_back('\b'); break;
-            case 'a': current.push_back('\a'); break;
-            default: current.push_back(line[i]); break;
+            case 'n':
+              current.push_back('\n');
+              break;
+            case 'r':
+              current.push_back('\r');
+              break;
+            case 't':
+              current.push_back('\t');
+              break;
+            case 'b':
+              current.push_back('\b');
+              break;
+            case 'a':
+              current.push_back('\a');
+              break;
+            default:
+              current.push_back(line[i]);
+              break;
           }
         } else if (c == '"') {
           // The closing quote must be followed by a blank or the end.
@@ -102,7 +126,7 @@ bool SplitInlineArgs(std::string_view line, std::vector<std::string>* out) {
       } else {
         if (i >= n) break;
         char c = line[i];
-        if (IsBlank(c)) {
+        if (EndsUnquoted(c)) {
           done = true;
         } else if (c == '"') {
           in_double = true;
@@ -136,10 +160,11 @@ RequestParser::Result RequestParser::Fail(const char* message) {
 RequestParser::Result RequestParser::Parse(std::string_view input) {
   args_.clear();
   consumed_ = 0;
-  // Between commands the caller has dropped what the last command consumed: restart at 0. Inside
-  // a multibulk the input is the same window as before, grown at its end.
-  if (state_ == State::kIdle) pos_ = 0;
+  // pos_ is relative to the input of this call: the caller passes the same input (grown) after
+  // kNeedMore, and drops what a command consumed after kCommand (pos_ is reset to 0 then). Empty
+  // commands skipped before a kNeedMore stay skipped, so they are not scanned again.
   while (true) {
+    Result r;
     if (state_ == State::kIdle) {
       start_ = pos_;
       if (pos_ >= input.size()) return Result::kNeedMore;
@@ -148,14 +173,17 @@ RequestParser::Result RequestParser::Parse(std::string_view input) {
         args_left_ = -1;  // header not read yet
         bulk_len_ = -1;
         spans_.clear();
+        r = ParseMultibulk(input);
       } else {
-        Result r = ParseInline(input);
-        if (r == Result::kCommand && args_.empty()) continue;  // blank line
-        return r;
+        r = ParseInline(input);
       }
+    } else {
+      r = ParseMultibulk(input);
     }
-    Result r = ParseMultibulk(input);
-    if (r == Result::kCommand && args_.empty()) continue;  // "*0" or "*-1"
+    if (r != Result::kCommand) return r;
+    if (args_.empty()) continue;  // a blank line, "*0" or "*-1"
+    consumed_ = pos_;
+    start_ = pos_ = 0;
     return r;
   }
 }
@@ -163,17 +191,16 @@ RequestParser::Result RequestParser::Parse(std::string_view input) {
 RequestParser::Result RequestParser::ParseInline(std::string_view input) {
   const char* base = input.data() + pos_;
   size_t avail = input.size() - pos_;
-  const void* nl = std::memchr(base, '\n', avail);
+  const char* nl = FindLineEnd(base, avail, '\n');
   if (nl == nullptr) {
     if (avail > limits_.max_inline_len) return Fail("too big inline request");
     return Result::kNeedMore;
   }
-  size_t line_len = static_cast<const char*>(nl) - base;
+  size_t line_len = nl - base;
   std::string_view line(base, line_len);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (!SplitInlineArgs(line, &inline_args_)) return Fail("unbalanced quotes in request");
   pos_ += line_len + 1;
-  consumed_ = pos_;
   args_.assign(inline_args_.begin(), inline_args_.end());
   return Result::kCommand;
 }
@@ -182,13 +209,14 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
   if (args_left_ < 0) {
     const char* base = input.data() + pos_;
     size_t avail = input.size() - pos_;
-    const void* cr = std::memchr(base, '\r', avail);
+    const char* cr = FindLineEnd(base, avail, '\r');
     if (cr == nullptr) {
       if (avail > limits_.max_inline_len) return Fail("too big mbulk count string");
       return Result::kNeedMore;
     }
-    size_t header_len = static_cast<const char*>(cr) - base;
-    if (header_len + 2 > avail) return Result::kNeedMore;  // need the '\n' too
+    // Like Redis, the byte after '\r' is skipped unchecked, but it must have arrived.
+    size_t header_len = cr - base;
+    if (header_len + 2 > avail) return Result::kNeedMore;
     int64_t count = 0;
     if (!ParseStrictInt(std::string_view(base + 1, header_len - 1), &count) ||
         count > limits_.max_multibulk_len) {
@@ -197,7 +225,6 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
     pos_ += header_len + 2;
     if (count <= 0) {
       state_ = State::kIdle;
-      consumed_ = pos_;
       return Result::kCommand;  // empty: skipped by Parse()
     }
     args_left_ = count;
@@ -208,17 +235,17 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
       if (pos_ >= input.size()) break;
       const char* base = input.data() + pos_;
       size_t avail = input.size() - pos_;
-      const void* cr = std::memchr(base, '\r', avail);
+      const char* cr = FindLineEnd(base, avail, '\r');
       if (cr == nullptr) {
         if (avail > limits_.max_inline_len) return Fail("too big bulk count string");
         break;
       }
+      size_t header_len = cr - base;
+      if (header_len + 2 > avail) break;
       if (base[0] != '$') {
         error_ = std::string("Protocol error: expected '$', got '") + base[0] + "'";
         return Result::kError;
       }
-      size_t header_len = static_cast<const char*>(cr) - base;
-      if (header_len + 2 > avail) break;
       int64_t len = 0;
       if (!ParseStrictInt(std::string_view(base + 1, header_len - 1), &len) || len < 0 ||
           len > limits_.max_bulk_len) {
@@ -227,6 +254,7 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
       pos_ += header_len + 2;
       bulk_len_ = len;
     }
+    // The two bytes after the payload are skipped unchecked, as Redis does.
     if (input.size() - pos_ < static_cast<size_t>(bulk_len_) + 2) break;
     spans_.emplace_back(pos_ - start_, static_cast<size_t>(bulk_len_));
     pos_ += bulk_len_ + 2;
@@ -235,7 +263,6 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
   }
   if (args_left_ > 0) return Result::kNeedMore;
   state_ = State::kIdle;
-  consumed_ = pos_;
   args_.reserve(spans_.size());
   for (const auto& [offset, len] : spans_) args_.emplace_back(input.data() + start_ + offset, len);
   spans_.clear();

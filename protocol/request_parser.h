@@ -6,7 +6,10 @@
 // relative to the start of the unconsumed input), so
 // a large bulk that trickles in is scanned once, not once per read. Any split of the input across
 // reads yields the same commands. Malformed input yields an error whose text is redis-server's
-// ("Protocol error: ..."); the connection then replies with it and closes, as Redis does.
+// ("Protocol error: ..."); the connection then replies with it and closes, as Redis does. As in
+// Redis (which searches its query buffer with strchr), a NUL byte before the CR/LF ending an inline
+// line or a multibulk/bulk header hides that line end: the parser waits for more input, until the
+// "too big ..." limits apply.
 //
 // Invariant: after kCommand, args() views bytes of the input passed to that call (multibulk) or
 // the parser's own storage (inline); they stay valid until the next Parse() or Reset().
@@ -21,8 +24,8 @@
 namespace shardis {
 
 struct ParserLimits {
-  int64_t max_bulk_len = 512LL * 1024 * 1024;  // proto-max-bulk-len
-  size_t max_inline_len = 64 * 1024;           // PROTO_INLINE_MAX_SIZE
+  int64_t max_bulk_len = 512LL * 1024 * 1024;                // proto-max-bulk-len
+  size_t max_inline_len = 64 * 1024;                         // PROTO_INLINE_MAX_SIZE
   int64_t max_multibulk_len = 1024LL * 1024 * 1024 * 2 - 1;  // INT_MAX, as Redis
 };
 
@@ -42,8 +45,9 @@ class RequestParser {
 
   const std::vector<std::string_view>& args() const { return args_; }
   // After kCommand: the bytes of input the command used (with any empty commands before it). The
-  // caller drops exactly these before the next call. After kNeedMore it is 0 and the caller
-  // passes the same input again, grown by new bytes.
+  // caller drops exactly these before the next call (or, to run the command later, passes the
+  // same input again and gets the same command). After kNeedMore it is 0 and the caller passes
+  // the same input again, grown by new bytes; empty commands already skipped are remembered.
   size_t consumed() const { return consumed_; }
   const std::string& error() const { return error_; }
   // Bytes the caller must keep for the partial command in progress; used by query-buffer limits.
@@ -63,10 +67,10 @@ class RequestParser {
 
   ParserLimits limits_;
   State state_ = State::kIdle;
-  size_t start_ = 0;          // where the current command starts in the input
-  size_t pos_ = 0;            // parse position in the input
-  int64_t args_left_ = 0;     // multibulk elements still to read
-  int64_t bulk_len_ = -1;     // length of the bulk being read, -1 before its header
+  size_t start_ = 0;       // where the current command starts in the input
+  size_t pos_ = 0;         // parse position in the input
+  int64_t args_left_ = 0;  // multibulk elements still to read
+  int64_t bulk_len_ = -1;  // length of the bulk being read, -1 before its header
   std::vector<std::pair<size_t, size_t>> spans_;  // (offset from start_, length)
   std::vector<std::string_view> args_;
   std::vector<std::string> inline_args_;
@@ -74,10 +78,11 @@ class RequestParser {
   std::string error_;
 };
 
-// Splits an inline command line into arguments the way redis-server does (sdssplitargs): blanks
-// separate arguments; "double quotes" support \n \r \t \b \a \\ \" and \xHH escapes; 'single
-// quotes' support \'. Returns false on unbalanced quotes or a closing quote not followed by a
-// blank.
+// Splits an inline command line into arguments the way redis-server does (sdssplitargs): space,
+// tab, CR and LF end an unquoted argument (any isspace() byte is skipped between arguments, but
+// '\v' and '\f' inside an unquoted argument belong to it); "double quotes" support \n \r \t \b \a
+// \\ \" and \xHH escapes; 'single quotes' support \'. Returns false on unbalanced quotes or a
+// closing quote not followed by a blank.
 bool SplitInlineArgs(std::string_view line, std::vector<std::string>* out);
 
 }  // namespace shardis

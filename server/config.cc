@@ -436,24 +436,14 @@ bool MemToUll(std::string_view s, unsigned long long* out) {
   size_t digits = 0;
   while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
   std::string_view unit = s.substr(digits);
-  unsigned long long mul;
-  if (unit.empty() || EqualsNoCase(unit, "b")) {
-    mul = 1;
-  } else if (EqualsNoCase(unit, "k")) {
-    mul = 1000;
-  } else if (EqualsNoCase(unit, "kb")) {
-    mul = 1024;
-  } else if (EqualsNoCase(unit, "m")) {
-    mul = 1000 * 1000;
-  } else if (EqualsNoCase(unit, "mb")) {
-    mul = 1024 * 1024;
-  } else if (EqualsNoCase(unit, "g")) {
-    mul = 1000ULL * 1000 * 1000;
-  } else if (EqualsNoCase(unit, "gb")) {
-    mul = 1024ULL * 1024 * 1024;
-  } else {
-    return false;
+  constexpr std::pair<std::string_view, unsigned long long> kUnits[] = {
+      {"", 1},          {"b", 1},           {"k", 1000},           {"kb", 1024},
+      {"m", 1000000},   {"mb", 1 << 20},    {"g", 1000000000ULL},  {"gb", 1ULL << 30}};
+  unsigned long long mul = 0;
+  for (const auto& [name, factor] : kUnits) {
+    if (EqualsNoCase(unit, name)) mul = factor;
   }
+  if (mul == 0) return false;
   if (digits >= 128) return false;
   std::string buf(s.substr(0, digits));
   char* end;
@@ -492,6 +482,10 @@ std::vector<std::string> SplitOnSpace(std::string_view s) {
   return absl::StrSplit(ToAbsl(s), ' ');
 }
 
+// Backslash escapes inside double quotes, as sdssplitargs reads and sdscatrepr writes them.
+constexpr std::string_view kEscapeLetters = "nrtba";
+constexpr std::string_view kEscapeChars = "\n\r\t\b\a";
+
 // sds.c sdssplitargs: the redis.conf / redis-cli tokenizer.
 bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
   out->clear();
@@ -514,26 +508,8 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
           p += 3;
         } else if (c == '\\' && at(p + 1)) {
           ++p;
-          switch (at(p)) {
-            case 'n':
-              current += '\n';
-              break;
-            case 'r':
-              current += '\r';
-              break;
-            case 't':
-              current += '\t';
-              break;
-            case 'b':
-              current += '\b';
-              break;
-            case 'a':
-              current += '\a';
-              break;
-            default:
-              current += at(p);
-              break;
-          }
+          size_t e = kEscapeLetters.find(at(p));
+          current += e == std::string_view::npos ? at(p) : kEscapeChars[e];
         } else if (c == '"') {
           if (at(p + 1) && !std::isspace(static_cast<unsigned char>(at(p + 1)))) return false;
           done = true;
@@ -584,33 +560,17 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
 std::string Repr(std::string_view s) {
   std::string r = "\"";
   for (char c : s) {
-    switch (c) {
-      case '\\':
-      case '"':
-        r += '\\';
-        r += c;
-        break;
-      case '\n':
-        r += "\\n";
-        break;
-      case '\r':
-        r += "\\r";
-        break;
-      case '\t':
-        r += "\\t";
-        break;
-      case '\a':
-        r += "\\a";
-        break;
-      case '\b':
-        r += "\\b";
-        break;
-      default:
-        if (std::isprint(static_cast<unsigned char>(c))) {
-          r += c;
-        } else {
-          absl::StrAppendFormat(&r, "\\x%02x", static_cast<unsigned char>(c));
-        }
+    size_t e = kEscapeChars.find(c);
+    if (c == '\\' || c == '"') {
+      r += '\\';
+      r += c;
+    } else if (c != '\0' && e != std::string_view::npos) {
+      r += '\\';
+      r += kEscapeLetters[e];
+    } else if (std::isprint(static_cast<unsigned char>(c))) {
+      r += c;
+    } else {
+      absl::StrAppendFormat(&r, "\\x%02x", static_cast<unsigned char>(c));
     }
   }
   return r + "\"";
@@ -1138,71 +1098,63 @@ Config::Config() {
   for (size_t i = 0; i < kNumParams; ++i) SyncTyped(i);
 }
 
+// The typed fields, by parameter name (maxmemory, bind and enable-debug-command need more care).
+const std::pair<std::string_view, int Config::*> kIntFields[] = {
+    {"port", &Config::port},         {"threads", &Config::threads}, {"databases", &Config::databases},
+    {"hz", &Config::hz},             {"timeout", &Config::timeout}, {"tcp-keepalive", &Config::tcp_keepalive},
+    {"tcp-backlog", &Config::tcp_backlog}, {"maxclients", &Config::maxclients}};
+const std::pair<std::string_view, int64_t Config::*> kInt64Fields[] = {
+    {"proto-max-bulk-len", &Config::proto_max_bulk_len},
+    {"client-query-buffer-limit", &Config::client_query_buffer_limit},
+    {"slowlog-log-slower-than", &Config::slowlog_log_slower_than},
+    {"slowlog-max-len", &Config::slowlog_max_len}};
+const std::pair<std::string_view, bool Config::*> kBoolFields[] = {
+    {"pin", &Config::pin},
+    {"protected-mode", &Config::protected_mode},
+    {"appendonly", &Config::appendonly},
+    {"daemonize", &Config::daemonize},
+    {"lazyfree-lazy-user-del", &Config::lazyfree_lazy_user_del},
+    {"lazyfree-lazy-user-flush", &Config::lazyfree_lazy_user_flush}};
+const std::pair<std::string_view, std::string Config::*> kStringFields[] = {
+    {"loglevel", &Config::loglevel},     {"logfile", &Config::logfile},
+    {"requirepass", &Config::requirepass}, {"maxmemory-policy", &Config::maxmemory_policy},
+    {"dir", &Config::dir},               {"dbfilename", &Config::dbfilename},
+    {"pidfile", &Config::pidfile}};
+
 void Config::SyncTyped(size_t index) {
   std::string_view name = kParams[index].name;
   const std::string& v = values_[index];
-  auto as_int = [&v] {
-    long long x = 0;
-    (void)absl::SimpleAtoi(v, &x);
-    return x;
-  };
-  auto as_bool = [&v] { return v == "yes"; };
-  if (name == "port") {
-    port = static_cast<int>(as_int());
-  } else if (name == "bind") {
-    bind = std::vector<std::string>(absl::StrSplit(v, ' ', absl::SkipEmpty()));
-  } else if (name == "threads") {
-    threads = static_cast<int>(as_int());
-  } else if (name == "pin") {
-    pin = as_bool();
-  } else if (name == "maxclients") {
-    maxclients = static_cast<int>(std::min<long long>(as_int(), INT_MAX));
-  } else if (name == "databases") {
-    databases = static_cast<int>(as_int());
-  } else if (name == "loglevel") {
-    loglevel = v;
-  } else if (name == "logfile") {
-    logfile = v;
-  } else if (name == "proto-max-bulk-len") {
-    proto_max_bulk_len = as_int();
-  } else if (name == "client-query-buffer-limit") {
-    client_query_buffer_limit = as_int();
-  } else if (name == "hz") {
-    hz = static_cast<int>(as_int());
-  } else if (name == "timeout") {
-    timeout = static_cast<int>(as_int());
-  } else if (name == "tcp-keepalive") {
-    tcp_keepalive = static_cast<int>(as_int());
-  } else if (name == "tcp-backlog") {
-    tcp_backlog = static_cast<int>(as_int());
-  } else if (name == "requirepass") {
-    requirepass = v;
-  } else if (name == "protected-mode") {
-    protected_mode = as_bool();
-  } else if (name == "maxmemory") {
+  long long number = 0;
+  for (const auto& [field_name, field] : kIntFields) {
+    if (name == field_name && absl::SimpleAtoi(v, &number)) {
+      this->*field = static_cast<int>(std::min<long long>(number, INT_MAX));  // maxclients: uint
+      return;
+    }
+  }
+  for (const auto& [field_name, field] : kInt64Fields) {
+    if (name == field_name && absl::SimpleAtoi(v, &number)) {
+      this->*field = number;
+      return;
+    }
+  }
+  for (const auto& [field_name, field] : kBoolFields) {
+    if (name == field_name) {
+      this->*field = v == "yes";
+      return;
+    }
+  }
+  for (const auto& [field_name, field] : kStringFields) {
+    if (name == field_name) {
+      this->*field = v;
+      return;
+    }
+  }
+  if (name == "maxmemory") {
     uint64_t bytes = 0;
     (void)absl::SimpleAtoi(v, &bytes);
     maxmemory = static_cast<int64_t>(std::min<uint64_t>(bytes, INT64_MAX));
-  } else if (name == "maxmemory-policy") {
-    maxmemory_policy = v;
-  } else if (name == "dir") {
-    dir = v;
-  } else if (name == "dbfilename") {
-    dbfilename = v;
-  } else if (name == "appendonly") {
-    appendonly = as_bool();
-  } else if (name == "daemonize") {
-    daemonize = as_bool();
-  } else if (name == "pidfile") {
-    pidfile = v;
-  } else if (name == "slowlog-log-slower-than") {
-    slowlog_log_slower_than = as_int();
-  } else if (name == "slowlog-max-len") {
-    slowlog_max_len = as_int();
-  } else if (name == "lazyfree-lazy-user-del") {
-    lazyfree_lazy_user_del = as_bool();
-  } else if (name == "lazyfree-lazy-user-flush") {
-    lazyfree_lazy_user_flush = as_bool();
+  } else if (name == "bind") {
+    bind = std::vector<std::string>(absl::StrSplit(v, ' ', absl::SkipEmpty()));
   } else if (name == "enable-debug-command") {
     enable_debug_command = v != "no";
   }

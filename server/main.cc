@@ -96,7 +96,7 @@ int Main(int argc, char** argv) {
     first = 2;
   }
   // Split "--name value value..." and "--name=value" options.
-  std::vector<std::pair<std::string, std::string>> options;
+  std::vector<std::pair<std::string, std::vector<std::string>>> options;
   std::vector<char*> absl_argv = {argv[0]};
   std::vector<std::string> absl_storage;
   for (int i = first; i < argc;) {
@@ -116,7 +116,7 @@ int Main(int argc, char** argv) {
     std::string lower = cmd::ToLower(name);
     if (lower == "help" || lower == "helpfull" || lower == "version" || lower == "nopin") {
       absl_storage.push_back(token);
-      if (lower == "nopin") options.emplace_back("pin", "no");
+      if (lower == "nopin") options.push_back({"pin", {"no"}});
       continue;
     }
     if (kAbslFlags.contains(lower)) {
@@ -126,7 +126,8 @@ int Main(int argc, char** argv) {
     } else if (!Config::IsKnown(lower)) {
       Fatal(Cat("Bad directive or wrong number of arguments: '", name, "'"));
     }
-    options.emplace_back(lower, value);
+    if (lower == "pin") values = {value == "false" || value == "no" || value == "0" ? "no" : "yes"};
+    options.emplace_back(lower, values);
   }
   for (std::string& s : absl_storage) absl_argv.push_back(s.data());
   absl::ParseCommandLine(static_cast<int>(absl_argv.size()), absl_argv.data());
@@ -137,9 +138,12 @@ int Main(int argc, char** argv) {
     if (!status.ok()) Fatal(std::string(status.message()));
   }
   // Flags override the file, in the order given.
-  for (const auto& [name, value] : options) {
-    absl::Status status = config.Set(name, value);
-    if (!status.ok()) Fatal(std::string(status.message()));
+  for (const auto& [name, values] : options) {
+    absl::Status status = config.ApplyDirective(name, values);
+    if (!status.ok()) {
+      Fatal(Cat("Bad directive or wrong number of arguments: '--", name, " ",
+                absl::StrJoin(values, " "), "': ", status.message()));
+    }
   }
   InitLogging(config.logfile, config.loglevel);
   AdjustOpenFilesLimit(config);

@@ -1,6 +1,7 @@
 #include "storage/glob.h"
 
 #include <cctype>
+#include <utility>
 
 namespace shardis {
 namespace {
@@ -8,8 +9,8 @@ namespace {
 // Recursive matcher. `give_up` is set once a '*' has tried every suffix of the text: an outer
 // '*' trying a later start cannot do better, which keeps hostile patterns such as "*a*a*a*b"
 // linear-ish instead of exponential. `depth` bounds recursion as Redis 7 does.
-bool Match(const char* p, const char* pend, const char* s, const char* send, bool nocase,
-           int depth, bool* give_up) {
+bool Match(const char* p, const char* pend, const char* s, const char* send, bool nocase, int depth,
+           bool* give_up) {
   if (depth > 1000) return false;
   auto lower = [nocase](char c) {
     return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
@@ -36,11 +37,14 @@ bool Match(const char* p, const char* pend, const char* s, const char* send, boo
         while (p < pend && *p != ']') {
           if (*p == '\\' && p + 1 < pend) {
             ++p;
-            if (lower(*p) == lower(*s)) matched = true;
-          } else if (p + 2 < pend && p[1] == '-' && p[2] != ']') {
-            char lo = lower(p[0]);
-            char hi = lower(p[2]);
+            if (*p == *s) matched = true;  // Redis compares escaped class bytes case-sensitively
+          } else if (p + 2 < pend && p[1] == '-') {
+            // As Redis: "[a-]" is the range a..']'; bounds are ordered, then lowercased.
+            char lo = p[0];
+            char hi = p[2];
             if (lo > hi) std::swap(lo, hi);
+            lo = lower(lo);
+            hi = lower(hi);
             char c = lower(*s);
             if (c >= lo && c <= hi) matched = true;
             p += 2;
@@ -72,6 +76,9 @@ bool Match(const char* p, const char* pend, const char* s, const char* send, boo
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
+  // Redis's stringmatchlen() never enters its loop for an empty string, so "" matches only the
+  // empty pattern (not even "*"; KEYS and SCAN special-case the pattern "*" themselves).
+  if (text.empty()) return pattern.empty();
   bool give_up = false;
   return Match(pattern.data(), pattern.data() + pattern.size(), text.data(),
                text.data() + text.size(), nocase, 0, &give_up);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds Shardis and runs every test: unit and integration tests on a normal build, then the
+# unit and integration tests under AddressSanitizer+UBSan, then the cross-thread paths (the
+# mailbox and the multi-threaded integration tests) under ThreadSanitizer.
+# SHARDIS_SANITIZERS=0 skips the sanitizer builds (quicker local runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs="${JOBS:-$(nproc)}"
+
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  ninja -C "$dir" -j"$jobs"
+}
+
+echo "=== build and test: RelWithDebInfo"
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ctest --test-dir build --output-on-failure --timeout 600
+
+if [ "${SHARDIS_SANITIZERS:-1}" != 0 ]; then
+  echo "=== build and test: AddressSanitizer + UndefinedBehaviorSanitizer"
+  build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDIS_SANITIZE=address \
+    -DSHARDIS_BUILD_BENCH=OFF
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure --timeout 900 \
+    -E 'benchmark_test'
+
+  echo "=== build and test: ThreadSanitizer (cross-thread paths)"
+  build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDIS_SANITIZE=thread \
+    -DSHARDIS_BUILD_BENCH=OFF
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build-tsan --output-on-failure --timeout 900 -R 'mailbox|basic_test|differential'
+fi
