@@ -437,8 +437,8 @@ bool MemToUll(std::string_view s, unsigned long long* out) {
   while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
   std::string_view unit = s.substr(digits);
   constexpr std::pair<std::string_view, unsigned long long> kUnits[] = {
-      {"", 1},          {"b", 1},           {"k", 1000},           {"kb", 1024},
-      {"m", 1000000},   {"mb", 1 << 20},    {"g", 1000000000ULL},  {"gb", 1ULL << 30}};
+      {"", 1},        {"b", 1},        {"k", 1000},          {"kb", 1024},
+      {"m", 1000000}, {"mb", 1 << 20}, {"g", 1000000000ULL}, {"gb", 1ULL << 30}};
   unsigned long long mul = 0;
   for (const auto& [name, factor] : kUnits) {
     if (EqualsNoCase(unit, name)) mul = factor;
@@ -564,7 +564,7 @@ std::string Repr(std::string_view s) {
     if (c == '\\' || c == '"') {
       r += '\\';
       r += c;
-    } else if (c != '\0' && e != std::string_view::npos) {
+    } else if (e != std::string_view::npos) {
       r += '\\';
       r += kEscapeLetters[e];
     } else if (std::isprint(static_cast<unsigned char>(c))) {
@@ -906,69 +906,28 @@ bool SetNotifyKeyspaceEvents(const std::vector<std::string>& args, std::string* 
     *err = "wrong number of arguments";
     return false;
   }
+  // notify.c keyspaceEventsStringToFlags / keyspaceEventsFlagsToString.
+  constexpr std::pair<char, int> kClasses[] = {
+      {'g', kNotifyGeneric},  {'$', kNotifyString},   {'l', kNotifyList},    {'s', kNotifySet},
+      {'h', kNotifyHash},     {'z', kNotifyZset},     {'x', kNotifyExpired}, {'e', kNotifyEvicted},
+      {'t', kNotifyStream},   {'d', kNotifyModule},   {'n', kNotifyNew},     {'A', kNotifyAll},
+      {'K', kNotifyKeyspace}, {'E', kNotifyKeyevent}, {'m', kNotifyKeyMiss}};
   int flags = 0;
   for (char c : args[0]) {
-    switch (c) {
-      case 'A':
-        flags |= kNotifyAll;
-        break;
-      case 'g':
-        flags |= kNotifyGeneric;
-        break;
-      case '$':
-        flags |= kNotifyString;
-        break;
-      case 'l':
-        flags |= kNotifyList;
-        break;
-      case 's':
-        flags |= kNotifySet;
-        break;
-      case 'h':
-        flags |= kNotifyHash;
-        break;
-      case 'z':
-        flags |= kNotifyZset;
-        break;
-      case 'x':
-        flags |= kNotifyExpired;
-        break;
-      case 'e':
-        flags |= kNotifyEvicted;
-        break;
-      case 'K':
-        flags |= kNotifyKeyspace;
-        break;
-      case 'E':
-        flags |= kNotifyKeyevent;
-        break;
-      case 't':
-        flags |= kNotifyStream;
-        break;
-      case 'm':
-        flags |= kNotifyKeyMiss;
-        break;
-      case 'd':
-        flags |= kNotifyModule;
-        break;
-      case 'n':
-        flags |= kNotifyNew;
-        break;
-      default:
-        *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
-        return false;
+    auto it = std::find_if(std::begin(kClasses), std::end(kClasses),
+                           [c](const auto& k) { return k.first == c; });
+    if (it == std::end(kClasses)) {
+      *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+      return false;
     }
+    flags |= it->second;
   }
   std::string s;
   if ((flags & kNotifyAll) == kNotifyAll) {
     s += 'A';
   } else {
-    constexpr std::pair<int, char> kClasses[] = {
-        {kNotifyGeneric, 'g'}, {kNotifyString, '$'}, {kNotifyList, 'l'},    {kNotifySet, 's'},
-        {kNotifyHash, 'h'},    {kNotifyZset, 'z'},   {kNotifyExpired, 'x'}, {kNotifyEvicted, 'e'},
-        {kNotifyStream, 't'},  {kNotifyModule, 'd'}, {kNotifyNew, 'n'}};
-    for (auto [bit, c] : kClasses) {
-      if (flags & bit) s += c;
+    for (size_t i = 0; i < 11; ++i) {  // the classes, up to 'n'
+      if (flags & kClasses[i].second) s += kClasses[i].first;
     }
   }
   if (flags & kNotifyKeyspace) s += 'K';
@@ -1100,9 +1059,14 @@ Config::Config() {
 
 // The typed fields, by parameter name (maxmemory, bind and enable-debug-command need more care).
 const std::pair<std::string_view, int Config::*> kIntFields[] = {
-    {"port", &Config::port},         {"threads", &Config::threads}, {"databases", &Config::databases},
-    {"hz", &Config::hz},             {"timeout", &Config::timeout}, {"tcp-keepalive", &Config::tcp_keepalive},
-    {"tcp-backlog", &Config::tcp_backlog}, {"maxclients", &Config::maxclients}};
+    {"port", &Config::port},
+    {"threads", &Config::threads},
+    {"databases", &Config::databases},
+    {"hz", &Config::hz},
+    {"timeout", &Config::timeout},
+    {"tcp-keepalive", &Config::tcp_keepalive},
+    {"tcp-backlog", &Config::tcp_backlog},
+    {"maxclients", &Config::maxclients}};
 const std::pair<std::string_view, int64_t Config::*> kInt64Fields[] = {
     {"proto-max-bulk-len", &Config::proto_max_bulk_len},
     {"client-query-buffer-limit", &Config::client_query_buffer_limit},
@@ -1116,9 +1080,12 @@ const std::pair<std::string_view, bool Config::*> kBoolFields[] = {
     {"lazyfree-lazy-user-del", &Config::lazyfree_lazy_user_del},
     {"lazyfree-lazy-user-flush", &Config::lazyfree_lazy_user_flush}};
 const std::pair<std::string_view, std::string Config::*> kStringFields[] = {
-    {"loglevel", &Config::loglevel},     {"logfile", &Config::logfile},
-    {"requirepass", &Config::requirepass}, {"maxmemory-policy", &Config::maxmemory_policy},
-    {"dir", &Config::dir},               {"dbfilename", &Config::dbfilename},
+    {"loglevel", &Config::loglevel},
+    {"logfile", &Config::logfile},
+    {"requirepass", &Config::requirepass},
+    {"maxmemory-policy", &Config::maxmemory_policy},
+    {"dir", &Config::dir},
+    {"dbfilename", &Config::dbfilename},
     {"pidfile", &Config::pidfile}};
 
 void Config::SyncTyped(size_t index) {
