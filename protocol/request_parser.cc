@@ -160,15 +160,16 @@ RequestParser::Result RequestParser::Fail(const char* message) {
 RequestParser::Result RequestParser::Parse(std::string_view input) {
   args_.clear();
   consumed_ = 0;
-  // pos_ is relative to the input of this call: the caller passes the same input (grown) after
-  // kNeedMore, and drops what a command consumed after kCommand (pos_ is reset to 0 then). Empty
-  // commands skipped before a kNeedMore stay skipped, so they are not scanned again.
+  // pos_ is relative to the input of this call: the caller drops what consumed() reports and
+  // passes the rest again (grown after kNeedMore). Empty commands skipped before a kNeedMore are
+  // reported as consumed, so a flood of blank lines never piles up in the caller's buffer.
   while (true) {
     Result r;
     if (state_ == State::kIdle) {
       start_ = pos_;
-      if (pos_ >= input.size()) return Result::kNeedMore;
-      if (input[pos_] == '*') {
+      if (pos_ >= input.size()) {
+        r = Result::kNeedMore;
+      } else if (input[pos_] == '*') {
         state_ = State::kMultibulk;
         args_left_ = -1;  // header not read yet
         bulk_len_ = -1;
@@ -179,6 +180,13 @@ RequestParser::Result RequestParser::Parse(std::string_view input) {
       }
     } else {
       r = ParseMultibulk(input);
+    }
+    if (r == Result::kNeedMore) {
+      // Report the empty commands skipped before the incomplete one; positions of a command in
+      // progress are relative to start_, so rebasing is a subtraction.
+      consumed_ = start_;
+      pos_ -= start_;
+      start_ = 0;
     }
     if (r != Result::kCommand) return r;
     if (args_.empty()) continue;  // a blank line, "*0" or "*-1"

@@ -46,8 +46,9 @@ class RequestParser {
   const std::vector<std::string_view>& args() const { return args_; }
   // After kCommand: the bytes of input the command used (with any empty commands before it). The
   // caller drops exactly these before the next call (or, to run the command later, passes the
-  // same input again and gets the same command). After kNeedMore it is 0 and the caller passes
-  // the same input again, grown by new bytes; empty commands already skipped are remembered.
+  // same input again and gets the same command). After kNeedMore: the bytes of empty commands
+  // skipped before the incomplete one (often 0); the caller drops them too and passes the rest
+  // again, grown by new bytes.
   size_t consumed() const { return consumed_; }
   const std::string& error() const { return error_; }
   // Bytes the caller must keep for the partial command in progress; used by query-buffer limits.

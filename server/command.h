@@ -40,8 +40,8 @@ inline void CatPiece(std::string& out, const std::string& s) { out.append(s); }
 inline void CatPiece(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 inline void CatPiece(std::string& out, char c) { out.push_back(c); }
 template <std::integral T>
-  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
-void CatPiece(std::string& out, T value) {
+requires(!std::same_as<T, char> && !std::same_as<T, bool>) void CatPiece(std::string& out,
+                                                                         T value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   out.append(buf, end);
@@ -195,8 +195,8 @@ inline constexpr std::string_view kOverflowErr = "ERR increment or decrement wou
 inline constexpr std::string_view kNoSuchKeyErr = "ERR no such key";
 inline constexpr std::string_view kDbIndexErr = "ERR DB index is out of range";
 
-bool ParseInt64(std::string_view s, int64_t* out);   // Redis's string2ll rules
-bool ParseDouble(std::string_view s, double* out);   // Redis's string2d rules (no nan)
+bool ParseInt64(std::string_view s, int64_t* out);  // Redis's string2ll rules
+bool ParseDouble(std::string_view s, double* out);  // Redis's string2d rules (no nan)
 bool ParseLongDouble(std::string_view s, long double* out);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);

@@ -61,7 +61,7 @@ const CommandSpec* CommandTable::ResolveSubcommand(ArgList args, ReplyBuilder& r
   const CommandSpec* sub = FindSubcommand(args[0], args[1]);
   if (sub == nullptr) {
     reply.Error(Cat("ERR unknown subcommand '", args[1].substr(0, 128), "'. Try ",
-                             cmd::ToUpper(args[0]), " HELP."));
+                    cmd::ToUpper(args[0]), " HELP."));
     return nullptr;
   }
   if (!ArityOk(*sub, args.size())) {
@@ -90,13 +90,11 @@ std::string UnknownCommandError(ArgList args) {
     std::string_view a = args[i].substr(0, 128 - list.size());
     CatAppend(&list, "'", a, "' ");
   }
-  return Cat("ERR unknown command '", name.substr(0, 128),
-                      "', with args beginning with: ", list);
+  return Cat("ERR unknown command '", name.substr(0, 128), "', with args beginning with: ", list);
 }
 
 std::string ArityError(std::string_view name) {
-  return Cat("ERR wrong number of arguments for '", cmd::ToLower(name),
-                      "' command");
+  return Cat("ERR wrong number of arguments for '", cmd::ToLower(name), "' command");
 }
 
 }  // namespace shardis

@@ -39,7 +39,7 @@ class CommandTable {
 
  private:
   std::vector<CommandSpec> specs_;
-  absl::flat_hash_map<std::string, size_t> index_;  // lowercase name -> specs_ index
+  absl::flat_hash_map<std::string, size_t> index_;      // lowercase name -> specs_ index
   absl::flat_hash_map<std::string, size_t> sub_index_;  // "container|sub" -> specs_ index
 };
 

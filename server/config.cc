@@ -530,25 +530,14 @@ bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
         } else {
           current += c;
         }
+      } else if (c == '"') {
+        inq = true;
+      } else if (c == '\'') {
+        insq = true;
+      } else if (c == '\0' || std::string_view(" \n\r\t").find(c) != std::string_view::npos) {
+        done = true;
       } else {
-        switch (c) {
-          case ' ':
-          case '\n':
-          case '\r':
-          case '\t':
-          case '\0':
-            done = true;
-            break;
-          case '"':
-            inq = true;
-            break;
-          case '\'':
-            insq = true;
-            break;
-          default:
-            current += c;
-            break;
-        }
+        current += c;
       }
       if (at(p)) ++p;
     }

@@ -20,9 +20,9 @@ struct BatchMessage;
 struct Connection {
   ClientState state;
   RequestParser parser;
-  std::string in;       // bytes of commands not yet executed
-  std::string out;      // replies not yet written
-  size_t out_pos = 0;   // bytes of `out` already written
+  std::string in;                 // bytes of commands not yet executed
+  std::string out;                // replies not yet written
+  size_t out_pos = 0;             // bytes of `out` already written
   bool waiting = false;           // a remote batch or fan-out is in flight
   uint32_t events = 1;            // epoll mask registered (EPOLLIN at accept)
   bool writing = false;           // output blocked: EPOLLOUT wanted

@@ -60,7 +60,10 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
       break;
     }
     RequestParser::Result result = c->parser.Parse(input.substr(consumed));
-    if (result == RequestParser::Result::kNeedMore) break;
+    if (result == RequestParser::Result::kNeedMore) {
+      consumed += c->parser.consumed();  // skipped blank lines / empty multibulks
+      break;
+    }
     if (result == RequestParser::Result::kError) {
       // As Redis: the commands before the bad frame run, then the error, then the connection
       // closes; the rest of the input is dropped.

@@ -28,9 +28,7 @@ struct MailboxMessage {
 
 class Mailbox {
  public:
-  Mailbox() : head_(&stub_), tail_(&stub_) {
-    event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  }
+  Mailbox() : head_(&stub_), tail_(&stub_) { event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
   ~Mailbox() {
     if (event_fd_ >= 0) close(event_fd_);
   }

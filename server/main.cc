@@ -41,9 +41,9 @@ ABSL_FLAG(int, hz, 10, "Frequency of background tasks (expiry, rehash, timeouts)
 namespace shardis {
 namespace {
 
-const std::set<std::string> kAbslFlags = {"port",    "bind",    "threads",    "pin",
-                                          "maxclients", "databases", "loglevel", "logfile",
-                                          "dir",     "dbfilename", "requirepass", "hz"};
+const std::set<std::string> kAbslFlags = {"port",       "bind",       "threads",     "pin",
+                                          "maxclients", "databases",  "loglevel",    "logfile",
+                                          "dir",        "dbfilename", "requirepass", "hz"};
 
 std::string RandomHex(int n) {
   std::random_device rd;
@@ -161,7 +161,8 @@ int Main(int argc, char** argv) {
   }
 
   Log(LogLevel::kNotice, "oO0OoO0OoO0Oo Shardis is starting oO0OoO0OoO0Oo");
-  Log(LogLevel::kNotice, "Shardis version=%s (redis_version=%s compatible), bits=%d, pid=%d, just started",
+  Log(LogLevel::kNotice,
+      "Shardis version=%s (redis_version=%s compatible), bits=%d, pid=%d, just started",
       SHARDIS_VERSION, kRedisCompatVersion, static_cast<int>(sizeof(void*) * 8), info.pid);
   if (config_file.empty()) {
     Log(LogLevel::kWarning, "No config file specified, using the default config.");

@@ -25,7 +25,7 @@ namespace {
 constexpr size_t kScratchSize = 16 * 1024;
 constexpr size_t kKeepInputCapacity = 16 * 1024;
 constexpr size_t kKeepOutputCapacity = 16 * 1024;
-constexpr size_t kMaxUnprocessedInput = 256 * 1024;  // stop reading past this (backpressure)
+constexpr size_t kMaxUnprocessedInput = 256 * 1024;    // stop reading past this (backpressure)
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;  // and while this much is unwritten
 constexpr int kMaxEvents = 256;
 constexpr int kAcceptsPerTurn = 64;
@@ -96,8 +96,8 @@ int ListenOn(const std::string& address, int port, int backlog, std::string* err
     rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
   }
   if (rc != 0 || listen(fd, backlog) != 0) {
-    *error = absl::StrCat("Could not create server TCP listening socket ", address, ":", port,
-                          ": ", strerror(errno));
+    *error = absl::StrCat("Could not create server TCP listening socket ", address, ":", port, ": ",
+                          strerror(errno));
     close(fd);
     return -1;
   }
@@ -268,8 +268,8 @@ void Reactor::Accept(int listen_fd) {
   for (int i = 0; i < kAcceptsPerTurn; ++i) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
-    int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {

@@ -49,7 +49,7 @@ struct BatchMessage : MailboxMessage {
   };
   OpOrigin origin;
   bool is_reply = false;
-  std::string arena;                              // argument bytes
+  std::string arena;                                // argument bytes
   std::vector<std::pair<uint32_t, uint32_t>> args;  // (offset, length) in arena
   std::vector<Command> commands;
   std::string reply;
@@ -62,7 +62,7 @@ struct BatchMessage : MailboxMessage {
 // point to it. Targets run the task; only the origin touches `remaining` and `done`.
 struct FanOutOp {
   OpOrigin origin;
-  ShardTask shard_task;                          // set for RunOnShards
+  ShardTask shard_task;                             // set for RunOnShards
   std::function<void(ServerContext&)> thread_task;  // set for ForEachThread
   FanOutDone done;
   int remaining = 0;
@@ -168,7 +168,7 @@ class Reactor : public ServerContext {
   std::vector<Connection*> ready_;  // input left to process
   std::vector<Connection*> dirty_;  // output to write
   std::vector<std::unique_ptr<Connection>> graveyard_;
-  std::vector<char> scratch_;       // shared read buffer
+  std::vector<char> scratch_;  // shared read buffer
 
   std::vector<std::vector<MailboxMessage*>> outgoing_;  // by target thread
   std::deque<MailboxMessage*> local_queue_;             // messages to self
@@ -180,9 +180,10 @@ class Reactor : public ServerContext {
   int64_t pause_until_ms_ = 0;
   bool pause_write_only_ = false;
   std::vector<uint64_t> paused_;
-  Runner* current_runner_ = nullptr;        // the client operation being run, for ForEachThread
-  std::vector<int> key_positions_;          // scratch for Dispatch
-  std::vector<std::string_view> batch_args_;  // scratch for ExecuteBatch  // ids of connections held by CLIENT PAUSE
+  Runner* current_runner_ = nullptr;  // the client operation being run, for ForEachThread
+  std::vector<int> key_positions_;    // scratch for Dispatch
+  std::vector<std::string_view>
+      batch_args_;  // scratch for ExecuteBatch  // ids of connections held by CLIENT PAUSE
 };
 
 }  // namespace shardis

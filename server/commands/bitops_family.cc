@@ -439,9 +439,9 @@ struct BitOpState {
   BitOp op;
   std::string dest;
   int dest_shard;
-  std::vector<std::string> keys;                       // the sources, in argument order
-  std::vector<std::vector<size_t>> by_shard;           // shard -> indexes into keys
-  std::vector<std::vector<BitOpSource>> fetched;       // shard -> what it found for its keys
+  std::vector<std::string> keys;                  // the sources, in argument order
+  std::vector<std::vector<size_t>> by_shard;      // shard -> indexes into keys
+  std::vector<std::vector<BitOpSource>> fetched;  // shard -> what it found for its keys
   std::string result;
 };
 
@@ -568,8 +568,10 @@ int CheckSignedOverflow(int64_t value, int64_t incr, int bits, Overflow owtype, 
   int64_t max = bits == 64 ? INT64_MAX : (int64_t{1} << (bits - 1)) - 1;
   int64_t min = -max - 1;
   // Computed with wrap-around; each is used only where it cannot have wrapped.
-  int64_t max_incr = static_cast<int64_t>(static_cast<uint64_t>(max) - static_cast<uint64_t>(value));
-  int64_t min_incr = static_cast<int64_t>(static_cast<uint64_t>(min) - static_cast<uint64_t>(value));
+  int64_t max_incr =
+      static_cast<int64_t>(static_cast<uint64_t>(max) - static_cast<uint64_t>(value));
+  int64_t min_incr =
+      static_cast<int64_t>(static_cast<uint64_t>(min) - static_cast<uint64_t>(value));
   int result = 0;
   if (value > max || (bits != 64 && incr > max_incr) ||
       (value >= 0 && incr > 0 && incr > max_incr)) {
@@ -671,9 +673,9 @@ void RunFieldWrite(const BitfieldOp& f, std::string& s, ReplyBuilder& reply) {
     int overflow;
     if (f.op == FieldOp::kIncrBy) {
       overflow = CheckSignedOverflow(old, f.arg, f.bits, f.overflow, &wrapped);
-      next = overflow ? wrapped
-                      : static_cast<int64_t>(static_cast<uint64_t>(old) +
-                                             static_cast<uint64_t>(f.arg));
+      next = overflow
+                 ? wrapped
+                 : static_cast<int64_t>(static_cast<uint64_t>(old) + static_cast<uint64_t>(f.arg));
       ret = next;
     } else {
       overflow = CheckSignedOverflow(f.arg, 0, f.bits, f.overflow, &wrapped);
@@ -828,9 +830,8 @@ void RegisterBitmapCommands(std::vector<CommandSpec>* table) {
        .key_step = 1,
        .acl_categories = "@read @bitmap @fast",
        .group = "bitmap",
-       .summary =
-           "Perform arbitrary bitfield integer operations on strings. Read-only variant of "
-           "BITFIELD",
+       .summary = "Perform arbitrary bitfield integer operations on strings. Read-only variant of "
+                  "BITFIELD",
        .since = "6.0.0",
        .on_shard = BitfieldRoCmd},
   };

@@ -196,7 +196,7 @@ void CmdClientSetInfo(ClientCommand& c) {
   }
   if (!ValidClientName(value)) {
     c.reply.Error(Cat("ERR ", is_name ? "lib-name" : "lib-ver",
-                               " cannot contain spaces, newlines or special characters."));
+                      " cannot contain spaces, newlines or special characters."));
     return;
   }
   (is_name ? c.client.lib_name : c.client.lib_ver) = std::string(value);
@@ -254,9 +254,10 @@ void CmdClientList(ClientCommand& c) {
         ctx.ForEachClient([&](const ClientSnapshot& s) {
           if (!ids.empty() && std::find(ids.begin(), ids.end(), s.state.id) == ids.end()) return;
           const ClientState& state = s.state.id == self.id ? self : s.state;
-          CatAppend(&out, FormatClientInfo(state, now, s.query_buffer, s.query_buffer_free,
-                                                 s.output_bytes),
-                          "\n");
+          CatAppend(
+              &out,
+              FormatClientInfo(state, now, s.query_buffer, s.query_buffer_free, s.output_bytes),
+              "\n");
         });
       },
       [lines](ReplyBuilder& reply, FanOutRunner&) {
@@ -503,8 +504,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
   add("client", -2, kCmdSkipSlowlog, "@slow", "A container for client connection commands.",
       "2.4.0", CmdClient);
   constexpr uint32_t kClientSub = kConn;
-  add("client|id", 2, kClientSub, "@slow @connection", "Returns the unique client ID of the connection.",
-      "5.0.0", CmdClientId);
+  add("client|id", 2, kClientSub, "@slow @connection",
+      "Returns the unique client ID of the connection.", "5.0.0", CmdClientId);
   add("client|setname", 3, kClientSub, "@slow @connection", "Sets the connection name.", "2.6.9",
       CmdClientSetName);
   add("client|getname", 2, kClientSub, "@slow @connection", "Returns the name of the connection.",
@@ -529,8 +530,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
   add("client|unblock", -3, kClientSub | kCmdAdmin, "@admin @slow @dangerous @connection",
       "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
       CmdClientUnblock);
-  add("client|help", 2, kClientSub, "@slow @connection", "Returns helpful text about the different subcommands.",
-      "5.0.0", CmdClientHelp);
+  add("client|help", 2, kClientSub, "@slow @connection",
+      "Returns helpful text about the different subcommands.", "5.0.0", CmdClientHelp);
 }
 
 }  // namespace shardis

@@ -100,9 +100,9 @@ class InfoWriter {
       }
     }
     if (requested_.contains("all") || requested_.contains("everything")) {
-      for (const char* s : {"server", "clients", "memory", "persistence", "stats", "replication",
-                            "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace",
-                            "threads"}) {
+      for (const char* s :
+           {"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+            "commandstats", "errorstats", "cluster", "keyspace", "threads"}) {
         requested_.insert(s);
       }
     }
@@ -162,8 +162,8 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("monotonic_clock", "POSIX clock_gettime");
     w.Field("multiplexing_api", "epoll");
     w.Field("atomicvar_api", "c11-builtin");
-    w.Field("gcc_version", absl::StrFormat("%d.%d.%d", __GNUC__, __GNUC_MINOR__,
-                                           __GNUC_PATCHLEVEL__));
+    w.Field("gcc_version",
+            absl::StrFormat("%d.%d.%d", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__));
     w.Field("process_id", info.pid);
     w.Field("process_supervised", "no");
     w.Field("run_id", info.run_id);
@@ -317,8 +317,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
         expires += t.dbs[db].second;
       }
       if (keys == 0) continue;
-      w.Field(Cat("db", db), absl::StrFormat("keys=%d,expires=%d,avg_ttl=0", keys,
-                                                       expires));
+      w.Field(Cat("db", db), absl::StrFormat("keys=%d,expires=%d,avg_ttl=0", keys, expires));
     }
   }
   if (w.Wants("threads")) {

@@ -14,8 +14,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -118,31 +118,34 @@ void CmdConfigRewrite(ClientCommand& c) {
 }
 
 void CmdConfigHelp(ClientCommand& c) {
-  ReplyHelp(c.reply, {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                      "GET <pattern>",
-                      "    Return parameters matching the glob-like <pattern> and their values.",
-                      "SET <directive> <value>",
-                      "    Set the configuration <directive> to <value>.",
-                      "RESETSTAT",
-                      "    Reset statistics reported by the INFO command.",
-                      "REWRITE",
-                      "    Rewrite the configuration file.",
-                      "HELP",
-                      "    Prints this help."});
+  ReplyHelp(c.reply,
+            {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "GET <pattern>",
+             "    Return parameters matching the glob-like <pattern> and their values.",
+             "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+             "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
+             "    Rewrite the configuration file.", "HELP", "    Prints this help."});
 }
 
 // ---- COMMAND ----
 
 void ReplyFlags(ReplyBuilder& reply, uint32_t flags) {
   static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
-      {kCmdWrite, "write"},         {kCmdReadonly, "readonly"},
-      {kCmdDenyOom, "denyoom"},     {kCmdAdmin, "admin"},
-      {kCmdPubsub, "pubsub"},       {kCmdNoscript, "noscript"},
-      {kCmdBlocking, "blocking"},   {kCmdLoading, "loading"},
-      {kCmdStale, "stale"},         {kCmdSkipMonitor, "skip_monitor"},
-      {kCmdSkipSlowlog, "skip_slowlog"}, {kCmdFast, "fast"},
-      {kCmdNoAuth, "no_auth"},      {kCmdMayReplicate, "may_replicate"},
-      {kCmdNoMulti, "no_multi"},    {kCmdMovableKeys, "movablekeys"},
+      {kCmdWrite, "write"},
+      {kCmdReadonly, "readonly"},
+      {kCmdDenyOom, "denyoom"},
+      {kCmdAdmin, "admin"},
+      {kCmdPubsub, "pubsub"},
+      {kCmdNoscript, "noscript"},
+      {kCmdBlocking, "blocking"},
+      {kCmdLoading, "loading"},
+      {kCmdStale, "stale"},
+      {kCmdSkipMonitor, "skip_monitor"},
+      {kCmdSkipSlowlog, "skip_slowlog"},
+      {kCmdFast, "fast"},
+      {kCmdNoAuth, "no_auth"},
+      {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMulti, "no_multi"},
+      {kCmdMovableKeys, "movablekeys"},
       {kCmdAllowBusy, "allow_busy"},
   };
   size_t n = 0;
@@ -239,8 +242,8 @@ void CmdCommandInfo(ClientCommand& c) {
     if (spec == nullptr) {
       size_t bar = c.args[i].find('|');
       if (bar != std::string_view::npos) {
-        spec = CommandTable::Get().FindSubcommand(c.args[i].substr(0, bar),
-                                                  c.args[i].substr(bar + 1));
+        spec =
+            CommandTable::Get().FindSubcommand(c.args[i].substr(0, bar), c.args[i].substr(bar + 1));
       }
     }
     if (spec == nullptr) {
@@ -323,8 +326,8 @@ void CmdCommandList(ClientCommand& c) {
       if (EqualsIgnoreCase(kind, "pattern")) {
         keep = GlobMatch(value, spec->name, true);
       } else if (EqualsIgnoreCase(kind, "aclcat")) {
-        keep = absl::StrContains(Cat(spec->acl_categories, " "),
-                                 Cat("@", cmd::ToLower(value), " "));
+        keep =
+            absl::StrContains(Cat(spec->acl_categories, " "), Cat("@", cmd::ToLower(value), " "));
       } else if (EqualsIgnoreCase(kind, "module")) {
         keep = false;
       } else {
@@ -342,28 +345,27 @@ void CmdCommandList(ClientCommand& c) {
 }
 
 void CmdCommandHelp(ClientCommand& c) {
-  ReplyHelp(c.reply,
-            {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-             "(no subcommand)",
-             "    Return details about all Redis commands.",
-             "COUNT",
-             "    Return the total number of commands in this Redis server.",
-             "LIST",
-             "    Return a list of all commands in this Redis server.",
-             "INFO [<command-name> ...]",
-             "    Return details about multiple Redis commands.",
-             "    If no command names are given, documentation details for all",
-             "    commands are returned.",
-             "DOCS [<command-name> ...]",
-             "    Return documentation details about multiple Redis commands.",
-             "    If no command names are given, documentation details for all",
-             "    commands are returned.",
-             "GETKEYS <full-command>",
-             "    Return the keys from a full Redis command.",
-             "GETKEYSANDFLAGS <full-command>",
-             "    Return the keys and the access flags from a full Redis command.",
-             "HELP",
-             "    Prints this help."});
+  ReplyHelp(c.reply, {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                      "(no subcommand)",
+                      "    Return details about all Redis commands.",
+                      "COUNT",
+                      "    Return the total number of commands in this Redis server.",
+                      "LIST",
+                      "    Return a list of all commands in this Redis server.",
+                      "INFO [<command-name> ...]",
+                      "    Return details about multiple Redis commands.",
+                      "    If no command names are given, documentation details for all",
+                      "    commands are returned.",
+                      "DOCS [<command-name> ...]",
+                      "    Return documentation details about multiple Redis commands.",
+                      "    If no command names are given, documentation details for all",
+                      "    commands are returned.",
+                      "GETKEYS <full-command>",
+                      "    Return the keys from a full Redis command.",
+                      "GETKEYSANDFLAGS <full-command>",
+                      "    Return the keys and the access flags from a full Redis command.",
+                      "HELP",
+                      "    Prints this help."});
 }
 
 // ---- TIME, ROLE, DEBUG, FUNCTION, SHUTDOWN ----
@@ -395,8 +397,8 @@ void CmdDebug(ClientCommand& c) {
       return;
     }
     // As Redis: the whole thread sleeps (tests use this to simulate a slow server).
-    if (seconds > 0) std::this_thread::sleep_for(std::chrono::microseconds(
-                         static_cast<int64_t>(seconds * 1e6)));
+    if (seconds > 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
     c.reply.Ok();
   } else if (sub == "set-active-expire" && c.args.size() >= 3) {
     bool enabled = c.args[2] != "0";
@@ -405,22 +407,18 @@ void CmdDebug(ClientCommand& c) {
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
   } else if (sub == "help") {
-    ReplyHelp(c.reply, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                        "CHANGE-REPL-ID",
-                        "    Change the replication IDs of the instance.",
-                        "LOG <message>",
-                        "    Write <message> to the server log.",
-                        "SET-ACTIVE-EXPIRE <0|1>",
-                        "    Setting it to 0 disables expiring keys in background when they are not",
-                        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-                        "    default.",
-                        "SLEEP <seconds>",
-                        "    Stop the server for <seconds>. Decimals allowed.",
-                        "HELP",
-                        "    Prints this help."});
+    ReplyHelp(
+        c.reply,
+        {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANGE-REPL-ID",
+         "    Change the replication IDs of the instance.", "LOG <message>",
+         "    Write <message> to the server log.", "SET-ACTIVE-EXPIRE <0|1>",
+         "    Setting it to 0 disables expiring keys in background when they are not",
+         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+         "    default.", "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+         "HELP", "    Prints this help."});
   } else {
-    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '",
-                               c.args[1], "'. Try DEBUG HELP."));
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try DEBUG HELP."));
   }
 }
 
@@ -435,9 +433,7 @@ void CmdFunctionFlush(ClientCommand& c) {
 
 void CmdFunctionHelp(ClientCommand& c) {
   ReplyHelp(c.reply, {"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                      "FLUSH [ASYNC|SYNC]",
-                      "    Delete all the libraries.",
-                      "HELP",
+                      "FLUSH [ASYNC|SYNC]", "    Delete all the libraries.", "HELP",
                       "    Prints this help."});
 }
 
@@ -482,8 +478,8 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
     table->push_back(spec);
   };
   constexpr uint32_t kAdmin = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale;
-  add("config", -2, 0, "@slow", "server", "A container for server configuration commands.",
-      "2.0.0", CmdContainer);
+  add("config", -2, 0, "@slow", "server", "A container for server configuration commands.", "2.0.0",
+      CmdContainer);
   add("config|get", -3, kAdmin, "@admin @slow @dangerous", "server",
       "Returns the effective values of configuration parameters.", "2.0.0", CmdConfigGet);
   add("config|set", -4, kAdmin | kCmdMayReplicate, "@admin @slow @dangerous", "server",
@@ -497,8 +493,8 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
   constexpr uint32_t kCmdFlags = kCmdLoading | kCmdStale;
   add("command", -1, kCmdFlags, "@slow @connection", "server",
       "Returns detailed information about all commands.", "2.8.13", CmdCommand);
-  add("command|count", 2, kCmdFlags, "@slow @connection", "server",
-      "Returns a count of commands.", "2.8.13", CmdCommandCount);
+  add("command|count", 2, kCmdFlags, "@slow @connection", "server", "Returns a count of commands.",
+      "2.8.13", CmdCommandCount);
   add("command|info", -2, kCmdFlags, "@slow @connection", "server",
       "Returns information about one, multiple or all commands.", "2.8.13", CmdCommandInfo);
   add("command|docs", -2, kCmdFlags, "@slow @connection", "server",
@@ -510,8 +506,8 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
       "Returns a list of command names.", "7.0.0", CmdCommandList);
   add("command|help", 2, kCmdFlags, "@slow @connection", "server",
       "Returns helpful text about the different subcommands.", "5.0.0", CmdCommandHelp);
-  add("time", 1, kCmdLoading | kCmdStale | kCmdFast, "@fast", "server",
-      "Returns the server time.", "2.6.0", CmdTime);
+  add("time", 1, kCmdLoading | kCmdStale | kCmdFast, "@fast", "server", "Returns the server time.",
+      "2.6.0", CmdTime);
   add("role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast, "@admin @fast @dangerous",
       "server", "Returns the replication role.", "2.8.12", CmdRole);
   add("debug", -2, kAdmin, "@admin @slow @dangerous", "server",

@@ -243,8 +243,7 @@ void GetExCmd(ShardCommand& c) {
     return;
   }
   int64_t at_ms = 0;
-  if (ext.expire &&
-      !ParseExpireAt(c.reply, *ext.expire, ext.flags, c.now_ms(), "getex", &at_ms)) {
+  if (ext.expire && !ParseExpireAt(c.reply, *ext.expire, ext.flags, c.now_ms(), "getex", &at_ms)) {
     return;
   }
   c.reply.Bulk(e->value.str);
@@ -293,7 +292,7 @@ void MGetShard(ShardCommand& c) {
 
 struct MGetState {
   std::vector<std::string> keys;
-  std::vector<std::vector<size_t>> by_shard;                  // shard -> indexes into keys
+  std::vector<std::vector<size_t>> by_shard;                   // shard -> indexes into keys
   std::vector<std::vector<std::optional<std::string>>> found;  // shard -> values of its keys
 };
 
@@ -666,8 +665,7 @@ void LcsReply(ReplyBuilder& reply, const std::vector<std::string_view>& opts, st
   std::unique_ptr<uint32_t[]> lcs;
   if (bytes / sizeof(uint32_t) == cells) {
     if (bytes > static_cast<uint64_t>(proto_max_bulk_len)) {
-      reply.Error(
-          "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+      reply.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
       return;
     }
     lcs.reset(new (std::nothrow) uint32_t[cells]);
@@ -767,8 +765,7 @@ void LcsShard(ShardCommand& c) {
   }
   std::vector<std::string_view> opts(c.args.begin() + 3, c.args.end());
   LcsReply(c.reply, opts, ea ? std::string_view(ea->value.str) : std::string_view(),
-           eb ? std::string_view(eb->value.str) : std::string_view(),
-           c.config.proto_max_bulk_len);
+           eb ? std::string_view(eb->value.str) : std::string_view(), c.config.proto_max_bulk_len);
 }
 
 struct LcsState {

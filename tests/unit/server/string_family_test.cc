@@ -121,8 +121,7 @@ TEST_P(StringFamilyTest, SpecsMatchRedisCommandInfo) {
       {"getex", -2, 1, 1, 1, kCmdWrite | kCmdFast, "@write @string @fast", "string", "6.2.0"},
       {"mget", -2, 1, -1, 1, kCmdReadonly | kCmdFast, "@read @string @fast", "string", "1.0.0"},
       {"mset", -3, 1, -1, 2, kCmdWrite | kCmdDenyOom, "@write @string @slow", "string", "1.0.1"},
-      {"msetnx", -3, 1, -1, 2, kCmdWrite | kCmdDenyOom, "@write @string @slow", "string",
-       "1.0.1"},
+      {"msetnx", -3, 1, -1, 2, kCmdWrite | kCmdDenyOom, "@write @string @slow", "string", "1.0.1"},
       {"incrbyfloat", 3, 1, 1, 1, kCmdWrite | kCmdDenyOom | kCmdFast, "@write @string @fast",
        "string", "2.6.0"},
       {"getrange", 4, 1, 1, 1, kCmdReadonly, "@read @string @slow", "string", "2.4.0"},
@@ -131,8 +130,7 @@ TEST_P(StringFamilyTest, SpecsMatchRedisCommandInfo) {
       {"setbit", 4, 1, 1, 1, kCmdWrite | kCmdDenyOom, "@write @bitmap @slow", "bitmap", "2.2.0"},
       {"bitpos", -3, 1, 1, 1, kCmdReadonly, "@read @bitmap @slow", "bitmap", "2.8.7"},
       {"bitop", -4, 2, -1, 1, kCmdWrite | kCmdDenyOom, "@write @bitmap @slow", "bitmap", "2.6.0"},
-      {"bitfield", -2, 1, 1, 1, kCmdWrite | kCmdDenyOom, "@write @bitmap @slow", "bitmap",
-       "3.2.0"},
+      {"bitfield", -2, 1, 1, 1, kCmdWrite | kCmdDenyOom, "@write @bitmap @slow", "bitmap", "3.2.0"},
       {"bitfield_ro", -2, 1, 1, 1, kCmdReadonly | kCmdFast, "@read @bitmap @fast", "bitmap",
        "6.0.0"},
   };
@@ -586,8 +584,8 @@ TEST_P(StringFamilyTest, IncrErrors) {
   EXPECT_EQ(Run({"incrby", "i", " 1"}), kNotInt);
   EXPECT_EQ(Run({"decrby", "i", "9223372036854775808"}), kNotInt);
   EXPECT_EQ(Peek("i"), nullptr);
-  for (const char* bad : {"abc", " 1", "01", "+1", "1 ", "-0", "123456789012345678901234567890",
-                          ""}) {
+  for (const char* bad :
+       {"abc", " 1", "01", "+1", "1 ", "-0", "123456789012345678901234567890", ""}) {
     Run({"set", "s", bad});
     EXPECT_EQ(Run({"incr", "s"}), kNotInt) << bad;
   }
@@ -896,8 +894,7 @@ TEST_P(StringFamilyTest, BitCount) {
   EXPECT_EQ(Run({"bitcount", "s", "-1000", "-2000"}), Int(0));
   EXPECT_EQ(Run({"bitcount", "s", "-1000", "1000"}), Int(26));
   EXPECT_EQ(Run({"bitcount", "s", "0", "9223372036854775807", "bit"}), Int(26));
-  EXPECT_EQ(Run({"bitcount", "s", "-9223372036854775808", "9223372036854775807", "bit"}),
-            Int(26));
+  EXPECT_EQ(Run({"bitcount", "s", "-9223372036854775808", "9223372036854775807", "bit"}), Int(26));
   Run({"set", "n", "12"});
   EXPECT_EQ(Run({"bitcount", "n"}), Int(6));
   EXPECT_EQ(Run({"bitcount", "n", "0", "0"}), Int(3));
@@ -1117,9 +1114,8 @@ TEST_P(StringFamilyTest, Bitfield) {
             Arr({Int(126), Int(127)}));
   EXPECT_EQ(Run({"bitfield", "bf", "overflow", "sat", "set", "i8", "0", "1000", "get", "i8", "0"}),
             Arr({Int(127), Int(127)}));
-  EXPECT_EQ(
-      Run({"bitfield", "bf", "overflow", "fail", "set", "i8", "0", "1000", "get", "i8", "0"}),
-      Arr({kNil, Int(127)}));
+  EXPECT_EQ(Run({"bitfield", "bf", "overflow", "fail", "set", "i8", "0", "1000", "get", "i8", "0"}),
+            Arr({kNil, Int(127)}));
   EXPECT_EQ(Run({"bitfield", "bf", "overflow", "sat", "set", "u8", "0", "-1", "get", "u8", "0"}),
             Arr({Int(127), Int(255)}));
   EXPECT_EQ(Run({"bitfield", "bf", "overflow", "wrap", "set", "u8", "0", "-1", "get", "u8", "0"}),
@@ -1133,9 +1129,9 @@ TEST_P(StringFamilyTest, Bitfield) {
   EXPECT_EQ(Run({"bitfield", "bf", "set", "u8", "#1", "5", "get", "u8", "8"}),
             Arr({Int(0), Int(5)}));
   EXPECT_EQ(Run({"bitfield", "bf", "get", "u8", "4294967295"}), Arr({Int(0)}));
-  EXPECT_EQ(Run({"bitfield", "bf", "GET", "u8", "0", "Overflow", "Sat", "INCRBY", "u8", "0",
-                 "1000"}),
-            Arr({Int(255), Int(255)}));
+  EXPECT_EQ(
+      Run({"bitfield", "bf", "GET", "u8", "0", "Overflow", "Sat", "INCRBY", "u8", "0", "1000"}),
+      Arr({Int(255), Int(255)}));
 }
 
 TEST_P(StringFamilyTest, BitfieldWideAndUnaligned) {
@@ -1145,8 +1141,8 @@ TEST_P(StringFamilyTest, BitfieldWideAndUnaligned) {
   EXPECT_EQ(Run({"bitfield", "bf2", "overflow", "sat", "incrby", "i64", "0", "-100", "incrby",
                  "i64", "0", "9223372036854775807"}),
             Arr({Int(INT64_MIN), Int(-1)}));
-  EXPECT_EQ(Run({"bitfield", "bf2", "overflow", "wrap", "incrby", "i64", "0",
-                 "9223372036854775807", "incrby", "i64", "0", "9223372036854775807"}),
+  EXPECT_EQ(Run({"bitfield", "bf2", "overflow", "wrap", "incrby", "i64", "0", "9223372036854775807",
+                 "incrby", "i64", "0", "9223372036854775807"}),
             Arr({Int(9223372036854775806), Int(-3)}));
   EXPECT_EQ(Run({"bitfield", "bf3", "set", "u63", "0", "9223372036854775807", "overflow", "sat",
                  "incrby", "u63", "0", "1", "overflow", "wrap", "incrby", "u63", "0", "1"}),
@@ -1157,8 +1153,8 @@ TEST_P(StringFamilyTest, BitfieldWideAndUnaligned) {
   EXPECT_EQ(Run({"get", "bf4"}), Bulk(std::string("\x07\0\0\0\0\0\0\0\0\0\0\0\x04", 13)));
   EXPECT_EQ(Run({"bitfield", "bf5", "incrby", "i5", "100", "1", "get", "u4", "0"}),
             Arr({Int(1), Int(0)}));
-  EXPECT_EQ(Run({"bitfield", "bf5", "overflow", "sat", "incrby", "i5", "100", "100", "incrby",
-                 "i5", "100", "-100"}),
+  EXPECT_EQ(Run({"bitfield", "bf5", "overflow", "sat", "incrby", "i5", "100", "100", "incrby", "i5",
+                 "100", "-100"}),
             Arr({Int(15), Int(-16)}));
   EXPECT_EQ(Run({"bitfield", "bf5", "overflow", "wrap", "incrby", "i5", "100", "100", "incrby",
                  "i5", "100", "-100"}),
