@@ -99,7 +99,7 @@ class Config {
   int64_t slowlog_max_len = 128;
   bool lazyfree_lazy_user_del = false;
   bool lazyfree_lazy_user_flush = false;
-  bool enable_debug_command = false;  // "yes" or "local"; see DebugCommandAllowed()
+  bool enable_debug_command = true;  // "yes" or "local"; see DebugCommandAllowed()
   // Startup-only state from the config file / command line.
   std::string config_file;  // absolute path of the main config file, "" when none
   std::vector<std::pair<std::string, std::string>> renamed_commands;  // rename-command lines

@@ -5,7 +5,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
@@ -147,6 +149,15 @@ int Main(int argc, char** argv) {
   }
   InitLogging(config.logfile, config.loglevel);
   AdjustOpenFilesLimit(config);
+  std::string resolved_config_file;
+  if (!config_file.empty()) {
+    char resolved[4096];
+    resolved_config_file = realpath(config_file.c_str(), resolved) ? resolved : config_file;
+  }
+  // As redis-server: data files (and relative paths) live in `dir`.
+  if (chdir(config.dir.c_str()) != 0) {
+    Fatal(Cat("Can't chdir to '", config.dir, "': ", strerror(errno)));
+  }
 
   ServerInfo info;
   info.start_time_ms = absl::ToUnixMillis(absl::Now());
@@ -155,10 +166,7 @@ int Main(int argc, char** argv) {
   char exe[4096];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   info.executable = len > 0 ? std::string(exe, len) : argv[0];
-  if (!config_file.empty()) {
-    char resolved[4096];
-    info.config_file = realpath(config_file.c_str(), resolved) ? resolved : config_file;
-  }
+  info.config_file = resolved_config_file;
 
   Log(LogLevel::kNotice, "oO0OoO0OoO0Oo Shardis is starting oO0OoO0OoO0Oo");
   Log(LogLevel::kNotice,

@@ -47,7 +47,7 @@ class Db {
   void SetExpiry(Entry* entry, int64_t at_ms);
   void ClearExpiry(Entry* entry);
   bool IsExpired(const Entry& entry) const {
-    return entry.has_expiry() && entry.expire_at_ms <= clock_->now_ms;
+    return entry.has_expiry() && entry.expire_at_ms < clock_->now_ms;  // Redis: now > when
   }
 
   size_t size() const { return keys_.size(); }

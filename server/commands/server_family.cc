@@ -27,6 +27,11 @@ namespace {
 
 using cmd::EqualsIgnoreCase;
 
+// A client on the loopback interface ("local" in enable-debug-command and friends).
+bool IsLocalClient(const ClientState& client) {
+  return client.addr.starts_with("127.") || client.addr.starts_with("::1:");
+}
+
 void ReplyHelp(ReplyBuilder& reply, std::initializer_list<std::string_view> lines) {
   reply.ArrayHeader(lines.size());
   for (std::string_view line : lines) reply.SimpleString(line);
@@ -58,7 +63,7 @@ void CmdConfigGet(ClientCommand& c) {
 
 void CmdConfigSet(ClientCommand& c) {
   if (c.args.size() % 2 != 0) {
-    c.reply.Error(ArityError("config|set"));
+    c.reply.Error(cmd::kSyntaxErr);
     return;
   }
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -67,7 +72,7 @@ void CmdConfigSet(ClientCommand& c) {
   }
   // Validate on a copy first so that every thread then applies a change known to be good.
   Config copy = c.server->config();
-  absl::Status status = copy.SetMany(pairs);
+  absl::Status status = copy.SetMany(pairs, IsLocalClient(c.client));
   if (!status.ok()) {
     c.reply.Error(Cat("ERR ", status.message()));
     return;
@@ -75,7 +80,10 @@ void CmdConfigSet(ClientCommand& c) {
   InitLogging("", copy.loglevel);
   auto shared = std::make_shared<std::vector<std::pair<std::string, std::string>>>(pairs);
   c.server->ForEachThread(
-      [shared](ServerContext& ctx) { (void)ctx.mutable_config().SetMany(*shared); },
+      [shared](ServerContext& ctx) {
+        // Validated above; the local flag only gates protected configs, already allowed.
+        (void)ctx.mutable_config().SetMany(*shared, /*local_client=*/true);
+      },
       [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
 }
 
@@ -386,6 +394,13 @@ void CmdRole(ClientCommand& c) {
 }
 
 void CmdDebug(ClientCommand& c) {
+  if (!c.server->config().DebugCommandAllowed(IsLocalClient(c.client))) {
+    c.reply.Error(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+        "you can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the server.");
+    return;
+  }
   std::string sub = cmd::ToLower(c.args[1]);
   if (sub == "log" && c.args.size() >= 3) {
     Log(LogLevel::kWarning, "DEBUG LOG: %s", c.args[2]);

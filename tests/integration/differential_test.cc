@@ -5,7 +5,7 @@
 // compared as sets, RANDOMKEY by membership, TTL-like replies within a tolerance. The whole
 // keyspace of databases 0-2 is also compared every few hundred commands.
 //
-// Environment: SHARDIS_DIFF_COMMANDS (commands per sequence, default 4000), SHARDIS_DIFF_SEED
+// Environment: SHARDIS_DIFF_COMMANDS (commands per sequence, default 20000), SHARDIS_DIFF_SEED
 // (run only this seed), SHARDIS_DIFF_SKIP (comma-separated command names not to generate),
 // SHARDIS_DIFF_ONLY (generate only these commands, plus SET to fill keys),
 // SHARDIS_DIFF_VERBOSE=1 (print every command and both replies).
@@ -265,8 +265,17 @@ class Generator {
     if (r < 24) return {"PX", RelMs()};
     if (r < 32) return {"EXAT", AbsSec()};
     if (r < 40) return {"PXAT", AbsMs()};
-    if (r < 42) return {"EXAT", PastSec()};
-    if (r < 44) return {"PXAT", PastMs()};
+    // A past EXAT/PXAT: GETEX deletes the key at once; SET in 7.0 stores an already expired key
+    // that DBSIZE counts until the active expiry cycle reclaims it (non-deterministic), so SET
+    // gets a relative time instead.
+    if (r < 42) {
+      return getex ? std::vector<std::string>{"EXAT", PastSec()}
+                   : std::vector<std::string>{"EX", RelSec()};
+    }
+    if (r < 44) {
+      return getex ? std::vector<std::string>{"PXAT", PastMs()}
+                   : std::vector<std::string>{"PX", RelMs()};
+    }
     if (r < 52) return {getex ? "PERSIST" : "KEEPTTL"};
     if (r < 56) return {PickS({"EX", "PX", "EXAT", "PXAT"}), BadTime()};
     if (r < 58) return {"EX", RelSec(), "PX", RelMs()};
@@ -360,7 +369,7 @@ class Generator {
       a.push_back(Key());
       int r = Rand(100);
       if (r < 3) {
-        a.push_back(PickS({"-1", "abc", "536870912", "536870911", "9223372036854775807"}));
+        a.push_back(PickS({"-1", "abc", "536870912", "536870913", "9223372036854775807"}));
       } else if (r < 5) {
         a.push_back(absl::StrCat(Range(100, 1000)));
       } else {
@@ -636,7 +645,7 @@ class DifferentialTest : public ::testing::TestWithParam<DiffParam> {
 
 TEST_P(DifferentialTest, RandomStringAndKeyCommands) {
   const DiffParam param = GetParam();
-  const int64_t commands = EnvInt("SHARDIS_DIFF_COMMANDS", 4000);
+  const int64_t commands = EnvInt("SHARDIS_DIFF_COMMANDS", 20000);
   const bool verbose = EnvInt("SHARDIS_DIFF_VERBOSE", 0) != 0;
   const int64_t base_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
@@ -734,6 +743,7 @@ TEST_P(DifferentialTest, RandomStringAndKeyCommands) {
       std::printf("#%lld %s\n  -> %s\n  == %s\n", static_cast<long long>(i),
                   Clip(RenderCommand(step.args), 300).c_str(), Clip(got, 300).c_str(),
                   Clip(want, 300).c_str());
+      std::fflush(stdout);
     }
     history.push_back(step.args);
     if (!same) {

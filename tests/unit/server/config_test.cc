@@ -136,7 +136,7 @@ constexpr std::pair<const char*, const char*> kRedisDefaults[] = {
     {"dbfilename", "dump.rdb"},
     {"disable-thp", "yes"},
     {"dynamic-hz", "yes"},
-    {"enable-debug-command", "no"},
+    {"enable-debug-command", "local"},
     {"enable-module-command", "no"},
     {"enable-protected-configs", "no"},
     {"hash-max-listpack-entries", "512"},
@@ -304,8 +304,10 @@ TEST(ConfigTest, TypedFieldsStartAtDefaults) {
   EXPECT_FALSE(c.appendonly);
   EXPECT_EQ(c.slowlog_log_slower_than, 10000);
   EXPECT_EQ(c.slowlog_max_len, 128);
-  EXPECT_FALSE(c.enable_debug_command);
-  EXPECT_FALSE(c.DebugCommandAllowed(true));
+  // Shardis defaults to "local" (Redis: "no") so DEBUG SLEEP/LOG work from loopback.
+  EXPECT_TRUE(c.enable_debug_command);
+  EXPECT_TRUE(c.DebugCommandAllowed(true));
+  EXPECT_FALSE(c.DebugCommandAllowed(false));
   EXPECT_EQ(c.dir[0], '/');
 }
 

@@ -193,7 +193,7 @@ TEST_P(KeyFamilyTest, ExpiredKeysAreAbsent) {
   Put("gone", "1");
   DbOf("gone").SetExpiry(DbOf("gone").Find("gone"), Now() + 100);
   Put("kept", "1");
-  h_.AdvanceTime(100);
+  h_.AdvanceTime(100 + 1);
   EXPECT_EQ(Run({"EXISTS", "gone", "kept"}), Int(1));
   EXPECT_EQ(Run({"TYPE", "gone"}), "+none\r\n");
   EXPECT_EQ(Run({"DEL", "gone", "kept"}), Int(1));
@@ -213,7 +213,7 @@ TEST_P(KeyFamilyTest, ExpireSetsTtl) {
   h_.AdvanceTime(1'499);
   EXPECT_EQ(Run({"TTL", "k"}), Int(99));  // 98.501 s rounds to 99
   EXPECT_EQ(Run({"PTTL", "k"}), Int(98'501));
-  h_.AdvanceTime(98'501);
+  h_.AdvanceTime(98'501 + 1);
   EXPECT_EQ(Run({"TTL", "k"}), Int(-2));
   EXPECT_EQ(Run({"EXISTS", "k"}), Int(0));
 }
@@ -372,7 +372,7 @@ TEST_P(KeyFamilyTest, KeysSkipsExpiredKeys) {
   Put("dead", "v");
   DbOf("dead").SetExpiry(DbOf("dead").Find("dead"), Now() + 10);
   EXPECT_EQ(RespReader(Run({"KEYS", "*"})).BulkArray().size(), 2u);
-  h_.AdvanceTime(10);
+  h_.AdvanceTime(10 + 1);
   EXPECT_EQ(Run({"KEYS", "*"}), "*1\r\n" + Bulk("live"));
 }
 
@@ -450,7 +450,7 @@ TEST_P(KeyFamilyTest, ScanSkipsExpiredKeys) {
     std::string k = "k" + std::to_string(i);
     DbOf(k).SetExpiry(DbOf(k).Find(k), Now() + 5);
   }
-  h_.AdvanceTime(5);
+  h_.AdvanceTime(5 + 1);
   EXPECT_EQ(ScanAll({}).size(), 10u);
   EXPECT_EQ(Run({"DBSIZE"}), Int(10));  // SCAN deleted the expired keys it met
 }
@@ -510,7 +510,7 @@ TEST_P(KeyFamilyTest, RandomKey) {
 TEST_P(KeyFamilyTest, RandomKeyOnlyExpiredKeys) {
   Put("a", "v");
   DbOf("a").SetExpiry(DbOf("a").Find("a"), Now() + 1);
-  h_.AdvanceTime(1);
+  h_.AdvanceTime(1 + 1);
   EXPECT_EQ(Run({"RANDOMKEY"}), kNil);
   Put("b", "v");
   EXPECT_EQ(Run({"RANDOMKEY"}), Bulk("b"));
@@ -652,7 +652,7 @@ TEST_P(KeyFamilyTest, RenameExpiredSource) {
   auto [src, dst] = TwoShardKeys();
   Put(src, "s");
   EXPECT_EQ(Run({"PEXPIRE", src, "10"}), Int(1));
-  h_.AdvanceTime(10);
+  h_.AdvanceTime(10 + 1);
   EXPECT_EQ(Run({"RENAME", src, dst}), Err("ERR no such key"));
   EXPECT_FALSE(Get(dst));
 }

@@ -257,7 +257,7 @@ TEST_P(StringFamilyTest, SetExpireTimes) {
   EXPECT_EQ(Run({"set", "k", "v", "px", "100"}), kOk);
   h_.AdvanceTime(99);
   EXPECT_EQ(Run({"get", "k"}), Bulk("v"));
-  h_.AdvanceTime(1);
+  h_.AdvanceTime(1 + 1);
   EXPECT_EQ(Run({"get", "k"}), kNil);
 }
 
@@ -282,7 +282,7 @@ TEST_P(StringFamilyTest, SetNxXx) {
   EXPECT_EQ(Run({"get", "k"}), Bulk("v3"));
   // An expired key does not exist for NX.
   EXPECT_EQ(Run({"set", "e", "v", "px", "10"}), kOk);
-  h_.AdvanceTime(10);
+  h_.AdvanceTime(10 + 1);
   EXPECT_EQ(Run({"set", "e", "w", "nx"}), kOk);
   EXPECT_EQ(Run({"get", "e"}), Bulk("w"));
   EXPECT_EQ(Pttl("e"), -1);
@@ -506,7 +506,7 @@ TEST_P(StringFamilyTest, MSetNx) {
   EXPECT_EQ(Peek(w), nullptr);
   // An expired key does not block.
   Run({"set", w, "old", "px", "5"});
-  h_.AdvanceTime(5);
+  h_.AdvanceTime(5 + 1);
   EXPECT_EQ(Run({"msetnx", w, "new", KeyOn(0, "q"), "q"}), Int(1));
   EXPECT_EQ(Run({"get", w}), Bulk("new"));
 }
