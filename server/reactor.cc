@@ -325,8 +325,10 @@ void Reactor::Accept(int listen_fd) {
 
 void Reactor::UpdateInterest(Connection* c) {
   if (c->closed) return;
-  // Backpressure: stop reading while unprocessed input or unwritten output piles up.
-  bool want_read = c->in.size() < kMaxUnprocessedInput && c->pending_output() < kMaxPendingOutput;
+  // Backpressure: stop reading while complete but unprocessed commands or unwritten output pile
+  // up. A command still arriving (a big bulk) is always read to its end.
+  bool want_read = (c->in.size() < kMaxUnprocessedInput || c->parser.in_progress()) &&
+                   c->pending_output() < kMaxPendingOutput;
   uint32_t mask = (want_read ? EPOLLIN : 0) | (c->writing ? EPOLLOUT : 0);
   if (mask == c->events) return;
   epoll_event ev{};
