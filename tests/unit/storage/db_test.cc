@@ -56,6 +56,16 @@ TEST_F(DbTest, SetAndFind) {
   EXPECT_EQ(stats_.keyspace_misses, 0u);
 }
 
+// Redis deletes a key when now > when: at exactly its expiry time the key still exists.
+TEST_F(DbTest, KeyLivesThroughItsExpiryMillisecond) {
+  PutExpiring("k", "v", kStart + 100);
+  clock_.now_ms = kStart + 100;
+  EXPECT_NE(db_.Find("k"), nullptr);
+  clock_.now_ms = kStart + 101;
+  EXPECT_EQ(db_.Find("k"), nullptr);
+  EXPECT_EQ(stats_.expired_keys, 1u);
+}
+
 TEST_F(DbTest, LazyExpiry) {
   PutExpiring("k", "v", kStart + 100);
   EXPECT_EQ(db_.expires_count(), 1u);
