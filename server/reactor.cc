@@ -329,7 +329,8 @@ void Reactor::UpdateInterest(Connection* c) {
   // up. A command still arriving (a big bulk) is always read to its end.
   bool want_read = (c->in.size() < kMaxUnprocessedInput || c->parser.in_progress()) &&
                    c->pending_output() < kMaxPendingOutput;
-  uint32_t mask = (want_read ? EPOLLIN : 0) | (c->writing ? EPOLLOUT : 0);
+  uint32_t mask = (want_read ? static_cast<uint32_t>(EPOLLIN) : 0u) |
+                  (c->writing ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   if (mask == c->events) return;
   epoll_event ev{};
   ev.events = mask;
@@ -362,7 +363,7 @@ void Reactor::OnReadable(Connection* c) {
   if (n < 0) return;
   counters_.net_input_bytes += n;
   c->state.last_interaction_ms = shard_.now_ms();
-  if (c->in.size() + (direct ? 0 : n) > config_.client_query_buffer_limit) {
+  if (static_cast<int64_t>(c->in.size() + (direct ? 0 : n)) > config_.client_query_buffer_limit) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (id=%d)",
         c->state.id);
     CloseConnection(c);

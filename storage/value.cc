@@ -36,18 +36,31 @@ Value Value::FromString(std::string s) {
   } else if (s.size() <= 44) {
     enc = StringEncoding::kEmbstr;
   }
-  return Value{ValueType::kString, enc, std::move(s)};
+  return Value{ValueType::kString, enc, std::move(s), {}};
 }
 
 const char* TypeName(ValueType type) {
   switch (type) {
     case ValueType::kString:
       return "string";
+    case ValueType::kList:
+      return "list";
+    case ValueType::kSet:
+      return "set";
+    case ValueType::kZSet:
+      return "zset";
+    case ValueType::kHash:
+      return "hash";
+    case ValueType::kStream:
+      return "stream";
   }
   return "none";
 }
 
 const char* EncodingName(const Value& value) {
+  if (value.type != ValueType::kString) {
+    return value.coll ? value.coll.get()->EncodingName() : "unknown";
+  }
   switch (value.encoding) {
     case StringEncoding::kInt:
       return "int";

@@ -57,7 +57,7 @@ Entry* Store(Db& db, std::string_view key, Value value, bool keep_ttl) {
 // A string object created from bytes without trying the integer encoding (createStringObject).
 Value PlainString(std::string s) {
   StringEncoding enc = s.size() <= kEmbstrLimit ? StringEncoding::kEmbstr : StringEncoding::kRaw;
-  return Value{ValueType::kString, enc, std::move(s)};
+  return Value{ValueType::kString, enc, std::move(s), {}};
 }
 
 // Redis's checkStringLength: size + append must fit in proto-max-bulk-len.

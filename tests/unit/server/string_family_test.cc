@@ -73,7 +73,7 @@ class StringFamilyTest : public ::testing::TestWithParam<int> {
   // that commands must reject with WRONGTYPE.
   void PlantNonString(const std::string& key) {
     Db& db = h_.shard(ShardOfKey(key, GetParam())).db(0);
-    db.Set(key, Value{static_cast<ValueType>(1), StringEncoding::kRaw, "x"});
+    db.Set(key, Value{static_cast<ValueType>(1), StringEncoding::kRaw, "x", {}});
   }
   // A key owned by shard `shard % shard count`, named after `prefix`.
   std::string KeyOn(int shard, const std::string& prefix) {
