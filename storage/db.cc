@@ -49,8 +49,22 @@ Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
     e->value = Value{};
     *inserted = true;
   }
-  if (*inserted) e->access_time_s = static_cast<uint32_t>(clock_->now_ms / 1000);
+  if (*inserted) {
+    e->access_time_s = static_cast<uint32_t>(clock_->now_ms / 1000);
+    if (!watched_.empty()) SignalKeyReady(key);
+  }
   return e;
+}
+
+void Db::UnwatchKey(const std::string& key) {
+  auto it = watched_.find(key);
+  if (it != watched_.end() && --it->second <= 0) watched_.erase(it);
+}
+
+void Db::SignalKeyReady(std::string_view key) {
+  if (ready_ == nullptr || watched_.empty()) return;
+  std::string k(key);
+  if (watched_.contains(k)) ready_->emplace_back(index_, std::move(k));
 }
 
 Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {

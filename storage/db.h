@@ -10,7 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "storage/keyspace.h"
@@ -21,6 +24,11 @@ struct ShardClock {
   int64_t now_ms = 0;
 };
 
+// Keys that became ready for blocked clients (a write created a key someone waits on, or a
+// command signalled it), as (db index, key). One list per shard, drained by the shard's reactor
+// after each command.
+using ReadyKeys = std::vector<std::pair<int, std::string>>;
+
 struct ShardStats {
   uint64_t expired_keys = 0;
   uint64_t keyspace_hits = 0;
@@ -29,7 +37,8 @@ struct ShardStats {
 
 class Db {
  public:
-  Db(const ShardClock* clock, ShardStats* stats) : clock_(clock), stats_(stats) {}
+  Db(const ShardClock* clock, ShardStats* stats, int index = 0, ReadyKeys* ready = nullptr)
+      : clock_(clock), stats_(stats), index_(index), ready_(ready) {}
 
   // The live entry for key, or null (an expired key is deleted first).
   Entry* Find(std::string_view key);
@@ -65,6 +74,16 @@ class Db {
   void Maintain(int64_t budget_us);
 
   Keyspace& keyspace() { return keys_; }
+  int index() const { return index_; }
+  void set_index(int index) { index_ = index; }
+
+  // Blocking support. WatchKey/UnwatchKey count the clients blocked on a key; a key that gets
+  // created while watched (FindOrInsert), or is signalled (SignalKeyReady, for writes to an
+  // existing value such as XADD), is appended to the shard's ReadyKeys once per write.
+  void WatchKey(const std::string& key) { ++watched_[key]; }
+  void UnwatchKey(const std::string& key);
+  void SignalKeyReady(std::string_view key);
+  bool has_watched_keys() const { return !watched_.empty(); }
 
  private:
   void ExpireEntry(Entry* entry);
@@ -74,6 +93,9 @@ class Db {
   Keyspace keys_;
   size_t expires_ = 0;
   uint64_t expire_cursor_ = 0;
+  int index_;
+  ReadyKeys* ready_;
+  std::unordered_map<std::string, int> watched_;  // key -> blocked clients (usually empty)
 };
 
 }  // namespace shardis

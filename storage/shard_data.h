@@ -15,7 +15,9 @@ class ShardData {
  public:
   explicit ShardData(int num_dbs) {
     dbs_.reserve(num_dbs);
-    for (int i = 0; i < num_dbs; ++i) dbs_.push_back(std::make_unique<Db>(&clock_, &stats_));
+    for (int i = 0; i < num_dbs; ++i) {
+      dbs_.push_back(std::make_unique<Db>(&clock_, &stats_, i, &ready_keys_));
+    }
   }
 
   int db_count() const { return static_cast<int>(dbs_.size()); }
@@ -24,11 +26,19 @@ class ShardData {
   int64_t now_ms() const { return clock_.now_ms; }
   ShardStats& stats() { return stats_; }
   uint64_t Random() { return rng_(); }
-  void SwapDbs(int a, int b) { std::swap(dbs_[a], dbs_[b]); }
+  // SWAPDB: the Db objects trade places (their indexes follow their slot).
+  void SwapDbs(int a, int b) {
+    std::swap(dbs_[a], dbs_[b]);
+    dbs_[a]->set_index(a);
+    dbs_[b]->set_index(b);
+  }
+  // Keys made ready for blocked clients by the commands run so far (see Db::WatchKey).
+  ReadyKeys& ready_keys() { return ready_keys_; }
 
  private:
   ShardClock clock_;
   ShardStats stats_;
+  ReadyKeys ready_keys_;
   std::vector<std::unique_ptr<Db>> dbs_;
   std::mt19937_64 rng_{0x5eed};
 };

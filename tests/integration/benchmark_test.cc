@@ -2,6 +2,7 @@
 // must each print a result line with no error, and the server state they leave must be right
 // (the INCR counter counts every request). The full default suite also runs, but only its
 // string/ping results are checked until the list/set/hash/zset types exist.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -75,31 +76,45 @@ class BenchmarkTest : public ::testing::Test {
     }
   }
 
-  // Runs redis-benchmark with `args`; checks the exit code and that each of `expected` tests
-  // printed a result line without an error word. Returns the parsed output.
-  BenchOutput Bench(const std::string& args, const std::vector<std::string>& expected) {
+  // Runs redis-benchmark with `args` and prints its results.
+  ShellResult Run(const std::string& args, BenchOutput* parsed) {
     std::string cmd = absl::StrCat(RedisBenchmark(), " -p ", server_->port(), " ", args);
     ShellResult r = RunShell(cmd, "", seconds(300));
     std::printf("$ %s  (exit %d)\n", cmd.c_str(), r.exit_code);
-    BenchOutput parsed = ParseQuiet(r.out);
-    for (const auto& [name, rps] : parsed.rps) std::printf("  %s: %.0f rps\n", name.c_str(), rps);
+    *parsed = ParseQuiet(r.out);
+    for (const auto& [name, rps] : parsed->rps) std::printf("  %s: %.0f rps\n", name.c_str(), rps);
+    if (!r.err.empty()) std::printf("  stderr: %s\n", r.err.c_str());
     EXPECT_FALSE(r.timed_out) << cmd;
-    EXPECT_EQ(r.exit_code, 0) << cmd << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err;
+    return r;
+  }
+
+  // Checks that each of `expected` printed a result line and that no line of those tests nor
+  // stderr holds an error word.
+  void CheckResults(const ShellResult& r, const BenchOutput& parsed,
+                    const std::vector<std::string>& expected) {
     for (const std::string& name : expected) {
-      EXPECT_EQ(parsed.rps.count(name), 1u)
-          << cmd << ": no result line for " << name << "\nstdout:\n"
-          << r.out << "\nstderr:\n"
-          << r.err;
+      EXPECT_EQ(parsed.rps.count(name), 1u) << "no result line for " << name << "\nstdout:\n"
+                                            << r.out << "\nstderr:\n"
+                                            << r.err;
     }
     for (const std::string& line : parsed.lines) {
       for (const std::string& name : expected) {
         if (absl::StartsWith(line, name + ":") && HasErrorWord(line)) {
-          ADD_FAILURE() << cmd << ": error in " << name << " output: " << line;
+          ADD_FAILURE() << "error in " << name << " output: " << line;
         }
       }
     }
-    parsed.lines.push_back(r.err);
-    return parsed;
+  }
+
+  // Runs a benchmark of string/ping tests only: exit 0, every test has a result, no error
+  // anywhere in the output.
+  void BenchStrings(const std::string& args, const std::vector<std::string>& expected) {
+    BenchOutput parsed;
+    ShellResult r = Run(args, &parsed);
+    EXPECT_EQ(r.exit_code, 0) << "stdout:\n" << r.out << "\nstderr:\n" << r.err;
+    CheckResults(r, parsed, expected);
+    for (const std::string& line : parsed.lines) EXPECT_FALSE(HasErrorWord(line)) << line;
+    EXPECT_FALSE(HasErrorWord(r.err)) << r.err;
   }
 
   std::string Get(const std::string& key) {
@@ -112,36 +127,81 @@ class BenchmarkTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
 };
 
+// The default suite of redis-benchmark 7.0, in order.
+const std::vector<std::string> kDefaultSuite = {"PING_INLINE",
+                                                "PING_MBULK",
+                                                "SET",
+                                                "GET",
+                                                "INCR",
+                                                "LPUSH",
+                                                "RPUSH",
+                                                "LPOP",
+                                                "RPOP",
+                                                "SADD",
+                                                "HSET",
+                                                "SPOP",
+                                                "ZADD",
+                                                "ZPOPMIN",
+                                                "LPUSH (needed to benchmark LRANGE)",
+                                                "LRANGE_100 (first 100 elements)",
+                                                "LRANGE_300 (first 300 elements)",
+                                                "LRANGE_500 (first 500 elements)",
+                                                "LRANGE_600 (first 600 elements)",
+                                                "MSET (10 keys)"};
 const std::vector<std::string> kStringTests = {"PING_INLINE", "PING_MBULK", "SET",
                                                "GET",         "INCR",       "MSET (10 keys)"};
+// Commands of the types that come later: an "unknown command" error for one of them ends the
+// default suite early (redis-benchmark exits 1 on an error reply) and is tolerated for now.
+const std::vector<std::string> kLaterTypeCommands = {"LPUSH", "RPUSH", "LPOP", "RPOP",    "SADD",
+                                                     "HSET",  "SPOP",  "ZADD", "ZPOPMIN", "LRANGE"};
 
 TEST_F(BenchmarkTest, StringAndPingTests) {
-  BenchOutput out = Bench("-q -n 20000 -t ping_inline,ping_mbulk,set,get,incr,mset", kStringTests);
-  for (const std::string& line : out.lines) {
-    EXPECT_FALSE(HasErrorWord(line)) << line;
-  }
+  BenchStrings("-q -n 20000 -t ping_inline,ping_mbulk,set,get,incr,mset", kStringTests);
   // Every INCR of counter:__rand_int__ (no -r) was applied exactly once.
   EXPECT_EQ(Get("counter:__rand_int__"), "str:\"20000\"");
   EXPECT_EQ(Get("key:__rand_int__"), "str:\"VXK\"");
 }
 
 TEST_F(BenchmarkTest, PipelinedManyClients) {
-  BenchOutput out = Bench("-t set,get,mset,incr -P 16 -c 50 -n 200000 -q",
-                          {"SET", "GET", "INCR", "MSET (10 keys)"});
-  for (const std::string& line : out.lines) {
-    EXPECT_FALSE(HasErrorWord(line)) << line;
-  }
+  BenchStrings("-t set,get,mset,incr -P 16 -c 50 -n 200000 -q",
+               {"SET", "GET", "INCR", "MSET (10 keys)"});
   EXPECT_EQ(Get("counter:__rand_int__"), "str:\"200000\"");
 }
 
 TEST_F(BenchmarkTest, DefaultSuiteStringTests) {
-  BenchOutput out = Bench("-q -n 2000", kStringTests);
-  std::set<std::string> checked(kStringTests.begin(), kStringTests.end());
-  std::vector<std::string> skipped;
-  for (const auto& [name, rps] : out.rps) {
-    if (checked.count(name) == 0) skipped.push_back(name);
+  BenchOutput parsed;
+  ShellResult r = Run("-q -n 2000", &parsed);
+  std::vector<std::string> expected = kStringTests;
+  if (r.exit_code != 0) {
+    // Tolerated only when it stopped at a command of a type not implemented yet; then the
+    // string/ping tests before that point must all have run.
+    std::string stopped_at;
+    for (const std::string& cmd : kLaterTypeCommands) {
+      if (absl::StrContains(r.err, absl::StrCat("ERR unknown command '", cmd, "'"))) {
+        stopped_at = cmd;
+      }
+    }
+    ASSERT_FALSE(stopped_at.empty())
+        << "redis-benchmark failed (exit " << r.exit_code << ")\nstdout:\n"
+        << r.out << "\nstderr:\n"
+        << r.err;
+    expected.clear();
+    for (const std::string& name : kDefaultSuite) {
+      if (absl::StartsWith(name, stopped_at)) break;
+      if (std::find(kStringTests.begin(), kStringTests.end(), name) != kStringTests.end()) {
+        expected.push_back(name);
+      }
+    }
+    std::printf("the default suite stopped at %s (not implemented yet)\n", stopped_at.c_str());
   }
-  std::printf("not checked yet (list/set/hash/zset/stream types come later): %s\n",
+  CheckResults(r, parsed, expected);
+  std::vector<std::string> skipped;
+  for (const std::string& name : kDefaultSuite) {
+    if (std::find(expected.begin(), expected.end(), name) == expected.end()) {
+      skipped.push_back(absl::StrCat(name, parsed.rps.count(name) != 0 ? "" : " (did not run)"));
+    }
+  }
+  std::printf("not checked (list/set/hash/zset/stream types come later): %s\n",
               absl::StrJoin(skipped, ", ").c_str());
 }
 
