@@ -85,6 +85,18 @@ enum CommandFlag : uint32_t {
   kCmdMovableKeys = 1u << 16,
 };
 
+// What a blocked client gets when its timeout passes.
+enum class TimeoutReply : uint8_t { kNullArray, kNullBulk };
+
+// Filled by ShardCommand::Block(): the client waits on `keys` of this shard's db.
+struct BlockRequest {
+  bool requested = false;
+  std::vector<std::string> keys;
+  int64_t deadline_ms = 0;  // absolute unix ms; 0 = wait forever
+  TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+  std::vector<std::string> retry_args;  // args for re-runs; empty = the original ones
+};
+
 // What a handler running on the owning shard sees.
 struct ShardCommand {
   ArgList args;  // args[0] is the command name as the client sent it
@@ -93,7 +105,28 @@ struct ShardCommand {
   int db_index;
   ReplyBuilder& reply;
   const Config& config;  // this thread's copy of the configuration
+  // Blocking support: null where the command may not block (then it replies as on timeout).
+  BlockRequest* block = nullptr;
+  bool retrying = false;  // re-run because one of the keys it waits on may be ready
+
   int64_t now_ms() const { return shard.now_ms(); }
+
+  // For blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK...): when nothing can be served now, call
+  // this instead of replying and return. The client then waits; the handler runs again (with
+  // `retry_args` if given, e.g. XREAD's "$" resolved to an id) each time one of `keys` is
+  // created or signalled (Db::SignalKeyReady), until it replies without blocking; at the
+  // deadline the dispatcher replies `timeout_reply` itself. Returns false when this context
+  // cannot block: the handler must then reply as on timeout.
+  bool Block(std::vector<std::string> keys, int64_t deadline_ms, TimeoutReply timeout_reply,
+             std::vector<std::string> retry_args = {}) {
+    if (block == nullptr) return false;
+    block->requested = true;
+    block->keys = std::move(keys);
+    block->deadline_ms = deadline_ms;
+    block->timeout_reply = timeout_reply;
+    block->retry_args = std::move(retry_args);
+    return true;
+  }
 };
 
 // What a fan-out task sees on each shard it runs on.
@@ -181,6 +214,12 @@ void RegisterKeyCommands(std::vector<CommandSpec>* table);
 void RegisterServerCommands(std::vector<CommandSpec>* table);
 void RegisterConnectionCommands(std::vector<CommandSpec>* table);
 void RegisterInfoCommand(std::vector<CommandSpec>* table);
+void RegisterListCommands(std::vector<CommandSpec>* table);
+void RegisterHashCommands(std::vector<CommandSpec>* table);
+void RegisterSetCommands(std::vector<CommandSpec>* table);
+void RegisterZSetCommands(std::vector<CommandSpec>* table);
+void RegisterStreamCommands(std::vector<CommandSpec>* table);
+void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

@@ -18,6 +18,12 @@ const CommandTable& CommandTable::Get() {
     RegisterServerCommands(&specs);
     RegisterStringCommands(&specs);
     RegisterKeyCommands(&specs);
+    RegisterListCommands(&specs);
+    RegisterHashCommands(&specs);
+    RegisterSetCommands(&specs);
+    RegisterZSetCommands(&specs);
+    RegisterStreamCommands(&specs);
+    RegisterHyperLogLogCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -1055,7 +1055,17 @@ const std::pair<std::string_view, int Config::*> kIntFields[] = {
     {"timeout", &Config::timeout},
     {"tcp-keepalive", &Config::tcp_keepalive},
     {"tcp-backlog", &Config::tcp_backlog},
-    {"maxclients", &Config::maxclients}};
+    {"maxclients", &Config::maxclients},
+    {"list-max-listpack-size", &Config::list_max_listpack_size},
+    {"list-compress-depth", &Config::list_compress_depth},
+    {"hash-max-listpack-entries", &Config::hash_max_listpack_entries},
+    {"hash-max-listpack-value", &Config::hash_max_listpack_value},
+    {"set-max-intset-entries", &Config::set_max_intset_entries},
+    {"zset-max-listpack-entries", &Config::zset_max_listpack_entries},
+    {"zset-max-listpack-value", &Config::zset_max_listpack_value},
+    {"stream-node-max-entries", &Config::stream_node_max_entries},
+    {"stream-node-max-bytes", &Config::stream_node_max_bytes},
+    {"hll-sparse-max-bytes", &Config::hll_sparse_max_bytes}};
 const std::pair<std::string_view, int64_t Config::*> kInt64Fields[] = {
     {"proto-max-bulk-len", &Config::proto_max_bulk_len},
     {"client-query-buffer-limit", &Config::client_query_buffer_limit},

@@ -77,6 +77,17 @@ class Config {
   int threads = 0;  // 0: the CPUs in the process's affinity mask
   bool pin = true;
   int maxclients = 10000;
+  // Collection encoding thresholds (Redis's names; see storage/*_value.h).
+  int list_max_listpack_size = -2;
+  int list_compress_depth = 0;
+  int hash_max_listpack_entries = 128;
+  int hash_max_listpack_value = 64;
+  int set_max_intset_entries = 512;
+  int zset_max_listpack_entries = 128;
+  int zset_max_listpack_value = 64;
+  int stream_node_max_entries = 100;
+  int stream_node_max_bytes = 4096;
+  int hll_sparse_max_bytes = 3000;
   int databases = 16;
   std::string loglevel = "notice";
   std::string logfile;  // empty: stdout

@@ -34,6 +34,7 @@ struct Connection {
   std::string pending_error;      // protocol error text to send after in-flight replies
   BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
   int batch_shard = -1;
+  int inflight_shard = -1;        // where the in-flight batch went (to cancel a blocked wait)
 
   size_t pending_output() const { return out.size() - out_pos; }
 };

@@ -173,10 +173,22 @@ void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {
 void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args) {
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&c->out, c->state.resp);
-  ShardCommand cmd{args, shard_, shard_.db(c->state.db_index), c->state.db_index, reply, config_};
+  BlockRequest block;
+  ShardCommand cmd{args,  shard_, shard_.db(c->state.db_index), c->state.db_index, reply, config_,
+                   &block, false};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
+  if (block.requested) {
+    // The client waits on this very shard: park it with an empty batch whose reply comes back
+    // to this thread like any remote one.
+    BatchMessage* b = NewBatch();
+    b->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
+    c->waiting = true;
+    c->inflight_shard = index_;
+    Park(b, 0, spec, args, block);
+  }
   MarkDirty(c);
+  if (!shard_.ready_keys().empty()) ServeReadyKeys();
 }
 
 void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args) {
@@ -224,6 +236,7 @@ void Reactor::SendBatch(Connection* c) {
   BatchMessage* b = c->batch;
   c->batch = nullptr;
   c->waiting = true;
+  c->inflight_shard = c->batch_shard;
   Send(c->batch_shard, b);
   c->batch_shard = -1;
 }
@@ -231,21 +244,36 @@ void Reactor::SendBatch(Connection* c) {
 void Reactor::ExecuteBatch(BatchMessage* b) {
   UpdateClock();
   ++counters_.batches_executed;
-  ReplyBuilder reply(&b->reply, b->origin.resp);
-  Db& db = shard_.db(b->origin.db_index);
-  for (const BatchMessage::Command& command : b->commands) {
-    batch_args_.clear();
-    for (uint32_t i = 0; i < command.argc; ++i) {
-      auto [offset, len] = b->args[command.first_arg + i];
-      batch_args_.emplace_back(b->arena.data() + offset, len);
+  RunBatchFrom(b, 0);
+}
+
+void Reactor::RunBatchFrom(BatchMessage* b, size_t from) {
+  std::vector<std::string_view> args;
+  for (size_t i = from; i < b->commands.size(); ++i) {
+    const BatchMessage::Command& command = b->commands[i];
+    args.clear();
+    for (uint32_t j = 0; j < command.argc; ++j) {
+      auto [offset, len] = b->args[command.first_arg + j];
+      args.emplace_back(b->arena.data() + offset, len);
     }
-    uint64_t start = MonoMicros();
-    ShardCommand cmd{batch_args_, shard_, db, b->origin.db_index, reply, config_};
-    command.spec->on_shard(cmd);
-    RecordCall(*command.spec, MonoMicros() - start);
+    if (RunShardCommand(b, i, *command.spec, args, false)) return;  // parked: resumes later
   }
   b->is_reply = true;
   Send(b->origin.thread, b);
+}
+
+bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& spec,
+                              ArgList args, bool retrying) {
+  uint64_t start = MonoMicros();
+  ReplyBuilder reply(&b->reply, b->origin.resp);
+  BlockRequest block;
+  ShardCommand cmd{args,   shard_, shard_.db(b->origin.db_index), b->origin.db_index, reply,
+                   config_, &block, retrying};
+  spec.on_shard(cmd);
+  RecordCall(spec, MonoMicros() - start);
+  if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
+  if (!shard_.ready_keys().empty()) ServeReadyKeys();
+  return block.requested;
 }
 
 void Reactor::CompleteBatch(BatchMessage* b) {
@@ -302,6 +330,7 @@ void Reactor::ExecuteFanOut(FanOutMessage* m) {
   } else {
     op->thread_task(*this);
   }
+  if (!shard_.ready_keys().empty()) ServeReadyKeys();
   m->is_reply = true;
   Send(op->origin.thread, m);
 }
@@ -339,6 +368,135 @@ bool Reactor::IsPaused(const CommandSpec& spec) const {
   if (shard_.now_ms() >= pause_until_ms_) return false;
   if (spec.name == "client") return false;  // so CLIENT UNPAUSE can get through
   return !pause_write_only_ || (spec.flags & kCmdWrite);
+}
+
+
+// ---- Blocking commands ----
+//
+// A blocked client is a Waiter on the shard that owns its keys, holding the batch its reply goes
+// into (for a command run inline, an empty batch addressed to this same thread). Writes that
+// create a watched key put it on the shard's ReadyKeys; after every command the shard serves the
+// waiters of each ready key in the order they blocked, re-running their command; a served waiter
+// continues its batch. Deadlines are kept in an ordered set; the loop wakes up for the earliest.
+
+namespace {
+
+std::string WaitKey(int db, std::string_view key) { return Cat(db, ':', key); }
+
+}  // namespace
+
+void CancelWaitMessage::Deliver(Reactor& reactor) {
+  reactor.CancelWaits(conn_id, origin_thread);
+  delete this;
+}
+
+void Reactor::Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec,
+                   ArgList args, BlockRequest& request) {
+  auto w = std::make_unique<Waiter>();
+  w->id = next_waiter_id_++;
+  w->batch = batch;
+  w->next_command = next_command;
+  w->spec = &spec;
+  if (request.retry_args.empty()) {
+    w->args.assign(args.begin(), args.end());
+  } else {
+    w->args = std::move(request.retry_args);
+  }
+  w->keys = std::move(request.keys);
+  w->db_index = batch->origin.db_index;
+  w->deadline_ms = request.deadline_ms;
+  w->timeout_reply = request.timeout_reply;
+  Db& db = shard_.db(w->db_index);
+  for (const std::string& key : w->keys) {
+    db.WatchKey(key);
+    waiters_by_key_[WaitKey(w->db_index, key)].push_back(w->id);
+  }
+  if (w->deadline_ms > 0) waiter_deadlines_.emplace(w->deadline_ms, w->id);
+  waiters_[w->id] = std::move(w);
+}
+
+void Reactor::Unpark(Waiter* w) {
+  Db& db = shard_.db(w->db_index);
+  for (const std::string& key : w->keys) {
+    db.UnwatchKey(key);
+    auto it = waiters_by_key_.find(WaitKey(w->db_index, key));
+    if (it == waiters_by_key_.end()) continue;
+    std::erase(it->second, w->id);
+    if (it->second.empty()) waiters_by_key_.erase(it);
+  }
+  if (w->deadline_ms > 0) waiter_deadlines_.erase({w->deadline_ms, w->id});
+  waiters_.erase(w->id);  // destroys *w
+}
+
+void Reactor::ServeReadyKeys() {
+  if (serving_ready_keys_) return;  // the outer call picks up keys made ready meanwhile
+  serving_ready_keys_ = true;
+  for (int round = 0; round < 1000 && !shard_.ready_keys().empty(); ++round) {
+    ReadyKeys keys;
+    keys.swap(shard_.ready_keys());
+    for (const auto& [db, key] : keys) {
+      auto it = waiters_by_key_.find(WaitKey(db, key));
+      if (it == waiters_by_key_.end()) continue;
+      std::vector<uint64_t> ids(it->second.begin(), it->second.end());
+      for (uint64_t id : ids) {
+        auto wit = waiters_.find(id);
+        if (wit == waiters_.end()) continue;
+        Waiter* w = wit->second.get();
+        std::vector<std::string_view> args(w->args.begin(), w->args.end());
+        BatchMessage* b = w->batch;
+        size_t next = w->next_command;
+        uint64_t start = MonoMicros();
+        ReplyBuilder reply(&b->reply, b->origin.resp);
+        BlockRequest block;
+        ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply,
+                         config_, &block, true};
+        w->spec->on_shard(cmd);
+        RecordCall(*w->spec, MonoMicros() - start);
+        if (block.requested) continue;  // still nothing for it: keeps its place in line
+        Unpark(w);
+        RunBatchFrom(b, next);
+      }
+    }
+  }
+  serving_ready_keys_ = false;
+}
+
+void Reactor::ExpireWaiters() {
+  int64_t now = shard_.now_ms();
+  while (!waiter_deadlines_.empty() && waiter_deadlines_.begin()->first <= now) {
+    uint64_t id = waiter_deadlines_.begin()->second;
+    Waiter* w = waiters_.at(id).get();
+    BatchMessage* b = w->batch;
+    size_t next = w->next_command;
+    TimeoutReply kind = w->timeout_reply;
+    Unpark(w);
+    ReplyBuilder reply(&b->reply, b->origin.resp);
+    if (kind == TimeoutReply::kNullArray) {
+      reply.NullArray();
+    } else {
+      reply.Null();
+    }
+    RunBatchFrom(b, next);
+  }
+}
+
+int64_t Reactor::NextWaiterDeadline() const {
+  return waiter_deadlines_.empty() ? 0 : waiter_deadlines_.begin()->first;
+}
+
+void Reactor::CancelWaits(uint64_t conn_id, int origin_thread) {
+  std::vector<Waiter*> gone;
+  for (auto& [id, w] : waiters_) {
+    if (w->batch->origin.conn_id == conn_id && w->batch->origin.thread == origin_thread) {
+      gone.push_back(w.get());
+    }
+  }
+  for (Waiter* w : gone) {
+    BatchMessage* b = w->batch;
+    Unpark(w);
+    b->is_reply = true;  // the origin finds no connection and frees it
+    Send(b->origin.thread, b);
+  }
 }
 
 }  // namespace shardis

@@ -156,6 +156,7 @@ Reactor::~Reactor() {
   }
   for (MailboxMessage* m : local_queue_) delete m;
   for (BatchMessage* b : free_batches_) delete b;
+  for (auto& [id, w] : waiters_) delete w->batch;
 }
 
 int Reactor::thread_count() const { return server_.thread_count(); }
@@ -204,6 +205,10 @@ void Reactor::Run() {
   next_cron_ms_ = MonoMs();
   while (!stop_requested_.load(std::memory_order_acquire)) {
     int timeout = static_cast<int>(next_cron_ms_ - MonoMs());
+    if (int64_t deadline = NextWaiterDeadline(); deadline > 0) {
+      int64_t until = deadline - WallMs() + 1;
+      if (until < timeout) timeout = static_cast<int>(until);
+    }
     if (timeout < 0) timeout = 0;
     if (!ready_.empty() || !local_queue_.empty()) timeout = 0;
     if (timeout > 0 && !mailbox_.PrepareToSleep()) timeout = 0;
@@ -240,6 +245,7 @@ void Reactor::Run() {
       }
     }
     DrainMailbox();
+    if (!waiter_deadlines_.empty()) ExpireWaiters();
     FlushOutgoing();
     FlushWrites();
     if (MonoMs() >= next_cron_ms_) {
@@ -461,6 +467,13 @@ void Reactor::FlushWrites() {
 void Reactor::CloseConnection(Connection* c) {
   if (c->closed) return;
   c->closed = true;
+  if (c->waiting && c->inflight_shard >= 0) {
+    // It may be blocked (BLPOP...) on that shard: drop the wait so nothing is served to nobody.
+    auto* cancel = new CancelWaitMessage;
+    cancel->conn_id = c->state.id;
+    cancel->origin_thread = index_;
+    Send(c->inflight_shard, cancel);
+  }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->state.fd, nullptr);
   close(c->state.fd);
   if (c->batch != nullptr) {
@@ -556,6 +569,10 @@ bool Reactor::KillClient(uint64_t id) {
   auto it = connections_by_id_.find(id);
   if (it == connections_by_id_.end()) return false;
   Connection* c = it->second;
+  if (c->waiting) {
+    CloseConnection(c);  // e.g. blocked: Redis closes it at once
+    return true;
+  }
   c->state.close_after_reply = true;
   MarkDirty(c);
   return true;

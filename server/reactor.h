@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,26 @@ struct FanOutOp {
   int remaining = 0;
 };
 
+// Asks a shard to drop the waits of a client that disconnected (its batch is sent back).
+struct CancelWaitMessage : MailboxMessage {
+  uint64_t conn_id = 0;
+  int origin_thread = 0;
+  void Deliver(Reactor& reactor) override;
+};
+
+// A client blocked on keys of this shard (BLPOP...), with the batch its reply goes into.
+struct Waiter {
+  uint64_t id = 0;
+  BatchMessage* batch = nullptr;  // reply goes to batch->reply; batch->origin says where to
+  size_t next_command = 0;        // the batch command to run once this one is answered
+  const CommandSpec* spec = nullptr;
+  std::vector<std::string> args;
+  std::vector<std::string> keys;
+  int db_index = 0;
+  int64_t deadline_ms = 0;
+  TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+};
+
 struct FanOutMessage : MailboxMessage {
   FanOutOp* op = nullptr;
   bool is_reply = false;
@@ -113,6 +134,8 @@ class Reactor : public ServerContext {
   void CompleteBatch(BatchMessage* batch);
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);
+  void CancelWaits(uint64_t conn_id, int origin_thread);
+  size_t blocked_clients() const override { return waiters_.size(); }
 
  private:
   class Runner;
@@ -147,6 +170,18 @@ class Reactor : public ServerContext {
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
                    std::function<void(ServerContext&)> thread_task, FanOutDone done);
   void RecordCall(const CommandSpec& spec, uint64_t usec);
+  // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
+  void RunBatchFrom(BatchMessage* batch, size_t from);
+  // Runs one command on this shard for a batch. Returns true when it blocked (parked).
+  bool RunShardCommand(BatchMessage* batch, size_t index, const CommandSpec& spec, ArgList args,
+                       bool retrying);
+  // Blocking: park, serve ready keys, expire deadlines, cancel.
+  void Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec, ArgList args,
+            BlockRequest& request);
+  void Unpark(Waiter* w);
+  void ServeReadyKeys();
+  void ExpireWaiters();
+  int64_t NextWaiterDeadline() const;
   BatchMessage* NewBatch();
   void FreeBatch(BatchMessage* batch);
   bool IsPaused(const CommandSpec& spec) const;
@@ -180,6 +215,11 @@ class Reactor : public ServerContext {
   int64_t pause_until_ms_ = 0;
   bool pause_write_only_ = false;
   std::vector<uint64_t> paused_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Waiter>> waiters_;
+  absl::flat_hash_map<std::string, std::deque<uint64_t>> waiters_by_key_;  // "db:key" -> ids
+  std::set<std::pair<int64_t, uint64_t>> waiter_deadlines_;
+  uint64_t next_waiter_id_ = 1;
+  bool serving_ready_keys_ = false;
   Runner* current_runner_ = nullptr;  // the client operation being run, for ForEachThread
   std::vector<int> key_positions_;    // scratch for Dispatch
   std::vector<std::string_view>

@@ -73,6 +73,8 @@ class ServerContext {
   virtual const std::vector<CommandStat>& command_stats() const = 0;
   virtual void ResetStats() = 0;
   virtual size_t connection_count() const = 0;
+  // Clients blocked (BLPOP...) on this thread's shard.
+  virtual size_t blocked_clients() const = 0;
 
   // Clients of this thread.
   virtual void ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const = 0;

@@ -31,6 +31,7 @@ struct ThreadSnapshot {
   std::vector<CommandStat> commands;
   ShardStats shard_stats;
   size_t connections = 0;
+  size_t blocked = 0;
   std::vector<std::pair<size_t, size_t>> dbs;  // (keys, expires) per db
 };
 
@@ -132,6 +133,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
   InfoWriter w(sections);
   ThreadCounters total;
   size_t connections = 0;
+  size_t blocked = 0;
   ShardStats shard_total;
   for (const ThreadSnapshot& t : threads) {
     total.connections_received += t.counters.connections_received;
@@ -141,6 +143,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     total.net_output_bytes += t.counters.net_output_bytes;
     total.total_error_replies += t.counters.total_error_replies;
     connections += t.connections;
+    blocked += t.blocked;
     shard_total.expired_keys += t.shard_stats.expired_keys;
     shard_total.keyspace_hits += t.shard_stats.keyspace_hits;
     shard_total.keyspace_misses += t.shard_stats.keyspace_misses;
@@ -186,7 +189,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("maxclients", config.maxclients);
     w.Field("client_recent_max_input_buffer", 0);
     w.Field("client_recent_max_output_buffer", 0);
-    w.Field("blocked_clients", 0);
+    w.Field("blocked_clients", blocked);
     w.Field("tracking_clients", 0);
     w.Field("clients_in_timeout_table", 0);
   }
@@ -349,6 +352,7 @@ void CmdInfo(ClientCommand& c) {
         t.commands = ctx.command_stats();
         t.shard_stats = ctx.shard().stats();
         t.connections = ctx.connection_count();
+        t.blocked = ctx.blocked_clients();
         for (int i = 0; i < ctx.shard().db_count(); ++i) {
           t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
         }

@@ -652,7 +652,8 @@ TEST_P(DifferentialTest, RandomStringAndKeyCommands) {
                               .count();
   Generator gen(param.seed, base_ms, EnvSet("SHARDIS_DIFF_SKIP"), EnvSet("SHARDIS_DIFF_ONLY"));
   const std::set<std::string> keyset(Keys().begin(), Keys().end());
-  std::vector<std::vector<std::string>> history;
+  // (command index, arguments) of every command sent so far; resyncs appear as FLUSHDB.
+  std::vector<std::pair<int64_t, std::vector<std::string>>> history;
   int mismatches = 0;
   const int kMaxMismatches = 15;
   const std::string header =
@@ -667,10 +668,12 @@ TEST_P(DifferentialTest, RandomStringAndKeyCommands) {
     }
     std::vector<std::string> lines;
     for (size_t i = history.size(); i-- > 0 && lines.size() < 8;) {
+      const auto& [index, cmd] = history[i];
       bool touches = false;
-      for (const std::string& a : history[i]) touches |= keys.count(a) != 0;
-      if (touches || history[i][0] == "SELECT" || history[i][0] == "FLUSHDB") {
-        lines.push_back(absl::StrCat("    #", i, " ", Clip(RenderCommand(history[i]), 200)));
+      for (const std::string& a : cmd) touches |= keys.count(a) != 0;
+      std::string name = absl::AsciiStrToUpper(cmd[0]);
+      if (touches || name == "SELECT" || name == "FLUSHDB") {
+        lines.push_back(absl::StrCat("    #", index, " ", Clip(RenderCommand(cmd), 200)));
       }
     }
     std::reverse(lines.begin(), lines.end());
@@ -745,20 +748,21 @@ TEST_P(DifferentialTest, RandomStringAndKeyCommands) {
                   Clip(want, 300).c_str());
       std::fflush(stdout);
     }
-    history.push_back(step.args);
     if (!same) {
       report(i, step.args, got, want);
       Resync();
-      history.push_back({"FLUSHDB", "(resync after mismatch)"});
+      history.push_back({i, step.args});
+      history.push_back({i, {"FLUSHDB", "(resync after mismatch)"}});
       continue;
     }
+    history.push_back({i, step.args});
     if ((i + 1) % 500 == 0 || i + 1 == commands) {
       std::string diff = CompareState();
       if (!diff.empty()) {
         ++mismatches;
         ADD_FAILURE() << header << ": state differs after command #" << i << ":\n" << diff;
         Resync();
-        history.push_back({"FLUSHDB", "(resync after mismatch)"});
+        history.push_back({i, {"FLUSHDB", "(resync after mismatch)"}});
       }
     }
   }
