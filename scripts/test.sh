@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs="${JOBS:-$(nproc)}"
+# Build directories differ between clones; let ccache share objects across them.
+export CCACHE_NOHASHDIR=true
 
 build() {
   local dir=$1
