@@ -32,5 +32,6 @@ if [ "${SHARDIS_SANITIZERS:-1}" != 0 ]; then
   build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDIS_SANITIZE=thread \
     -DSHARDIS_BUILD_BENCH=OFF
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build-tsan --output-on-failure --timeout 900 -R 'mailbox|basic_test|differential'
+    ctest --test-dir build-tsan --output-on-failure --timeout 900 \
+    -R '^(mailbox_test|basic_test|differential_test|blocking_.*)$'
 fi
