@@ -63,9 +63,8 @@ std::string FormatLongDouble(long double value) {
     }
     if (*p == '.') --len;
   }
-  std::string out(buf, len);
-  if (out == "-0") out = "0";
-  return out;
+  if (len == 2 && buf[0] == '-' && buf[1] == '0') return "0";
+  return std::string(buf, len);
 }
 
 }  // namespace shardis::cmd
