@@ -192,6 +192,11 @@ class ClientCommand {
 
 using ShardHandler = void (*)(ShardCommand&);
 using ClientHandler = void (*)(ClientCommand&);
+// Appends the positions of the key arguments of `args` (args[0] is the name), for commands whose
+// keys first/last/step cannot describe (a numkeys argument: ZUNIONSTORE, ZMPOP...), as Redis's
+// getkeys_proc. Must only read args and never fail: malformed arguments yield fewer keys (the
+// handler then replies the error).
+using KeysHandler = void (*)(ArgList args, std::vector<int>* positions);
 
 struct CommandSpec {
   std::string_view name;  // lowercase; "container|sub" for subcommands listed in COMMAND
@@ -206,6 +211,9 @@ struct CommandSpec {
   std::string_view since;           // Redis version that introduced it
   ShardHandler on_shard = nullptr;
   ClientHandler on_client = nullptr;
+  // When set, routing takes the keys from here instead of first/last/step (which still describe
+  // the command in COMMAND replies, as Redis reports them).
+  KeysHandler get_keys = nullptr;
 };
 
 // Command families register their specs here at start-up (see command_table.h).

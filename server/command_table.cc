@@ -80,6 +80,10 @@ const CommandSpec* CommandTable::ResolveSubcommand(ArgList args, ReplyBuilder& r
 void CommandTable::KeyPositions(const CommandSpec& spec, ArgList args,
                                 std::vector<int>* positions) {
   positions->clear();
+  if (spec.get_keys != nullptr) {
+    spec.get_keys(args, positions);
+    return;
+  }
   if (spec.first_key <= 0) return;
   int argc = static_cast<int>(args.size());
   int last = spec.last_key >= 0 ? spec.last_key : argc + spec.last_key;

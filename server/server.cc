@@ -39,6 +39,7 @@ absl::Status Server::Start() {
     std::string error = r->Listen();
     if (!error.empty()) return absl::UnavailableError(error);
   }
+  lazy_freer_.Start();
   bool pin = config_.pin && n <= static_cast<int>(cpus.size());
   for (int i = 0; i < n; ++i) {
     threads_.emplace_back([this, i] { reactors_[i]->Run(); });
@@ -78,6 +79,8 @@ void Server::WaitForShutdown() {
   for (auto& r : reactors_) {
     while (MailboxMessage* m = r->mailbox().Pop()) delete m;
   }
+  reactors_.clear();  // their data goes through the lazy freer too
+  lazy_freer_.Stop();
   Log(LogLevel::kWarning, "Shardis is now ready to exit, bye bye...");
 }
 

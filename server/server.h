@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "server/config.h"
+#include "server/lazy_free.h"
 #include "server/reactor.h"
 #include "server/server_context.h"
 
@@ -48,6 +49,7 @@ class Server {
   ServerInfo info_;
   std::vector<std::unique_ptr<Reactor>> reactors_;
   std::vector<std::thread> threads_;
+  LazyFreer lazy_freer_;
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int> clients_{0};
 };

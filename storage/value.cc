@@ -1,6 +1,25 @@
 #include "storage/value.h"
 
+#include <atomic>
+
 namespace shardis {
+namespace {
+
+std::atomic<LazyFreeHook> g_lazy_free_hook{nullptr};
+
+}  // namespace
+
+void SetLazyFreeHook(LazyFreeHook hook) { g_lazy_free_hook.store(hook); }
+
+void DisposeCollection(std::unique_ptr<Collection> c) {
+  if (c->ElementCount() >= kLazyFreeThreshold) {
+    if (LazyFreeHook hook = g_lazy_free_hook.load(std::memory_order_relaxed)) {
+      hook(std::move(c));
+      return;
+    }
+  }
+  c.reset();
+}
 
 bool IsCanonicalInt(std::string_view s, int64_t* value) {
   if (s.empty() || s.size() > 20) return false;

@@ -20,25 +20,46 @@ class Collection {
   virtual ~Collection() = default;
   virtual std::unique_ptr<Collection> Clone() const = 0;
   virtual const char* EncodingName() const = 0;
+  // Elements (or fields, members, entries): decides whether freeing it is deferred.
+  virtual size_t ElementCount() const { return 0; }
 };
 
-// An owning pointer to a Collection that deep-copies when copied.
+// Lazy freeing: a collection with at least kLazyFreeThreshold elements is not destroyed on the
+// shard's thread (which could stall its loop for a long time) but handed to this hook, which the
+// server points at its lazy-free thread. Null (tests, tools): destroyed in place.
+inline constexpr size_t kLazyFreeThreshold = 64;
+using LazyFreeHook = void (*)(std::unique_ptr<Collection>);
+void SetLazyFreeHook(LazyFreeHook hook);
+void DisposeCollection(std::unique_ptr<Collection> c);
+
+// An owning pointer to a Collection that deep-copies when copied and frees big collections
+// lazily (see above) however the value dies: DEL, overwrite, FLUSHDB, expiry.
 class CollectionPtr {
  public:
   CollectionPtr() = default;
   explicit CollectionPtr(std::unique_ptr<Collection> p) : p_(std::move(p)) {}
   CollectionPtr(const CollectionPtr& other) : p_(other.p_ ? other.p_->Clone() : nullptr) {}
   CollectionPtr& operator=(const CollectionPtr& other) {
-    if (this != &other) p_ = other.p_ ? other.p_->Clone() : nullptr;
+    if (this != &other) Reset(other.p_ ? other.p_->Clone() : nullptr);
     return *this;
   }
-  CollectionPtr(CollectionPtr&&) noexcept = default;
-  CollectionPtr& operator=(CollectionPtr&&) noexcept = default;
+  CollectionPtr(CollectionPtr&& other) noexcept = default;
+  CollectionPtr& operator=(CollectionPtr&& other) noexcept {
+    if (this != &other) Reset(std::move(other.p_));
+    return *this;
+  }
+  ~CollectionPtr() { Reset(nullptr); }
 
   Collection* get() const { return p_.get(); }
   explicit operator bool() const { return p_ != nullptr; }
 
  private:
+  void Reset(std::unique_ptr<Collection> next) {
+    std::unique_ptr<Collection> old = std::move(p_);
+    p_ = std::move(next);
+    if (old) DisposeCollection(std::move(old));
+  }
+
   std::unique_ptr<Collection> p_;
 };
 

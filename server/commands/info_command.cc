@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/lazy_free.h"
 #include "server/server_context.h"
 
 #ifdef SHARDIS_JEMALLOC
@@ -218,7 +219,8 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("mem_fragmentation_ratio",
             absl::StrFormat("%.2f", mem.allocated ? static_cast<double>(rss) / mem.allocated : 0));
     w.Field("mem_allocator", mem.allocator);
-    w.Field("lazyfree_pending_objects", 0);
+    w.Field("lazyfree_pending_objects", LazyFreer::pending());
+    w.Field("lazyfreed_objects", LazyFreer::freed());
   }
   if (w.Wants("persistence")) {
     w.Section("Persistence");
