@@ -14,9 +14,28 @@
 #                 1/CLK_TCK s over the whole test)
 # With --rounds R > 1 every figure is the median of the R runs.
 #
-# Tests (all -c 50 -d 32 -r <keyspace>): SET, GET, SET -P 16, GET -P 16, PING_MBULK, INCR, MSET.
+# Suites (all tests -c 50 -d 32 -r <keyspace>, each run on its own):
+#   strings (default)  SET, GET, SET -P 16, GET -P 16, PING_MBULK, INCR, MSET.
+#   types              redis-benchmark -P 16 -t lpush, rpush, lpop, rpop, sadd, hset, spop, zadd,
+#                      zpopmin, lrange_100, lrange_300, lrange_600, then xadd; then without -P:
+#                      lpush, lpop, sadd, hset, zadd, lrange_100, xadd. Pops run after the pushes
+#                      of the same size, so they pop real elements, as in redis-benchmark's own
+#                      sequence. Two differences from `redis-benchmark -t`:
+#                      * LRANGE_N is run as the command redis-benchmark sends, `LRANGE <list> 0
+#                        N-1`, on a list (key mylist:lrange) prefilled once with 600 elements of
+#                        -d bytes, instead of `-t lrange_N`, which first runs -n LPUSHes whose
+#                        CPU would be counted with the LRANGEs. LRANGE tests use fewer requests:
+#                        pipelined -n / 5 (lrange_100), / 10 (lrange_300), / 20 (lrange_600);
+#                        not pipelined -n / 2.
+#                      * redis-benchmark 7.0 has no xadd test (it came in 7.2), so XADD is run as
+#                        the command 7.2 sends: `XADD mystream * myfield <-d bytes>`.
+#                      No keyspace prefill in this suite (use --prefill to force one).
+#   A test whose command a server answers with an error (e.g. "unknown command" while a type is
+#   still missing) makes redis-benchmark stop: the row is marked "unsupported" (or "error",
+#   "timeout") for that server and the other tests go on.
 #
 # Usage: bench/compare.sh [options]
+#   --suite NAME          strings (default) or types
 #   --quick               small request counts (about 1-2 minutes in all; default mode
 #                         takes about 3 minutes on a quiet machine, under 10 on a busy one)
 #   -n N                  requests per non-pipelined test   (default 500000, quick 100000)
@@ -24,16 +43,22 @@
 #   --rounds R            runs of each test per server, median reported (default 1)
 #   --keyspace N          -r for redis-benchmark and prefill size (default 1000000)
 #   --no-prefill          do not load the keyspace before the tests
+#   --prefill             load it even in the types suite
 #   --shardis PATH        shardis-server binary (default build-rel/server/shardis-server)
 #   --redis PATH          redis-server binary (default: redis-server from PATH)
 #   --shardis-args "..."  extra Shardis arguments, appended (e.g. "--threads 2")
 #   --redis-args "..."    extra redis-server arguments, appended (e.g. "--io-threads 2")
 #   --server-cpus LIST    taskset CPU list for the servers (default 0)
 #   --bench-cpus LIST     taskset CPU list for redis-benchmark (default 1)
-#   --tests LIST          comma-separated subset of: set,get,set_p16,get_p16,ping_mbulk,incr,mset
+#   --tests LIST          comma-separated subset of the suite's tests, run in that order:
+#                         strings: set,get,set_p16,get_p16,ping_mbulk,incr,mset
+#                         types:   lpush_p16,rpush_p16,lpop_p16,rpop_p16,sadd_p16,hset_p16,
+#                                  spop_p16,zadd_p16,zpopmin_p16,lrange_100_p16,lrange_300_p16,
+#                                  lrange_600_p16,xadd_p16,lpush,lpop,sadd,hset,zadd,lrange_100,xadd
 #   --out FILE            also write the Markdown table (with a header) to FILE
 #   -h, --help            this help
-# Exit status: 0 on success, 1 on a failed server or benchmark, 2 on a usage error.
+# Exit status: 0 on success (rows marked unsupported/error/timeout included), 1 on a server
+# that fails to start or dies, or a benchmark that fails without an error reply; 2 on a usage error.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,14 +68,15 @@ N=""
 PN=""
 ROUNDS=1
 KEYSPACE=1000000
-PREFILL=1
+PREFILL=""   # default: 1 for strings, 0 for types
+SUITE=strings
 SHARDIS_BIN="$ROOT/build-rel/server/shardis-server"
 REDIS_BIN=$(command -v redis-server || true)
 SHARDIS_EXTRA=""
 REDIS_EXTRA=""
 SERVER_CPUS=0
 BENCH_CPUS=1
-TESTS="set,get,set_p16,get_p16,ping_mbulk,incr,mset"
+TESTS=""
 OUT=""
 CLIENTS=50
 DATASIZE=32
@@ -69,6 +95,8 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --keyspace) KEYSPACE="$2"; shift 2 ;;
     --no-prefill) PREFILL=0; shift ;;
+    --prefill) PREFILL=1; shift ;;
+    --suite) SUITE="$2"; shift 2 ;;
     --shardis) SHARDIS_BIN="$2"; shift 2 ;;
     --redis) REDIS_BIN="$2"; shift 2 ;;
     --shardis-args) SHARDIS_EXTRA="$2"; shift 2 ;;
@@ -82,6 +110,13 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+case "$SUITE" in
+  strings) : "${PREFILL:=1}"
+           [[ -n "$TESTS" ]] || TESTS="set,get,set_p16,get_p16,ping_mbulk,incr,mset" ;;
+  types)   : "${PREFILL:=0}"
+           [[ -n "$TESTS" ]] || TESTS="lpush_p16,rpush_p16,lpop_p16,rpop_p16,sadd_p16,hset_p16,spop_p16,zadd_p16,zpopmin_p16,lrange_100_p16,lrange_300_p16,lrange_600_p16,xadd_p16,lpush,lpop,sadd,hset,zadd,lrange_100,xadd" ;;
+  *) echo "compare.sh: unknown suite '$SUITE' (strings or types)" >&2; exit 2 ;;
+esac
 if [[ -z "$N" ]]; then N=$(( QUICK ? 100000 : 500000 )); fi
 if [[ -z "$PN" ]]; then PN=$(( QUICK ? 500000 : 2000000 )); fi
 for v in N PN ROUNDS KEYSPACE; do
@@ -99,7 +134,12 @@ taskset -c "$BENCH_CPUS" true 2>/dev/null || die "cannot pin to benchmark CPUs '
 CLK_TCK=$(getconf CLK_TCK)
 
 # ---- test table: id | label | redis-benchmark arguments | pipelined? ----
-declare -A T_LABEL T_ARGS T_PIPE
+# T_ARGS is split on blanks without globbing (a custom command may hold '*').
+# Optional: T_NDIV (divide the request count by it), T_SETUP (function run once per server
+# before the test's first run; it returns non-zero after marking the test for that server).
+declare -A T_LABEL T_ARGS T_PIPE T_NDIV T_SETUP
+DATA=$(printf '%*s' "$DATASIZE" '' | tr ' ' x)   # redis-benchmark's -d payload
+if [[ "$SUITE" == strings ]]; then
 T_LABEL[set]="SET";            T_ARGS[set]="-t set";                        T_PIPE[set]=0
 T_LABEL[get]="GET";            T_ARGS[get]="-t get";                        T_PIPE[get]=0
 T_LABEL[set_p16]="SET -P 16";  T_ARGS[set_p16]="-t set -P $PIPELINE";       T_PIPE[set_p16]=1
@@ -107,6 +147,26 @@ T_LABEL[get_p16]="GET -P 16";  T_ARGS[get_p16]="-t get -P $PIPELINE";       T_PI
 T_LABEL[ping_mbulk]="PING_MBULK"; T_ARGS[ping_mbulk]="-t ping_mbulk";       T_PIPE[ping_mbulk]=0
 T_LABEL[incr]="INCR";          T_ARGS[incr]="-t incr";                      T_PIPE[incr]=0
 T_LABEL[mset]="MSET (10 keys)"; T_ARGS[mset]="-t mset";                     T_PIPE[mset]=0
+else
+  add_test() {   # $1 = id, $2 = label, $3 = pipelined (0/1), $4 = arguments after -P
+    local id=$1 label=$2 pipe=$3 args=$4
+    if (( pipe )); then T_LABEL[$id]="$label -P $PIPELINE"; T_ARGS[$id]="-P $PIPELINE $args"
+    else T_LABEL[$id]="$label"; T_ARGS[$id]="$args"; fi
+    T_PIPE[$id]=$pipe
+  }
+  for p in 1 0; do
+    sfx=$([[ $p == 1 ]] && echo _p16 || true)
+    for t in lpush rpush lpop rpop sadd hset spop zadd zpopmin; do
+      add_test "$t$sfx" "${t^^}" "$p" "-t $t"
+    done
+    for l in 100 300 600; do
+      add_test "lrange_$l$sfx" "LRANGE_$l" "$p" "LRANGE mylist:lrange 0 $(( l - 1 ))"
+      T_NDIV[lrange_$l$sfx]=$(( p == 0 ? 2 : l == 100 ? 5 : l == 300 ? 10 : 20 ))
+      T_SETUP[lrange_$l$sfx]=setup_lrange
+    done
+    add_test "xadd$sfx" "XADD" "$p" "XADD mystream * myfield $DATA"
+  done
+fi
 IFS=, read -r -a TEST_IDS <<< "$TESTS"
 for t in "${TEST_IDS[@]}"; do
   [[ -n "${T_LABEL[$t]:-}" ]] || { echo "compare.sh: unknown test '$t'" >&2; exit 2; }
@@ -199,38 +259,84 @@ prefill() {   # $1 = name: SET key:%012d for every key of the keyspace, as redis
 }
 
 # ---- one measurement ----
-# results: R_<metric>[name,test] = space-separated values, one per round
-declare -A R_RPS R_P50 R_P99 R_CPU
+# results: R_<metric>[name,test] = space-separated values, one per round;
+# R_STATUS[name,test] = unsupported / error / timeout once a run could not be measured.
+declare -A R_RPS R_P50 R_P99 R_CPU R_STATUS SETUP_DONE
+
+mark() {   # $1 = name, $2 = test, $3 = status, $4 = detail
+  R_STATUS[$1,$2]=$3
+  note "$(printf '%-8s %-18s %s: %s' "$1" "${T_LABEL[$2]}" "$3" "$4")"
+}
+classify_error() {   # stdin = error text; prints unsupported or error
+  if grep -qiE "unknown command|unknown subcommand" ; then echo unsupported; else echo error; fi
+}
+
+setup_lrange() {   # $1 = name, $2 = test: mylist:lrange = 600 elements of -d bytes
+  local port=${PORT[$1]} out args=() i
+  for (( i = 0; i < 600; i++ )); do args+=("$DATA"); done
+  timeout 30 redis-cli -p "$port" del mylist:lrange >/dev/null 2>&1 || true
+  out=$(timeout 30 redis-cli -p "$port" rpush mylist:lrange "${args[@]}" 2>&1) || true
+  check_alive "$1"
+  if [[ "$out" != 600 ]]; then
+    mark "$1" "$2" "$(classify_error <<< "$out")" "setup RPUSH answered: ${out:0:120}"
+    return 1
+  fi
+}
+
 run_one() {   # $1 = name, $2 = test id
   local name=$1 t=$2 port=${PORT[$1]} n
   n=$(( ${T_PIPE[$t]} ? PN : N ))
+  n=$(( n / ${T_NDIV[$t]:-1} ))
+  (( n > 0 )) || n=1
   check_alive "$name"
-  local before after csv
+  [[ -z "${R_STATUS[$name,$t]:-}" ]] || return 0     # already found unsupported
+  local setup=${T_SETUP[$t]:-} key
+  if [[ -n "$setup" ]]; then
+    key="$name,$setup"
+    if [[ -z "${SETUP_DONE[$key]:-}" ]]; then
+      "$setup" "$name" "$t" || return 0
+      SETUP_DONE[$key]=1
+    fi
+  fi
+  local before after csv rc=0 args
+  read -r -a args <<< "${T_ARGS[$t]}"     # no globbing of '*'
   before=$(cpu_ticks "${PID[$name]}") || server_dead "$name"
-  # shellcheck disable=SC2086
-  if ! csv=$(timeout "$BENCH_TIMEOUT" taskset -c "$BENCH_CPUS" redis-benchmark -p "$port" \
-        -n "$n" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE" ${T_ARGS[$t]} --csv 2>"$WORK/bench.err"); then
+  csv=$(timeout "$BENCH_TIMEOUT" taskset -c "$BENCH_CPUS" redis-benchmark -p "$port" \
+        -n "$n" -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE" --csv "${args[@]}" 2>"$WORK/bench.err") || rc=$?
+  if (( rc != 0 )); then
     check_alive "$name"
-    die "redis-benchmark failed on $name (${T_LABEL[$t]}): $(tail -n 5 "$WORK/bench.err")"
+    if (( rc == 124 )); then
+      mark "$name" "$t" timeout "no result within ${BENCH_TIMEOUT}s"
+    elif grep -q "Error from server" "$WORK/bench.err"; then
+      mark "$name" "$t" "$(classify_error < "$WORK/bench.err")" "$(grep -m 1 "Error from server" "$WORK/bench.err")"
+    else
+      die "redis-benchmark failed on $name (${T_LABEL[$t]}): $(tail -n 5 "$WORK/bench.err")"
+    fi
+    return 0
   fi
   after=$(cpu_ticks "${PID[$name]}") || server_dead "$name"
   check_alive "$name"
   # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
   #      "p99_latency_ms","max_latency_ms"
+  # (one row per test; -t lrange_N would print an LPUSH row first, hence the last row)
   local row
-  row=$(grep -v '^"test"' <<< "$csv" | grep '^"' | head -n 1 | tr -d '"')
+  row=$(grep -v '^"test"' <<< "$csv" | grep '^"' | tail -n 1 | sed 's/^"[^"]*",//' | tr -d '"')
   [[ -n "$row" ]] || die "no result from redis-benchmark on $name (${T_LABEL[$t]}): $csv $(cat "$WORK/bench.err")"
   local rps p50 p99 cpu
-  IFS=, read -r _ rps _ _ p50 _ p99 _ <<< "$row"
+  IFS=, read -r rps _ _ p50 _ p99 _ <<< "$row"
   cpu=$(awk -v d=$(( after - before )) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
   R_RPS[$name,$t]+="$rps "; R_P50[$name,$t]+="$p50 "; R_P99[$name,$t]+="$p99 "; R_CPU[$name,$t]+="$cpu "
-  note "$(printf '%-8s %-15s rps=%-10s p50=%-6s p99=%-6s cpu_us/op=%s' "$name" "${T_LABEL[$t]}" "$rps" "$p50" "$p99" "$cpu")"
+  note "$(printf '%-8s %-18s rps=%-10s p50=%-6s p99=%-6s cpu_us/op=%s' "$name" "${T_LABEL[$t]}" "$rps" "$p50" "$p99" "$cpu")"
 }
 
 median() { tr ' ' '\n' <<< "$1" | grep . | sort -g | awk '{ a[NR] = $1 } END {
   if (NR == 0) { print "n/a"; exit }
-  if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "n/a") print "n/a"; else printf "%.2f", a / b }'; }
+  if (NR % 2) { print a[(NR + 1) / 2]; exit }
+  v = (a[NR / 2] + a[NR / 2 + 1]) / 2
+  printf "%.3f\n", v }'; }
+ratio() {   # a / b, or n/a when either is not a number
+  [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]] || { echo "n/a"; return; }
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 # ---- run ----
 START=$(date +%s)
@@ -254,26 +360,33 @@ done
 ELAPSED=$(( $(date +%s) - START ))
 
 # ---- report ----
+cell() {   # $1 = metric array name, $2 = server, $3 = test: median, or the server's status
+  local st=${R_STATUS[$2,$3]:-}
+  if [[ -n "$st" ]]; then echo "$st"; return; fi
+  local -n arr=$1
+  median "${arr[$2,$3]:-}"
+}
 table() {
   echo "| Test | rps Redis | rps Shardis | rps ratio | p50 ms Redis | p50 ms Shardis | p50 ratio | p99 ms Redis | p99 ms Shardis | p99 ratio | CPU us/op Redis | CPU us/op Shardis | CPU ratio |"
   echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
-  local t rr rs lr50 ls50 lr99 ls99 cr cs
+  local t m r s line
   for t in "${TEST_IDS[@]}"; do
-    rr=$(median "${R_RPS[redis,$t]}");  rs=$(median "${R_RPS[shardis,$t]}")
-    lr50=$(median "${R_P50[redis,$t]}"); ls50=$(median "${R_P50[shardis,$t]}")
-    lr99=$(median "${R_P99[redis,$t]}"); ls99=$(median "${R_P99[shardis,$t]}")
-    cr=$(median "${R_CPU[redis,$t]}");  cs=$(median "${R_CPU[shardis,$t]}")
-    printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-      "${T_LABEL[$t]}" "$rr" "$rs" "$(ratio "$rs" "$rr")" \
-      "$lr50" "$ls50" "$(ratio "$ls50" "$lr50")" \
-      "$lr99" "$ls99" "$(ratio "$ls99" "$lr99")" \
-      "$cr" "$cs" "$(ratio "$cs" "$cr")"
+    line="| ${T_LABEL[$t]} "
+    for m in R_RPS R_P50 R_P99 R_CPU; do
+      r=$(cell "$m" redis "$t"); s=$(cell "$m" shardis "$t")
+      if [[ $m == R_RPS ]]; then   # rps without decimals
+        [[ "$r" =~ ^[0-9.]+$ ]] && r=$(printf '%.0f' "$r")
+        [[ "$s" =~ ^[0-9.]+$ ]] && s=$(printf '%.0f' "$s")
+      fi
+      line+="| $r | $s | $(ratio "$s" "$r") "
+    done
+    echo "$line|"
   done
 }
 REDIS_VERSION=$("$REDIS_BIN" --version 2>/dev/null | head -n 1 || true)
 HEADER="Shardis ($SHARDIS_BIN --threads 1 --pin=false $SHARDIS_EXTRA) vs redis-server ($REDIS_VERSION $REDIS_EXTRA)
 servers on CPU(s) $SERVER_CPUS, redis-benchmark on CPU(s) $BENCH_CPUS; -c $CLIENTS -d $DATASIZE -r $KEYSPACE; \
--n $N (pipelined -P $PIPELINE: -n $PN); rounds $ROUNDS (median); prefill $([[ $PREFILL == 1 ]] && echo "$KEYSPACE keys" || echo none); \
+suite $SUITE; -n $N (pipelined -P $PIPELINE: -n $PN$([[ $SUITE == types ]] && echo "; LRANGE_100/300/600 -P: -n / 5, 10, 20, LRANGE_100: -n / 2"); rounds $ROUNDS (median); prefill $([[ $PREFILL == 1 ]] && echo "$KEYSPACE keys" || echo none); \
 took ${ELAPSED}s
 Ratios are Shardis / redis-server: above 1 is better for rps, below 1 is better for latency and CPU."
 TABLE=$(table)

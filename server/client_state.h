@@ -31,6 +31,13 @@ struct ClientState {
   bool no_evict = false;
   // Counters for CLIENT LIST.
   uint64_t commands = 0;
+  // Pub/sub subscriptions (the names live in the thread's PubSubRegistry).
+  int subscribed_channels = 0;
+  int subscribed_patterns = 0;
+  int subscribed_shard_channels = 0;
+  bool subscribed() const {
+    return subscribed_channels + subscribed_patterns + subscribed_shard_channels > 0;
+  }
 };
 
 // One line of CLIENT LIST / CLIENT INFO for this client, in Redis 7.0's field order (without the

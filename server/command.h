@@ -228,6 +228,7 @@ void RegisterSetCommands(std::vector<CommandSpec>* table);
 void RegisterZSetCommands(std::vector<CommandSpec>* table);
 void RegisterStreamCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
+void RegisterPubSubCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

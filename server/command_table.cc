@@ -24,6 +24,7 @@ const CommandTable& CommandTable::Get() {
     RegisterZSetCommands(&specs);
     RegisterStreamCommands(&specs);
     RegisterHyperLogLogCommands(&specs);
+    RegisterPubSubCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -1123,6 +1123,18 @@ void Config::SyncTyped(size_t index) {
     bind = std::vector<std::string>(absl::StrSplit(v, ' ', absl::SkipEmpty()));
   } else if (name == "enable-debug-command") {
     enable_debug_command = v != "no";
+  } else if (name == "client-output-buffer-limit") {
+    // "normal H S T slave H S T pubsub H S T", in bytes as CONFIG GET prints it.
+    std::vector<std::string> f = absl::StrSplit(v, ' ', absl::SkipEmpty());
+    for (size_t i = 0; i + 3 < f.size(); i += 4) {
+      OutputLimit limit;
+      if (!absl::SimpleAtoi(f[i + 1], &limit.hard) || !absl::SimpleAtoi(f[i + 2], &limit.soft) ||
+          !absl::SimpleAtoi(f[i + 3], &limit.soft_seconds)) {
+        continue;
+      }
+      if (f[i] == "normal") output_limit_normal = limit;
+      if (f[i] == "pubsub") output_limit_pubsub = limit;
+    }
   }
 }
 

@@ -88,6 +88,14 @@ class Config {
   int stream_node_max_entries = 100;
   int stream_node_max_bytes = 4096;
   int hll_sparse_max_bytes = 3000;
+  // client-output-buffer-limit, per class: hard bytes, soft bytes, soft seconds (0 = none).
+  struct OutputLimit {
+    int64_t hard = 0;
+    int64_t soft = 0;
+    int64_t soft_seconds = 0;
+  };
+  OutputLimit output_limit_normal;
+  OutputLimit output_limit_pubsub{32LL << 20, 8LL << 20, 60};
   int databases = 16;
   std::string loglevel = "notice";
   std::string logfile;  // empty: stdout

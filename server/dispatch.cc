@@ -18,6 +18,17 @@ namespace {
 
 constexpr int kCommandsPerTurn = 512;  // per connection, so one flood cannot starve the others
 
+// RESP2 clients in subscribed mode may only run these (Redis's rule).
+bool AllowedWhileSubscribed(std::string_view name) {
+  static constexpr std::string_view kAllowed[] = {"subscribe",   "psubscribe",   "ssubscribe",
+                                                  "unsubscribe", "punsubscribe", "sunsubscribe",
+                                                  "ping",        "quit",         "reset"};
+  for (std::string_view allowed : kAllowed) {
+    if (name == allowed) return true;
+  }
+  return false;
+}
+
 uint64_t MonoMicros() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -99,6 +110,11 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     error = ArityError(spec->name);
   } else if (!c->state.authenticated && !(spec->flags & kCmdNoAuth)) {
     error = "NOAUTH Authentication required.";
+  } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
+             !AllowedWhileSubscribed(spec->name)) {
+    error = Cat("ERR Can't execute '", spec->name,
+                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                "this context");
   }
   int target = -1;
   bool single_shard = true;

@@ -484,6 +484,7 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->in_ready_list) std::erase(ready_, c);
   if (c->in_dirty_list) std::erase(dirty_, c);
   if (c->paused) std::erase(paused_, c->state.id);
+  if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
   connections_by_id_.erase(c->state.id);
   auto it = connections_.find(c->state.fd);
   if (it != connections_.end()) {
@@ -575,6 +576,52 @@ bool Reactor::KillClient(uint64_t id) {
   }
   c->state.close_after_reply = true;
   MarkDirty(c);
+  return true;
+}
+
+size_t Reactor::DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) {
+  size_t receivers = 0;
+  auto push = [&](uint64_t id, std::string_view kind_name, const std::string* pattern) {
+    auto it = connections_by_id_.find(id);
+    if (it == connections_by_id_.end() || it->second->closed) return;
+    Connection* c = it->second;
+    ReplyBuilder reply(&c->out, c->state.resp);
+    reply.PushHeader(pattern != nullptr ? 4 : 3);
+    reply.Bulk(kind_name);
+    if (pattern != nullptr) reply.Bulk(*pattern);
+    reply.Bulk(channel);
+    reply.Bulk(message);
+    ++receivers;
+    MarkDirty(c);
+    EnforceOutputLimit(c, config_.output_limit_pubsub);
+  };
+  if (kind == SubKind::kShardChannel) {
+    pubsub_.ForEachChannelSubscriber(kind, channel,
+                                     [&](uint64_t id) { push(id, "smessage", nullptr); });
+    return receivers;
+  }
+  pubsub_.ForEachChannelSubscriber(SubKind::kChannel, channel,
+                                   [&](uint64_t id) { push(id, "message", nullptr); });
+  pubsub_.ForEachPatternSubscriber(
+      channel, [&](const std::string& pattern, uint64_t id) { push(id, "pmessage", &pattern); });
+  return receivers;
+}
+
+bool Reactor::EnforceOutputLimit(Connection* c, const Config::OutputLimit& limit) {
+  int64_t pending = static_cast<int64_t>(c->pending_output());
+  bool over_hard = limit.hard > 0 && pending >= limit.hard;
+  bool over_soft = false;
+  if (limit.soft > 0 && pending >= limit.soft) {
+    if (c->over_soft_limit_since_ms == 0) c->over_soft_limit_since_ms = shard_.now_ms();
+    over_soft = shard_.now_ms() - c->over_soft_limit_since_ms >= limit.soft_seconds * 1000;
+  } else {
+    c->over_soft_limit_since_ms = 0;
+  }
+  if (!over_hard && !over_soft) return false;
+  Log(LogLevel::kWarning,
+      "Client id=%d addr=%s closed for overcoming of output buffer limits.", c->state.id,
+      c->state.addr);
+  CloseConnection(c);
   return true;
 }
 

@@ -126,6 +126,9 @@ class Reactor : public ServerContext {
   bool KillClient(uint64_t id) override;
   void PauseClients(int64_t until_ms, bool write_only) override;
   void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
+  PubSubRegistry& pubsub() override { return pubsub_; }
+  size_t DeliverMessage(SubKind kind, std::string_view channel,
+                        std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
 
@@ -185,6 +188,8 @@ class Reactor : public ServerContext {
   BatchMessage* NewBatch();
   void FreeBatch(BatchMessage* batch);
   bool IsPaused(const CommandSpec& spec) const;
+  // Closes a client whose pending output passed its class's client-output-buffer-limit.
+  bool EnforceOutputLimit(Connection* c, const Config::OutputLimit& limit);
 
   Server& server_;
   const int index_;
@@ -209,6 +214,7 @@ class Reactor : public ServerContext {
   std::deque<MailboxMessage*> local_queue_;             // messages to self
   std::vector<BatchMessage*> free_batches_;
 
+  PubSubRegistry pubsub_;
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
   int64_t next_cron_ms_ = 0;

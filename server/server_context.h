@@ -13,6 +13,7 @@
 
 #include "server/client_state.h"
 #include "server/command.h"
+#include "server/pubsub.h"
 
 namespace shardis {
 
@@ -84,6 +85,12 @@ class ServerContext {
   // only commands that may write.
   virtual void PauseClients(int64_t until_ms, bool write_only) = 0;
   virtual void SetActiveExpire(bool enabled) = 0;
+
+  // Pub/sub: this thread's subscriptions, and delivery of a published message to this thread's
+  // subscribers (channel subscribers, then matching patterns, as Redis). Returns the receivers.
+  virtual PubSubRegistry& pubsub() = 0;
+  virtual size_t DeliverMessage(SubKind kind, std::string_view channel,
+                                std::string_view message) = 0;
 
   // Runs `task` on every thread with that thread's context, then `done` back here (chaining is
   // allowed through the runner). The calling connection's later commands wait until done.

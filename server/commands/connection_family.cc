@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/pubsub.h"
 #include "server/server_context.h"
 
 namespace shardis {
@@ -25,6 +26,11 @@ bool ValidClientName(std::string_view name) {
 void CmdPing(ClientCommand& c) {
   if (c.args.size() > 2) {
     c.reply.Error(ArityError("ping"));
+  } else if (c.client.subscribed() && c.client.resp == RespVersion::kResp2) {
+    // In subscribed mode RESP2 clients get a ["pong", message] array, as from Redis.
+    c.reply.ArrayHeader(2);
+    c.reply.Bulk("pong");
+    c.reply.Bulk(c.args.size() == 2 ? c.args[1] : "");
   } else if (c.args.size() == 2) {
     c.reply.Bulk(c.args[1]);
   } else {
@@ -40,6 +46,12 @@ void CmdQuit(ClientCommand& c) {
 }
 
 void CmdReset(ClientCommand& c) {
+  if (c.client.subscribed()) {
+    c.server->pubsub().RemoveAll(c.client.id);
+    c.client.subscribed_channels = 0;
+    c.client.subscribed_patterns = 0;
+    c.client.subscribed_shard_channels = 0;
+  }
   c.client.db_index = 0;
   c.client.resp = RespVersion::kResp2;
   c.client.name.clear();
