@@ -190,7 +190,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args)
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&c->out, c->state.resp);
   BlockRequest block;
-  ShardCommand cmd{args,  shard_, shard_.db(c->state.db_index), c->state.db_index, reply, config_,
+  ShardCommand cmd{args,   shard_, shard_.db(c->state.db_index), c->state.db_index, reply, config_,
                    &block, false};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
@@ -278,13 +278,14 @@ void Reactor::RunBatchFrom(BatchMessage* b, size_t from) {
   Send(b->origin.thread, b);
 }
 
-bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& spec,
-                              ArgList args, bool retrying) {
+bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& spec, ArgList args,
+                              bool retrying) {
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&b->reply, b->origin.resp);
   BlockRequest block;
-  ShardCommand cmd{args,   shard_, shard_.db(b->origin.db_index), b->origin.db_index, reply,
-                   config_, &block, retrying};
+  ShardCommand cmd{
+      args,   shard_,  shard_.db(b->origin.db_index), b->origin.db_index, reply, config_,
+      &block, retrying};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
@@ -386,7 +387,6 @@ bool Reactor::IsPaused(const CommandSpec& spec) const {
   return !pause_write_only_ || (spec.flags & kCmdWrite);
 }
 
-
 // ---- Blocking commands ----
 //
 // A blocked client is a Waiter on the shard that owns its keys, holding the batch its reply goes
@@ -406,8 +406,8 @@ void CancelWaitMessage::Deliver(Reactor& reactor) {
   delete this;
 }
 
-void Reactor::Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec,
-                   ArgList args, BlockRequest& request) {
+void Reactor::Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec, ArgList args,
+                   BlockRequest& request) {
   auto w = std::make_unique<Waiter>();
   w->id = next_waiter_id_++;
   w->batch = batch;
@@ -464,8 +464,8 @@ void Reactor::ServeReadyKeys() {
         uint64_t start = MonoMicros();
         ReplyBuilder reply(&b->reply, b->origin.resp);
         BlockRequest block;
-        ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply,
-                         config_, &block, true};
+        ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply, config_,
+                         &block, true};
         w->spec->on_shard(cmd);
         RecordCall(*w->spec, MonoMicros() - start);
         if (block.requested) continue;  // still nothing for it: keeps its place in line

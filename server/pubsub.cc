@@ -64,8 +64,7 @@ void PubSubRegistry::ForEachChannelSubscriber(SubKind kind, std::string_view cha
 }
 
 void PubSubRegistry::ForEachPatternSubscriber(
-    std::string_view channel,
-    const std::function<void(const std::string&, uint64_t)>& fn) const {
+    std::string_view channel, const std::function<void(const std::string&, uint64_t)>& fn) const {
   std::vector<std::pair<std::string, uint64_t>> matches;
   for (const auto& [pattern, conns] : by_name_[static_cast<int>(SubKind::kPattern)]) {
     if (!GlobMatch(pattern, channel)) continue;

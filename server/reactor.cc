@@ -618,9 +618,8 @@ bool Reactor::EnforceOutputLimit(Connection* c, const Config::OutputLimit& limit
     c->over_soft_limit_since_ms = 0;
   }
   if (!over_hard && !over_soft) return false;
-  Log(LogLevel::kWarning,
-      "Client id=%d addr=%s closed for overcoming of output buffer limits.", c->state.id,
-      c->state.addr);
+  Log(LogLevel::kWarning, "Client id=%d addr=%s closed for overcoming of output buffer limits.",
+      c->state.id, c->state.addr);
   CloseConnection(c);
   return true;
 }

@@ -127,8 +127,7 @@ class Reactor : public ServerContext {
   void PauseClients(int64_t until_ms, bool write_only) override;
   void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
   PubSubRegistry& pubsub() override { return pubsub_; }
-  size_t DeliverMessage(SubKind kind, std::string_view channel,
-                        std::string_view message) override;
+  size_t DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
 

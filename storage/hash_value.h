@@ -73,10 +73,10 @@ class HashValue final : public Collection {
     void Load();
     const HashValue& hash_;
     bool done_ = false;
-    size_t pos_ = 0;          // listpack: offset of the current pair
-    size_t next_pos_ = 0;     // listpack: offset of the pair after it
-    int table_ = 0;           // hashtable: which bucket array
-    uint64_t bucket_ = 0;     // hashtable: bucket index
+    size_t pos_ = 0;       // listpack: offset of the current pair
+    size_t next_pos_ = 0;  // listpack: offset of the pair after it
+    int table_ = 0;        // hashtable: which bucket array
+    uint64_t bucket_ = 0;  // hashtable: bucket index
     const void* node_ = nullptr;
     std::string_view field_, value_;
   };

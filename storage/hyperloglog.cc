@@ -29,7 +29,9 @@ int ZeroLen(uint8_t op) { return (op & 0x3f) + 1; }
 int XZeroLen(uint8_t op, uint8_t next) { return (((op & 0x3f) << 8) | next) + 1; }
 int ValValue(uint8_t op) { return ((op >> 2) & 0x1f) + 1; }
 int ValLen(uint8_t op) { return (op & 0x3) + 1; }
-uint8_t ValOp(int value, int len) { return static_cast<uint8_t>(((value - 1) << 2 | (len - 1)) | kValBit); }
+uint8_t ValOp(int value, int len) {
+  return static_cast<uint8_t>(((value - 1) << 2 | (len - 1)) | kValBit);
+}
 uint8_t ZeroOp(int len) { return static_cast<uint8_t>(len - 1); }
 void XZeroOps(uint8_t* out, int len) {
   int l = len - 1;
@@ -42,7 +44,9 @@ uint8_t ByteAt(const std::string& s, size_t i) {
   return i < s.size() ? static_cast<uint8_t>(s[i]) : 0;
 }
 
-uint8_t* Registers(std::string* hll) { return reinterpret_cast<uint8_t*>(hll->data()) + kHeaderSize; }
+uint8_t* Registers(std::string* hll) {
+  return reinterpret_cast<uint8_t*>(hll->data()) + kHeaderSize;
+}
 const uint8_t* Registers(std::string_view hll) {
   return reinterpret_cast<const uint8_t*>(hll.data()) + kHeaderSize;
 }
@@ -381,7 +385,8 @@ bool SparseToDense(std::string* hll) {
       int runlen = ValLen(*p);
       int regval = ValValue(*p);
       if (runlen + idx > kRegisters) break;  // overflow
-      while (runlen-- > 0) DenseSet(registers, static_cast<int>(idx++), static_cast<uint8_t>(regval));
+      while (runlen-- > 0)
+        DenseSet(registers, static_cast<int>(idx++), static_cast<uint8_t>(regval));
       ++p;
     }
   }

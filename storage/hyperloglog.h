@@ -22,10 +22,10 @@
 
 namespace shardis::hll {
 
-inline constexpr int kP = 14;                   // register index bits
-inline constexpr int kRegisters = 1 << kP;      // 16384
-inline constexpr int kQ = 64 - kP;              // bits left for the zero run
-inline constexpr int kBits = 6;                 // bits per dense register
+inline constexpr int kP = 14;               // register index bits
+inline constexpr int kRegisters = 1 << kP;  // 16384
+inline constexpr int kQ = 64 - kP;          // bits left for the zero run
+inline constexpr int kBits = 6;             // bits per dense register
 inline constexpr int kRegisterMax = (1 << kBits) - 1;
 inline constexpr size_t kHeaderSize = 16;
 inline constexpr size_t kDenseSize = kHeaderSize + (kRegisters * kBits + 7) / 8;  // 12304

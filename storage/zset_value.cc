@@ -456,7 +456,9 @@ std::unique_ptr<ZSetValue> ZSetValue::FromSorted(std::vector<ZEntry> entries,
   for (const ZEntry& e : entries) max_len = std::max(max_len, e.member.size());
   if (limits.FitsListpack(entries.size(), max_len)) {
     z->lp_.reserve(entries.size());
-    for (ZEntry& e : entries) z->lp_.push_back(ListpackEntry{std::move(e.member), e.score});
+    for (ZEntry& e : entries) {
+      z->lp_.push_back(ListpackEntry{std::move(e.member), ListpackScore(e.score)});
+    }
   } else {
     z->sl_ = std::make_unique<Skiplist>();
     for (ZEntry& e : entries) z->sl_->Insert(e.score, std::move(e.member));
@@ -479,7 +481,7 @@ void ZSetValue::ListpackInsert(double score, std::string_view member) {
                        [](const ListpackEntry& e, const std::pair<double, std::string_view>& k) {
                          return Less(e.score, e.member, k.first, k.second);
                        });
-  lp_.insert(pos, ListpackEntry{std::string(member), score});
+  lp_.insert(pos, ListpackEntry{std::string(member), ListpackScore(score)});
 }
 
 bool ZSetValue::Score(std::string_view member, double* score) const {

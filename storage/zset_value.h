@@ -67,6 +67,10 @@ struct ZEntry {
   double score = 0;
 };
 
+// The score a listpack keeps for `score`: Redis stores integral scores as integers there, so a
+// -0 reads back as 0 (a skiplist keeps the double as is).
+inline double ListpackScore(double score) { return score == 0 ? 0.0 : score; }
+
 // ZADD's options (Redis's ZADD_IN_*).
 enum ZAddFlag : int {
   kZAddNx = 1 << 0,

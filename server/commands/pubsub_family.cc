@@ -65,17 +65,14 @@ void CmdPSubscribe(ClientCommand& c) { Subscribe(c, SubKind::kPattern, "psubscri
 void CmdSSubscribe(ClientCommand& c) { Subscribe(c, SubKind::kShardChannel, "ssubscribe"); }
 void CmdUnsubscribe(ClientCommand& c) { Unsubscribe(c, SubKind::kChannel, "unsubscribe"); }
 void CmdPUnsubscribe(ClientCommand& c) { Unsubscribe(c, SubKind::kPattern, "punsubscribe"); }
-void CmdSUnsubscribe(ClientCommand& c) {
-  Unsubscribe(c, SubKind::kShardChannel, "sunsubscribe");
-}
+void CmdSUnsubscribe(ClientCommand& c) { Unsubscribe(c, SubKind::kShardChannel, "sunsubscribe"); }
 
 void Publish(ClientCommand& c, SubKind kind) {
   auto counts = std::make_shared<std::vector<size_t>>(c.server->thread_count());
   auto payload = std::make_shared<const std::pair<std::string, std::string>>(c.args[1], c.args[2]);
   c.server->ForEachThread(
       [counts, payload, kind](ServerContext& ctx) {
-        (*counts)[ctx.thread_index()] =
-            ctx.DeliverMessage(kind, payload->first, payload->second);
+        (*counts)[ctx.thread_index()] = ctx.DeliverMessage(kind, payload->first, payload->second);
       },
       [counts](ReplyBuilder& reply, FanOutRunner&) {
         size_t total = 0;
@@ -177,9 +174,9 @@ void CmdPubSubHelp(ClientCommand& c) {
 }  // namespace
 
 void RegisterPubSubCommands(std::vector<CommandSpec>* table) {
-  auto add = [table](std::string_view name, int arity, uint32_t flags, int first_key,
-                     int last_key, std::string_view acl, std::string_view summary,
-                     std::string_view since, ClientHandler handler) {
+  auto add = [table](std::string_view name, int arity, uint32_t flags, int first_key, int last_key,
+                     std::string_view acl, std::string_view summary, std::string_view since,
+                     ClientHandler handler) {
     CommandSpec spec{};
     spec.name = name;
     spec.arity = arity;
@@ -195,16 +192,16 @@ void RegisterPubSubCommands(std::vector<CommandSpec>* table) {
     table->push_back(spec);
   };
   constexpr uint32_t kSub = kCmdPubsub | kCmdNoscript | kCmdLoading | kCmdStale;
-  add("subscribe", -2, kSub, 0, 0, "@pubsub @slow",
-      "Listens for messages published to channels.", "2.0.0", CmdSubscribe);
+  add("subscribe", -2, kSub, 0, 0, "@pubsub @slow", "Listens for messages published to channels.",
+      "2.0.0", CmdSubscribe);
   add("unsubscribe", -1, kSub, 0, 0, "@pubsub @slow",
       "Stops listening to messages posted to channels.", "2.0.0", CmdUnsubscribe);
   add("psubscribe", -2, kSub, 0, 0, "@pubsub @slow",
       "Listens for messages published to channels that match one or more patterns.", "2.0.0",
       CmdPSubscribe);
   add("punsubscribe", -1, kSub, 0, 0, "@pubsub @slow",
-      "Stops listening to messages published to channels that match one or more patterns.",
-      "2.0.0", CmdPUnsubscribe);
+      "Stops listening to messages published to channels that match one or more patterns.", "2.0.0",
+      CmdPUnsubscribe);
   add("ssubscribe", -2, kSub, 1, -1, "@pubsub @slow",
       "Listens for messages published to shard channels.", "7.0.0", CmdSSubscribe);
   add("sunsubscribe", -1, kSub, 1, -1, "@pubsub @slow",
@@ -216,8 +213,8 @@ void RegisterPubSubCommands(std::vector<CommandSpec>* table) {
       CmdSPublish);
   add("pubsub", -2, 0, 0, 0, "@slow", "A container for Pub/Sub commands.", "2.8.0", CmdPubSub);
   constexpr uint32_t kInfo = kCmdPubsub | kCmdLoading | kCmdStale;
-  add("pubsub|channels", -2, kInfo, 0, 0, "@pubsub @slow", "Returns the active channels.",
-      "2.8.0", CmdPubSubChannels);
+  add("pubsub|channels", -2, kInfo, 0, 0, "@pubsub @slow", "Returns the active channels.", "2.8.0",
+      CmdPubSubChannels);
   add("pubsub|numsub", -2, kInfo, 0, 0, "@pubsub @slow",
       "Returns a count of subscribers to channels.", "2.8.0", CmdPubSubNumSub);
   add("pubsub|numpat", 2, kInfo, 0, 0, "@pubsub @slow",

@@ -505,14 +505,30 @@ void RangeCommand(ShardCommand& cmd) {
 
 // ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
 
-// Reads the requested range of `src` (its shard); false with *err set on a wrong type.
+// Redis builds ZRANGESTORE's destination element by element in emission order, as a listpack
+// unless a rank range is known to be too long for one, converting when an element breaks a limit;
+// the elements added while it is a listpack keep a listpack's score (-0 becomes 0).
+void ScoresAsBuilt(std::vector<ZEntry>* entries, bool reverse, bool size_known,
+                   const ZSetLimits& limits) {
+  size_t n = entries->size();
+  if (size_known && n > limits.max_listpack_entries) return;
+  for (size_t k = 0; k < n; ++k) {
+    ZEntry& e = (*entries)[reverse ? n - 1 - k : k];
+    if (k + 1 > limits.max_listpack_entries || e.member.size() > limits.max_listpack_value) return;
+    e.score = ListpackScore(e.score);
+  }
+}
+
+// Reads the requested range of `src` (on its shard) in ascending order; false on a wrong type.
 bool ReadRangeForStore(Db& db, std::string_view src, const RangeRequest& req,
-                       std::vector<ZEntry>* out) {
+                       const ZSetLimits& limits, std::vector<ZEntry>* out) {
   Entry* e = LookupRead(db, src);
   if (e == nullptr) return true;
   if (!IsZSet(e)) return false;
   const ZSetValue* z = ZSetOf(e);
-  *out = CollectAscending(*z, ResolveSlice(*z, req));
+  Slice slice = ResolveSlice(*z, req);
+  *out = CollectAscending(*z, slice);
+  ScoresAsBuilt(out, slice.reverse, req.type == RangeType::kRank, limits);
   return true;
 }
 
@@ -524,12 +540,13 @@ void ZrangestoreOnShard(ShardCommand& cmd) {
     return;
   }
   std::vector<ZEntry> entries;
-  if (!ReadRangeForStore(cmd.db, cmd.args[2], req, &entries)) {
+  ZSetLimits limits = LimitsOf(cmd.config);
+  if (!ReadRangeForStore(cmd.db, cmd.args[2], req, limits, &entries)) {
     cmd.reply.Error(cmd::kWrongTypeErr);
     return;
   }
   int64_t count = static_cast<int64_t>(entries.size());
-  StoreResult(cmd.db, cmd.args[1], std::move(entries), LimitsOf(cmd.config));
+  StoreResult(cmd.db, cmd.args[1], std::move(entries), limits);
   cmd.reply.Integer(count);
 }
 
@@ -555,7 +572,8 @@ void ZrangestoreOnClient(ClientCommand& cmd) {
   cmd.RunOnShards(
       {cmd.ShardOf(st->src)},
       [st](ShardAccess& a) {
-        st->wrong_type = !ReadRangeForStore(a.db, st->src, st->req, &st->entries);
+        st->wrong_type =
+            !ReadRangeForStore(a.db, st->src, st->req, LimitsOf(a.config), &st->entries);
       },
       [st, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
         if (st->wrong_type) {

@@ -41,7 +41,9 @@ uint64_t CountOf(const std::string& hll) {
 
 TEST(HyperLogLogTest, CreateSparseIsRedisEmptyHll) {
   std::string hll = CreateSparse();
-  EXPECT_EQ(ToHex(hll), "48594c4c010000000000000000000000" "7fff");
+  EXPECT_EQ(ToHex(hll),
+            "48594c4c010000000000000000000000"
+            "7fff");
   EXPECT_TRUE(IsValid(hll));
   EXPECT_EQ(EncodingOf(hll), kSparse);
   EXPECT_EQ(CountOf(hll), 0u);
@@ -151,7 +153,7 @@ TEST(HyperLogLogTest, Validity) {
   EXPECT_FALSE(IsValid("HYLL"));
   EXPECT_FALSE(IsValid(std::string("HYLX\x01", 5) + std::string(11, '\0')));
   EXPECT_FALSE(IsValid(std::string("HYLL\x02", 5) + std::string(11, '\0')));
-  EXPECT_TRUE(IsValid(std::string("HYLL\x01", 5) + std::string(11, '\0')));  // header only
+  EXPECT_TRUE(IsValid(std::string("HYLL\x01", 5) + std::string(11, '\0')));   // header only
   EXPECT_FALSE(IsValid(std::string("HYLL\x00", 5) + std::string(11, '\0')));  // dense, too short
   std::string dense = CreateSparse();
   ASSERT_TRUE(SparseToDense(&dense));
@@ -162,11 +164,11 @@ TEST(HyperLogLogTest, Validity) {
 TEST(HyperLogLogTest, CorruptSparseIsReportedNotFollowed) {
   const std::string header = std::string("HYLL\x01", 5) + std::string(11, '\0');
   const std::vector<std::string> corrupt = {
-      header,                         // no opcodes at all
-      header + "\x7f",                // truncated XZERO
+      header,                                   // no opcodes at all
+      header + "\x7f",                          // truncated XZERO
       header + std::string("\x7f\xff\x00", 3),  // one register too many
-      header + "\x7f\xfe",            // one register short
-      header + "\xfc\x7f\xff",        // VAL run + XZERO past the end
+      header + "\x7f\xfe",                      // one register short
+      header + "\xfc\x7f\xff",                  // VAL run + XZERO past the end
       header + std::string(300, '\xff'),
   };
   for (const std::string& c : corrupt) {
