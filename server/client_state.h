@@ -4,12 +4,34 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/reply_builder.h"
 
 namespace shardis {
+
+struct CommandSpec;
+
+// MULTI/EXEC/WATCH state of a client (allocated at its first MULTI or WATCH).
+struct TransactionState {
+  struct Queued {
+    const CommandSpec* spec;
+    std::vector<std::string> args;
+  };
+  struct Watched {
+    int db;
+    std::string key;
+    int shard;
+    uint64_t version;
+  };
+  bool in_multi = false;
+  bool aborted = false;  // a queued command was rejected: EXEC replies EXECABORT
+  std::vector<Queued> queue;
+  std::vector<Watched> watched;
+};
 
 struct ClientState {
   uint64_t id = 0;
@@ -35,6 +57,10 @@ struct ClientState {
   int subscribed_channels = 0;
   int subscribed_patterns = 0;
   int subscribed_shard_channels = 0;
+  // Shared, not copied, by the snapshots CLIENT LIST takes.
+  std::shared_ptr<TransactionState> tx;
+  bool in_multi() const { return tx != nullptr && tx->in_multi; }
+
   bool subscribed() const {
     return subscribed_channels + subscribed_patterns + subscribed_shard_channels > 0;
   }

@@ -229,6 +229,7 @@ void RegisterZSetCommands(std::vector<CommandSpec>* table);
 void RegisterStreamCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);
+void RegisterTransactionCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

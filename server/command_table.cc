@@ -25,6 +25,7 @@ const CommandTable& CommandTable::Get() {
     RegisterStreamCommands(&specs);
     RegisterHyperLogLogCommands(&specs);
     RegisterPubSubCommands(&specs);
+    RegisterTransactionCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

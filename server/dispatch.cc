@@ -8,6 +8,9 @@
 // has finished, and replies are appended to the output in request order.
 #include <time.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/reactor.h"
@@ -17,6 +20,17 @@ namespace shardis {
 namespace {
 
 constexpr int kCommandsPerTurn = 512;  // per connection, so one flood cannot starve the others
+
+// Commands that act at once inside MULTI instead of being queued.
+bool IsTransactionControl(const CommandSpec* spec) {
+  if (spec == nullptr) return false;
+  static constexpr std::string_view kControl[] = {"exec",  "discard", "multi",
+                                                  "watch", "quit",    "reset"};
+  for (std::string_view name : kControl) {
+    if (spec->name == name) return true;
+  }
+  return false;
+}
 
 // RESP2 clients in subscribed mode may only run these (Redis's rule).
 bool AllowedWhileSubscribed(std::string_view name) {
@@ -129,11 +143,13 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
       error = "CROSSSLOT Keys in request don't hash to the same slot";
     }
   }
+  bool queue_it = c->state.in_multi() && !IsTransactionControl(spec);
   if (!error.empty()) {
     if (c->batch != nullptr) {
       SendBatch(c);
       return false;
     }
+    if (queue_it || (spec == nullptr && c->state.in_multi())) c->state.tx->aborted = true;
     ReplyBuilder(&c->out, c->state.resp).Error(error);
     ++counters_.total_error_replies;
     if (spec != nullptr) ++command_stats_[spec - table.specs().data()].rejected_calls;
@@ -148,6 +164,14 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     c->paused = true;
     paused_.push_back(c->state.id);
     return false;
+  }
+  if (queue_it) {
+    // MULTI: validated above; queued for EXEC.
+    c->state.tx->queue.push_back(
+        TransactionState::Queued{spec, std::vector<std::string>(args.begin(), args.end())});
+    ReplyBuilder(&c->out, c->state.resp).SimpleString("QUEUED");
+    MarkDirty(c);
+    return true;
   }
   c->state.last_command = spec->name;
   ++c->state.commands;
@@ -194,6 +218,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args)
                    &block, false};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
+  if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested) {
     // The client waits on this very shard: park it with an empty batch whose reply comes back
     // to this thread like any remote one.
@@ -213,8 +238,10 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   Runner runner(*this, OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp});
   Runner* saved = current_runner_;
   current_runner_ = &runner;
+  current_conn_ = c;
   ClientCommand cmd(args, c->state, reply, this, runner);
   spec.on_client(cmd);
+  current_conn_ = nullptr;
   current_runner_ = saved;
   if (runner.started()) c->waiting = true;
   RecordCall(spec, MonoMicros() - start);
@@ -260,7 +287,17 @@ void Reactor::SendBatch(Connection* c) {
 void Reactor::ExecuteBatch(BatchMessage* b) {
   UpdateClock();
   ++counters_.batches_executed;
+  if (b->transaction) {
+    RunTransactionBatch(b);
+    return;
+  }
   RunBatchFrom(b, 0);
+}
+
+void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
+  if (!db.has_watches()) return;
+  CommandTable::KeyPositions(spec, args, &key_positions_);
+  for (int pos : key_positions_) db.Touch(args[pos]);
 }
 
 void Reactor::RunBatchFrom(BatchMessage* b, size_t from) {
@@ -288,6 +325,7 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
       &block, retrying};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
+  if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
   return block.requested;
@@ -513,6 +551,168 @@ void Reactor::CancelWaits(uint64_t conn_id, int origin_thread) {
     b->is_reply = true;  // the origin finds no connection and frees it
     Send(b->origin.thread, b);
   }
+}
+
+// ---- Transactions ----
+//
+// MULTI queues validated commands in the client's TransactionState. At EXEC, when every queued
+// command and every WATCHed key lives on one shard, the queue travels there as one transaction
+// batch: the shard checks the watched versions and runs the commands back to back, so no other
+// client can observe or interleave with them. Otherwise the watched versions are checked first
+// and the commands are then put back in front of the client's input, to run one after the other
+// like a pipeline (correct results, but not atomic across shards yet).
+
+namespace {
+
+std::string EncodeQueued(const std::vector<TransactionState::Queued>& queue) {
+  std::string out;
+  for (const auto& q : queue) {
+    CatAppend(&out, '*', q.args.size(), "\r\n");
+    for (const std::string& arg : q.args) CatAppend(&out, '$', arg.size(), "\r\n", arg, "\r\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+void Reactor::ReleaseWatches(ClientState& client) {
+  if (client.tx == nullptr || client.tx->watched.empty()) return;
+  std::vector<UnwatchMessage*> by_shard(thread_count(), nullptr);
+  for (const auto& w : client.tx->watched) {
+    if (by_shard[w.shard] == nullptr) by_shard[w.shard] = new UnwatchMessage;
+    by_shard[w.shard]->keys.emplace_back(w.db, w.key);
+  }
+  for (int s = 0; s < thread_count(); ++s) {
+    if (by_shard[s] != nullptr) Send(s, by_shard[s]);
+  }
+  client.tx->watched.clear();
+}
+
+void Reactor::RunTransactionBatch(BatchMessage* b) {
+  bool clean = true;
+  for (const auto& w : b->watch_checks) {
+    Db& db = shard_.db(w.db);
+    if (db.WatchVersion(w.key) != w.version) clean = false;
+    db.Unwatch(w.key);
+  }
+  ReplyBuilder reply(&b->reply, b->origin.resp);
+  if (!clean) {
+    reply.NullArray();
+  } else {
+    reply.ArrayHeader(b->commands.size());
+    Db& db = shard_.db(b->origin.db_index);
+    std::vector<std::string_view> args;
+    for (const BatchMessage::Command& command : b->commands) {
+      args.clear();
+      for (uint32_t j = 0; j < command.argc; ++j) {
+        auto [offset, len] = b->args[command.first_arg + j];
+        args.emplace_back(b->arena.data() + offset, len);
+      }
+      uint64_t start = MonoMicros();
+      // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
+      ShardCommand cmd{args, shard_, db, b->origin.db_index, reply, config_};
+      command.spec->on_shard(cmd);
+      RecordCall(*command.spec, MonoMicros() - start);
+      if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args);
+    }
+  }
+  if (!shard_.ready_keys().empty()) ServeReadyKeys();
+  b->is_reply = true;
+  Send(b->origin.thread, b);
+}
+
+void Reactor::ExecTransaction() {
+  Connection* c = current_conn_;
+  std::shared_ptr<TransactionState> tx = c->state.tx;
+  tx->in_multi = false;
+  std::vector<TransactionState::Queued> queue = std::move(tx->queue);
+  tx->queue.clear();
+  if (tx->aborted) {
+    tx->aborted = false;
+    ReleaseWatches(c->state);
+    ReplyBuilder(&c->out, c->state.resp)
+        .Error("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  std::vector<TransactionState::Watched> watched = std::move(tx->watched);
+  tx->watched.clear();
+
+  // One shard for everything?
+  int target = -1;
+  bool single = true;
+  std::vector<std::string_view> views;
+  for (const auto& q : queue) {
+    if (q.spec->on_shard == nullptr) {
+      single = false;
+      break;
+    }
+    views.assign(q.args.begin(), q.args.end());
+    CommandTable::KeyPositions(*q.spec, views, &key_positions_);
+    int shard = index_;  // a keyless shard command runs on the client's own shard
+    for (size_t i = 0; i < key_positions_.size(); ++i) {
+      int s = ShardOfKey(views[key_positions_[i]], thread_count());
+      if (i == 0) shard = s;
+      if (s != shard) single = false;
+    }
+    if (target == -1) target = shard;
+    if (shard != target) single = false;
+  }
+  for (const auto& w : watched) {
+    if (target == -1) target = w.shard;
+    if (w.shard != target) single = false;
+  }
+  if (target == -1) target = index_;
+
+  if (single) {
+    BatchMessage* b = NewBatch();
+    b->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
+    b->transaction = true;
+    b->watch_checks = std::move(watched);
+    for (const auto& q : queue) {
+      views.assign(q.args.begin(), q.args.end());
+      b->commands.push_back(BatchMessage::Command{q.spec, static_cast<uint32_t>(b->args.size()),
+                                                  static_cast<uint32_t>(views.size())});
+      for (std::string_view arg : views) {
+        b->args.emplace_back(static_cast<uint32_t>(b->arena.size()),
+                             static_cast<uint32_t>(arg.size()));
+        b->arena.append(arg);
+      }
+    }
+    c->waiting = true;
+    c->inflight_shard = target;
+    Send(target, b);
+    return;
+  }
+
+  // Across shards: check (and drop) the watches, then run the queue like a pipeline.
+  std::vector<int> shards;
+  for (const auto& w : watched) {
+    if (std::find(shards.begin(), shards.end(), w.shard) == shards.end()) shards.push_back(w.shard);
+  }
+  auto checks = std::make_shared<std::vector<TransactionState::Watched>>(std::move(watched));
+  auto dirty = std::make_shared<std::vector<char>>(thread_count(), 0);
+  auto encoded = std::make_shared<std::string>(EncodeQueued(queue));
+  size_t count = queue.size();
+  uint64_t id = c->state.id;
+  current_runner_->RunOnShards(
+      std::move(shards),
+      [checks, dirty](ShardAccess& a) {
+        for (const auto& w : *checks) {
+          if (w.shard != a.shard_index) continue;
+          Db& db = a.shard.db(w.db);
+          if (db.WatchVersion(w.key) != w.version) (*dirty)[a.shard_index] = 1;
+          db.Unwatch(w.key);
+        }
+      },
+      [this, dirty, encoded, count, id](ReplyBuilder& reply, FanOutRunner&) {
+        if (std::find(dirty->begin(), dirty->end(), 1) != dirty->end()) {
+          reply.NullArray();
+          return;
+        }
+        reply.ArrayHeader(count);
+        auto it = connections_by_id_.find(id);
+        if (it != connections_by_id_.end()) it->second->in.insert(0, *encoded);
+      });
 }
 
 }  // namespace shardis

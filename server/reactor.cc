@@ -120,6 +120,13 @@ void BatchMessage::Clear() {
   args.clear();
   commands.clear();
   reply.clear();
+  transaction = false;
+  watch_checks.clear();
+}
+
+void UnwatchMessage::Deliver(Reactor& reactor) {
+  for (const auto& [db, key] : keys) reactor.shard().db(db).Unwatch(key);
+  delete this;
 }
 
 void FanOutMessage::Deliver(Reactor& reactor) {
@@ -485,6 +492,7 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->in_dirty_list) std::erase(dirty_, c);
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
+  if (c->state.tx != nullptr) ReleaseWatches(c->state);
   connections_by_id_.erase(c->state.id);
   auto it = connections_.find(c->state.fd);
   if (it != connections_.end()) {

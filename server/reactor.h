@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/client_state.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -54,6 +55,11 @@ struct BatchMessage : MailboxMessage {
   std::vector<std::pair<uint32_t, uint32_t>> args;  // (offset, length) in arena
   std::vector<Command> commands;
   std::string reply;
+  // EXEC of a transaction whose commands and WATCHed keys all live on the target shard: the
+  // target checks the watched versions, then runs every command (never blocking) under one
+  // array header, or replies a null array when a watched key changed.
+  bool transaction = false;
+  std::vector<TransactionState::Watched> watch_checks;
 
   void Deliver(Reactor& reactor) override;
   void Clear();
@@ -87,6 +93,12 @@ struct Waiter {
   int db_index = 0;
   int64_t deadline_ms = 0;
   TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+};
+
+// Drops WATCH registrations on a shard (fire and forget).
+struct UnwatchMessage : MailboxMessage {
+  std::vector<std::pair<int, std::string>> keys;  // (db, key)
+  void Deliver(Reactor& reactor) override;
 };
 
 struct FanOutMessage : MailboxMessage {
@@ -130,6 +142,8 @@ class Reactor : public ServerContext {
   size_t DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
+  void ExecTransaction() override;
+  void ReleaseWatches(ClientState& client) override;
 
   // Message delivery (called by the messages on this thread).
   void ExecuteBatch(BatchMessage* batch);
@@ -167,6 +181,9 @@ class Reactor : public ServerContext {
   bool Dispatch(Connection* c, ArgList args);
   void ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args);
   void RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args);
+  void RunTransactionBatch(BatchMessage* b);
+  // After a write command ran on this shard: WATCHers of its keys see a change.
+  void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
   void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args);
   void SendBatch(Connection* c);
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
@@ -225,8 +242,10 @@ class Reactor : public ServerContext {
   std::set<std::pair<int64_t, uint64_t>> waiter_deadlines_;
   uint64_t next_waiter_id_ = 1;
   bool serving_ready_keys_ = false;
-  Runner* current_runner_ = nullptr;  // the client operation being run, for ForEachThread
-  std::vector<int> key_positions_;    // scratch for Dispatch
+  Runner* current_runner_ = nullptr;
+  Connection* current_conn_ = nullptr;  // the client whose on_client handler is running  // the
+                                        // client operation being run, for ForEachThread
+  std::vector<int> key_positions_;      // scratch for Dispatch
   std::vector<std::string_view>
       batch_args_;  // scratch for ExecuteBatch  // ids of connections held by CLIENT PAUSE
 };

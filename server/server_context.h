@@ -95,6 +95,12 @@ class ServerContext {
   // Runs `task` on every thread with that thread's context, then `done` back here (chaining is
   // allowed through the runner). The calling connection's later commands wait until done.
   virtual void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) = 0;
+  // EXEC for the client whose command is running (its queued MULTI commands): atomically on one
+  // shard when they all live there, else one after the other. Replies itself, later.
+  virtual void ExecTransaction() = 0;
+  // Drops the client's WATCHes on their shards (no reply; fire and forget).
+  virtual void ReleaseWatches(ClientState& client) = 0;
+
   // Asks the whole server to shut down (stop accepting, flush replies, exit 0).
   virtual void RequestShutdown() = 0;
 };

@@ -14,6 +14,7 @@ int64_t NowMicros() {
 }  // namespace
 
 void Db::ExpireEntry(Entry* entry) {
+  Touch(entry->key);
   --expires_;
   ++stats_->expired_keys;
   keys_.Erase(entry->key);
@@ -40,6 +41,7 @@ Entry* Db::Lookup(std::string_view key) {
 }
 
 Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
+  Touch(key);  // callers find-or-insert to write
   Entry* e = keys_.FindOrInsert(key, inserted);
   if (!*inserted && IsExpired(*e)) {
     // Reuse the entry as a fresh key.
@@ -54,6 +56,33 @@ Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
     if (!watched_.empty()) SignalKeyReady(key);
   }
   return e;
+}
+
+uint64_t Db::Watch(const std::string& key) {
+  WatchState& state = watch_versions_[key];
+  ++state.watchers;
+  return state.version;
+}
+
+void Db::Unwatch(const std::string& key) {
+  auto it = watch_versions_.find(key);
+  if (it != watch_versions_.end() && --it->second.watchers <= 0) watch_versions_.erase(it);
+}
+
+uint64_t Db::WatchVersion(const std::string& key) {
+  Find(key);  // a watched key whose time has passed expires now, which touches it
+  auto it = watch_versions_.find(key);
+  // Not registered here (e.g. SWAPDB moved the watched db away): report a change.
+  return it == watch_versions_.end() ? UINT64_MAX : it->second.version;
+}
+
+void Db::TouchSlow(std::string_view key) {
+  auto it = watch_versions_.find(std::string(key));
+  if (it != watch_versions_.end()) it->second.version = ++touch_counter_;
+}
+
+void Db::TouchAll() {
+  for (auto& [key, state] : watch_versions_) state.version = ++touch_counter_;
 }
 
 void Db::UnwatchKey(const std::string& key) {
@@ -78,6 +107,7 @@ Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
 bool Db::Erase(std::string_view key) { return Detach(key) != nullptr; }
 
 std::unique_ptr<Entry> Db::Detach(std::string_view key) {
+  Touch(key);
   std::unique_ptr<Entry> e = keys_.Detach(key);
   if (e == nullptr) return nullptr;
   if (e->has_expiry()) {
@@ -91,6 +121,7 @@ std::unique_ptr<Entry> Db::Detach(std::string_view key) {
 }
 
 void Db::Clear() {
+  TouchAll();
   keys_.Clear();
   expires_ = 0;
   expire_cursor_ = 0;

@@ -85,8 +85,22 @@ class Db {
   void SignalKeyReady(std::string_view key);
   bool has_watched_keys() const { return !watched_.empty(); }
 
+  // WATCH support: a version per watched key, bumped by every write that reaches the key through
+  // this Db (creation, FindOrInsert, deletion, expiry, Clear) and by the dispatcher after each
+  // write command on its keys (Touch). Only keys some client watches are tracked.
+  uint64_t Watch(const std::string& key);  // registers one watcher; returns the current version
+  void Unwatch(const std::string& key);
+  // The key's current version (expiring it first if its time has passed, which counts as a touch).
+  uint64_t WatchVersion(const std::string& key);
+  void Touch(std::string_view key) {
+    if (!watch_versions_.empty()) TouchSlow(key);
+  }
+  void TouchAll();
+  bool has_watches() const { return !watch_versions_.empty(); }
+
  private:
   void ExpireEntry(Entry* entry);
+  void TouchSlow(std::string_view key);
 
   const ShardClock* clock_;
   ShardStats* stats_;
@@ -96,6 +110,12 @@ class Db {
   int index_;
   ReadyKeys* ready_;
   std::unordered_map<std::string, int> watched_;  // key -> blocked clients (usually empty)
+  struct WatchState {
+    uint64_t version = 0;
+    int watchers = 0;
+  };
+  std::unordered_map<std::string, WatchState> watch_versions_;  // WATCHed keys (usually empty)
+  uint64_t touch_counter_ = 0;
 };
 
 }  // namespace shardis

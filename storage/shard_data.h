@@ -28,6 +28,8 @@ class ShardData {
   uint64_t Random() { return rng_(); }
   // SWAPDB: the Db objects trade places (their indexes follow their slot).
   void SwapDbs(int a, int b) {
+    dbs_[a]->TouchAll();  // WATCHers of either db see a change, as in Redis
+    dbs_[b]->TouchAll();
     std::swap(dbs_[a], dbs_[b]);
     dbs_[a]->set_index(a);
     dbs_[b]->set_index(b);

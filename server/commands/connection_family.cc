@@ -46,6 +46,12 @@ void CmdQuit(ClientCommand& c) {
 }
 
 void CmdReset(ClientCommand& c) {
+  if (c.client.tx != nullptr) {
+    c.client.tx->in_multi = false;
+    c.client.tx->aborted = false;
+    c.client.tx->queue.clear();
+    c.server->ReleaseWatches(c.client);
+  }
   if (c.client.subscribed()) {
     c.server->pubsub().RemoveAll(c.client.id);
     c.client.subscribed_channels = 0;
