@@ -12,7 +12,9 @@
 #   5. the same redis-benchmark run while the N idle connections are held;
 #   6. the idle connections are closed (the script checks that the server had closed none).
 # redis-server runs with --maxclients 16000 --save "" --appendonly no, Shardis with --threads 1
-# --pin=false --maxclients 16000. ulimit -n is raised to the hard limit (each server and the
+# --pin=false --maxclients 16000. Each server and each client runs in a session of its own
+# (setsid), so that with autogroup scheduling each is its own scheduling group, as a daemon would
+# be (see bench/c10k/run.sh). ulimit -n is raised to the hard limit (each server and the
 # client need N + a few descriptors). With --rounds R the servers alternate in order and the
 # table shows medians. The last lines estimate 1,000,000 idle connections from the measured slope
 # (user-space memory only: the kernel's socket structures come on top, for either server).
@@ -27,8 +29,6 @@
 #   --redis PATH         redis-server binary (default: redis-server from PATH)
 #   --server-cpus LIST   taskset CPU list for the servers (default 0)
 #   --client-cpus LIST   taskset CPU list for redis-benchmark and the idle clients (default 1)
-#   --nice N             run the servers and the clients under nice -n N (as root, N < 0 lets
-#                        them go ahead of other jobs on a shared machine; default: unchanged)
 #   --out FILE           also write the table (with its header) to FILE
 #   -h, --help           this help
 # Exit status: 0 on success, 1 on a failed server or run, 2 on a usage error.
@@ -45,7 +45,6 @@ SHARDIS_BIN=""
 REDIS_BIN=$(command -v redis-server || true)
 SERVER_CPUS=0
 CLIENT_CPUS=1
-NICE=""
 OUT=""
 MAXCLIENTS=16000
 BENCH_TIMEOUT=300
@@ -65,7 +64,6 @@ while [[ $# -gt 0 ]]; do
     --redis) REDIS_BIN="$2"; shift 2 ;;
     --server-cpus) SERVER_CPUS="$2"; shift 2 ;;
     --client-cpus) CLIENT_CPUS="$2"; shift 2 ;;
-    --nice) NICE="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "idle_conns: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -86,18 +84,11 @@ fi
 [[ -n "$SHARDIS_BIN" && -x "$SHARDIS_BIN" ]] || die "Shardis binary not found (use --shardis PATH); build it with:
   cmake -S $ROOT -B $ROOT/build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHARDIS_BUILD_TESTS=OFF -DSHARDIS_BUILD_BENCH=OFF && ninja -C $ROOT/build-rel shardis-server"
 [[ -n "$REDIS_BIN" && -x "$REDIS_BIN" ]] || die "redis-server not found (use --redis PATH)"
-for tool in g++ redis-cli redis-benchmark taskset awk timeout ss; do
+for tool in g++ redis-cli redis-benchmark taskset setsid awk timeout ss; do
   command -v "$tool" >/dev/null || die "$tool is required"
 done
 taskset -c "$SERVER_CPUS" true 2>/dev/null || die "cannot pin to server CPUs '$SERVER_CPUS'"
 taskset -c "$CLIENT_CPUS" true 2>/dev/null || die "cannot pin to client CPUs '$CLIENT_CPUS'"
-if [[ -n "$NICE" ]]; then
-  [[ "$NICE" =~ ^-?[0-9]+$ ]] || { echo "idle_conns: --nice takes a number" >&2; exit 2; }
-  nice -n "$NICE" true 2>/dev/null || die "nice -n $NICE is not allowed here"
-  NICE_CMD=(nice -n "$NICE")
-else
-  NICE_CMD=()
-fi
 
 ulimit -n "$(ulimit -Hn)"
 (( $(ulimit -n) >= CLIENTS + 100 )) || die "open-file limit $(ulimit -n) is too low for $CLIENTS clients"
@@ -141,11 +132,11 @@ alive() { kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$WORK/server.log" >
 start_server() {   # $1 = redis|shardis; sets SERVER_PID, PORT
   PORT=$(free_port)
   if [[ $1 == redis ]]; then
-    taskset -c "$SERVER_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} "$REDIS_BIN" --port "$PORT" --bind 127.0.0.1 --save "" \
+    taskset -c "$SERVER_CPUS" setsid "$REDIS_BIN" --port "$PORT" --bind 127.0.0.1 --save "" \
       --appendonly no --protected-mode no --daemonize no --maxclients "$MAXCLIENTS" \
       >"$WORK/server.log" 2>&1 &
   else
-    taskset -c "$SERVER_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} "$SHARDIS_BIN" --port "$PORT" --threads 1 --bind 127.0.0.1 \
+    taskset -c "$SERVER_CPUS" setsid "$SHARDIS_BIN" --port "$PORT" --threads 1 --bind 127.0.0.1 \
       --pin=false --maxclients "$MAXCLIENTS" >"$WORK/server.log" 2>&1 &
   fi
   SERVER_PID=$!
@@ -160,7 +151,7 @@ start_server() {   # $1 = redis|shardis; sets SERVER_PID, PORT
 
 bench() {   # $1 = server name; prints "rps p50 p99" (ms)
   local csv row rps p50 p99
-  csv=$(timeout "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} redis-benchmark -p "$PORT" -t get \
+  csv=$(timeout "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPUS" setsid redis-benchmark -p "$PORT" -t get \
         -c 50 -n "$REQUESTS" --csv 2>"$WORK/bench.err") \
     || { alive "$1"; die "redis-benchmark failed on $1: $(tail -n 5 "$WORK/bench.err")"; }
   # CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
@@ -183,7 +174,7 @@ run_one() {   # $1 = redis|shardis
   rss0=$(rss_kb "$SERVER_PID")
   slab0=$(slab_kb)
   note "$name: port $PORT, pid $SERVER_PID; no idle clients: GET rps ${b0[0]} p50 ${b0[1]} p99 ${b0[2]} ms; RSS $rss0 kB"
-  taskset -c "$CLIENT_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} "$WORK/pingload" --port "$PORT" --conns "$CLIENTS" --hold \
+  taskset -c "$CLIENT_CPUS" setsid "$WORK/pingload" --port "$PORT" --conns "$CLIENTS" --hold \
     --hold-max 900 >"$WORK/holder.out" 2>"$WORK/holder.err" &
   HOLDER_PID=$!
   for _ in $(seq 1800); do   # up to ~180 s
@@ -273,7 +264,7 @@ table() {
 }
 REDIS_VERSION=$("$REDIS_BIN" --version 2>/dev/null | head -n 1 || true)
 HEADER="Idle connections: $CLIENTS idle clients (one PING each, then silent); redis-benchmark -t get -c 50 -n $REQUESTS (not pipelined)
-Shardis: $SHARDIS_BIN --threads 1 --pin=false; redis-server: $REDIS_VERSION; servers on CPU(s) $SERVER_CPUS, clients on CPU(s) $CLIENT_CPUS$([[ -n "$NICE" ]] && echo ", all under nice -n $NICE" || true); \
+Shardis: $SHARDIS_BIN --threads 1 --pin=false; redis-server: $REDIS_VERSION; servers on CPU(s) $SERVER_CPUS, clients on CPU(s) $CLIENT_CPUS; \
 rounds $ROUNDS (median); took ${ELAPSED}s"
 TABLE=$(table)
 printf '%s\n\n%s\n' "$HEADER" "$TABLE"

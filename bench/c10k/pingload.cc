@@ -13,10 +13,11 @@
 //   of the whole run goes out at t0 + j / (N * rate) on connection j % N. Latency = reply read
 //   minus request written, per request. A connection keeps at most 8 requests outstanding: a
 //   send due while 8 are unanswered is skipped and counted. After the run it waits up to
-//   --grace seconds for the last replies, reads the server's /proc figures again and prints
-//   one line of key=value pairs:
-//     conns connect_s sent recv errors skipped closed p50_us p90_us p99_us p999_us max_us
-//     lag_p99_us (how late the client itself sent, p99)  and with --server-pid:
+//   --grace seconds for the last replies (a request still unanswered then enters the latency
+//   percentiles with its age at that moment, so they become lower bounds), reads the server's
+//   /proc figures again and prints one line of key=value pairs:
+//     conns connect_s sent recv unanswered errors skipped closed p50_us p90_us p99_us p999_us
+//     max_us lag_p99_us (how late the client itself sent, p99)  and with --server-pid:
 //     rss_kb hwm_kb threads vcsw nvcsw cpu_s kstack_kb
 //   vcsw / nvcsw are voluntary / nonvoluntary context switches summed over all threads of the
 //   server (/proc/PID/task/*/status), as the difference end - start; cpu_s is utime+stime from
@@ -259,6 +260,16 @@ class Load {
       if (n < 0 && errno != EINTR) Die("epoll_pwait2");
       for (int i = 0; i < n; ++i) OnReadable(static_cast<int>(events_[i].data.u32), true);
     }
+    // Requests still unanswered after the grace period count with their age so far: the
+    // percentiles are then lower bounds, not figures from the answered requests only.
+    received_ = latencies_.size();
+    uint64_t now = NowNs();
+    for (Conn& c : conns_) {
+      for (int k = 0; k < c.count; ++k) {
+        uint64_t age = now - c.sent_ns[(c.head + k) % kMaxOutstanding];
+        latencies_.push_back(static_cast<uint32_t>(std::min<uint64_t>(age / 1000, UINT32_MAX)));
+      }
+    }
   }
 
   void Hold() {
@@ -283,15 +294,16 @@ class Load {
       size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
       return v[std::min(i, v.size() - 1)];
     };
-    printf(" sent=%llu recv=%zu errors=%ld skipped=%ld closed=%ld", (unsigned long long)sent_,
-           latencies_.size(), errors_, skipped_, closed_);
+    printf(" sent=%llu recv=%zu unanswered=%zu errors=%ld skipped=%ld closed=%ld",
+           (unsigned long long)sent_, received_, latencies_.size() - received_, errors_, skipped_,
+           closed_);
     printf(" p50_us=%u p90_us=%u p99_us=%u p999_us=%u max_us=%u lag_p99_us=%u",
            pct(latencies_, 0.5), pct(latencies_, 0.9), pct(latencies_, 0.99),
            pct(latencies_, 0.999), latencies_.empty() ? 0 : latencies_.back(), pct(lags_, 0.99));
   }
 
   uint64_t sent() const { return sent_; }
-  size_t received() const { return latencies_.size(); }
+  size_t received() const { return received_; }
 
  private:
   void StartConnect(int idx) {
@@ -381,6 +393,7 @@ class Load {
   int ep_ = -1, failed_ = 0;
   long errors_ = 0, skipped_ = 0, closed_ = 0, outstanding_ = 0;
   uint64_t sent_ = 0;
+  size_t received_ = 0;
 };
 
 }  // namespace

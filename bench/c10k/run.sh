@@ -17,9 +17,15 @@
 #                   (/proc/PID/task/*/status), the difference over the measured run
 #   CPU us/req      server utime+stime over the run / requests (1 tick = 10 ms of resolution)
 #   p50, p99        per-request latency, ms: reply read - request written, as the client saw it
+#                   (a request still unanswered 5 s after the end counts with its age then)
 #   lag p99         how late the client sent its requests against the schedule, p99, ms: when
 #                   this is as large as p99, the client itself was waiting for a CPU
-# The order of the two servers alternates from one N to the next.
+# The order of the two servers alternates from one N to the next. Each server and the load
+# generator run in a session of their own (setsid), as a daemon would: with the kernel's
+# autogroup scheduling (kernel.sched_autogroup_enabled = 1) a session is one scheduling group, and
+# a group's CPU share is spread over the CPUs by its load there, so a load generator in the same
+# group as 10,000 runnable server threads on CPU 0 would get almost nothing of CPU 1 while other
+# jobs run there.
 #
 # Usage: bench/c10k/run.sh [options]
 #   --quick              5 s per run instead of 20 (about 2 minutes in all)
@@ -30,11 +36,11 @@
 #   --shardis PATH       shardis-server binary (default: build-rel, then build-c10k, then build)
 #   --server-cpus LIST   taskset CPU list for the servers (default 0)
 #   --client-cpus LIST   taskset CPU list for the load generator (default 1)
-#   --nice N             run the servers and the load generator under nice -n N (as root, N < 0
-#                        lets them go ahead of other jobs on a shared machine; default: unchanged)
 #   --out FILE           also write the table (with its header) to FILE
 #   --data FILE          also write the results as tab-separated values to FILE
 #   --plot FILE.png      draw RSS and p99 against N for both servers with gnuplot
+#   --replot "A.tsv ..." with --plot: measure nothing, draw the plot from earlier --data files
+#                        (memory from the first, p99 from each)
 #   -h, --help           this help
 # Exit status: 0 on success, 1 on a failed server or run, 2 on a usage error.
 set -euo pipefail
@@ -48,10 +54,10 @@ CONNS="1000 5000 10000"
 SHARDIS_BIN=""
 SERVER_CPUS=0
 CLIENT_CPUS=1
-NICE=""
 OUT=""
 DATA=""
 PLOT=""
+REPLOT=""
 GRACE=5
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
@@ -66,10 +72,10 @@ while [[ $# -gt 0 ]]; do
     --shardis) SHARDIS_BIN="$2"; shift 2 ;;
     --server-cpus) SERVER_CPUS="$2"; shift 2 ;;
     --client-cpus) CLIENT_CPUS="$2"; shift 2 ;;
-    --nice) NICE="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --data) DATA="$2"; shift 2 ;;
     --plot) PLOT="$2"; shift 2 ;;
+    --replot) REPLOT="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "c10k: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -87,20 +93,14 @@ if [[ -z "$SHARDIS_BIN" ]]; then
     if [[ -x "$ROOT/$b/server/shardis-server" ]]; then SHARDIS_BIN="$ROOT/$b/server/shardis-server"; break; fi
   done
 fi
-[[ -n "$SHARDIS_BIN" && -x "$SHARDIS_BIN" ]] || die "Shardis binary not found (use --shardis PATH); build it with:
+[[ -n "$REPLOT" || ( -n "$SHARDIS_BIN" && -x "$SHARDIS_BIN" ) ]] || die "Shardis binary not found (use --shardis PATH); build it with:
   cmake -S $ROOT -B $ROOT/build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHARDIS_BUILD_TESTS=OFF -DSHARDIS_BUILD_BENCH=OFF && ninja -C $ROOT/build-rel shardis-server"
-for tool in g++ redis-cli taskset awk timeout ss; do
+for tool in g++ redis-cli taskset setsid awk timeout ss; do
   command -v "$tool" >/dev/null || die "$tool is required"
 done
 taskset -c "$SERVER_CPUS" true 2>/dev/null || die "cannot pin to server CPUs '$SERVER_CPUS'"
 taskset -c "$CLIENT_CPUS" true 2>/dev/null || die "cannot pin to client CPUs '$CLIENT_CPUS'"
-if [[ -n "$NICE" ]]; then
-  [[ "$NICE" =~ ^-?[0-9]+$ ]] || { echo "c10k: --nice takes a number" >&2; exit 2; }
-  nice -n "$NICE" true 2>/dev/null || die "nice -n $NICE is not allowed here"
-  NICE_CMD=(nice -n "$NICE")
-else
-  NICE_CMD=()
-fi
+[[ -z "$REPLOT" || -n "$PLOT" ]] || { echo "c10k: --replot needs --plot FILE.png" >&2; exit 2; }
 if [[ -n "$PLOT" ]] && ! command -v gnuplot >/dev/null; then
   die "--plot needs gnuplot (Debian: apt-get install -y gnuplot-nox)"
 fi
@@ -111,6 +111,52 @@ MAXN=0
 for n in "${CONN_LIST[@]}"; do (( n > MAXN )) && MAXN=$n; done
 (( $(ulimit -n) >= MAXN + 64 )) || die "open-file limit $(ulimit -n) is too low for $MAXN connections"
 SHARDIS_MAXCLIENTS=$(( MAXN + 100 ))
+
+# draw_plot OUT.png DATA.tsv...: memory (from the first file) and p99 (every file) against N.
+draw_plot() {
+  local out=$1; shift
+  local first=$1 k=0 m=$# dur p99="" sfx
+  dur=$(sed -n 's/^# c10k duration_s=\([0-9]*\).*/\1/p' "$first" | head -n 1)
+  for f in "$@"; do
+    k=$(( k + 1 ))
+    sfx=$( (( m > 1 )) && echo " (run $k)" || true)
+    [[ -z "$p99" ]] || p99+=", "
+    p99+="\"$f\" index 0 using 1:11 with linespoints lw 2 pt 7 dt $k lc 1 title \"thread per connection$sfx\", "
+    p99+="\"$f\" index 1 using 1:11 with linespoints lw 2 pt 5 dt $k lc 2 title \"Shardis --threads 1$sfx\""
+  done
+  gnuplot <<EOF
+set terminal pngcairo size 1100,480 font "sans,11"
+set output "$out"
+set multiplot layout 1,2 title "C10k: N connections, one PING per second each (${dur:-?} s per run$( (( m > 1 )) && echo ", $m runs" || true))"
+set key top left opaque box
+set offsets 0, 0, graph 0.35, 0
+set grid
+set yrange [0:*]
+set xlabel "connections (N)"
+set ylabel "server memory (MB)"
+set title "Server memory"
+plot "$first" index 0 using 1:3 with linespoints lw 2 pt 7 lc 1 title "thread per connection: VmRSS", \
+     "" index 0 using 1:(\$3 + \$6) with linespoints lw 2 pt 6 dt 2 lc 1 \
+        title "thread per connection: VmRSS + kernel stacks", \
+     "" index 1 using 1:3 with linespoints lw 2 pt 5 lc 2 title "Shardis --threads 1: VmRSS"
+set ylabel "p99 latency (ms, log scale)"
+set title "p99 latency"
+set logscale y
+set format y "%g"
+set yrange [*:*]
+set offsets 0, 0, graph 0.3, 0
+plot $p99
+unset multiplot
+EOF
+}
+
+if [[ -n "$REPLOT" ]]; then   # no measurement: draw the plot from earlier --data files
+  read -r -a files <<< "$REPLOT"
+  for f in "${files[@]}"; do [[ -f "$f" ]] || die "no data file $f"; done
+  draw_plot "$PLOT" "${files[@]}"
+  note "plot written to $PLOT"
+  exit 0
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shardis-c10k.XXXXXX")
 SERVER_PID=""
@@ -145,11 +191,12 @@ kstack_kb() { awk '$1 == "KernelStack:" { print $2 }' /proc/meminfo; }
 start_server() {   # $1 = thread|shardis; sets SERVER_PID, PORT
   PORT=$(free_port)
   local log="$WORK/$1.log"
-  # taskset execs the server, so $! is the server's own pid.
+  # taskset and setsid exec the server (setsid forks only in a process-group leader, and a
+  # background job of a script is none), so $! is the server's own pid.
   if [[ $1 == thread ]]; then
-    taskset -c "$SERVER_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} "$WORK/thread_server" "$PORT" >"$log" 2>&1 &
+    taskset -c "$SERVER_CPUS" setsid "$WORK/thread_server" "$PORT" >"$log" 2>&1 &
   else
-    taskset -c "$SERVER_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} "$SHARDIS_BIN" --port "$PORT" --threads 1 --bind 127.0.0.1 \
+    taskset -c "$SERVER_CPUS" setsid "$SHARDIS_BIN" --port "$PORT" --threads 1 --bind 127.0.0.1 \
       --pin=false --maxclients "$SHARDIS_MAXCLIENTS" >"$log" 2>&1 &
   fi
   SERVER_PID=$!
@@ -179,21 +226,24 @@ run_one() {   # $1 = thread|shardis, $2 = N
   rss0=$(status_kb "$SERVER_PID" VmRSS)
   ks0=$(kstack_kb)
   note "$name: N=$n, port $PORT, pid $SERVER_PID, RSS before ${rss0} kB"
-  out=$(timeout $(( DURATION + GRACE + 240 )) taskset -c "$CLIENT_CPUS" ${NICE_CMD[@]+"${NICE_CMD[@]}"} "$WORK/pingload" \
+  out=$(timeout $(( DURATION + GRACE + 240 )) taskset -c "$CLIENT_CPUS" setsid "$WORK/pingload" \
         --port "$PORT" --conns "$n" --duration "$DURATION" --grace "$GRACE" \
         --server-pid "$SERVER_PID" 2>"$WORK/pingload.err") || rc=$?
   kill -0 "$SERVER_PID" 2>/dev/null || die "$name server died during the run (N=$n)"
   stop_server
   [[ "$out" == *conns=* ]] || die "pingload failed on $name (N=$n, exit $rc): $(tail -n 5 "$WORK/pingload.err")"
   note "$name: $out"
-  local sent recv errors skipped closed rss ks vcsw nvcsw cpu p50 p99 lag threads flag=""
-  sent=$(field sent "$out"); recv=$(field recv "$out"); errors=$(field errors "$out")
+  local sent recv unanswered errors skipped closed rss ks vcsw nvcsw cpu p50 p99 lag threads flag=""
+  sent=$(field sent "$out"); recv=$(field recv "$out"); unanswered=$(field unanswered "$out")
+  errors=$(field errors "$out")
   skipped=$(field skipped "$out"); closed=$(field closed "$out")
   rss=$(field rss_kb "$out"); ks=$(field kstack_kb "$out"); threads=$(field threads "$out")
   vcsw=$(field vcsw "$out"); nvcsw=$(field nvcsw "$out"); cpu=$(field cpu_s "$out")
   p50=$(field p50_us "$out"); p99=$(field p99_us "$out"); lag=$(field lag_p99_us "$out")
   if (( rc != 0 || errors > 0 || closed > 0 || skipped > 0 || recv != sent )); then
-    flag="sent $sent, answered $recv, errors $errors, skipped $skipped, closed $closed"
+    flag="$unanswered of $sent requests unanswered after the ${GRACE} s grace (their age counted: p50/p99 are lower bounds); $skipped sends skipped (8 already outstanding)"
+    (( errors == 0 )) || flag+="; $errors errors"
+    (( closed == 0 )) || flag+="; $closed closed"
   fi
   RES[$name,$n]=$(awk -v rss="$rss" -v rss0="$rss0" -v n="$n" -v ks="$ks" -v ks0="$ks0" \
       -v th="$threads" -v vc="$vcsw" -v nv="$nvcsw" -v cpu="$cpu" -v sent="$sent" \
@@ -217,21 +267,20 @@ ELAPSED=$(( $(date +%s) - START ))
 
 label() { [[ $1 == thread ]] && echo "thread-per-connection" || echo "Shardis --threads 1"; }
 table() {
-  echo "| N | Server | RSS MB | KB/conn | Threads | Kstack MB | vol cs | invol cs | CPU us/req | p50 ms | p99 ms | client lag p99 ms |"
-  echo "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| N | Server | RSS MB | KB/conn | Threads | Kstack MB | vol cs | invol cs | CPU us/req | p50 ms | p99 ms | client lag p99 ms | Notes |"
+  echo "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
   local n s v
   for n in "${CONN_LIST[@]}"; do
     for s in thread shardis; do
       read -r -a v <<< "${RES[$s,$n]}"
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$n" "$(label "$s")" \
-        "${v[0]}" "${v[1]}" "${v[2]}" "${v[3]}" "${v[4]}" "${v[5]}" "${v[6]}" "${v[7]}" "${v[8]}" "${v[9]}"
-      (( ${#v[@]} > 10 )) && printf ' (%s)' "${v[*]:10}"
-      echo
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$(label "$s")" \
+        "${v[0]}" "${v[1]}" "${v[2]}" "${v[3]}" "${v[4]}" "${v[5]}" "${v[6]}" "${v[7]}" "${v[8]}" "${v[9]}" \
+        "${v[*]:10}"
     done
   done
 }
 HEADER="C10k: each connection sends one PING per second for ${DURATION}s; servers on CPU(s) $SERVER_CPUS, \
-load generator on CPU(s) $CLIENT_CPUS$([[ -n "$NICE" ]] && echo ", both under nice -n $NICE" || true); Shardis: $SHARDIS_BIN --threads 1 --pin=false; took ${ELAPSED}s"
+load generator on CPU(s) $CLIENT_CPUS; Shardis: $SHARDIS_BIN --threads 1 --pin=false; took ${ELAPSED}s"
 TABLE=$(table)
 printf '%s\n\n%s\n' "$HEADER" "$TABLE"
 if [[ -n "$OUT" ]]; then
@@ -240,6 +289,7 @@ if [[ -n "$OUT" ]]; then
 fi
 
 tsv() {
+  printf '# c10k duration_s=%s\n' "$DURATION"
   printf '# N\tserver\trss_mb\tkb_per_conn\tthreads\tkstack_mb\tvcsw\tnvcsw\tcpu_us_per_req\tp50_ms\tp99_ms\tlag_p99_ms\n'
   local n s v
   for s in thread shardis; do
@@ -256,25 +306,6 @@ if [[ -n "$DATA" ]]; then
 fi
 if [[ -n "$PLOT" ]]; then
   tsv > "$WORK/plot.tsv"
-  gnuplot <<EOF
-set terminal pngcairo size 1100,480 font "sans,11"
-set output "$PLOT"
-set multiplot layout 1,2 title "C10k: N connections, one PING per second each (${DURATION} s per run)"
-set key below
-set grid
-set yrange [0:*]
-set xlabel "connections (N)"
-set ylabel "server RSS (MB)"
-set title "Memory (VmRSS)"
-plot "$WORK/plot.tsv" index 0 using 1:3 with linespoints lw 2 pt 7 lc 1 title "thread per connection", \
-     "" index 0 using 1:(\$3 + \$6) with linespoints lw 2 pt 6 dt 2 lc 1 \
-        title "thread per connection + its kernel stacks", \
-     "" index 1 using 1:3 with linespoints lw 2 pt 5 lc 2 title "Shardis --threads 1"
-set ylabel "p99 latency (ms)"
-set title "p99 latency"
-plot "$WORK/plot.tsv" index 0 using 1:11 with linespoints lw 2 pt 7 lc 1 title "thread per connection", \
-     "" index 1 using 1:11 with linespoints lw 2 pt 5 lc 2 title "Shardis --threads 1"
-unset multiplot
-EOF
+  draw_plot "$PLOT" "$WORK/plot.tsv"
   note "plot written to $PLOT"
 fi
