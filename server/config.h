@@ -80,7 +80,7 @@ class Config {
   // Collection encoding thresholds (Redis's names; see storage/*_value.h).
   int list_max_listpack_size = -2;
   int list_compress_depth = 0;
-  int hash_max_listpack_entries = 128;
+  int hash_max_listpack_entries = 512;
   int hash_max_listpack_value = 64;
   int set_max_intset_entries = 512;
   int zset_max_listpack_entries = 128;

@@ -416,17 +416,19 @@ bool HashValue::Set(std::string_view field, std::string_view value, size_t max_e
   }
   if (!is_listpack()) return table_->Set(field, value);
   LpPair pair;
-  if (LpFind(field, &pair)) {
+  bool created = !LpFind(field, &pair);
+  if (created) {
+    LpAppendString(&lp_, field);
+    LpAppendString(&lp_, value);
+    ++lp_count_;
+  } else {
     std::string encoded;
     LpAppendString(&encoded, value);
     lp_.replace(pair.value_start, pair.end - pair.value_start, encoded);
-    return false;
   }
-  LpAppendString(&lp_, field);
-  LpAppendString(&lp_, value);
-  ++lp_count_;
+  // Checked after updates too: the limit may have been lowered since the hash was built.
   if (lp_count_ > max_entries) ConvertToHashtable();
-  return true;
+  return created;
 }
 
 bool HashValue::Delete(std::string_view field) {

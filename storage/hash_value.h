@@ -52,8 +52,8 @@ class HashValue final : public Collection {
   // would outgrow its safety limit.
   void PrepareWrite(std::span<const std::string_view> strings, size_t max_value);
   // Redis's hashTypeSet: sets field to value; true when the field is new. A listpack converts
-  // first when the field or value is longer than `max_value`, and after the insert when it holds
-  // more than `max_entries` fields.
+  // first when the field or value is longer than `max_value`, and afterwards when it holds more
+  // than `max_entries` fields (after an update too, as the limit may have been lowered).
   bool Set(std::string_view field, std::string_view value, size_t max_entries, size_t max_value);
   // Removes the field; true when it was there. A hashtable shrinks when mostly empty.
   bool Delete(std::string_view field);

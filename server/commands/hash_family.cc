@@ -36,10 +36,10 @@ constexpr std::string_view kInvalidCursorErr = "ERR invalid cursor";
 constexpr std::string_view kOutOfRangeErr = "ERR value is out of range";
 constexpr std::string_view kCountRangeErr =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-// HRANDFIELD with a negative count returns that many picks. redis-server builds any such reply
-// (and exhausts its memory on absurd counts); Shardis refuses counts whose reply could not fit
-// in memory, with Redis's out-of-range error.
-constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 26;
+// HRANDFIELD with a negative count returns that many picks. redis-server starts building any
+// such reply and dies of memory exhaustion on absurd counts; Shardis refuses more than 16M picks
+// (a reply of hundreds of MB) with Redis's out-of-range error.
+constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 24;
 
 void Touch(Entry* e, int64_t now_ms) { e->access_time_s = static_cast<uint32_t>(now_ms / 1000); }
 
@@ -343,8 +343,9 @@ void RandomFieldsWithCount(ShardCommand& c, int64_t l, bool with_values) {
         ReplyPick(c.reply, all[c.shard.Random() % all.size()], with_values);
       }
     } else {
-      for (uint64_t i = 0; i < count; ++i)
+      for (uint64_t i = 0; i < count; ++i) {
         ReplyPick(c.reply, h->Random(c.shard.Random()), with_values);
+      }
     }
     return;
   }
@@ -439,8 +440,8 @@ bool ParseScanCursor(std::string_view s, uint64_t* cursor) {
   return true;
 }
 
-// Redis's scanGenericCommand over a hash: COUNT counts fields and values (two per entry); at most
-// count * 10 bucket steps; MATCH filters on the field.
+// Redis's scanGenericCommand over a hash: about COUNT fields a call from a hashtable (everything
+// at once from a listpack); MATCH filters on the field after the walk.
 void HScanCmd(ShardCommand& c) {
   uint64_t cursor;
   if (!ParseScanCursor(c.args[2], &cursor)) {
@@ -479,17 +480,16 @@ void HScanCmd(ShardCommand& c) {
     }
   }
   std::vector<FieldValue> found;
+  uint64_t visited = 0;  // entries seen before filtering
   auto collect = [&](std::string_view f, std::string_view v) {
+    ++visited;
     if (!use_pattern || GlobMatch(pattern, f)) found.emplace_back(f, v);
   };
-  uint64_t visited = 0;  // fields and values seen before filtering, as Redis counts them
-  auto counting = [&](std::string_view f, std::string_view v) {
-    visited += 2;
-    collect(f, v);
-  };
-  int64_t max_iterations = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
+  // Redis doubles COUNT for a hashtable hash (it counts fields and values, two per entry) and
+  // takes at most ten times that many bucket steps.
+  int64_t max_iterations = count > INT64_MAX / 20 ? INT64_MAX : count * 20;
   do {
-    cursor = h->Scan(cursor, counting);
+    cursor = h->Scan(cursor, collect);
   } while (cursor != 0 && max_iterations-- > 0 && visited < static_cast<uint64_t>(count));
   c.reply.ArrayHeader(2);
   c.reply.Bulk(std::to_string(cursor));

@@ -88,6 +88,13 @@ TEST(HashValueTest, ConvertsPastEntryLimitNeverBack) {
   HashValue zero;  // hash-max-listpack-entries 0: the first field converts
   zero.Set("a", "1", 0, kValue);
   EXPECT_STREQ(zero.EncodingName(), "hashtable");
+
+  // A lowered limit converts on the next write, an update included.
+  HashValue lowered;
+  lowered.Set("a", "1", 8, kValue);
+  lowered.Set("b", "2", 8, kValue);
+  EXPECT_FALSE(lowered.Set("a", "3", 1, kValue));
+  EXPECT_STREQ(lowered.EncodingName(), "hashtable");
 }
 
 TEST(HashValueTest, ConvertsOnLongStrings) {
@@ -288,7 +295,7 @@ TEST(HashValueTest, RandomizedAgainstModel) {
         std::string v = random_string(rng() % 20 == 0 ? 12 : 4);
         bool expect_convert = h.is_listpack() && (f.size() > max_value || v.size() > max_value);
         bool is_new = model.Set(f, v);
-        if (h.is_listpack() && is_new && model.pairs.size() > max_entries) expect_convert = true;
+        if (h.is_listpack() && model.pairs.size() > max_entries) expect_convert = true;
         ASSERT_EQ(h.Set(f, v, max_entries, max_value), is_new);
         if (expect_convert) converted = true;
       } else if (op < 8) {
