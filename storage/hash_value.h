@@ -38,6 +38,7 @@ class HashValue final : public Collection {
 
   std::unique_ptr<Collection> Clone() const override;
   const char* EncodingName() const override;  // "listpack" or "hashtable"
+  size_t ElementCount() const override { return size(); }
 
   bool is_listpack() const { return table_ == nullptr; }
   size_t size() const;
