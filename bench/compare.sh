@@ -37,7 +37,8 @@
 # Usage: bench/compare.sh [options]
 #   --suite NAME          strings (default) or types
 #   --quick               small request counts (about 1-2 minutes in all; default mode
-#                         takes about 3 minutes on a quiet machine, under 10 on a busy one)
+#                         takes about 3 minutes on a quiet machine, under 10 on a busy one;
+#                         types suite on a very busy one: quick ~2.5 min per round, default ~20)
 #   -n N                  requests per non-pipelined test   (default 500000, quick 100000)
 #   --pipeline-n N        requests per pipelined test       (default 2000000, quick 500000)
 #   --rounds R            runs of each test per server, median reported (default 1)
@@ -69,7 +70,7 @@ PN=""
 ROUNDS=1
 KEYSPACE=1000000
 PREFILL=""   # default: 1 for strings, 0 for types
-SUITE=strings
+SUITE="strings"
 SHARDIS_BIN="$ROOT/build-rel/server/shardis-server"
 REDIS_BIN=$(command -v redis-server || true)
 SHARDIS_EXTRA=""

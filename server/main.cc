@@ -27,6 +27,14 @@
 #include "server/logging.h"
 #include "server/server.h"
 
+#ifdef SHARDIS_JEMALLOC
+// As redis-server: jemalloc's background thread returns freed pages to the OS, so RSS follows
+// what is in use instead of keeping every page a big DEL freed.
+extern "C" {
+const char* malloc_conf = "background_thread:true";
+}
+#endif
+
 ABSL_FLAG(int, port, 6379, "TCP port to listen on");
 ABSL_FLAG(std::string, bind, "* -::*", "Addresses to listen on, space separated ('-' = optional)");
 ABSL_FLAG(int, threads, 0, "Reactor threads, one shard each (0 = the CPUs this process may use)");
