@@ -101,6 +101,8 @@ Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
   Entry* e = FindOrInsert(key, &inserted);
   e->value = std::move(value);
   if (!keep_ttl) ClearExpiry(e);
+  // An overwrite (e.g. RENAME of a list onto a string key) can serve blocked clients too.
+  if (!inserted && !watched_.empty()) SignalKeyReady(key);
   return e;
 }
 

@@ -90,11 +90,11 @@ char* Allocate(size_t n) {
 ListValue::ListValue(int fill) { set_fill(fill); }
 
 ListValue::ListValue(const ListValue& other)
-    : node_count_(other.node_count_), size_(other.size_), fill_(other.fill_) {
+    : node_count_(other.node_count_), fill_(other.fill_), size_(other.size_) {
   if (node_count_ == 0) return;
   ring_cap_ = 1;
   while (ring_cap_ < node_count_) ring_cap_ *= 2;
-  nodes_ = new Node[ring_cap_];
+  nodes_ = ring_cap_ == 1 ? &inline_node_ : new Node[ring_cap_];
   for (size_t i = 0; i < node_count_; ++i) {
     const Node& src = other.node(i);
     Node& dst = nodes_[i];
@@ -109,7 +109,7 @@ ListValue::ListValue(const ListValue& other)
 
 ListValue::~ListValue() {
   for (size_t i = 0; i < node_count_; ++i) std::free(node(i).buf);
-  delete[] nodes_;
+  if (nodes_ != &inline_node_) delete[] nodes_;
 }
 
 std::unique_ptr<Collection> ListValue::Clone() const { return std::make_unique<ListValue>(*this); }
@@ -117,7 +117,8 @@ std::unique_ptr<Collection> ListValue::Clone() const { return std::make_unique<L
 void ListValue::set_fill(int fill) { fill_ = std::clamp(fill, kMinFill, kMaxFill); }
 
 size_t ListValue::AllocatedBytes() const {
-  size_t total = sizeof(*this) + static_cast<size_t>(ring_cap_) * sizeof(Node);
+  size_t total = sizeof(*this);
+  if (nodes_ != &inline_node_) total += static_cast<size_t>(ring_cap_) * sizeof(Node);
   for (size_t i = 0; i < node_count_; ++i) total += node(i).cap;
   return total;
 }
@@ -127,14 +128,20 @@ size_t ListValue::AllocatedBytes() const {
 void ListValue::ResizeRing(uint32_t new_cap) {
   Node* ring = new Node[new_cap];
   for (size_t i = 0; i < node_count_; ++i) ring[i] = node(i);
-  delete[] nodes_;
+  if (nodes_ != &inline_node_) delete[] nodes_;
   nodes_ = ring;
   ring_cap_ = new_cap;
   head_ = 0;
 }
 
 ListValue::Node& ListValue::InsertNode(size_t pos) {
-  if (node_count_ == ring_cap_) ResizeRing(ring_cap_ == 0 ? 2 : ring_cap_ * 2);
+  if (ring_cap_ == 0) {
+    nodes_ = &inline_node_;
+    ring_cap_ = 1;
+    head_ = 0;
+  } else if (node_count_ == ring_cap_) {
+    ResizeRing(ring_cap_ * 2);
+  }
   if (pos < node_count_ - pos) {
     head_ = (head_ - 1) & (ring_cap_ - 1);
     for (size_t i = 0; i < pos; ++i) node(i) = node(i + 1);
@@ -204,7 +211,7 @@ char* ListValue::MakeRoom(Node& n, uint32_t off, uint32_t need, Grow grow) {
   // A new buffer, with spare room where the node grows.
   uint64_t total = static_cast<uint64_t>(bytes) + need;
   uint64_t limit = fill_ < 0 ? kNodeLevels[-fill_ - 1] : kSafetyLimit;
-  uint64_t cap = total + std::max<uint64_t>(total / 2, 16);
+  uint64_t cap = total + std::max<uint64_t>(total / 2, 8);
   if (cap > limit) cap = std::max(limit, total);
   if (cap < n.cap && total <= n.cap) cap = n.cap;
   uint64_t slack = cap - total;

@@ -37,6 +37,7 @@ class ListValue final : public Collection {
   std::unique_ptr<Collection> Clone() const override;
   // Redis 7.0 reports every list as a quicklist.
   const char* EncodingName() const override { return "quicklist"; }
+  size_t ElementCount() const override { return size_; }
 
   // list-max-listpack-size, clamped to Redis's range (-5..32767). Applies to nodes filled from
   // now on; existing nodes stay as they are.
@@ -129,12 +130,15 @@ class ListValue final : public Collection {
   // Writes a new entry into node n at content offset `off`.
   void WriteEntryAt(Node& n, uint32_t off, std::string_view value, Grow grow);
 
-  Node* nodes_ = nullptr;  // ring of node headers, ring_cap_ (a power of two) slots
+  // The ring of node headers: ring_cap_ (a power of two) slots. A one-node list (the common
+  // small list) keeps its header inline, saving an allocation.
+  Node* nodes_ = nullptr;
+  Node inline_node_;
   uint32_t ring_cap_ = 0;
   uint32_t head_ = 0;  // slot of node 0
-  size_t node_count_ = 0;
-  size_t size_ = 0;  // elements
+  uint32_t node_count_ = 0;
   int fill_ = kDefaultFill;
+  size_t size_ = 0;  // elements
 };
 
 }  // namespace shardis

@@ -158,6 +158,7 @@ class SetValue final : public Collection {
 
   std::unique_ptr<Collection> Clone() const override { return std::make_unique<SetValue>(*this); }
   const char* EncodingName() const override { return is_intset() ? "intset" : "hashtable"; }
+  size_t ElementCount() const override { return size(); }
 
   // Writes v in decimal into buf (at least 21 bytes) and returns the text.
   static std::string_view FormatInt(int64_t v, char* buf);

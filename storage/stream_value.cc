@@ -216,9 +216,7 @@ bool StreamId::Decr() {
   return true;
 }
 
-std::string StreamId::ToString() const {
-  return std::to_string(ms) + "-" + std::to_string(seq);
-}
+std::string StreamId::ToString() const { return std::to_string(ms) + "-" + std::to_string(seq); }
 
 bool ParseStreamId(std::string_view text, bool strict, uint64_t missing_seq, StreamId* id,
                    bool* seq_given) {

@@ -71,8 +71,8 @@ struct Node {
   std::vector<std::string> master_fields;  // the fields of the node's first entry
   std::string data;                        // the packed entries (see stream_value.cc)
   std::vector<uint32_t> offsets;           // where each entry starts in `data`
-  uint64_t live = 0;     // entries not flagged deleted
-  uint64_t deleted = 0;  // entries flagged deleted (still in `data`)
+  uint64_t live = 0;                       // entries not flagged deleted
+  uint64_t deleted = 0;                    // entries flagged deleted (still in `data`)
   size_t lp_bytes_base = 0;  // emulated listpack bytes, except the live/deleted counters
 
   // The size Redis's listpack for this node would have (lpBytes).

@@ -8,6 +8,8 @@
 // work in chained phases, one shard at a time (a move checks both keys, pops on the source's
 // shard, then pushes on the destination's, putting the element back if the push cannot happen;
 // LMPOP probes the keys, then pops from the first that has elements). Not atomic across shards.
+// Their tasks bump the WATCH version of the keys they modify (Db::Touch), which the dispatcher
+// does for on_shard writes.
 // The blocking commands need all their keys on one shard (no on_client: the dispatcher answers
 // CROSSSLOT otherwise); when nothing can be served they park with ShardCommand::Block and are
 // re-run, first come first served, when a key they wait on is created.
@@ -122,7 +124,7 @@ bool ParseWhere(std::string_view arg, bool* left) {
   return true;
 }
 
-// The element at a Redis index (negative counts from the tail), or nullopt-like false.
+// Resolves a Redis index (negative counts from the tail) to a position; false when out of range.
 bool ResolveIndex(const ListValue* l, int64_t index, size_t* out) {
   size_t size = l->size();
   if (index >= 0) {
@@ -291,7 +293,8 @@ void PopCommand(ShardCommand& cmd) {
 // ---------------------------------------------------------------------------------------------
 // LLEN LINDEX LRANGE LPOS (reads: lookupKeyRead, with hit/miss statistics)
 
-// The list at key for a read; replies WRONGTYPE (and returns null, *done set) for another type.
+// The list at key for a read (null when absent); for another type it replies WRONGTYPE and sets
+// *wrong_type.
 const ListValue* ReadableList(ShardCommand& cmd, bool* wrong_type) {
   *wrong_type = false;
   Entry* e = cmd.db.Lookup(cmd.args[1]);
@@ -653,6 +656,7 @@ void MovePush(std::shared_ptr<MoveState> st, FanOutRunner& runner) {
         if (wrong_type) return;
         if (to == nullptr) to = CreateList(a.db, a.config, st->dst);
         Push(to, st->value, st->to_front);
+        a.db.Touch(st->dst);
         st->pushed = true;
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -671,6 +675,7 @@ void MovePush(std::shared_ptr<MoveState> st, FanOutRunner& runner) {
               if (wrong_type) return;
               if (from == nullptr) from = CreateList(a.db, a.config, st->src);
               Push(from, st->value, st->from_front);
+              a.db.Touch(st->src);
             },
             [](ReplyBuilder& reply, FanOutRunner&) { WrongTypeOutcome().WriteTo(reply); });
       });
@@ -687,6 +692,7 @@ void MovePop(std::shared_ptr<MoveState> st, FanOutRunner& runner) {
         st->value = Pop(from, st->from_front);
         st->popped = true;
         DeleteIfEmpty(a.db, st->src, from);
+        a.db.Touch(st->src);
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
         if (st->src_wrong_type) {
@@ -716,6 +722,10 @@ void MoveOnClient(ClientCommand& cmd) {
         {st->src_shard},
         [st, out](ShardAccess& a) {
           *out = MoveLocal(a.db, a.config, st->src, st->dst, st->from_front, st->to_front);
+          if (out->kind == Outcome::Kind::kBulk) {
+            a.db.Touch(st->src);
+            a.db.Touch(st->dst);
+          }
         },
         [out](ReplyBuilder& reply, FanOutRunner&) { out->WriteTo(reply); });
     return;
@@ -886,6 +896,7 @@ void MpopPopAt(std::shared_ptr<MpopState> st, size_t i, FanOutRunner& runner) {
         uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(st->args.count), l->size());
         for (uint64_t k = 0; k < n; ++k) out.elements.push_back(Pop(l, st->args.left));
         DeleteIfEmpty(a.db, st->keys[i], l);
+        a.db.Touch(st->keys[i]);
         st->popped = true;
       },
       [st, i](ReplyBuilder& reply, FanOutRunner& runner) {

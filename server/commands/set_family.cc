@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "server/command.h"
 #include "server/config.h"
@@ -44,8 +45,7 @@ constexpr uint64_t kSpopMoveStrategyMul = 5;
 constexpr uint64_t kSrandmemberSubStrategyMul = 3;
 
 size_t MaxIntsetEntries(const Config& config) {
-  return config.set_max_intset_entries < 0 ? 0
-                                           : static_cast<size_t>(config.set_max_intset_entries);
+  return config.set_max_intset_entries < 0 ? 0 : static_cast<size_t>(config.set_max_intset_entries);
 }
 
 bool IsSet(const Entry* e) { return e->value.type == ValueType::kSet; }
@@ -73,6 +73,11 @@ int64_t StoreResult(Db& db, std::string_view dst, std::unique_ptr<SetValue> resu
     db.Erase(dst);
   }
   return n;
+}
+
+// Frees a temporary set, on the lazy-free thread when it is big (see storage/value.h).
+void Dispose(std::unique_ptr<SetValue> set) {
+  if (set != nullptr) DisposeCollection(std::move(set));
 }
 
 std::unique_ptr<SetValue> Snapshot(const SetValue* set) {
@@ -204,12 +209,18 @@ void ReplyMembers(const SetValue& set, ReplyBuilder& reply) {
   set.ForEach([&](std::string_view m) { reply.Bulk(m); });
 }
 
-// Looks up `keys` in order; false when one holds another type (the caller replies WRONGTYPE).
-// `write` selects lookupKeyWrite (the STORE variants) over lookupKeyRead.
-bool LookupSources(Db& db, ArgList keys, bool write, std::vector<const SetValue*>* sets) {
+// Replies with a temporary result's members, then frees it.
+void ReplyResult(std::unique_ptr<SetValue> result, ReplyBuilder& reply) {
+  ReplyMembers(*result, reply);
+  Dispose(std::move(result));
+}
+
+// Looks up `keys` in order (read lookups, as Redis does for the STORE variants' sources too);
+// false when one holds another type (the caller replies WRONGTYPE).
+bool LookupSources(Db& db, ArgList keys, std::vector<const SetValue*>* sets) {
   sets->clear();
   for (std::string_view key : keys) {
-    Entry* e = write ? LookupWrite(db, key) : db.Lookup(key);
+    Entry* e = db.Lookup(key);
     if (e == nullptr) {
       sets->push_back(nullptr);
       continue;
@@ -229,8 +240,11 @@ struct KeySnapshot {
 };
 
 struct GatherState {
-  std::vector<std::string> keys;              // sources, in argument order
-  std::vector<std::vector<size_t>> by_shard;  // shard -> indexes into keys it owns
+  std::vector<std::string> keys;                // sources, in argument order
+  std::vector<size_t> first;                    // key index -> index of its first occurrence
+  std::vector<int> shard;                       // key index -> the shard that owns it
+  std::vector<size_t> slot;                     // key index -> its index in by_shard[shard]
+  std::vector<std::vector<size_t>> by_shard;    // shard -> indexes into keys it owns
   std::vector<std::vector<KeySnapshot>> found;  // shard -> one snapshot per key it owns
   std::vector<size_t> max_intset;               // shard -> its set-max-intset-entries
 };
@@ -242,34 +256,38 @@ using SourcesFn = std::function<void(const std::vector<const SetValue*>& sets, s
 
 // Copies the sets at `keys` from their shards, then replies WRONGTYPE when one holds another
 // type, or calls fn.
-void GatherSources(ClientCommand& cmd, std::vector<std::string> keys, bool write, SourcesFn fn) {
+void GatherSources(ClientCommand& cmd, std::vector<std::string> keys, SourcesFn fn) {
   auto st = std::make_shared<GatherState>();
   st->keys = std::move(keys);
+  size_t n = st->keys.size();
   int shards = cmd.shard_count();
+  st->first.resize(n);
+  st->shard.resize(n);
+  st->slot.resize(n);
   st->by_shard.assign(shards, {});
   st->found.resize(shards);
   st->max_intset.assign(shards, 0);
+  absl::flat_hash_map<std::string, size_t> seen;
   std::vector<int> targets;
-  for (size_t i = 0; i < st->keys.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
+    st->first[i] = seen.try_emplace(st->keys[i], i).first->second;
     int s = cmd.ShardOf(st->keys[i]);
     if (st->by_shard[s].empty()) targets.push_back(s);
+    st->shard[i] = s;
+    st->slot[i] = st->by_shard[s].size();
     st->by_shard[s].push_back(i);
   }
   for (int s : targets) st->found[s].resize(st->by_shard[s].size());
   cmd.RunOnShards(
       targets,
-      [st, write](ShardAccess& a) {
+      [st](ShardAccess& a) {
         const std::vector<size_t>& mine = st->by_shard[a.shard_index];
         std::vector<KeySnapshot>& out = st->found[a.shard_index];
         st->max_intset[a.shard_index] = MaxIntsetEntries(a.config);
         for (size_t k = 0; k < mine.size(); ++k) {
-          const std::string& key = st->keys[mine[k]];
-          // A key given twice is copied once; later occurrences point at the first one.
-          bool repeated = false;
-          for (size_t p = 0; p < k && !repeated; ++p) repeated = st->keys[mine[p]] == key;
-          if (repeated) continue;
-          Entry* e = write ? LookupWrite(a.db, key) : a.db.Lookup(key);
-          if (e == nullptr) continue;
+          // A key given twice is looked up twice (statistics, as in Redis) but copied once.
+          Entry* e = a.db.Lookup(st->keys[mine[k]]);
+          if (e == nullptr || st->first[mine[k]] != mine[k]) continue;
           if (!IsSet(e)) {
             out[k].wrong_type = true;
           } else {
@@ -279,25 +297,21 @@ void GatherSources(ClientCommand& cmd, std::vector<std::string> keys, bool write
       },
       [st, targets, fn = std::move(fn)](ReplyBuilder& reply, FanOutRunner& runner) {
         std::vector<const SetValue*> sets(st->keys.size(), nullptr);
-        std::vector<const KeySnapshot*> by_key(st->keys.size(), nullptr);
-        for (size_t s = 0; s < st->by_shard.size(); ++s) {
-          const std::vector<size_t>& mine = st->by_shard[s];
-          for (size_t k = 0; k < mine.size(); ++k) {
-            const KeySnapshot* snap = &st->found[s][k];
-            for (size_t p = 0; p < k; ++p) {
-              if (st->keys[mine[p]] == st->keys[mine[k]]) {
-                snap = &st->found[s][p];
-                break;
-              }
-            }
-            if (snap->wrong_type) {
-              reply.Error(cmd::kWrongTypeErr);
-              return;
-            }
-            sets[mine[k]] = snap->set.get();
-          }
+        bool wrong_type = false;
+        for (size_t i = 0; i < st->keys.size(); ++i) {
+          size_t f = st->first[i];
+          const KeySnapshot& snap = st->found[st->shard[f]][st->slot[f]];
+          wrong_type = wrong_type || snap.wrong_type;
+          sets[i] = snap.set.get();
         }
-        fn(sets, st->max_intset[targets.front()], reply, runner);
+        if (wrong_type) {
+          reply.Error(cmd::kWrongTypeErr);
+        } else {
+          fn(sets, st->max_intset[targets.front()], reply, runner);
+        }
+        for (std::vector<KeySnapshot>& shard_snaps : st->found) {
+          for (KeySnapshot& snap : shard_snaps) Dispose(std::move(snap.set));
+        }
       });
 }
 
@@ -313,7 +327,8 @@ void StoreOnShard(FanOutRunner& runner, int shard, std::string dst,
   st->dst = std::move(dst);
   st->result = std::move(result);
   runner.RunOnShards(
-      {shard}, [st](ShardAccess& a) { st->reply = StoreResult(a.db, st->dst, std::move(st->result)); },
+      {shard},
+      [st](ShardAccess& a) { st->reply = StoreResult(a.db, st->dst, std::move(st->result)); },
       [st](ReplyBuilder& reply, FanOutRunner&) { reply.Integer(st->reply); });
 }
 
@@ -362,8 +377,8 @@ void SRemCommand(ShardCommand& c) {
   c.reply.Integer(removed);
 }
 
-// Read lookup of a set: the set, or null after replying `missing` (nothing when null) or
-// WRONGTYPE. *done tells whether a reply was written.
+// Read lookup of the set at args[1]: the set; or null, either because the key is missing or
+// after replying WRONGTYPE (then *replied is true).
 const SetValue* ReadSet(ShardCommand& c, bool* replied) {
   *replied = false;
   Entry* e = c.db.Lookup(c.args[1]);
@@ -439,8 +454,10 @@ void SPopWithCount(ShardCommand& c) {
   uint64_t size = set->size();
   uint64_t n = static_cast<uint64_t>(count);
   if (n >= size) {
-    // The whole set, replied as Redis does: through a union of the one set.
-    ReplyMembers(*UnionDiff({set}, SetOp::kUnion, max), c.reply);
+    // The whole set, replied as Redis does: through a union of the one set (whose read lookup
+    // counts a keyspace hit).
+    c.db.Lookup(key);
+    ReplyResult(UnionDiff({set}, SetOp::kUnion, max), c.reply);
     c.db.Erase(key);
     return;
   }
@@ -699,7 +716,7 @@ void SMoveOnClient(ClientCommand& cmd) {
 
 void SInterOnShard(ShardCommand& c) {
   std::vector<const SetValue*> sets;
-  if (!LookupSources(c.db, c.args.subspan(1), false, &sets)) {
+  if (!LookupSources(c.db, c.args.subspan(1), &sets)) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
@@ -707,14 +724,14 @@ void SInterOnShard(ShardCommand& c) {
 }
 
 void SInterOnClient(ClientCommand& cmd) {
-  GatherSources(cmd, OwnedArgs(cmd.args, 1), false,
+  GatherSources(cmd, OwnedArgs(cmd.args, 1),
                 [](const std::vector<const SetValue*>& sets, size_t, ReplyBuilder& reply,
                    FanOutRunner&) { ReplyIntersection(sets, reply); });
 }
 
 void SInterStoreOnShard(ShardCommand& c) {
   std::vector<const SetValue*> sets;
-  if (!LookupSources(c.db, c.args.subspan(2), true, &sets)) {
+  if (!LookupSources(c.db, c.args.subspan(2), &sets)) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
@@ -725,7 +742,7 @@ void SInterStoreOnShard(ShardCommand& c) {
 void SInterStoreOnClient(ClientCommand& cmd) {
   std::string dst(cmd.args[1]);
   int dst_shard = cmd.ShardOf(dst);
-  GatherSources(cmd, OwnedArgs(cmd.args, 2), true,
+  GatherSources(cmd, OwnedArgs(cmd.args, 2),
                 [dst, dst_shard](const std::vector<const SetValue*>& sets, size_t max,
                                  ReplyBuilder&, FanOutRunner& runner) {
                   StoreOnShard(runner, dst_shard, dst, IntersectionSet(sets, max));
@@ -735,24 +752,24 @@ void SInterStoreOnClient(ClientCommand& cmd) {
 template <SetOp kOp>
 void UnionDiffOnShard(ShardCommand& c) {
   std::vector<const SetValue*> sets;
-  if (!LookupSources(c.db, c.args.subspan(1), false, &sets)) {
+  if (!LookupSources(c.db, c.args.subspan(1), &sets)) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  ReplyMembers(*UnionDiff(sets, kOp, MaxIntsetEntries(c.config)), c.reply);
+  ReplyResult(UnionDiff(sets, kOp, MaxIntsetEntries(c.config)), c.reply);
 }
 
 template <SetOp kOp>
 void UnionDiffOnClient(ClientCommand& cmd) {
-  GatherSources(cmd, OwnedArgs(cmd.args, 1), false,
+  GatherSources(cmd, OwnedArgs(cmd.args, 1),
                 [](const std::vector<const SetValue*>& sets, size_t max, ReplyBuilder& reply,
-                   FanOutRunner&) { ReplyMembers(*UnionDiff(sets, kOp, max), reply); });
+                   FanOutRunner&) { ReplyResult(UnionDiff(sets, kOp, max), reply); });
 }
 
 template <SetOp kOp>
 void UnionDiffStoreOnShard(ShardCommand& c) {
   std::vector<const SetValue*> sets;
-  if (!LookupSources(c.db, c.args.subspan(2), true, &sets)) {
+  if (!LookupSources(c.db, c.args.subspan(2), &sets)) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
@@ -764,7 +781,7 @@ template <SetOp kOp>
 void UnionDiffStoreOnClient(ClientCommand& cmd) {
   std::string dst(cmd.args[1]);
   int dst_shard = cmd.ShardOf(dst);
-  GatherSources(cmd, OwnedArgs(cmd.args, 2), true,
+  GatherSources(cmd, OwnedArgs(cmd.args, 2),
                 [dst, dst_shard](const std::vector<const SetValue*>& sets, size_t max,
                                  ReplyBuilder&, FanOutRunner& runner) {
                   StoreOnShard(runner, dst_shard, dst, UnionDiff(sets, kOp, max));
@@ -802,7 +819,7 @@ void SInterCardCommand(ClientCommand& cmd) {
   bool one_shard = true;
   for (const std::string& k : keys) one_shard = one_shard && cmd.ShardOf(k) == shard;
   if (!one_shard) {
-    GatherSources(cmd, std::move(keys), false,
+    GatherSources(cmd, std::move(keys),
                   [limit](const std::vector<const SetValue*>& sets, size_t, ReplyBuilder& reply,
                           FanOutRunner&) { reply.Integer(IntersectionCard(sets, limit)); });
     return;
@@ -819,7 +836,7 @@ void SInterCardCommand(ClientCommand& cmd) {
       [st, limit](ShardAccess& a) {
         std::vector<std::string_view> views(st->keys.begin(), st->keys.end());
         std::vector<const SetValue*> sets;
-        if (!LookupSources(a.db, views, false, &sets)) {
+        if (!LookupSources(a.db, views, &sets)) {
           st->wrong_type = true;
           return;
         }
@@ -951,8 +968,8 @@ void RegisterSetCommands(std::vector<CommandSpec>* table) {
       {"sdiff", -2, kR, 1, -1, 1, kReadSlow, "set", "Subtract multiple sets", "1.0.0",
        UnionDiffOnShard<SetOp::kDiff>, UnionDiffOnClient<SetOp::kDiff>},
       {"sinterstore", -3, kW | kD, 1, -1, 1, kWriteSlow, "set",
-       "Intersect multiple sets and store the resulting set in a key", "1.0.0",
-       SInterStoreOnShard, SInterStoreOnClient},
+       "Intersect multiple sets and store the resulting set in a key", "1.0.0", SInterStoreOnShard,
+       SInterStoreOnClient},
       {"sunionstore", -3, kW | kD, 1, -1, 1, kWriteSlow, "set",
        "Add multiple sets and store the resulting set in a key", "1.0.0",
        UnionDiffStoreOnShard<SetOp::kUnion>, UnionDiffStoreOnClient<SetOp::kUnion>},

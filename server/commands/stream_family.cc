@@ -186,7 +186,8 @@ int ParseAddOrTrim(ShardCommand& cmd, bool xadd, AddTrimArgs* out) {
     }
   }
   if (trim.limit != 0 && trim.strategy == Strategy::kNone) {
-    cmd.reply.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+    cmd.reply.Error(
+        "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
     return -1;
   }
   if (!xadd && trim.strategy == Strategy::kNone) {
@@ -816,8 +817,8 @@ void XinfoCommand(ShardCommand& cmd) {
   } else if (sub->name == "xinfo|groups") {
     cmd.reply.ArrayHeader(0);  // no consumer groups can exist yet
   } else {
-    cmd.reply.Error(Cat("NOGROUP No such consumer group '", cmd.args[3], "' for key name '",
-                        cmd.args[2], "'"));
+    cmd.reply.Error(
+        Cat("NOGROUP No such consumer group '", cmd.args[3], "' for key name '", cmd.args[2], "'"));
   }
 }
 

@@ -884,16 +884,33 @@ void BzmpopCommand(ShardCommand& cmd) {
   }
 }
 
-// Key finders for routing: the keys after numkeys, when numkeys is valid and leaves room for
-// MIN|MAX (else none, and the handler replies the error on the local shard).
+// Key finders for routing. They report keys only for arguments the handler accepts: anything it
+// would refuse yields no keys, so the command runs on the local shard and replies the error
+// Redis gives (rather than CROSSSLOT for a "key" that is really a misplaced option).
+
+// ZMPOP numkeys key... / BZMPOP timeout numkeys key...
 template <size_t kNumkeysIndex>
 void MpopKeys(ArgList args, std::vector<int>* positions) {
-  int64_t n = 0;
-  if (args.size() <= kNumkeysIndex || !cmd::ParseInt64(args[kNumkeysIndex], &n) || n < 1 ||
-      static_cast<uint64_t>(n) >= args.size() - kNumkeysIndex - 1) {
-    return;
+  if (args.size() <= kNumkeysIndex + 2) return;  // the arity check replies
+  MpopRequest req;
+  if (!ParseMpop(args, kNumkeysIndex, &req).empty()) return;
+  if (kNumkeysIndex == 2) {
+    int64_t deadline = 0;
+    std::string_view err;
+    if (!ParseTimeout(args[1], 0, &deadline, &err)) return;
   }
-  for (int64_t i = 0; i < n; ++i) positions->push_back(static_cast<int>(kNumkeysIndex + 1 + i));
+  for (size_t i = 0; i < req.keys.size(); ++i) {
+    positions->push_back(static_cast<int>(kNumkeysIndex + 1 + i));
+  }
+}
+
+// BZPOPMIN / BZPOPMAX key... timeout
+void BzpopKeys(ArgList args, std::vector<int>* positions) {
+  if (args.size() < 3) return;
+  int64_t deadline = 0;
+  std::string_view err;
+  if (!ParseTimeout(args.back(), 0, &deadline, &err)) return;
+  for (size_t i = 1; i + 1 < args.size(); ++i) positions->push_back(static_cast<int>(i));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1140,12 +1157,12 @@ void RegisterCommands(std::vector<CommandSpec>* table) {
        "@write @sortedset @fast @blocking", kGroup,
        "Remove and return the member with the lowest score from one or more sorted sets, or "
        "block until one is available",
-       "5.0.0", BzpopCommand<false>},
+       "5.0.0", BzpopCommand<false>, nullptr, BzpopKeys},
       {"bzpopmax", -3, kW | kCmdNoscript | kCmdBlocking | kF, 1, -2, 1,
        "@write @sortedset @fast @blocking", kGroup,
        "Remove and return the member with the highest score from one or more sorted sets, or "
        "block until one is available",
-       "5.0.0", BzpopCommand<true>},
+       "5.0.0", BzpopCommand<true>, nullptr, BzpopKeys},
       {.name = "zmpop",
        .arity = -4,
        .flags = kW | kCmdMovableKeys,

@@ -74,12 +74,12 @@ class Generator {
       int weight;
     };
     const Entry table[] = {
-        {"SADD", 40},        {"SREM", 12},       {"SCARD", 5},       {"SISMEMBER", 6},
-        {"SMISMEMBER", 5},   {"SMEMBERS", 8},    {"SPOP", 8},        {"SRANDMEMBER", 7},
-        {"SMOVE", 10},       {"SINTER", 6},      {"SINTERCARD", 6},  {"SUNION", 5},
-        {"SDIFF", 6},        {"SINTERSTORE", 6}, {"SUNIONSTORE", 5}, {"SDIFFSTORE", 6},
-        {"SSCAN", 6},        {"OBJECT", 8},      {"TYPE", 2},        {"DEL", 3},
-        {"SET", 2},          {"PEXPIRE", 1},     {"PTTL", 1},        {"EXISTS", 1},
+        {"SADD", 40},      {"SREM", 12},       {"SCARD", 5},       {"SISMEMBER", 6},
+        {"SMISMEMBER", 5}, {"SMEMBERS", 8},    {"SPOP", 8},        {"SRANDMEMBER", 7},
+        {"SMOVE", 10},     {"SINTER", 6},      {"SINTERCARD", 6},  {"SUNION", 5},
+        {"SDIFF", 6},      {"SINTERSTORE", 6}, {"SUNIONSTORE", 5}, {"SDIFFSTORE", 6},
+        {"SSCAN", 6},      {"OBJECT", 8},      {"TYPE", 2},        {"DEL", 3},
+        {"SET", 2},        {"PEXPIRE", 1},     {"PTTL", 1},        {"EXISTS", 1},
         {"CONFIG", 1},
     };
     for (const Entry& e : table) {
@@ -380,8 +380,7 @@ class DifferentialSetTest : public ::testing::TestWithParam<DiffParam> {
       ReplyPtr ta = sh_inspect_->Command({"PTTL", key});
       ReplyPtr tb = ref_inspect_->Command({"PTTL", key});
       if (ta == nullptr || tb == nullptr || (ta->integer < 0) != (tb->integer < 0)) {
-        return absl::StrCat("PTTL ", key, " differs: ", Render(ta.get()), " vs ",
-                            Render(tb.get()));
+        return absl::StrCat("PTTL ", key, " differs: ", Render(ta.get()), " vs ", Render(tb.get()));
       }
     }
     return "";
@@ -394,8 +393,7 @@ class DifferentialSetTest : public ::testing::TestWithParam<DiffParam> {
 
   // SPOP: Shardis pops; the reply is checked against the reference's members, which are then
   // removed there too. Returns "" when the rules hold.
-  std::string CheckSpop(const std::vector<std::string>& args, std::string* got,
-                        std::string* want) {
+  std::string CheckSpop(const std::vector<std::string>& args, std::string* got, std::string* want) {
     if (args.size() < 2) {
       *got = sh_->Run(args);
       *want = ref_->Run(args);
@@ -406,8 +404,8 @@ class DifferentialSetTest : public ::testing::TestWithParam<DiffParam> {
     ReplyPtr before = ref_inspect_->Command({"SMEMBERS", key});
     ReplyPtr a = sh_->Command(args);
     *got = Render(a.get());
-    bool popped_some = (a != nullptr && a->type == REDIS_REPLY_STRING) ||
-                       (IsArray(a.get()) && a->elements > 0);
+    bool popped_some =
+        (a != nullptr && a->type == REDIS_REPLY_STRING) || (IsArray(a.get()) && a->elements > 0);
     if (!popped_some) {
       // Errors, nil and empty replies change nothing: the reference must say the same.
       ReplyPtr b = ref_->Command(args);
@@ -433,8 +431,8 @@ class DifferentialSetTest : public ::testing::TestWithParam<DiffParam> {
     srem.insert(srem.end(), popped.begin(), popped.end());
     ReplyPtr removed = ref_inspect_->Command(srem);
     if (removed == nullptr || removed->integer != static_cast<int64_t>(popped.size())) {
-      return absl::StrCat("popped members are not distinct members (SREM: ",
-                          Render(removed.get()), ")");
+      return absl::StrCat("popped members are not distinct members (SREM: ", Render(removed.get()),
+                          ")");
     }
     std::string diff = Both({"SMEMBERS", key}, true);
     if (!diff.empty()) return diff;
@@ -458,7 +456,8 @@ class DifferentialSetTest : public ::testing::TestWithParam<DiffParam> {
       for (Client* c : {sh_inspect_.get(), ref_inspect_.get()}) {
         c->Run({"DEL", key});
         c->Run(sadd);
-        if (ttl != nullptr && ttl->integer > 0) c->Run({"PEXPIRE", key, absl::StrCat(ttl->integer)});
+        if (ttl != nullptr && ttl->integer > 0)
+          c->Run({"PEXPIRE", key, absl::StrCat(ttl->integer)});
       }
     }
     return "";
@@ -549,8 +548,7 @@ TEST_P(DifferentialSetTest, RandomSetCommands) {
         problem = CheckSrandmember(step.args, &got, &want);
         break;
       case Compare::kScan: {
-        bool intset =
-            step.args.size() >= 2 && RefEncoding(step.args[1]) == "str:\"intset\"";
+        bool intset = step.args.size() >= 2 && RefEncoding(step.args[1]) == "str:\"intset\"";
         ScanResult a = FullScan(sh_.get(), step.args);
         ScanResult b = FullScan(ref_.get(), step.args);
         got = a.all;

@@ -187,7 +187,8 @@ TEST_P(SetFamilyTest, WrongTypeAndArity) {
             Err("ERR wrong number of arguments for 'smismember' command"));
   EXPECT_EQ(Run({"SPOP", "s", "1", "2"}), Err("ERR syntax error"));
   EXPECT_EQ(Run({"SRANDMEMBER", "s", "1", "2"}), Err("ERR syntax error"));
-  EXPECT_EQ(Run({"SINTERCARD", "1"}), Err("ERR wrong number of arguments for 'sintercard' command"));
+  EXPECT_EQ(Run({"SINTERCARD", "1"}),
+            Err("ERR wrong number of arguments for 'sintercard' command"));
   EXPECT_EQ(Run({"SMOVE", "a", "b"}), Err("ERR wrong number of arguments for 'smove' command"));
 }
 
@@ -445,8 +446,7 @@ TEST_P(SetFamilyTest, AlgebraAcrossShards) {
   EXPECT_EQ(Sorted(Members({"SUNION", a, "nokey", c})),
             (std::vector<std::string>{"1", "2", "3", "x", "z"}));
   EXPECT_EQ(Sorted(Members({"SDIFF", a, b})), (std::vector<std::string>{"1"}));
-  EXPECT_EQ(Sorted(Members({"SDIFF", a, "nokey"})),
-            (std::vector<std::string>{"1", "2", "3", "x"}));
+  EXPECT_EQ(Sorted(Members({"SDIFF", a, "nokey"})), (std::vector<std::string>{"1", "2", "3", "x"}));
   EXPECT_EQ(Members({"SDIFF", "nokey", a}), std::vector<std::string>{});
   EXPECT_EQ(Members({"SDIFF", a, b, a}), std::vector<std::string>{});  // the first key again
   EXPECT_EQ(Sorted(Members({"SINTER", a, a})), Sorted(Members({"SMEMBERS", a})));
@@ -551,8 +551,8 @@ TEST_P(SetFamilyTest, SscanHashtableIteratesEverything) {
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()),
             std::set<std::string>(members.begin(), members.end()));
   std::vector<std::string> matched = ScanAll("h", {"MATCH", "m1?", "COUNT", "100"});
-  EXPECT_EQ(Sorted(matched), Sorted({"m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17",
-                                     "m18", "m19"}));
+  EXPECT_EQ(Sorted(matched),
+            Sorted({"m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "m18", "m19"}));
   // One call with a large COUNT returns everything.
   std::string reply = Run({"SSCAN", "h", "0", "COUNT", "100000"});
   RespReader r(reply);

@@ -40,8 +40,8 @@ TEST(IntSetTest, WidthWidensAndNeverNarrows) {
   EXPECT_EQ(s.width(), 8);
   EXPECT_TRUE(s.Insert(INT64_MAX));
   EXPECT_TRUE(s.Insert(INT64_MIN));
-  EXPECT_EQ(IntsOf(s), (std::vector<int64_t>{INT64_MIN, -2147483649LL, -2147483648LL, -32768, -3,
-                                             5, 32767, 32768, INT64_MAX}));
+  EXPECT_EQ(IntsOf(s), (std::vector<int64_t>{INT64_MIN, -2147483649LL, -2147483648LL, -32768, -3, 5,
+                                             32767, 32768, INT64_MAX}));
   EXPECT_TRUE(s.Erase(INT64_MAX));
   EXPECT_TRUE(s.Erase(INT64_MIN));
   EXPECT_TRUE(s.Erase(-2147483649LL));
@@ -206,8 +206,8 @@ TEST(SetValueTest, ZeroThresholdNeverKeepsAnIntset) {
 TEST(SetValueTest, IntsetIteratesAscending) {
   SetValue s;
   for (const char* m : {"5", "-10", "300000", "0", "-9223372036854775808", "42"}) s.Add(m, 512);
-  EXPECT_EQ(s.Members(), (std::vector<std::string>{"-9223372036854775808", "-10", "0", "5", "42",
-                                                   "300000"}));
+  EXPECT_EQ(s.Members(),
+            (std::vector<std::string>{"-9223372036854775808", "-10", "0", "5", "42", "300000"}));
   std::vector<std::string> scanned;
   EXPECT_EQ(s.Scan(12345, [&](std::string_view m) { scanned.emplace_back(m); }), 0u);
   EXPECT_EQ(scanned, s.Members());
