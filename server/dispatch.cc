@@ -173,34 +173,34 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     MarkDirty(c);
     return true;
   }
-  c->state.last_command = spec->name;
-  ++c->state.commands;
-  ++counters_.commands_processed;
-  if (spec->on_shard != nullptr && single_shard) {
-    if (target < 0) target = index_;
-    if (c->batch != nullptr) {
-      if (c->batch_shard != target) {
-        SendBatch(c);
-        return false;
-      }
-      AppendToBatch(c, *spec, args);
-      return true;
-    }
-    if (target == index_) {
-      ExecuteLocal(c, *spec, args);
-      return true;
-    }
-    c->batch = NewBatch();
-    c->batch_shard = target;
-    c->batch->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
-    AppendToBatch(c, *spec, args);
-    return true;
-  }
-  if (c->batch != nullptr) {
+  bool on_shard = spec->on_shard != nullptr && single_shard;
+  if (on_shard && target < 0) target = index_;
+  // A batch being built for another shard (or any batch, before a connection-side command) must
+  // go first; this command is parsed again once its reply is back.
+  if (c->batch != nullptr && (!on_shard || c->batch_shard != target)) {
     SendBatch(c);
     return false;
   }
-  RunClientHandler(c, *spec, args);
+  c->state.last_command = spec->name;
+  ++c->state.commands;
+  ++counters_.commands_processed;
+  // Commands re-run by a cross-shard EXEC never block (Redis runs them as on timeout).
+  bool no_block = c->exec_remaining > 0;
+  if (no_block) --c->exec_remaining;
+  if (!on_shard) {
+    RunClientHandler(c, *spec, args);
+    return true;
+  }
+  if (c->batch == nullptr && target == index_) {
+    ExecuteLocal(c, *spec, args, no_block);
+    return true;
+  }
+  if (c->batch == nullptr) {
+    c->batch = NewBatch();
+    c->batch_shard = target;
+    c->batch->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
+  }
+  AppendToBatch(c, *spec, args, no_block);
   return true;
 }
 
@@ -210,12 +210,12 @@ void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {
   stat.usec += usec;
 }
 
-void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args) {
+void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args, bool no_block) {
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&c->out, c->state.resp);
   BlockRequest block;
-  ShardCommand cmd{args,   shard_, shard_.db(c->state.db_index), c->state.db_index, reply, config_,
-                   &block, false};
+  ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
+                   reply, config_, no_block ? nullptr : &block,  false};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
@@ -265,10 +265,10 @@ void Reactor::FreeBatch(BatchMessage* batch) {
   free_batches_.push_back(batch);
 }
 
-void Reactor::AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args) {
+void Reactor::AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block) {
   BatchMessage* b = c->batch;
   b->commands.push_back(BatchMessage::Command{&spec, static_cast<uint32_t>(b->args.size()),
-                                              static_cast<uint32_t>(args.size())});
+                                              static_cast<uint32_t>(args.size()), no_block});
   for (std::string_view arg : args) {
     b->args.emplace_back(static_cast<uint32_t>(b->arena.size()), static_cast<uint32_t>(arg.size()));
     b->arena.append(arg);
@@ -309,20 +309,21 @@ void Reactor::RunBatchFrom(BatchMessage* b, size_t from) {
       auto [offset, len] = b->args[command.first_arg + j];
       args.emplace_back(b->arena.data() + offset, len);
     }
-    if (RunShardCommand(b, i, *command.spec, args, false)) return;  // parked: resumes later
+    if (RunShardCommand(b, i, *command.spec, args, false, command.no_block)) {
+      return;  // parked: resumes later
+    }
   }
   b->is_reply = true;
   Send(b->origin.thread, b);
 }
 
 bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& spec, ArgList args,
-                              bool retrying) {
+                              bool retrying, bool no_block) {
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&b->reply, b->origin.resp);
   BlockRequest block;
-  ShardCommand cmd{
-      args,   shard_,  shard_.db(b->origin.db_index), b->origin.db_index, reply, config_,
-      &block, retrying};
+  ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
+                   reply, config_, no_block ? nullptr : &block,   retrying};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
@@ -671,7 +672,7 @@ void Reactor::ExecTransaction() {
     for (const auto& q : queue) {
       views.assign(q.args.begin(), q.args.end());
       b->commands.push_back(BatchMessage::Command{q.spec, static_cast<uint32_t>(b->args.size()),
-                                                  static_cast<uint32_t>(views.size())});
+                                                  static_cast<uint32_t>(views.size()), true});
       for (std::string_view arg : views) {
         b->args.emplace_back(static_cast<uint32_t>(b->arena.size()),
                              static_cast<uint32_t>(arg.size()));
@@ -711,7 +712,10 @@ void Reactor::ExecTransaction() {
         }
         reply.ArrayHeader(count);
         auto it = connections_by_id_.find(id);
-        if (it != connections_by_id_.end()) it->second->in.insert(0, *encoded);
+        if (it != connections_by_id_.end()) {
+          it->second->in.insert(0, *encoded);
+          it->second->exec_remaining = static_cast<uint32_t>(count);
+        }
       });
 }
 

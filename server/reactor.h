@@ -48,6 +48,7 @@ struct BatchMessage : MailboxMessage {
     const CommandSpec* spec;
     uint32_t first_arg;
     uint32_t argc;
+    bool no_block;  // part of a cross-shard EXEC: must not block
   };
   OpOrigin origin;
   bool is_reply = false;
@@ -179,12 +180,12 @@ class Reactor : public ServerContext {
   size_t ProcessInput(Connection* c, std::string_view input);
   // Returns false when the command was not consumed (a pending batch had to go first).
   bool Dispatch(Connection* c, ArgList args);
-  void ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args);
+  void ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args);
   void RunTransactionBatch(BatchMessage* b);
   // After a write command ran on this shard: WATCHers of its keys see a change.
   void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
-  void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args);
+  void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void SendBatch(Connection* c);
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
                    std::function<void(ServerContext&)> thread_task, FanOutDone done);
@@ -193,7 +194,7 @@ class Reactor : public ServerContext {
   void RunBatchFrom(BatchMessage* batch, size_t from);
   // Runs one command on this shard for a batch. Returns true when it blocked (parked).
   bool RunShardCommand(BatchMessage* batch, size_t index, const CommandSpec& spec, ArgList args,
-                       bool retrying);
+                       bool retrying, bool no_block);
   // Blocking: park, serve ready keys, expire deadlines, cancel.
   void Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec, ArgList args,
             BlockRequest& request);

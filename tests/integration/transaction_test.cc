@@ -80,6 +80,14 @@ TEST_P(TransactionTest, ScriptedSessionsMatchRedis) {
   ExpectSameAsRedis(
       {{"SET", "s", "str"}, {"MULTI"}, {"INCR", "s"}, {"SET", "t", "1"}, {"EXEC"}, {"GET", "t"}});
   ExpectSameAsRedis({{"MULTI"}, {"EXEC"}, {"MULTI"}, {"DISCARD"}, {"UNWATCH"}});
+  // Blocking commands inside a transaction never block, on one shard or across shards.
+  ExpectSameAsRedis({{"MULTI"},
+                     {"RPUSH", "q1", "x"},
+                     {"BLPOP", "q2", "0"},
+                     {"SET", "zz", "1"},
+                     {"BRPOPLPUSH", "{q}3", "{q}4", "0"},
+                     {"EXEC"}});
+  ExpectSameAsRedis({{"MULTI"}, {"BLPOP", "{q}2", "0"}, {"BZPOPMIN", "{q}3", "0"}, {"EXEC"}});
   // WATCH on an untouched key, and a key the transaction itself writes.
   ExpectSameAsRedis({{"WATCH", "w"}, {"MULTI"}, {"SET", "w", "1"}, {"EXEC"}, {"GET", "w"}});
 }
