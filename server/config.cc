@@ -258,7 +258,8 @@ constexpr Param kParams[] = {
     Enum("acl-pubsub-default", "", M, kAclPubsubDefault, "resetchannels"),
     Enum("sanitize-dump-payload", "", M, kSanitizeDumpPayload, "no"),
     Enum("enable-protected-configs", "", I, kProtectedAction, "no"),
-    Enum("enable-debug-command", "", I, kProtectedAction, "local"),  // Shardis: "local" (Redis: "no")
+    Enum("enable-debug-command", "", I, kProtectedAction,
+         "local"),  // Shardis: "local" (Redis: "no")
     Enum("enable-module-command", "", I, kProtectedAction, "no"),
     Enum("cluster-preferred-endpoint-type", "", M, kEndpointType, "ip"),
     Enum("propagation-error-behavior", "", M, kPropagationError, "ignore"),

@@ -252,7 +252,8 @@ class Load {
       timespec timeout{0, 0};
       if (j < total) {
         uint64_t due = t0 + static_cast<uint64_t>(j * interval_ns);
-        if (due > now) timeout.tv_nsec = static_cast<long>(std::min<uint64_t>(due - now, 999999999));
+        if (due > now)
+          timeout.tv_nsec = static_cast<long>(std::min<uint64_t>(due - now, 999999999));
       } else {
         timeout.tv_nsec = 10000000;  // waiting for the last replies
       }
@@ -382,7 +383,9 @@ class Load {
       c.head = (c.head + 1) % kMaxOutstanding;
       --c.count;
       --outstanding_;
-      if (record) latencies_.push_back(static_cast<uint32_t>(std::min<uint64_t>((now - sent) / 1000, UINT32_MAX)));
+      if (record)
+        latencies_.push_back(
+            static_cast<uint32_t>(std::min<uint64_t>((now - sent) / 1000, UINT32_MAX)));
     }
   }
 
@@ -406,18 +409,30 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Usage();
       return argv[++i];
     };
-    if (a == "--port") o.port = atoi(next());
-    else if (a == "--conns") o.conns = atoi(next());
-    else if (a == "--duration") o.duration = atof(next());
-    else if (a == "--rate") o.rate = atof(next());
-    else if (a == "--server-pid") o.server_pid = atoi(next());
-    else if (a == "--grace") o.grace = atof(next());
-    else if (a == "--connect-batch") o.batch = atoi(next());
-    else if (a == "--src-ips") o.src_ips = atoi(next());
-    else if (a == "--connect-timeout") o.connect_timeout = atof(next());
-    else if (a == "--hold") o.hold = true;
-    else if (a == "--hold-max") o.hold_max = atof(next());
-    else Usage();
+    if (a == "--port")
+      o.port = atoi(next());
+    else if (a == "--conns")
+      o.conns = atoi(next());
+    else if (a == "--duration")
+      o.duration = atof(next());
+    else if (a == "--rate")
+      o.rate = atof(next());
+    else if (a == "--server-pid")
+      o.server_pid = atoi(next());
+    else if (a == "--grace")
+      o.grace = atof(next());
+    else if (a == "--connect-batch")
+      o.batch = atoi(next());
+    else if (a == "--src-ips")
+      o.src_ips = atoi(next());
+    else if (a == "--connect-timeout")
+      o.connect_timeout = atof(next());
+    else if (a == "--hold")
+      o.hold = true;
+    else if (a == "--hold-max")
+      o.hold_max = atof(next());
+    else
+      Usage();
   }
   if (o.port <= 0 || o.conns <= 0 || o.rate <= 0 || o.duration <= 0 || o.batch <= 0 ||
       o.src_ips <= 0 || o.src_ips > 250)

@@ -48,7 +48,8 @@ static void Serve(int fd) {
       have -= len;
     }
     if (have == sizeof(buf)) break;  // a command larger than the buffer: not for this server
-    if (!out.empty() && write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) break;
+    if (!out.empty() && write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size()))
+      break;
   }
   close(fd);
 }
