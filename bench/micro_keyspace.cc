@@ -53,8 +53,6 @@ const std::vector<std::string>& MissingKeys() {
 void FillKeyspace(Keyspace& ks) {
   bool inserted;
   for (const std::string& k : Keys()) ks.FindOrInsert(k, &inserted);
-  while (ks.RehashFor(1'000'000)) {
-  }
 }
 
 void FillAbsl(AbslMap& map) {

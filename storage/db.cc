@@ -13,17 +13,24 @@ int64_t NowMicros() {
 
 }  // namespace
 
-void Db::ExpireEntry(Entry* entry) {
-  Touch(entry->key);
+void Db::CountExpired(const Entry& entry) {
+  Touch(entry.key());
   --expires_;
   ++stats_->expired_keys;
-  keys_.Erase(entry->key);
+}
+
+void Db::MarkDead(Entry* entry) {
+  CountExpired(*entry);
+  Keyspace::SetDead(entry, true);
+  ++dead_;
+  dead_keys_.emplace_back(entry->key());
 }
 
 Entry* Db::Find(std::string_view key) {
   Entry* e = keys_.Find(key);
-  if (e != nullptr && IsExpired(*e)) {
-    ExpireEntry(e);
+  if (e == nullptr || e->dead()) return nullptr;
+  if (IsExpired(*e)) {
+    MarkDead(e);
     return nullptr;
   }
   return e;
@@ -35,7 +42,7 @@ Entry* Db::Lookup(std::string_view key) {
     ++stats_->keyspace_misses;
   } else {
     ++stats_->keyspace_hits;
-    e->access_time_s = static_cast<uint32_t>(clock_->now_ms / 1000);
+    e->set_access_time(clock_->now_ms);
   }
   return e;
 }
@@ -43,16 +50,20 @@ Entry* Db::Lookup(std::string_view key) {
 Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
   Touch(key);  // callers find-or-insert to write
   Entry* e = keys_.FindOrInsert(key, inserted);
-  if (!*inserted && IsExpired(*e)) {
+  if (!*inserted && (e->dead() || IsExpired(*e))) {
     // Reuse the entry as a fresh key.
-    --expires_;
-    ++stats_->expired_keys;
-    e->expire_at_ms = kNoExpiry;
-    e->value = Value{};
+    if (e->dead()) {
+      Keyspace::SetDead(e, false);
+      --dead_;
+    } else {
+      CountExpired(*e);
+    }
+    keys_.ClearExpiry(e);
+    keys_.SetString(e, {}, StringEncoding::kEmbstr);
     *inserted = true;
   }
   if (*inserted) {
-    e->access_time_s = static_cast<uint32_t>(clock_->now_ms / 1000);
+    e->set_access_time(clock_->now_ms);
     if (!watched_.empty()) SignalKeyReady(key);
   }
   return e;
@@ -99,91 +110,113 @@ void Db::SignalKeyReady(std::string_view key) {
 Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
   bool inserted = false;
   Entry* e = FindOrInsert(key, &inserted);
-  e->value = std::move(value);
+  keys_.Assign(e, std::move(value));
   if (!keep_ttl) ClearExpiry(e);
   // An overwrite (e.g. RENAME of a list onto a string key) can serve blocked clients too.
   if (!inserted && !watched_.empty()) SignalKeyReady(key);
   return e;
 }
 
-bool Db::Erase(std::string_view key) { return Detach(key) != nullptr; }
-
-std::unique_ptr<Entry> Db::Detach(std::string_view key) {
+bool Db::Erase(std::string_view key) {
   Touch(key);
-  std::unique_ptr<Entry> e = keys_.Detach(key);
-  if (e == nullptr) return nullptr;
-  if (e->has_expiry()) {
-    --expires_;
-    if (IsExpired(*e)) {
-      ++stats_->expired_keys;
-      return nullptr;
-    }
+  Entry* e = keys_.Find(key);
+  if (e == nullptr) return false;
+  bool live = false;
+  if (e->dead()) {
+    --dead_;
+  } else if (IsExpired(*e)) {
+    CountExpired(*e);
+  } else {
+    live = true;
+    if (e->has_expiry()) --expires_;
   }
-  return e;
+  keys_.Erase(key);
+  return live;
+}
+
+std::optional<Db::Taken> Db::Take(std::string_view key) {
+  Entry* e = Find(key);
+  if (e == nullptr) {
+    Erase(key);  // a dead entry goes now
+    return std::nullopt;
+  }
+  Taken taken;
+  taken.expire_at_ms = e->expire_at_ms();
+  taken.value = keys_.TakeValue(e);
+  Erase(key);
+  return taken;
 }
 
 void Db::Clear() {
   TouchAll();
   keys_.Clear();
   expires_ = 0;
+  dead_ = 0;
+  dead_keys_.clear();
   expire_cursor_ = 0;
 }
 
 void Db::SetExpiry(Entry* entry, int64_t at_ms) {
   if (!entry->has_expiry()) ++expires_;
-  entry->expire_at_ms = at_ms;
+  keys_.SetExpiry(entry, at_ms);
 }
 
 void Db::ClearExpiry(Entry* entry) {
   if (entry->has_expiry()) --expires_;
-  entry->expire_at_ms = kNoExpiry;
+  keys_.ClearExpiry(entry);
 }
 
-uint64_t Db::Scan(uint64_t cursor, std::vector<Entry*>* out) {
-  std::vector<Entry*> expired;
-  uint64_t next = keys_.Scan(cursor, [&](Entry& e) {
+uint64_t Db::Scan(uint64_t cursor, size_t count, const std::function<void(Entry&)>& fn) {
+  return keys_.Scan(cursor, count, [&](Entry& e) {
+    if (e.dead()) return;
     if (IsExpired(e)) {
-      expired.push_back(&e);
-    } else {
-      out->push_back(&e);
+      MarkDead(&e);
+      return;
     }
+    fn(e);
   });
-  for (Entry* e : expired) ExpireEntry(e);
-  return next;
 }
 
 Entry* Db::RandomLive(uint64_t random_bits) {
   // Expired keys found on the way are deleted, as Redis's RANDOMKEY does; bounded tries.
-  for (int i = 0; i < 100 && keys_.size() > 0; ++i) {
+  for (int i = 0; i < 100 && size() > 0; ++i) {
     Entry* e = keys_.Random(random_bits + i * 0x9E3779B97F4A7C15ULL);
+    if (e == nullptr) return nullptr;
+    if (e->dead()) continue;
     if (!IsExpired(*e)) return e;
-    ExpireEntry(e);
+    MarkDead(e);
   }
   return nullptr;
 }
 
+void Db::ReapDead() {
+  for (const std::string& key : dead_keys_) {
+    Entry* e = keys_.Find(key);
+    if (e != nullptr && e->dead()) {
+      keys_.Erase(key);
+      --dead_;
+    }
+  }
+  dead_keys_.clear();
+}
+
 size_t Db::ActiveExpire(int64_t budget_us) {
+  ReapDead();
   if (expires_ == 0) return 0;
   int64_t start = NowMicros();
   size_t deleted = 0;
-  std::vector<Entry*> expired;
+  std::vector<std::string> expired;
   do {
-    for (int i = 0; i < 16; ++i) {
-      expire_cursor_ = keys_.Scan(expire_cursor_, [&](Entry& e) {
-        if (IsExpired(e)) expired.push_back(&e);
-      });
-      if (expire_cursor_ == 0) break;
-    }
-    for (Entry* e : expired) ExpireEntry(e);
+    expire_cursor_ = keys_.ScanVolatile(expire_cursor_, 16, [&](Entry& e) {
+      if (!e.dead() && IsExpired(e)) expired.emplace_back(e.key());
+    });
+    for (const std::string& key : expired) Erase(key);
     deleted += expired.size();
     expired.clear();
   } while (expires_ > 0 && expire_cursor_ != 0 && NowMicros() - start < budget_us);
   return deleted;
 }
 
-void Db::Maintain(int64_t budget_us) {
-  keys_.MaybeShrink();
-  if (keys_.rehashing()) keys_.RehashFor(budget_us);
-}
+void Db::Maintain(int64_t /*budget_us*/) { ReapDead(); }
 
 }  // namespace shardis

@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,7 +42,12 @@ class Db {
   Db(const ShardClock* clock, ShardStats* stats, int index = 0, ReadyKeys* ready = nullptr)
       : clock_(clock), stats_(stats), index_(index), ready_(ready) {}
 
-  // The live entry for key, or null (an expired key is deleted first).
+  // Entry pointers follow the Keyspace's rule: valid until the next insert or erase in this Db
+  // (FindOrInsert of a new key, Set, Erase, Take, Clear, and the maintenance calls). Find and
+  // Lookup never move entries: a key found expired is marked dead (logically deleted, counted
+  // and reported to WATCH at once) and physically erased later by Maintain / ActiveExpire.
+
+  // The live entry for key, or null.
   Entry* Find(std::string_view key);
   // Find() that also counts a keyspace hit or miss and updates the access time (reads by
   // commands use this; internal probes use Find()).
@@ -49,28 +56,43 @@ class Db {
   Entry* FindOrInsert(std::string_view key, bool* inserted);
   // Sets key to value, removing any expiry unless keep_ttl.
   Entry* Set(std::string_view key, Value value, bool keep_ttl = false);
+  // Deletes key; true if it was live.
   bool Erase(std::string_view key);
-  std::unique_ptr<Entry> Detach(std::string_view key);
+  // Removes key and hands over its value and expiry (RENAME, MOVE); nullopt if not live.
+  struct Taken {
+    Value value;
+    int64_t expire_at_ms = kNoExpiry;
+  };
+  std::optional<Taken> Take(std::string_view key);
   void Clear();
 
+  // Value changes on a live entry (they keep its expiry and its place).
+  void Assign(Entry* entry, Value value) { keys_.Assign(entry, std::move(value)); }
+  void SetString(Entry* entry, std::string_view s, StringEncoding encoding) {
+    keys_.SetString(entry, s, encoding);
+  }
+  // Resizes a string to n bytes (zero-filled growth), encoding raw, and returns its bytes for
+  // in-place changes (valid until the entry changes again).
+  char* ResizeString(Entry* entry, size_t n) { return keys_.ResizeString(entry, n); }
   void SetExpiry(Entry* entry, int64_t at_ms);
   void ClearExpiry(Entry* entry);
   bool IsExpired(const Entry& entry) const {
-    return entry.has_expiry() && entry.expire_at_ms < clock_->now_ms;  // Redis: now > when
+    return entry.has_expiry() && entry.expire_at_ms() < clock_->now_ms;  // Redis: now > when
   }
 
-  size_t size() const { return keys_.size(); }
+  size_t size() const { return keys_.size() - dead_; }
   size_t expires_count() const { return expires_; }
   int64_t now_ms() const { return clock_->now_ms; }
 
-  // One step of a SCAN over this db: appends the live keys of the buckets at `cursor` (their
-  // entries, for filtering) and returns the next cursor.
-  uint64_t Scan(uint64_t cursor, std::vector<Entry*>* out);
+  // One step of a SCAN over this db: calls fn for at least `count` live keys (fewer when a
+  // segment of the table ends first) and returns the next cursor. Expired keys met on the way
+  // are deleted (marked dead). fn must not insert or erase.
+  uint64_t Scan(uint64_t cursor, size_t count, const std::function<void(Entry&)>& fn);
   Entry* RandomLive(uint64_t random_bits);
 
   // Deletes expired keys for at most budget_us microseconds; returns how many it deleted.
   size_t ActiveExpire(int64_t budget_us);
-  // Incremental rehash / shrink work for the shard's periodic tick.
+  // Periodic work: erases the entries lookups found expired.
   void Maintain(int64_t budget_us);
 
   Keyspace& keyspace() { return keys_; }
@@ -99,13 +121,18 @@ class Db {
   bool has_watches() const { return !watch_versions_.empty(); }
 
  private:
-  void ExpireEntry(Entry* entry);
+  // Bookkeeping of a key that just expired: WATCH touch, stats, expiry count.
+  void CountExpired(const Entry& entry);
+  void MarkDead(Entry* entry);
+  void ReapDead();
   void TouchSlow(std::string_view key);
 
   const ShardClock* clock_;
   ShardStats* stats_;
   Keyspace keys_;
-  size_t expires_ = 0;
+  size_t expires_ = 0;                  // live keys with an expiry
+  size_t dead_ = 0;                     // entries marked dead, not yet erased
+  std::vector<std::string> dead_keys_;  // their keys (maybe stale), for Maintain
   uint64_t expire_cursor_ = 0;
   int index_;
   ReadyKeys* ready_;

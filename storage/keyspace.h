@@ -1,23 +1,43 @@
-// Keyspace: the hash table of one database of one shard (key -> Entry).
+// Keyspace: the hash table of one database of one shard (key -> Entry), built for small keys.
 //
-// Owned by one shard and used only on that shard's thread. A chained table with power-of-two
-// bucket arrays and incremental rehashing, as Redis's dict: while it grows or shrinks, two bucket
-// arrays coexist and every operation moves a few buckets, so no single call stalls the loop
-// (RehashFor() moves more in the active cycle's time slice).
+// Owned by one shard and used only on that shard's thread.
 //
-// Scan() walks buckets with a reverse-binary cursor (Redis's dictScan): every key present for the
-// whole of a scan is returned at least once, across any number of resizes in between; a key may
-// be returned more than once.
+// Layout. The table is a directory of segments (extendible hashing): the top `depth_` bits of a
+// key's 64-bit hash pick a directory slot, which points at a segment; a segment of local depth d
+// is shared by the 2^(depth_ - d) slots that agree on the top d bits. A segment is one block of
+// 16-byte Entries, an open-addressing table with linear probing kept sorted by home slot
+// ("Robin Hood" order): a key's home is derived from the low 16 bits of its hash (its tag), which
+// each Entry keeps, so probing compares tags and follows homes without touching the heap. An
+// Entry points at one heap block holding the key's bytes and the value's (a string's bytes, or
+// the owned Collection*), plus the expiry when the key has one; everything else (type, encoding,
+// lengths, access clock) is packed in the Entry. A 16-byte key with a 32-byte value costs one
+// 48-byte block plus its share of the segment: no per-key object, no separate expiry table.
 //
-// Invariants: an Entry's address is stable until it is erased; `hash` is the entry key's hash.
+// Growth is always small steps: a full segment is rebuilt into the next size class (segments
+// step through jemalloc's size classes 16K, 20K, 24K, 28K, 32K, so the load stays between 0.75
+// and 15/16) or, at the largest size, split in two (doubling the directory, an array of
+// pointers, when needed). No operation ever moves more than one segment's entries, so no single
+// command or loop turn stalls on a resize of millions of keys. Segments shrink when mostly empty.
+//
+// Invariants:
+//  - in a segment, entry i sits at or after its home slot, every slot between its home and i is
+//    occupied, and homes never decrease along the slots;
+//  - an Entry* is valid until the next insert or erase in this Keyspace (both move entries
+//    within a segment); updating an entry's value or expiry keeps it where it is;
+//  - a "dead" entry (expired, found by a lookup, not yet erased) stays until Db reaps it.
+//
+// Scan() walks the hash space in order, segment by segment and, inside a segment, by tag: every
+// key present for the whole of a scan is returned at least once, across any number of segment
+// rebuilds and splits in between.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/value.h"
 
@@ -25,16 +45,84 @@ namespace shardis {
 
 inline constexpr int64_t kNoExpiry = -1;
 
-struct Entry {
-  Entry* next = nullptr;
-  uint64_t hash = 0;
-  int64_t expire_at_ms = kNoExpiry;  // absolute unix time in ms, or kNoExpiry
-  uint32_t access_time_s = 0;        // for OBJECT IDLETIME
-  std::string key;
-  Value value;
+class Keyspace;
 
-  bool has_expiry() const { return expire_at_ms != kNoExpiry; }
+class Entry {
+ public:
+  std::string_view key() const;
+  ValueType type() const { return static_cast<ValueType>(meta_ & kTypeMask); }
+  // How redis-server would encode the string (strings only).
+  StringEncoding encoding() const {
+    return static_cast<StringEncoding>((meta_ >> kEncodingShift) & 3);
+  }
+  void set_encoding(StringEncoding e) {
+    meta_ =
+        (meta_ & ~(uint64_t{3} << kEncodingShift)) | (static_cast<uint64_t>(e) << kEncodingShift);
+  }
+  // The string's bytes (strings only); valid until the entry is changed.
+  std::string_view str() const;
+  // The collection (every type but strings).
+  Collection* collection() const;
+  template <typename T>
+  T* As() const {
+    return static_cast<T*>(collection());
+  }
+  bool has_expiry() const { return (meta_ & kHasExpiry) != 0; }
+  // Absolute unix time in ms, or kNoExpiry.
+  int64_t expire_at_ms() const;
+
+  // Last access, as a 24-bit clock of seconds (it wraps every 194 days, as Redis's LRU clock).
+  void set_access_time(int64_t now_ms) {
+    uint64_t clock = static_cast<uint64_t>(now_ms / 1000) & kClockMax;
+    meta_ = (meta_ & ~(kClockMax << kClockShift)) | (clock << kClockShift);
+  }
+  int64_t IdleSeconds(int64_t now_ms) const {
+    uint64_t now = static_cast<uint64_t>(now_ms / 1000) & kClockMax;
+    uint64_t then = (meta_ >> kClockShift) & kClockMax;
+    return static_cast<int64_t>(now >= then ? now - then : now + (kClockMax + 1) - then);
+  }
+
+  // A deep copy of the value (COPY, MOVE between databases).
+  Value ToValue() const;
+
+  bool dead() const { return (word_ & kDeadBit) != 0; }
+
+ private:
+  friend class Keyspace;
+
+  // meta_ bits.
+  static constexpr uint64_t kTypeMask = 7;
+  static constexpr int kEncodingShift = 3;
+  static constexpr uint64_t kHasExpiry = 1u << 5;
+  static constexpr uint64_t kLongKey = 1u << 6;    // key length stored in the block
+  static constexpr uint64_t kLongValue = 1u << 7;  // value length stored in the block
+  static constexpr int kKeyLenShift = 8;
+  static constexpr uint64_t kShortKeyMax = 254;
+  static constexpr int kClockShift = 16;
+  static constexpr uint64_t kClockMax = (1u << 24) - 1;
+  static constexpr int kValueLenShift = 40;
+  static constexpr uint64_t kShortValueMax = (1u << 24) - 1;
+  // word_ bits: block address | dead << 0 | tag << 48 (blocks are 8-byte aligned).
+  static constexpr uint64_t kDeadBit = 1;
+  static constexpr uint64_t kAddressMask = (uint64_t{1} << 48) - 8;
+
+  bool empty() const { return word_ == 0; }
+  uint16_t tag() const { return static_cast<uint16_t>(word_ >> 48); }
+  char* block() const { return reinterpret_cast<char*>(word_ & kAddressMask); }
+  size_t key_size() const;
+  size_t value_size() const;
+  size_t header_size() const {
+    return (has_expiry() ? 8 : 0) + ((meta_ & kLongKey) ? 4 : 0) + ((meta_ & kLongValue) ? 8 : 0);
+  }
+  const char* value_bytes() const { return block() + header_size() + key_size(); }
+
+  uint64_t word_ = 0;
+  uint64_t meta_ = 0;
 };
+static_assert(sizeof(Entry) == 16);
+
+// OBJECT ENCODING's name for the entry's value.
+const char* EncodingName(const Entry& entry);
 
 class Keyspace {
  public:
@@ -43,48 +131,77 @@ class Keyspace {
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 
-  size_t size() const { return tables_[0].used + tables_[1].used; }
-  size_t bucket_count() const { return tables_[0].size() + tables_[1].size(); }
-  bool rehashing() const { return rehash_index_ >= 0; }
+  // Entries physically present, dead ones included.
+  size_t size() const { return size_; }
+  size_t segment_count() const { return segments_; }
+  // Bytes of segment memory (for INFO / tests).
+  size_t table_bytes() const { return table_bytes_; }
 
   Entry* Find(std::string_view key);
   // Returns the entry for `key`, inserting an empty string value when absent; *inserted tells.
   Entry* FindOrInsert(std::string_view key, bool* inserted);
-  // Removes and returns the entry (caller owns it), or null.
-  std::unique_ptr<Entry> Detach(std::string_view key);
-  bool Erase(std::string_view key) { return Detach(key) != nullptr; }
+  bool Erase(std::string_view key);
   void Clear();
 
-  // Calls fn for the entries of the buckets the cursor designates and returns the next cursor
-  // (0 when the scan is complete). fn must not insert or erase.
-  uint64_t Scan(uint64_t cursor, const std::function<void(Entry&)>& fn);
+  // Value changes. They may move the entry's heap block, never the entry itself.
+  void SetString(Entry* e, std::string_view s, StringEncoding encoding);
+  // Resizes a string value to n bytes (zero-filling growth) and returns its bytes to modify in
+  // place; valid until the entry is changed again.
+  char* ResizeString(Entry* e, size_t n);
+  void SetCollection(Entry* e, ValueType type, std::unique_ptr<Collection> c);
+  void Assign(Entry* e, Value value);
+  // Moves the value out, leaving an empty string.
+  Value TakeValue(Entry* e);
+  void SetExpiry(Entry* e, int64_t at_ms);
+  void ClearExpiry(Entry* e);
+  // Marks an entry dead (logically deleted) or alive again.
+  static void SetDead(Entry* e, bool dead) {
+    e->word_ = dead ? (e->word_ | Entry::kDeadBit) : (e->word_ & ~Entry::kDeadBit);
+  }
 
-  // A random entry (null when empty); fair enough for RANDOMKEY and eviction sampling.
+  // Calls fn for the entries (dead ones too) of one step of a scan, at least `count` of them
+  // unless the segment ends first, and returns the next cursor (0 when the scan is complete).
+  // fn must not insert or erase.
+  uint64_t Scan(uint64_t cursor, size_t count, const std::function<void(Entry&)>& fn);
+  // Like Scan over whole segments, but skips segments holding no key with an expiry (active
+  // expiry). Visits at most `max_segments` segments.
+  uint64_t ScanVolatile(uint64_t cursor, int max_segments, const std::function<void(Entry&)>& fn);
+
+  // A random entry (null when empty; maybe dead); fair enough for RANDOMKEY and eviction.
   Entry* Random(uint64_t random_bits);
-
-  // Moves buckets to the new table for about `budget_us` microseconds. Returns true if a rehash
-  // is still in progress.
-  bool RehashFor(int64_t budget_us);
-  // Starts shrinking when the table is mostly empty (called from the shard's periodic work).
-  void MaybeShrink();
 
   static uint64_t HashKey(std::string_view key);
 
  private:
-  struct Table {
-    std::unique_ptr<Entry*[]> buckets;
-    uint64_t mask = 0;  // size - 1, meaningful when buckets != null
-    size_t used = 0;
-    size_t size() const { return buckets ? mask + 1 : 0; }
-  };
+  struct Segment;
 
-  void RehashStep(int buckets);
-  void MaybeGrow();
-  void StartResize(size_t new_size);
-  Entry* FindWithHash(std::string_view key, uint64_t hash);
+  Segment* SegmentFor(uint64_t hash) const {
+    return directory_[depth_ == 0 ? 0 : hash >> (64 - depth_)];
+  }
+  Segment* SegmentOfEntry(const Entry* e) const { return SegmentFor(HashKey(e->key())); }
+  // Index of the directory slot where `position` (the top 32 bits of a hash) falls.
+  size_t DirectoryIndex(uint32_t position) const {
+    return depth_ == 0 ? 0 : position >> (32 - depth_);
+  }
+  // The first hash position (top 32 bits) past the segment at directory index i, or 2^32.
+  uint64_t SegmentEnd(size_t index) const;
+  Entry* FindIn(uint64_t hash, std::string_view key, Segment** segment) const;
+  Entry* Insert(uint64_t hash, std::string_view key);
+  void Grow(Segment* seg, uint64_t hash);
+  void Split(Segment* seg);
+  void Rebuild(Segment* seg, size_t bytes);
+  void ReplaceSegment(Segment* old_seg, Segment* new_seg);
+  void EraseAt(Segment* seg, size_t slot);
+  bool MaybeShrink(Segment* seg);  // true if it rebuilt the segment
+  // Builds a new heap block for e from pieces and frees the old one (without its collection).
+  void Rebuild(Entry* e, bool has_expiry, int64_t expiry, std::string_view value_bytes,
+               size_t value_size);
 
-  Table tables_[2];
-  int64_t rehash_index_ = -1;
+  std::vector<Segment*> directory_;
+  int depth_ = 0;
+  size_t size_ = 0;
+  size_t segments_ = 0;
+  size_t table_bytes_ = 0;
 };
 
 }  // namespace shardis

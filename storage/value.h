@@ -52,6 +52,8 @@ class CollectionPtr {
 
   Collection* get() const { return p_.get(); }
   explicit operator bool() const { return p_ != nullptr; }
+  // Hands the collection over (no lazy free: the caller now owns it).
+  std::unique_ptr<Collection> Release() { return std::move(p_); }
 
  private:
   void Reset(std::unique_ptr<Collection> next) {

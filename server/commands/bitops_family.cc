@@ -35,9 +35,9 @@ constexpr std::string_view kBitfieldTypeErr =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
     "i64 is.";
 
-bool IsString(const Entry* e) { return e->value.type == ValueType::kString; }
+bool IsString(const Entry* e) { return e->type() == ValueType::kString; }
 
-const unsigned char* Bytes(const std::string& s) {
+const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
@@ -75,13 +75,11 @@ Entry* StringForBitWrite(ShardCommand& c, uint64_t max_bit, bool* grown) {
     e = c.db.Set(c.args[1], Value::RawString(std::string(len, '\0')));
     *grown = true;
   } else {
-    if (e->value.str.size() < len) {
-      e->value.str.resize(len, '\0');
-      *grown = true;
-    }
-    e->value.encoding = StringEncoding::kRaw;
+    size_t size = e->str().size();
+    if (size < len) *grown = true;
+    c.db.ResizeString(e, std::max(size, len));  // now raw: about to be modified in place
   }
-  e->access_time_s = static_cast<uint32_t>(c.now_ms() / 1000);
+  e->set_access_time(c.now_ms());
   return e;
 }
 
@@ -131,7 +129,8 @@ void SetBitCmd(ShardCommand& c) {
   bool grown;
   Entry* e = StringForBitWrite(c, offset, &grown);
   if (e == nullptr) return;
-  unsigned char& byte = reinterpret_cast<unsigned char&>(e->value.str[offset >> 3]);
+  char* bytes = c.db.ResizeString(e, e->str().size());  // the same size: just the bytes
+  unsigned char& byte = reinterpret_cast<unsigned char&>(bytes[offset >> 3]);
   int shift = 7 - static_cast<int>(offset & 7);
   int old = (byte >> shift) & 1;
   byte = static_cast<unsigned char>((byte & ~(1 << shift)) | (on << shift));
@@ -150,7 +149,7 @@ void GetBitCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  const std::string& s = e->value.str;
+  std::string_view s = e->str();
   size_t byte = offset >> 3;
   int bit = 0;
   if (byte < s.size()) bit = (Bytes(s)[byte] >> (7 - (offset & 7))) & 1;
@@ -203,7 +202,7 @@ void BitCountCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  const std::string& s = e->value.str;
+  std::string_view s = e->str();
   int64_t len = static_cast<int64_t>(s.size());
   int64_t start, end;
   unsigned char first_mask = 0, last_mask = 0;
@@ -263,7 +262,7 @@ void BitPosCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  const std::string& s = e->value.str;
+  std::string_view s = e->str();
   int64_t len = static_cast<int64_t>(s.size());
   int64_t start, end;
   bool end_given = false;
@@ -405,7 +404,7 @@ void StoreBitOpResult(Db& db, std::string_view dest, std::string result) {
     return;
   }
   Entry* e = db.Set(dest, Value::RawString(std::move(result)));
-  e->access_time_s = static_cast<uint32_t>(db.now_ms() / 1000);
+  e->set_access_time(db.now_ms());
 }
 
 void BitOpShard(ShardCommand& c) {
@@ -422,7 +421,7 @@ void BitOpShard(ShardCommand& c) {
       c.reply.Error(cmd::kWrongTypeErr);
       return;
     }
-    srcs.emplace_back(e->value.str);
+    srcs.emplace_back(e->str());
   }
   std::string result = ComputeBitOp(op, srcs);
   int64_t len = static_cast<int64_t>(result.size());
@@ -471,7 +470,7 @@ void BitOpClient(ClientCommand& cmd) {
           Entry* e = a.db.Lookup(st->keys[mine[k]]);
           if (e == nullptr) continue;
           if (IsString(e)) {
-            src.value = e->value.str;
+            src.value = e->str();
           } else {
             src.wrong_type = true;
           }
@@ -514,7 +513,7 @@ struct BitfieldOp {
 };
 
 // Reads `bits` bits at `offset`, big-endian, bytes past the end reading as zero.
-uint64_t GetUnsignedField(const std::string& s, uint64_t offset, int bits) {
+uint64_t GetUnsignedField(std::string_view s, uint64_t offset, int bits) {
   const unsigned char* p = Bytes(s);
   uint64_t value = 0;
   for (int j = 0; j < bits; ++j, ++offset) {
@@ -525,14 +524,14 @@ uint64_t GetUnsignedField(const std::string& s, uint64_t offset, int bits) {
   return value;
 }
 
-int64_t GetSignedField(const std::string& s, uint64_t offset, int bits) {
+int64_t GetSignedField(std::string_view s, uint64_t offset, int bits) {
   uint64_t u = GetUnsignedField(s, offset, bits);
   if (bits < 64 && (u & (uint64_t{1} << (bits - 1)))) u |= ~uint64_t{0} << bits;  // sign-extend
   return static_cast<int64_t>(u);
 }
 
 // Writes the low `bits` bits of `value` at `offset`; the string is long enough.
-void SetField(std::string& s, uint64_t offset, int bits, uint64_t value) {
+void SetField(char* s, uint64_t offset, int bits, uint64_t value) {
   for (int j = 0; j < bits; ++j, ++offset) {
     uint64_t bitval = (value >> (bits - 1 - j)) & 1;
     unsigned char& byte = reinterpret_cast<unsigned char&>(s[offset >> 3]);
@@ -665,7 +664,8 @@ bool ParseBitfieldOps(ShardCommand& c, std::vector<BitfieldOp>* ops, bool* write
 
 // Runs one SET or INCRBY on `s`, replying with the old value (SET), the new value (INCRBY) or
 // nil (overflow with FAIL, nothing written).
-void RunFieldWrite(const BitfieldOp& f, std::string& s, ReplyBuilder& reply) {
+void RunFieldWrite(const BitfieldOp& f, char* bytes, size_t size, ReplyBuilder& reply) {
+  std::string_view s(bytes, size);
   int64_t wrapped = 0;
   if (f.is_signed) {
     int64_t old = GetSignedField(s, f.offset, f.bits);
@@ -687,7 +687,7 @@ void RunFieldWrite(const BitfieldOp& f, std::string& s, ReplyBuilder& reply) {
       return;
     }
     reply.Integer(ret);
-    SetField(s, f.offset, f.bits, static_cast<uint64_t>(next));
+    SetField(bytes, f.offset, f.bits, static_cast<uint64_t>(next));
     return;
   }
   uint64_t old = GetUnsignedField(s, f.offset, f.bits);
@@ -708,7 +708,7 @@ void RunFieldWrite(const BitfieldOp& f, std::string& s, ReplyBuilder& reply) {
     return;
   }
   reply.Integer(static_cast<int64_t>(ret));
-  SetField(s, f.offset, f.bits, next);
+  SetField(bytes, f.offset, f.bits, next);
 }
 
 void BitfieldGeneric(ShardCommand& c, bool read_only_command) {
@@ -732,14 +732,13 @@ void BitfieldGeneric(ShardCommand& c, bool read_only_command) {
     e = StringForBitWrite(c, highest, &grown);
     if (e == nullptr) return;
   }
-  static const std::string kEmpty;
   c.reply.ArrayHeader(ops.size());
   for (const BitfieldOp& f : ops) {
     if (f.op != FieldOp::kGet) {
-      RunFieldWrite(f, e->value.str, c.reply);
+      RunFieldWrite(f, c.db.ResizeString(e, e->str().size()), e->str().size(), c.reply);
       continue;
     }
-    const std::string& s = e != nullptr ? e->value.str : kEmpty;
+    std::string_view s = e != nullptr ? e->str() : std::string_view();
     if (f.is_signed) {
       c.reply.Integer(GetSignedField(s, f.offset, f.bits));
     } else {

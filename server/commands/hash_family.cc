@@ -41,7 +41,7 @@ constexpr std::string_view kCountRangeErr =
 // (a reply of hundreds of MB) with Redis's out-of-range error.
 constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 24;
 
-void Touch(Entry* e, int64_t now_ms) { e->access_time_s = static_cast<uint32_t>(now_ms / 1000); }
+void Touch(Entry* e, int64_t now_ms) { e->set_access_time(now_ms); }
 
 struct Limits {
   size_t max_entries;
@@ -59,12 +59,12 @@ HashValue* ReadHash(ShardCommand& c, std::string_view key, bool* wrong_type) {
   *wrong_type = false;
   Entry* e = c.db.Lookup(key);
   if (e == nullptr) return nullptr;
-  if (e->value.type != ValueType::kHash) {
+  if (e->type() != ValueType::kHash) {
     c.reply.Error(cmd::kWrongTypeErr);
     *wrong_type = true;
     return nullptr;
   }
-  return e->value.As<HashValue>();
+  return e->As<HashValue>();
 }
 
 // Redis's lookupKeyWrite + checkType: the hash at `key` (null when missing, or WRONGTYPE written).
@@ -73,7 +73,7 @@ Entry* FindHashForWrite(ShardCommand& c, std::string_view key, bool* wrong_type)
   Entry* e = c.db.Find(key);
   if (e == nullptr) return nullptr;
   Touch(e, c.now_ms());
-  if (e->value.type != ValueType::kHash) {
+  if (e->type() != ValueType::kHash) {
     c.reply.Error(cmd::kWrongTypeErr);
     *wrong_type = true;
     return nullptr;
@@ -91,7 +91,7 @@ HashValue* HashForWrite(ShardCommand& c, std::string_view key) {
     e = c.db.Set(key, Value::OfCollection(ValueType::kHash, std::make_unique<HashValue>()));
     Touch(e, c.now_ms());
   }
-  return e->value.As<HashValue>();
+  return e->As<HashValue>();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ void HDelCmd(ShardCommand& c) {
     c.reply.Integer(0);
     return;
   }
-  HashValue* h = e->value.As<HashValue>();
+  HashValue* h = e->As<HashValue>();
   int64_t deleted = 0;
   for (size_t i = 2; i < c.args.size(); ++i) {
     if (h->Delete(c.args[i])) {

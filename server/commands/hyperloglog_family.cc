@@ -33,7 +33,7 @@ constexpr std::string_view kInvalidHllErr =
     "WRONGTYPE Key is not a valid HyperLogLog string value.";
 constexpr std::string_view kCorruptHllErr = "INVALIDOBJ Corrupted HLL object detected";
 
-void Touch(Entry* e, int64_t now_ms) { e->access_time_s = static_cast<uint32_t>(now_ms / 1000); }
+void Touch(Entry* e, int64_t now_ms) { e->set_access_time(now_ms); }
 
 size_t SparseMax(const Config& config) {
   return static_cast<size_t>(std::max(config.hll_sparse_max_bytes, 0));
@@ -49,10 +49,10 @@ enum class HllStatus : uint8_t {
   kCorrupt,    // an HLL whose sparse opcodes do not add up
 };
 
-HllStatus Check(const Value& v) {
-  if (v.type != ValueType::kString) return HllStatus::kWrongType;
-  if (v.encoding == StringEncoding::kInt) return HllStatus::kInvalid;  // not sds-encoded
-  return hll::IsValid(v.str) ? HllStatus::kOk : HllStatus::kInvalid;
+HllStatus Check(const Entry* e) {
+  if (e->type() != ValueType::kString) return HllStatus::kWrongType;
+  if (e->encoding() == StringEncoding::kInt) return HllStatus::kInvalid;  // not sds-encoded
+  return hll::IsValid(e->str()) ? HllStatus::kOk : HllStatus::kInvalid;
 }
 
 // Writes the error of a failed status; false when there is none.
@@ -75,17 +75,17 @@ bool ReplyStatusError(ReplyBuilder& reply, HllStatus status) {
 }
 
 // Redis's dbUnshareStringValue: the value is modified in place, so it becomes a raw string.
-void Unshare(Entry* e) { e->value.encoding = StringEncoding::kRaw; }
+void Unshare(Entry* e) { e->set_encoding(StringEncoding::kRaw); }
 
 // Merges the HLL at `key` into `max` (PFCOUNT of many keys, PFMERGE's sources); *dense is set
 // when it is a dense HLL.
 HllStatus MergeKey(Db& db, std::string_view key, hll::RawRegisters* max, bool* dense) {
   Entry* e = db.Lookup(key);
   if (e == nullptr) return HllStatus::kMissing;
-  HllStatus status = Check(e->value);
+  HllStatus status = Check(e);
   if (status != HllStatus::kOk) return status;
-  if (hll::EncodingOf(e->value.str) == hll::kDense) *dense = true;
-  return hll::Merge(max, e->value.str) ? HllStatus::kOk : HllStatus::kCorrupt;
+  if (hll::EncodingOf(e->str()) == hll::kDense) *dense = true;
+  return hll::Merge(max, e->str()) ? HllStatus::kOk : HllStatus::kCorrupt;
 }
 
 // PFMERGE's last step on the destination's shard: create or unshare it, then store `max`.
@@ -97,13 +97,14 @@ HllStatus StoreMerged(Db& db, std::string_view key, const hll::RawRegisters& max
   } else {
     // Validated with the sources; checked again for the cross-shard case, where the key may
     // have changed between the phases.
-    HllStatus status = Check(e->value);
+    HllStatus status = Check(e);
     if (status != HllStatus::kOk) return status;
-    Unshare(e);
   }
   Touch(e, db.now_ms());
-  return hll::Store(&e->value.str, max, to_dense, sparse_max) ? HllStatus::kOk
-                                                              : HllStatus::kCorrupt;
+  std::string hll(e->str());
+  if (!hll::Store(&hll, max, to_dense, sparse_max)) return HllStatus::kCorrupt;
+  db.SetString(e, hll, StringEncoding::kRaw);
+  return HllStatus::kOk;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,20 +118,27 @@ void PfAddCmd(ShardCommand& c) {
     e = c.db.Set(key, Value::RawString(hll::CreateSparse()));
     ++updated;
   } else {
-    if (ReplyStatusError(c.reply, Check(e->value))) return;
+    if (ReplyStatusError(c.reply, Check(e))) return;
     Unshare(e);
   }
   Touch(e, c.now_ms());
   size_t sparse_max = SparseMax(c.config);
+  // The HLL routines may grow or convert the string: work on a copy, store it if it changed.
+  std::string hll(e->str());
+  int64_t changed = 0;
   for (size_t j = 2; j < c.args.size(); ++j) {
-    int r = hll::Add(&e->value.str, c.args[j], sparse_max);
+    int r = hll::Add(&hll, c.args[j], sparse_max);
     if (r < 0) {
       c.reply.Error(kCorruptHllErr);
       return;
     }
-    updated += r;
+    changed += r;
   }
-  if (updated != 0) hll::InvalidateCache(&e->value.str);
+  if (updated + changed != 0) {
+    hll::InvalidateCache(&hll);
+    c.db.SetString(e, hll, StringEncoding::kRaw);
+  }
+  updated += changed;
   c.reply.Integer(updated != 0 ? 1 : 0);
 }
 
@@ -156,15 +164,17 @@ void PfCountShard(ShardCommand& c) {
     c.reply.Integer(0);
     return;
   }
-  if (ReplyStatusError(c.reply, Check(e->value))) return;
+  if (ReplyStatusError(c.reply, Check(e))) return;
   Unshare(e);
   uint64_t card;
-  if (!hll::CachedCardinality(e->value.str, &card)) {
-    if (!hll::Count(e->value.str, &card)) {
+  if (!hll::CachedCardinality(e->str(), &card)) {
+    if (!hll::Count(e->str(), &card)) {
       c.reply.Error(kCorruptHllErr);
       return;
     }
-    hll::SetCachedCardinality(&e->value.str, card);
+    std::string hll(e->str());
+    hll::SetCachedCardinality(&hll, card);
+    c.db.SetString(e, hll, StringEncoding::kRaw);
   }
   c.reply.Integer(static_cast<int64_t>(card));
 }
@@ -289,14 +299,16 @@ void PfDebugCmd(ShardCommand& c) {
     return;
   }
   Touch(e, c.now_ms());
-  if (ReplyStatusError(c.reply, Check(e->value))) return;
+  if (ReplyStatusError(c.reply, Check(e))) return;
   Unshare(e);
-  std::string& s = e->value.str;
+  // A copy to work on, stored back by the subcommands that convert it to dense.
+  std::string s(e->str());
   if (cmd::EqualsIgnoreCase(sub, "getreg")) {
     if (hll::EncodingOf(s) == hll::kSparse && !hll::SparseToDense(&s)) {
       c.reply.Error(kCorruptHllErr);
       return;
     }
+    c.db.SetString(e, s, StringEncoding::kRaw);
     const uint8_t* registers = reinterpret_cast<const uint8_t*>(s.data()) + hll::kHeaderSize;
     c.reply.ArrayHeader(hll::kRegisters);
     for (int j = 0; j < hll::kRegisters; ++j) c.reply.Integer(hll::DenseGet(registers, j));
@@ -316,6 +328,7 @@ void PfDebugCmd(ShardCommand& c) {
         return;
       }
       converted = true;
+      c.db.SetString(e, s, StringEncoding::kRaw);
     }
     c.reply.Integer(converted ? 1 : 0);
   } else {

@@ -86,7 +86,7 @@ struct Result {
 // ---------------------------------------------------------------------------------------------
 // Lookups, named after Redis's lookupKey flavours (they differ in statistics and access time).
 
-void TouchEntry(Db& db, Entry* e) { e->access_time_s = static_cast<uint32_t>(db.now_ms() / 1000); }
+void TouchEntry(Db& db, Entry* e) { e->set_access_time(db.now_ms()); }
 
 // lookupKeyRead: counts a hit or miss and updates the access time.
 Entry* LookupRead(Db& db, std::string_view key) { return db.Lookup(key); }
@@ -197,7 +197,7 @@ void MultiKeyOnClient(ClientCommand& cmd) {
 
 void TypeCommand(ShardCommand& cmd) {
   Entry* e = LookupNoTouch(cmd.shard, cmd.db, cmd.args[1]);
-  cmd.reply.SimpleString(e == nullptr ? "none" : TypeName(e->value.type));
+  cmd.reply.SimpleString(e == nullptr ? "none" : TypeName(e->type()));
 }
 
 // Redis's ttlGenericCommand.
@@ -212,7 +212,7 @@ void TtlCommand(ShardCommand& cmd) {
     cmd.reply.Integer(-1);
     return;
   }
-  int64_t ttl = kAbsolute ? e->expire_at_ms : e->expire_at_ms - cmd.now_ms();
+  int64_t ttl = kAbsolute ? e->expire_at_ms() : e->expire_at_ms() - cmd.now_ms();
   if (ttl < 0) ttl = 0;
   cmd.reply.Integer(kMillis ? ttl : (ttl + 500) / 1000);
 }
@@ -291,7 +291,7 @@ void ExpireGeneric(ShardCommand& cmd, std::string_view name) {
     return;
   }
   if (flags != 0) {
-    int64_t current = e->expire_at_ms;  // kNoExpiry (-1) when persistent, as Redis's getExpire
+    int64_t current = e->expire_at_ms();  // kNoExpiry (-1) when persistent, as Redis's getExpire
     bool fail = false;
     if ((flags & kExpireNx) && current != kNoExpiry) fail = true;
     if ((flags & kExpireXx) && current == kNoExpiry) fail = true;
@@ -330,9 +330,9 @@ void KeysCommand(ClientCommand& cmd) {
         std::vector<std::string>& out = (*found)[a.shard_index];
         uint64_t cursor = 0;
         do {
-          cursor = a.db.keyspace().Scan(cursor, [&](Entry& e) {
-            if (a.db.IsExpired(e)) return;
-            if (all || GlobMatch(*pattern, e.key)) out.push_back(e.key);
+          cursor = a.db.keyspace().Scan(cursor, 64, [&](Entry& e) {
+            if (e.dead() || a.db.IsExpired(e)) return;
+            if (all || GlobMatch(*pattern, e.key())) out.emplace_back(e.key());
           });
         } while (cursor != 0);
       },
@@ -379,16 +379,14 @@ struct ScanState {
 };
 
 void ScanTask(const std::shared_ptr<ScanState>& st, ShardAccess& a) {
-  std::vector<Entry*> batch;
   do {
-    batch.clear();
-    st->cursor = a.db.Scan(st->cursor, &batch);
-    for (Entry* e : batch) {
+    size_t wanted = st->count > st->visited ? static_cast<size_t>(st->count - st->visited) : 1;
+    st->cursor = a.db.Scan(st->cursor, wanted, [&](Entry& e) {
       ++st->visited;
-      if (st->has_pattern && !GlobMatch(st->pattern, e->key)) continue;
-      if (st->has_type && !cmd::EqualsIgnoreCase(st->type, TypeName(e->value.type))) continue;
-      st->keys.push_back(e->key);
-    }
+      if (st->has_pattern && !GlobMatch(st->pattern, e.key())) return;
+      if (st->has_type && !cmd::EqualsIgnoreCase(st->type, TypeName(e.type()))) return;
+      st->keys.emplace_back(e.key());
+    });
   } while (st->cursor != 0 && st->iterations_left-- > 0 && st->visited < st->count);
 }
 
@@ -481,7 +479,7 @@ void RandomkeyCommand(ClientCommand& cmd) {
         Entry* e = a.db.RandomLive(a.shard.Random());
         if (e == nullptr) return;
         p.found = true;
-        p.key = e->key;
+        p.key = std::string(e->key());
         p.size = a.db.size();
       },
       [picks](ReplyBuilder& reply, FanOutRunner&) {
@@ -584,7 +582,7 @@ Result RenameLocal(Db& db, std::string_view src, std::string_view dst, bool nx) 
   if (e == nullptr) return Result::Error(cmd::kNoSuchKeyErr);
   if (src == dst) return nx ? Result::Int(0) : Result::Ok();
   if (nx && LookupWrite(db, dst) != nullptr) return Result::Int(0);
-  std::unique_ptr<Entry> moved = db.Detach(src);
+  std::optional<Db::Taken> moved = db.Take(src);
   StoreValue(db, dst, std::move(moved->value), moved->expire_at_ms);
   return nx ? Result::Int(1) : Result::Ok();
 }
@@ -635,7 +633,7 @@ void RenameStore(std::shared_ptr<RenameState> st, FanOutRunner& runner) {
               bool inserted = false;
               Entry* e = a.db.FindOrInsert(st->src, &inserted);
               if (!inserted) return;  // rewritten meanwhile; that write wins
-              e->value = std::move(st->value);
+              a.db.Assign(e, std::move(st->value));
               if (st->expire_at_ms != kNoExpiry) a.db.SetExpiry(e, st->expire_at_ms);
             },
             [](ReplyBuilder& reply, FanOutRunner&) { reply.Integer(0); });
@@ -649,9 +647,9 @@ void RenameDetach(std::shared_ptr<RenameState> st, Runner& runner) {
       {st->src_shard},
       [st](ShardAccess& a) {
         if (LookupWrite(a.db, st->src) == nullptr) return;
-        std::unique_ptr<Entry> e = a.db.Detach(st->src);
-        st->value = std::move(e->value);
-        st->expire_at_ms = e->expire_at_ms;
+        std::optional<Db::Taken> taken = a.db.Take(st->src);
+        st->value = std::move(taken->value);
+        st->expire_at_ms = taken->expire_at_ms;
         st->detached = true;
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -759,7 +757,7 @@ Result CopyLocal(ShardData& shard, Db& db, int db_index, const std::vector<std::
   if (!ParseCopyOptions(args, shard.db_count(), db_index, &opts, &err)) return err;
   Entry* src = LookupRead(db, args[1]);
   if (src == nullptr) return Result::Int(0);
-  return CopyStore(shard.db(opts.dst_db), args[2], opts, src->value, src->expire_at_ms);
+  return CopyStore(shard.db(opts.dst_db), args[2], opts, src->ToValue(), src->expire_at_ms());
 }
 
 void CopyOnShard(ShardCommand& cmd) {
@@ -801,8 +799,8 @@ void CopyOnClient(ClientCommand& cmd) {
           st->result = Result::Int(0);
           return;
         }
-        st->value = src->value;
-        st->expire_at_ms = src->expire_at_ms;
+        st->value = src->ToValue();
+        st->expire_at_ms = src->expire_at_ms();
         st->have_value = true;
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -844,8 +842,8 @@ void MoveCommand(ShardCommand& cmd) {
     cmd.reply.Integer(0);
     return;
   }
-  std::unique_ptr<Entry> e = cmd.db.Detach(key);
-  StoreValue(dst, key, std::move(e->value), e->expire_at_ms);
+  std::optional<Db::Taken> taken = cmd.db.Take(key);
+  StoreValue(dst, key, std::move(taken->value), taken->expire_at_ms);
   cmd.reply.Integer(1);
 }
 
@@ -864,7 +862,7 @@ int64_t LfuCounter(const Entry& e, int64_t now_ms, const Config& config) {
     int64_t parsed = 0;
     if (cmd::ParseInt64(value, &parsed) && parsed >= 0) decay = parsed;
   }
-  int64_t elapsed_min = now_ms / 60000 - static_cast<int64_t>(e.access_time_s) / 60;
+  int64_t elapsed_min = e.IdleSeconds(now_ms) / 60;
   if (elapsed_min < 0) elapsed_min = 0;
   int64_t periods = decay > 0 ? elapsed_min / decay : 0;
   return periods > kLfuInitVal ? 0 : kLfuInitVal - periods;
@@ -876,17 +874,17 @@ Result ObjectQuery(ShardData& shard, Db& db, const Config& config, ObjectSub sub
   if (e == nullptr) return Result::Null();
   switch (sub) {
     case ObjectSub::kEncoding:
-      return Result::Bulk(EncodingName(e->value));
+      return Result::Bulk(EncodingName(*e));
     case ObjectSub::kRefcount: {
       int64_t v = 0;
-      bool shared_int = e->value.encoding == StringEncoding::kInt &&
-                        IsCanonicalInt(e->value.str, &v) && v >= 0 && v < kSharedIntegers &&
+      bool shared_int = e->type() == ValueType::kString && e->encoding() == StringEncoding::kInt &&
+                        IsCanonicalInt(e->str(), &v) && v >= 0 && v < kSharedIntegers &&
                         !(config.maxmemory > 0 && IsLruOrLfuPolicy(config));
       return Result::Int(shared_int ? kSharedRefcount : 1);
     }
     case ObjectSub::kIdletime: {
       if (IsLfuPolicy(config)) return Result::Error(kLfuSelectedErr);
-      int64_t idle = db.now_ms() / 1000 - static_cast<int64_t>(e->access_time_s);
+      int64_t idle = e->IdleSeconds(db.now_ms());
       return Result::Int(idle < 0 ? 0 : idle);
     }
     case ObjectSub::kFreq:

@@ -50,7 +50,7 @@ constexpr size_t kListMaxItemSize = (size_t{1} << 32) - 1024;
 // ---------------------------------------------------------------------------------------------
 // Lookups and storage, after Redis's lookupKeyRead / lookupKeyWrite.
 
-void Touch(Db& db, Entry* e) { e->access_time_s = static_cast<uint32_t>(db.now_ms() / 1000); }
+void Touch(Db& db, Entry* e) { e->set_access_time(db.now_ms()); }
 
 // lookupKeyWrite: no hit/miss statistics, updates the access time.
 Entry* FindForWrite(Db& db, std::string_view key) {
@@ -59,9 +59,9 @@ Entry* FindForWrite(Db& db, std::string_view key) {
   return e;
 }
 
-bool IsList(const Entry* e) { return e->value.type == ValueType::kList; }
+bool IsList(const Entry* e) { return e->type() == ValueType::kList; }
 
-ListValue* ListOf(const Entry* e) { return e->value.As<ListValue>(); }
+ListValue* ListOf(const Entry* e) { return e->As<ListValue>(); }
 
 // The list at key for a write, with the current node size setting; null when absent or of
 // another type (*wrong_type tells which).
@@ -83,8 +83,8 @@ ListValue* WritableList(Db& db, const Config& config, std::string_view key, bool
 ListValue* CreateList(Db& db, const Config& config, std::string_view key) {
   bool inserted = false;
   Entry* e = db.FindOrInsert(key, &inserted);
-  e->value = Value::OfCollection(ValueType::kList,
-                                 std::make_unique<ListValue>(config.list_max_listpack_size));
+  db.Assign(e, Value::OfCollection(ValueType::kList,
+                                   std::make_unique<ListValue>(config.list_max_listpack_size)));
   Touch(db, e);
   return ListOf(e);
 }

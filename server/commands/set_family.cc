@@ -48,13 +48,13 @@ size_t MaxIntsetEntries(const Config& config) {
   return config.set_max_intset_entries < 0 ? 0 : static_cast<size_t>(config.set_max_intset_entries);
 }
 
-bool IsSet(const Entry* e) { return e->value.type == ValueType::kSet; }
-SetValue* SetOf(const Entry* e) { return e->value.As<SetValue>(); }
+bool IsSet(const Entry* e) { return e->type() == ValueType::kSet; }
+SetValue* SetOf(const Entry* e) { return e->As<SetValue>(); }
 
 // lookupKeyWrite: no statistics, updates the access time. Reads use Db::Lookup.
 Entry* LookupWrite(Db& db, std::string_view key) {
   Entry* e = db.Find(key);
-  if (e != nullptr) e->access_time_s = static_cast<uint32_t>(db.now_ms() / 1000);
+  if (e != nullptr) e->set_access_time(db.now_ms());
   return e;
 }
 
@@ -476,7 +476,7 @@ void SPopWithCount(ShardCommand& c) {
     kept->Add(m, max);
   }
   set->ForEach([&](std::string_view m) { c.reply.Bulk(m); });
-  e->value = Value::OfCollection(ValueType::kSet, std::move(kept));
+  c.db.Assign(e, Value::OfCollection(ValueType::kSet, std::move(kept)));
 }
 
 void SPopCommand(ShardCommand& c) {
@@ -606,13 +606,16 @@ void SMoveOnShard(ShardCommand& c) {
     c.reply.Integer(SetOf(src)->Contains(member) ? 1 : 0);
     return;
   }
-  if (!SetOf(src)->Remove(member)) {
+  // Entries move when a key is erased or created: keep the sets (which do not move) instead.
+  SetValue* src_set = SetOf(src);
+  SetValue* dst_set = dst != nullptr ? SetOf(dst) : nullptr;
+  if (!src_set->Remove(member)) {
     c.reply.Integer(0);
     return;
   }
-  if (SetOf(src)->empty()) c.db.Erase(src_key);
-  if (dst == nullptr) dst = StoreSet(c.db, dst_key, SetValue::CreateFor(member));
-  SetOf(dst)->Add(member, MaxIntsetEntries(c.config));
+  if (src_set->empty()) c.db.Erase(src_key);
+  if (dst_set == nullptr) dst_set = SetOf(StoreSet(c.db, dst_key, SetValue::CreateFor(member)));
+  dst_set->Add(member, MaxIntsetEntries(c.config));
   c.reply.Integer(1);
 }
 

@@ -38,10 +38,10 @@ constexpr std::string_view kXReadGroupOnlyIdErr =
     "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
     "<consumer> option.";
 
-bool IsStream(const Entry* e) { return e->value.type == ValueType::kStream; }
-StreamValue* AsStream(const Entry* e) { return e->value.As<StreamValue>(); }
+bool IsStream(const Entry* e) { return e->type() == ValueType::kStream; }
+StreamValue* AsStream(const Entry* e) { return e->As<StreamValue>(); }
 
-void Touch(Entry* e, int64_t now_ms) { e->access_time_s = static_cast<uint32_t>(now_ms / 1000); }
+void Touch(Entry* e, int64_t now_ms) { e->set_access_time(now_ms); }
 
 // Redis's lookupKeyWrite: no hit/miss accounting, but the access time is updated.
 Entry* FindForWrite(Db& db, std::string_view key) {
@@ -256,7 +256,7 @@ void XaddCommand(ShardCommand& cmd) {
   if (fresh != nullptr) {
     bool inserted = false;
     Entry* created = cmd.db.FindOrInsert(key, &inserted);
-    created->value = Value::OfCollection(ValueType::kStream, std::move(fresh));
+    cmd.db.Assign(created, Value::OfCollection(ValueType::kStream, std::move(fresh)));
     Touch(created, cmd.now_ms());
   }
   switch (status) {

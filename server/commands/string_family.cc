@@ -36,9 +36,9 @@ constexpr std::string_view kStringTooLongErr =
 // Strings up to this length are "embstr" when created whole (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 constexpr size_t kEmbstrLimit = 44;
 
-bool IsString(const Entry* e) { return e->value.type == ValueType::kString; }
+bool IsString(const Entry* e) { return e->type() == ValueType::kString; }
 
-void Touch(Entry* e, int64_t now_ms) { e->access_time_s = static_cast<uint32_t>(now_ms / 1000); }
+void Touch(Entry* e, int64_t now_ms) { e->set_access_time(now_ms); }
 
 // Redis's lookupKeyWrite: no hit/miss accounting, but the access time is updated.
 Entry* FindForWrite(Db& db, std::string_view key) {
@@ -177,7 +177,7 @@ bool ReplyGet(ShardCommand& c, std::string_view key) {
     c.reply.Error(cmd::kWrongTypeErr);
     return false;
   }
-  c.reply.Bulk(e->value.str);
+  c.reply.Bulk(e->str());
   return true;
 }
 
@@ -246,7 +246,7 @@ void GetExCmd(ShardCommand& c) {
   if (ext.expire && !ParseExpireAt(c.reply, *ext.expire, ext.flags, c.now_ms(), "getex", &at_ms)) {
     return;
   }
-  c.reply.Bulk(e->value.str);
+  c.reply.Bulk(e->str());
   if ((ext.flags & (kSetExat | kSetPxat)) && at_ms <= c.now_ms()) {
     c.db.Erase(c.args[1]);  // an absolute time already past deletes the key
   } else if (ext.expire) {
@@ -266,7 +266,7 @@ void GetDelCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  c.reply.Bulk(e->value.str);
+  c.reply.Bulk(e->str());
   c.db.Erase(c.args[1]);
 }
 
@@ -285,7 +285,7 @@ void MGetShard(ShardCommand& c) {
     if (e == nullptr || !IsString(e)) {
       c.reply.Null();
     } else {
-      c.reply.Bulk(e->value.str);
+      c.reply.Bulk(e->str());
     }
   }
 }
@@ -309,7 +309,7 @@ void MGetClient(ClientCommand& cmd) {
         std::vector<std::optional<std::string>>& out = st->found[a.shard_index];
         for (size_t k = 0; k < mine.size(); ++k) {
           Entry* e = a.db.Lookup(st->keys[mine[k]]);
-          if (e != nullptr && IsString(e)) out[k] = e->value.str;
+          if (e != nullptr && IsString(e)) out[k] = e->str();
         }
       },
       [st](ReplyBuilder& reply, FanOutRunner&) {
@@ -440,10 +440,11 @@ void AppendCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  if (!CheckStringLength(c.reply, c.config, e->value.str.size(), tail.size())) return;
-  e->value.str.append(tail);
-  e->value.encoding = StringEncoding::kRaw;  // modified in place
-  c.reply.Integer(static_cast<int64_t>(e->value.str.size()));
+  size_t size = e->str().size();
+  if (!CheckStringLength(c.reply, c.config, size, tail.size())) return;
+  char* bytes = c.db.ResizeString(e, size + tail.size());  // now raw: modified in place
+  std::memcpy(bytes + size, tail.data(), tail.size());
+  c.reply.Integer(static_cast<int64_t>(size + tail.size()));
 }
 
 void StrlenCmd(ShardCommand& c) {
@@ -456,7 +457,7 @@ void StrlenCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  c.reply.Integer(static_cast<int64_t>(e->value.str.size()));
+  c.reply.Integer(static_cast<int64_t>(e->str().size()));
 }
 
 // Redis's incrDecrCommand: the result is int-encoded and the key keeps its TTL.
@@ -467,7 +468,7 @@ void IncrDecr(ShardCommand& c, int64_t incr) {
     return;
   }
   int64_t value = 0;
-  if (e != nullptr && !cmd::ParseInt64(e->value.str, &value)) {
+  if (e != nullptr && !cmd::ParseInt64(e->str(), &value)) {
     c.reply.Error(cmd::kNotIntErr);
     return;
   }
@@ -477,7 +478,7 @@ void IncrDecr(ShardCommand& c, int64_t incr) {
   }
   Value result = Value::FromString(std::to_string(value));
   if (e != nullptr) {
-    e->value = std::move(result);
+    c.db.Assign(e, std::move(result));
   } else {
     Store(c.db, c.args[1], std::move(result), false);
   }
@@ -516,7 +517,7 @@ void IncrByFloatCmd(ShardCommand& c) {
     return;
   }
   long double value = 0, incr = 0;
-  if ((e != nullptr && !cmd::ParseLongDouble(e->value.str, &value)) ||
+  if ((e != nullptr && !cmd::ParseLongDouble(e->str(), &value)) ||
       !cmd::ParseLongDouble(c.args[2], &incr)) {
     c.reply.Error(cmd::kNotFloatErr);
     return;
@@ -530,7 +531,7 @@ void IncrByFloatCmd(ShardCommand& c) {
   Value result = PlainString(cmd::FormatLongDouble(value));
   c.reply.Bulk(result.str);
   if (e != nullptr) {
-    e->value = std::move(result);
+    c.db.Assign(e, std::move(result));
   } else {
     Store(c.db, c.args[1], std::move(result), false);
   }
@@ -551,7 +552,7 @@ void GetRangeCmd(ShardCommand& c) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  const std::string& s = e->value.str;
+  std::string_view s = e->str();
   int64_t len = static_cast<int64_t>(s.size());
   if (start < 0 && end < 0 && start > end) {
     c.reply.Bulk("");
@@ -590,24 +591,23 @@ void SetRangeCmd(ShardCommand& c) {
     std::string s(offset, '\0');
     s.append(value);
     e = Store(c.db, key, Value::RawString(std::move(s)), false);
-    c.reply.Integer(static_cast<int64_t>(e->value.str.size()));
+    c.reply.Integer(static_cast<int64_t>(e->str().size()));
     return;
   }
   if (!IsString(e)) {
     c.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  std::string& s = e->value.str;
+  size_t size = e->str().size();
   if (value.empty()) {
-    c.reply.Integer(static_cast<int64_t>(s.size()));
+    c.reply.Integer(static_cast<int64_t>(size));
     return;
   }
   if (!CheckStringLength(c.reply, c.config, offset, value.size())) return;
-  size_t needed = static_cast<size_t>(offset) + value.size();
-  if (s.size() < needed) s.resize(needed, '\0');
-  std::memcpy(s.data() + offset, value.data(), value.size());
-  e->value.encoding = StringEncoding::kRaw;
-  c.reply.Integer(static_cast<int64_t>(s.size()));
+  size = std::max(size, static_cast<size_t>(offset) + value.size());
+  char* bytes = c.db.ResizeString(e, size);  // now raw
+  std::memcpy(bytes + offset, value.data(), value.size());
+  c.reply.Integer(static_cast<int64_t>(size));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -764,8 +764,8 @@ void LcsShard(ShardCommand& c) {
     return;
   }
   std::vector<std::string_view> opts(c.args.begin() + 3, c.args.end());
-  LcsReply(c.reply, opts, ea ? std::string_view(ea->value.str) : std::string_view(),
-           eb ? std::string_view(eb->value.str) : std::string_view(), c.config.proto_max_bulk_len);
+  LcsReply(c.reply, opts, ea ? ea->str() : std::string_view(), eb ? eb->str() : std::string_view(),
+           c.config.proto_max_bulk_len);
 }
 
 struct LcsState {
@@ -795,7 +795,7 @@ void LcsClient(ClientCommand& cmd) {
           if (e == nullptr) continue;
           f.exists = true;
           if (IsString(e)) {
-            f.value = e->value.str;
+            f.value = e->str();
           } else {
             f.wrong_type = true;
           }

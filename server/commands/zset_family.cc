@@ -44,7 +44,7 @@ void StoreResult(Db& db, std::string_view key, std::vector<ZEntry> sorted,
   bool existed = db.Find(key) != nullptr;
   Entry* e = db.Set(
       key, Value::OfCollection(ValueType::kZSet, ZSetValue::FromSorted(std::move(sorted), limits)));
-  e->access_time_s = static_cast<uint32_t>(db.now_ms() / 1000);
+  e->set_access_time(db.now_ms());
   // A created key is signalled by Db itself; an overwritten one (e.g. a string) here.
   if (existed) db.SignalKeyReady(key);
 }
@@ -211,7 +211,7 @@ void ZaddGeneric(ShardCommand& cmd, bool zincrby) {
   if (e == nullptr && !xx) {
     bool inserted = false;
     e = cmd.db.FindOrInsert(key, &inserted);
-    e->value = Value::OfCollection(ValueType::kZSet, std::make_unique<ZSetValue>());
+    cmd.db.Assign(e, Value::OfCollection(ValueType::kZSet, std::make_unique<ZSetValue>()));
   }
   if (e != nullptr) {
     ZSetValue* z = ZSetOf(e);

@@ -31,12 +31,12 @@ inline Entry* LookupRead(Db& db, std::string_view key) { return db.Lookup(key); 
 // Redis's lookupKeyWrite: no statistics, updates the access time.
 inline Entry* LookupWrite(Db& db, std::string_view key) {
   Entry* e = db.Find(key);
-  if (e != nullptr) e->access_time_s = static_cast<uint32_t>(db.now_ms() / 1000);
+  if (e != nullptr) e->set_access_time(db.now_ms());
   return e;
 }
 
-inline bool IsZSet(const Entry* e) { return e->value.type == ValueType::kZSet; }
-inline ZSetValue* ZSetOf(const Entry* e) { return e->value.As<ZSetValue>(); }
+inline bool IsZSet(const Entry* e) { return e->type() == ValueType::kZSet; }
+inline ZSetValue* ZSetOf(const Entry* e) { return e->As<ZSetValue>(); }
 
 // Stores a computed sorted set (entries sorted, distinct) under `key`, replacing what was there,
 // or deletes `key` when there are none (the *STORE commands). Wakes clients blocked on the key.

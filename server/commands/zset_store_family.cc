@@ -143,14 +143,14 @@ struct Input {
   }
 };
 
-// False when `v` is neither a sorted set nor a set.
-bool InputOf(const Value& v, Input* in) {
-  if (v.type == ValueType::kZSet) {
-    in->zset = v.As<ZSetValue>();
+// False when the value is neither a sorted set nor a set.
+bool InputOf(ValueType type, Collection* c, Input* in) {
+  if (type == ValueType::kZSet) {
+    in->zset = static_cast<ZSetValue*>(c);
     return true;
   }
-  if (v.type == ValueType::kSet) {
-    in->set = v.As<SetValue>();
+  if (type == ValueType::kSet) {
+    in->set = static_cast<SetValue*>(c);
     return true;
   }
   return false;
@@ -290,7 +290,7 @@ void SetOpOnShard(ShardCommand& cmd) {
   std::vector<Input> inputs(req.keys.size());
   for (size_t i = 0; i < req.keys.size(); ++i) {
     Entry* e = LookupRead(cmd.db, req.keys[i]);
-    if (e != nullptr && !InputOf(e->value, &inputs[i])) {
+    if (e != nullptr && !InputOf(e->type(), e->collection(), &inputs[i])) {
       cmd.reply.Error(cmd::kWrongTypeErr);
       return;
     }
@@ -354,11 +354,11 @@ void SetOpOnClient(ClientCommand& cmd) {
         for (size_t k = 0; k < keys.size(); ++k) {
           Entry* e = LookupRead(a.db, keys[k]);
           if (e == nullptr) continue;
-          if (e->value.type != ValueType::kZSet && e->value.type != ValueType::kSet) {
+          if (e->type() != ValueType::kZSet && e->type() != ValueType::kSet) {
             st->wrong_type[a.shard_index] = 1;
             return;
           }
-          out[k] = e->value;  // a deep copy
+          out[k] = e->ToValue();  // a deep copy
         }
       },
       [st, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -375,7 +375,8 @@ void SetOpOnClient(ClientCommand& cmd) {
         std::vector<Input> inputs(st->req.keys.size());
         for (size_t i = 0; i < inputs.size(); ++i) {
           auto [s, k] = st->input_slot[i];
-          InputOf(st->values[s][k], &inputs[i]);  // a missing key stays an empty input
+          InputOf(st->values[s][k].type, st->values[s][k].coll.get(),
+                  &inputs[i]);  // a missing key stays an empty input
         }
         st->result = Compute(st->req, std::move(inputs));
         st->values.clear();

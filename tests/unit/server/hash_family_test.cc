@@ -116,7 +116,7 @@ class HashFamilyTest : public ::testing::TestWithParam<int> {
   }
   std::string Encoding(const std::string& key) {
     Entry* e = Peek(key);
-    return e == nullptr ? "(none)" : EncodingName(e->value);
+    return e == nullptr ? "(none)" : EncodingName(*e);
   }
   void PutString(const std::string& key, const std::string& value) {
     h_.shard(ShardOfKey(key, GetParam())).db(0).Set(key, Value::FromString(value));

@@ -54,11 +54,11 @@ class HyperLogLogFamilyTest : public ::testing::TestWithParam<int> {
   Entry* Peek(const std::string& key) { return DbOf(key).keyspace().Find(key); }
   std::string Bytes(const std::string& key) {
     Entry* e = Peek(key);
-    return e == nullptr ? "(none)" : e->value.str;
+    return e == nullptr ? "(none)" : std::string(e->str());
   }
   std::string Encoding(const std::string& key) {
     Entry* e = Peek(key);
-    return e == nullptr ? "(none)" : EncodingName(e->value);
+    return e == nullptr ? "(none)" : EncodingName(*e);
   }
   void Put(const std::string& key, const std::string& value) {
     DbOf(key).Set(key, Value::FromString(value));

@@ -75,11 +75,11 @@ class KeyFamilyTest : public ::testing::TestWithParam<int> {
   std::optional<std::string> Get(const std::string& key, int db = 0) {
     Entry* e = DbOf(key, db).Find(key);
     if (e == nullptr) return std::nullopt;
-    return e->value.str;
+    return std::string(e->str());
   }
   int64_t ExpireAt(const std::string& key, int db = 0) {
     Entry* e = DbOf(key, db).Find(key);
-    return e == nullptr ? -2 : e->expire_at_ms;
+    return e == nullptr ? -2 : e->expire_at_ms();
   }
   int64_t Now() { return h_.shard(0).now_ms(); }
   std::string Run(std::vector<std::string> argv) { return h_.Run(std::move(argv)); }
@@ -903,7 +903,7 @@ TEST_F(KeyFamilyFourShardsTest, CrossShardRenameMovesEntry) {
   EXPECT_EQ(h_.shard(1).db(0).expires_count(), 0u);
   Entry* e = h_.shard(3).db(0).Find(dst);
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->value.str, std::string(100, 'r'));
+  EXPECT_EQ(e->str(), std::string(100, 'r'));
   EXPECT_EQ(h_.Run({"OBJECT", "ENCODING", dst}), Bulk("raw"));
   EXPECT_EQ(h_.shard(3).db(0).expires_count(), 1u);
   EXPECT_EQ(h_.Run({"TTL", dst}), Int(10));
@@ -914,8 +914,8 @@ TEST_F(KeyFamilyFourShardsTest, CrossShardCopyLeavesSource) {
   std::string dst = KeyOnShard(2, "cd");
   Put(src, "v");
   EXPECT_EQ(h_.Run({"COPY", src, dst, "DB", "7"}), Int(1));
-  EXPECT_EQ(h_.shard(0).db(0).Find(src)->value.str, "v");
-  EXPECT_EQ(h_.shard(2).db(7).Find(dst)->value.str, "v");
+  EXPECT_EQ(h_.shard(0).db(0).Find(src)->str(), "v");
+  EXPECT_EQ(h_.shard(2).db(7).Find(dst)->str(), "v");
   EXPECT_EQ(h_.shard(2).db(0).size(), 0u);
 }
 

@@ -358,7 +358,7 @@ TEST_P(ListFamilyTest, BigListsAcrossNodes) {
   EXPECT_EQ(Run({"LPOS", "big", "x"}), Int(40));
   Entry* e = DbOf("big").Find("big");
   ASSERT_NE(e, nullptr);
-  EXPECT_GE(e->value.As<ListValue>()->node_count(), 20u);
+  EXPECT_GE(e->As<ListValue>()->node_count(), 20u);
 }
 
 TEST_P(ListFamilyTest, CommandMetadata) {

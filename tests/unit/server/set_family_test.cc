@@ -86,8 +86,8 @@ class SetFamilyTest : public ::testing::TestWithParam<int> {
   }
   const SetValue* SetAt(const std::string& key) {
     Entry* e = DbOf(key).Find(key);
-    if (e == nullptr || e->value.type != ValueType::kSet) return nullptr;
-    return e->value.As<SetValue>();
+    if (e == nullptr || e->type() != ValueType::kSet) return nullptr;
+    return e->As<SetValue>();
   }
   std::string Run(std::vector<std::string> argv) { return h_.Run(std::move(argv)); }
   std::string Encoding(const std::string& key) { return Run({"OBJECT", "ENCODING", key}); }

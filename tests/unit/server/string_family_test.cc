@@ -60,14 +60,14 @@ class StringFamilyTest : public ::testing::TestWithParam<int> {
   }
   std::string Encoding(const std::string& key) {
     Entry* e = Peek(key);
-    return e == nullptr ? "(none)" : EncodingName(e->value);
+    return e == nullptr ? "(none)" : EncodingName(*e);
   }
   // The key's expiry relative to now in ms, -1 without one, -2 when absent (as PTTL).
   int64_t Pttl(const std::string& key) {
     Entry* e = Peek(key);
     if (e == nullptr) return -2;
     if (!e->has_expiry()) return -1;
-    return e->expire_at_ms - h_.shard(0).now_ms();
+    return e->expire_at_ms() - h_.shard(0).now_ms();
   }
   // Stores a value of another type at `key`: stands in for the aggregate types (lists, hashes...)
   // that commands must reject with WRONGTYPE.
@@ -245,13 +245,13 @@ TEST_P(StringFamilyTest, SetExpireTimes) {
   EXPECT_EQ(Pttl("k"), 1500);
   int64_t now = h_.shard(0).now_ms();
   EXPECT_EQ(Run({"set", "k", "v", "exat", std::to_string(now / 1000 + 50)}), kOk);
-  EXPECT_EQ(Peek("k")->expire_at_ms, (now / 1000 + 50) * 1000);
+  EXPECT_EQ(Peek("k")->expire_at_ms(), (now / 1000 + 50) * 1000);
   EXPECT_EQ(Run({"set", "k", "v", "pxat", std::to_string(now + 1234)}), kOk);
   EXPECT_EQ(Pttl("k"), 1234);
   EXPECT_EQ(Run({"set", "k", "v", "pxat", "9223372036854775807"}), kOk);
-  EXPECT_EQ(Peek("k")->expire_at_ms, INT64_MAX);
+  EXPECT_EQ(Peek("k")->expire_at_ms(), INT64_MAX);
   EXPECT_EQ(Run({"set", "k", "v", "exat", "9223372036854775"}), kOk);
-  EXPECT_EQ(Peek("k")->expire_at_ms, 9223372036854775000);
+  EXPECT_EQ(Peek("k")->expire_at_ms(), 9223372036854775000);
 
   // The key expires.
   EXPECT_EQ(Run({"set", "k", "v", "px", "100"}), kOk);
@@ -312,7 +312,7 @@ TEST_P(StringFamilyTest, SetGet) {
   EXPECT_EQ(Run({"set", "l", "v", "get", "ex", "abc"}), kNotInt);
   EXPECT_EQ(Run({"set", "l", "v", "get", "ex", "0"}), InvalidExpire("set"));
   EXPECT_EQ(Run({"set", "l", "v", "get", "foo"}), kSyntax);
-  EXPECT_NE(Peek("l")->value.type, ValueType::kString);
+  EXPECT_NE(Peek("l")->type(), ValueType::kString);
 }
 
 TEST_P(StringFamilyTest, SetKeepTtl) {
@@ -364,7 +364,7 @@ TEST_P(StringFamilyTest, GetSet) {
   EXPECT_EQ(Encoding("k"), "int");
   PlantNonString("l");
   EXPECT_EQ(Run({"getset", "l", "v"}), kWrongType);
-  EXPECT_NE(Peek("l")->value.type, ValueType::kString);
+  EXPECT_NE(Peek("l")->type(), ValueType::kString);
 }
 
 TEST_P(StringFamilyTest, GetDel) {
@@ -395,7 +395,7 @@ TEST_P(StringFamilyTest, GetEx) {
   EXPECT_EQ(Run({"getex", "k", "pxat", std::to_string(now + 777)}), Bulk("v"));
   EXPECT_EQ(Pttl("k"), 777);
   EXPECT_EQ(Run({"getex", "k", "exat", std::to_string(now / 1000 + 9)}), Bulk("v"));
-  EXPECT_EQ(Peek("k")->expire_at_ms, (now / 1000 + 9) * 1000);
+  EXPECT_EQ(Peek("k")->expire_at_ms(), (now / 1000 + 9) * 1000);
   EXPECT_EQ(Run({"getex", "k", "ex", "5", "ex", "50"}), Bulk("v"));
   EXPECT_EQ(Pttl("k"), 50000);
   EXPECT_EQ(Run({"getex", "k", "persist", "persist"}), Bulk("v"));

@@ -73,7 +73,7 @@ class ZSetFamilyTest : public ::testing::TestWithParam<int> {
   bool Exists(const std::string& key) { return DbOf(key).Find(key) != nullptr; }
   std::string Encoding(const std::string& key) {
     Entry* e = DbOf(key).Find(key);
-    return e == nullptr ? "none" : EncodingName(e->value);
+    return e == nullptr ? "none" : EncodingName(*e);
   }
 
   CommandHarness h_;

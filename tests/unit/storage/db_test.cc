@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -28,12 +29,21 @@ class DbTest : public ::testing::Test {
     db_.SetExpiry(e, at_ms);
     return e;
   }
+  // Counts the live entries, by walking the whole keyspace.
+  size_t CountLive() {
+    size_t n = 0;
+    uint64_t cursor = 0;
+    do {
+      cursor = db_.Scan(cursor, 16, [&](Entry&) { ++n; });
+    } while (cursor != 0);
+    return n;
+  }
   // Counts the entries whose expiry is set, by walking the whole keyspace.
   size_t CountExpiring() {
     size_t n = 0;
     uint64_t cursor = 0;
     do {
-      cursor = db_.keyspace().Scan(cursor, [&](Entry& e) { n += e.has_expiry(); });
+      cursor = db_.keyspace().Scan(cursor, 16, [&](Entry& e) { n += e.has_expiry() && !e.dead(); });
     } while (cursor != 0);
     return n;
   }
@@ -47,7 +57,7 @@ TEST_F(DbTest, SetAndFind) {
   Entry* e = Put("k", "v");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(db_.Find("k"), e);
-  EXPECT_EQ(e->value.str, "v");
+  EXPECT_EQ(e->str(), "v");
   EXPECT_EQ(db_.size(), 1u);
   EXPECT_EQ(db_.Find("other"), nullptr);
   EXPECT_EQ(db_.now_ms(), kStart);
@@ -98,7 +108,8 @@ TEST_F(DbTest, LookupCountsHitsAndMisses) {
   clock_.now_ms = kStart + 5000;
   Entry* a = db_.Lookup("a");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->access_time_s, static_cast<uint32_t>((kStart + 5000) / 1000));
+  EXPECT_EQ(a->IdleSeconds(kStart + 5000), 0);
+  EXPECT_EQ(a->IdleSeconds(kStart + 8000), 3);
   EXPECT_EQ(db_.Lookup("missing"), nullptr);
   EXPECT_EQ(db_.Lookup("b"), nullptr);  // expired: a miss, and deleted
   EXPECT_EQ(stats_.keyspace_hits, 1u);
@@ -111,11 +122,11 @@ TEST_F(DbTest, FindOrInsert) {
   bool inserted = false;
   Entry* e = db_.FindOrInsert("k", &inserted);
   EXPECT_TRUE(inserted);
-  EXPECT_EQ(e->access_time_s, static_cast<uint32_t>(kStart / 1000));
-  e->value = Value::FromString("v");
+  EXPECT_EQ(e->IdleSeconds(kStart), 0);
+  db_.Assign(e, Value::FromString("v"));
   EXPECT_EQ(db_.FindOrInsert("k", &inserted), e);
   EXPECT_FALSE(inserted);
-  EXPECT_EQ(e->value.str, "v");
+  EXPECT_EQ(e->str(), "v");
 }
 
 TEST_F(DbTest, FindOrInsertOverExpiredKeyStartsFresh) {
@@ -125,22 +136,22 @@ TEST_F(DbTest, FindOrInsertOverExpiredKeyStartsFresh) {
   Entry* e = db_.FindOrInsert("k", &inserted);
   ASSERT_NE(e, nullptr);
   EXPECT_TRUE(inserted);
-  EXPECT_TRUE(e->value.str.empty());
+  EXPECT_TRUE(e->str().empty());
   EXPECT_FALSE(e->has_expiry());
   EXPECT_EQ(db_.expires_count(), 0u);
   EXPECT_EQ(stats_.expired_keys, 1u);
   EXPECT_EQ(db_.size(), 1u);
-  EXPECT_EQ(e->access_time_s, static_cast<uint32_t>((kStart + 11) / 1000));
+  EXPECT_EQ(e->IdleSeconds(kStart + 11), 0);
 }
 
 TEST_F(DbTest, SetClearsOrKeepsTtl) {
   PutExpiring("k", "v1", kStart + 1000);
   Entry* e = db_.Set("k", Value::FromString("v2"), /*keep_ttl=*/true);
-  EXPECT_EQ(e->value.str, "v2");
-  EXPECT_EQ(e->expire_at_ms, kStart + 1000);
+  EXPECT_EQ(e->str(), "v2");
+  EXPECT_EQ(e->expire_at_ms(), kStart + 1000);
   EXPECT_EQ(db_.expires_count(), 1u);
   e = db_.Set("k", Value::FromString("v3"));
-  EXPECT_EQ(e->value.str, "v3");
+  EXPECT_EQ(e->str(), "v3");
   EXPECT_FALSE(e->has_expiry());
   EXPECT_EQ(db_.expires_count(), 0u);
   // keep_ttl on a new key: no TTL.
@@ -151,7 +162,7 @@ TEST_F(DbTest, SetClearsOrKeepsTtl) {
   clock_.now_ms = kStart + 2;
   e = db_.Set("dead", Value::FromString("y"), /*keep_ttl=*/true);
   EXPECT_FALSE(e->has_expiry());
-  EXPECT_EQ(e->value.str, "y");
+  EXPECT_EQ(e->str(), "y");
   EXPECT_EQ(db_.expires_count(), 0u);
   EXPECT_EQ(stats_.expired_keys, 1u);
 }
@@ -161,7 +172,7 @@ TEST_F(DbTest, SetExpiryAndClearExpiryCounting) {
   db_.SetExpiry(e, kStart + 100);
   db_.SetExpiry(e, kStart + 200);  // changing an existing TTL does not count twice
   EXPECT_EQ(db_.expires_count(), 1u);
-  EXPECT_EQ(e->expire_at_ms, kStart + 200);
+  EXPECT_EQ(e->expire_at_ms(), kStart + 200);
   db_.ClearExpiry(e);
   EXPECT_EQ(db_.expires_count(), 0u);
   db_.ClearExpiry(e);  // no TTL: nothing to clear
@@ -175,8 +186,8 @@ TEST_F(DbTest, DetachAndEraseOfExpiringKeys) {
   PutExpiring("c", "3", kStart + 5);
   Put("d", "4");
   EXPECT_EQ(db_.expires_count(), 3u);
-  std::unique_ptr<Entry> a = db_.Detach("a");
-  ASSERT_NE(a, nullptr);
+  std::optional<Db::Taken> a = db_.Take("a");
+  ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->value.str, "1");
   EXPECT_EQ(a->expire_at_ms, kStart + 100);  // the caller (RENAME, MOVE) may re-add it
   EXPECT_EQ(db_.expires_count(), 2u);
@@ -185,12 +196,12 @@ TEST_F(DbTest, DetachAndEraseOfExpiringKeys) {
   EXPECT_FALSE(db_.Erase("b"));
   // An expired key is already gone: Detach/Erase report it absent but account for it.
   clock_.now_ms = kStart + 6;
-  EXPECT_EQ(db_.Detach("c"), nullptr);
+  EXPECT_FALSE(db_.Take("c").has_value());
   EXPECT_EQ(db_.expires_count(), 0u);
   EXPECT_EQ(stats_.expired_keys, 1u);
   EXPECT_TRUE(db_.Erase("d"));
   EXPECT_EQ(db_.size(), 0u);
-  EXPECT_EQ(db_.Detach("nope"), nullptr);
+  EXPECT_FALSE(db_.Take("nope").has_value());
 }
 
 TEST_F(DbTest, Clear) {
@@ -227,7 +238,7 @@ TEST_F(DbTest, ExpiresCountMatchesKeyspaceUnderRandomOperations) {
         db_.Erase(key);
         break;
       case 5:
-        db_.Detach(key);
+        db_.Take(key);
         break;
       case 6:
         db_.Lookup(key);
@@ -242,7 +253,8 @@ TEST_F(DbTest, ExpiresCountMatchesKeyspaceUnderRandomOperations) {
     }
     if (op % 500 == 0) {
       ASSERT_EQ(db_.expires_count(), CountExpiring()) << "op " << op;
-      ASSERT_EQ(db_.size(), db_.keyspace().size());
+      size_t live = CountLive();  // marks the expired keys it meets dead
+      ASSERT_EQ(db_.size(), live) << "op " << op;
     }
   }
   ASSERT_EQ(db_.expires_count(), CountExpiring());
@@ -309,12 +321,10 @@ TEST_F(DbTest, ScanSkipsExpiredKeys) {
   uint64_t cursor = 0;
   int calls = 0;
   do {
-    std::vector<Entry*> out;
-    cursor = db_.Scan(cursor, &out);
-    for (Entry* e : out) {
-      EXPECT_FALSE(db_.IsExpired(*e));
-      seen.insert(e->key);
-    }
+    cursor = db_.Scan(cursor, 10, [&](Entry& e) {
+      EXPECT_FALSE(db_.IsExpired(e));
+      seen.emplace(e.key());
+    });
   } while (cursor != 0 && ++calls < 1'000'000);
   EXPECT_EQ(seen, live);
   // The expired keys met on the way were deleted.
@@ -339,7 +349,7 @@ TEST_F(DbTest, RandomLive) {
     }
   }
   ASSERT_NE(found, nullptr);
-  EXPECT_EQ(found->key, "live");
+  EXPECT_EQ(found->key(), "live");
   // All expired: null, and the db empties in a bounded number of calls.
   db_.Erase("live");
   for (int i = 0; i < 100 && db_.size() > 0; ++i) EXPECT_EQ(db_.RandomLive(rng()), nullptr);
@@ -348,12 +358,27 @@ TEST_F(DbTest, RandomLive) {
   EXPECT_EQ(stats_.expired_keys, 50u);
 }
 
-TEST_F(DbTest, MaintainShrinksAfterMassDelete) {
+TEST_F(DbTest, TableShrinksAfterMassDelete) {
   for (int i = 0; i < 10000; ++i) Put("k" + std::to_string(i), "v");
+  size_t before = db_.keyspace().table_bytes();
   for (int i = 0; i < 10000; ++i) db_.Erase("k" + std::to_string(i));
-  size_t before = db_.keyspace().bucket_count();
-  for (int i = 0; i < 1000 && (db_.keyspace().rehashing() || i == 0); ++i) db_.Maintain(1000);
-  EXPECT_LT(db_.keyspace().bucket_count(), before);
+  EXPECT_LT(db_.keyspace().table_bytes(), before / 4);
+}
+
+// Lookups of expired keys mark them dead without moving other entries; Maintain erases them.
+TEST_F(DbTest, LookupsDoNotMoveEntriesAndMaintainReapsDead) {
+  for (int i = 0; i < 200; ++i) PutExpiring("exp" + std::to_string(i), "v", kStart + 1);
+  Entry* keep = Put("keep", "v");
+  clock_.now_ms = kStart + 2;
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(db_.Lookup("exp" + std::to_string(i)), nullptr);
+  EXPECT_EQ(db_.Find("keep"), keep);  // nothing moved
+  EXPECT_EQ(keep->str(), "v");
+  EXPECT_EQ(db_.size(), 1u);
+  EXPECT_EQ(db_.keyspace().size(), 201u);
+  EXPECT_EQ(stats_.expired_keys, 200u);
+  db_.Maintain(1000);
+  EXPECT_EQ(db_.keyspace().size(), 1u);
+  EXPECT_EQ(stats_.expired_keys, 200u);  // counted once
 }
 
 }  // namespace

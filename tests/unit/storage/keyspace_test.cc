@@ -1,6 +1,8 @@
-// Tests for Keyspace: seeded random operations checked against std::unordered_map across many
-// incremental grows and shrinks, Detach/Clear/Random, and the SCAN guarantee (every key present
-// for the whole scan is returned at least once, however the table resizes between calls).
+// Tests for Keyspace, the segmented open-addressing table: seeded random operations checked
+// against std::unordered_map through many segment grows, splits and shrinks; the value layouts an
+// Entry can hold (short and long keys and values, collections, expiry) and every transition
+// between them; and the SCAN guarantee (every key present for the whole scan is returned at least
+// once, however the table changes between calls).
 #include "storage/keyspace.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +18,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "storage/set_value.h"
+
 namespace shardis {
 namespace {
 
@@ -25,19 +29,19 @@ std::string Key(uint64_t n) { return "key:" + std::to_string(n); }
 Entry* Put(Keyspace& ks, const std::string& key, const std::string& value) {
   bool inserted = false;
   Entry* e = ks.FindOrInsert(key, &inserted);
-  e->value.str = value;
+  ks.SetString(e, value, StringEncoding::kRaw);
   return e;
 }
 
 // Every key of a full scan, with the number of times each was returned. `between` runs after
 // every Scan() call (it may modify the table). Bounded by `max_calls`.
 std::unordered_map<std::string, int> FullScan(Keyspace& ks, const std::function<void()>& between,
-                                              size_t max_calls = 10'000'000) {
+                                              size_t count = 10, size_t max_calls = 10'000'000) {
   std::unordered_map<std::string, int> seen;
   uint64_t cursor = 0;
   size_t calls = 0;
   do {
-    cursor = ks.Scan(cursor, [&](Entry& e) { ++seen[e.key]; });
+    cursor = ks.Scan(cursor, count, [&](Entry& e) { ++seen[std::string(e.key())]; });
     between();
     ++calls;
   } while (cursor != 0 && calls < max_calls);
@@ -50,11 +54,10 @@ void ExpectSameContents(Keyspace& ks, const std::unordered_map<std::string, std:
   for (const auto& [key, value] : model) {
     Entry* e = ks.Find(key);
     ASSERT_NE(e, nullptr) << key;
-    EXPECT_EQ(e->key, key);
-    EXPECT_EQ(e->value.str, value);
-    EXPECT_EQ(e->hash, Keyspace::HashKey(key));
+    EXPECT_EQ(e->key(), key);
+    EXPECT_EQ(e->str(), value);
   }
-  // A scan of the unchanged table returns every key exactly once, even mid-rehash.
+  // A scan of the unchanged table returns every key exactly once.
   auto seen = FullScan(ks, [] {});
   EXPECT_EQ(seen.size(), model.size());
   for (const auto& [key, count] : seen) {
@@ -67,16 +70,15 @@ TEST(KeyspaceTest, Empty) {
   Keyspace ks;
   EXPECT_EQ(ks.size(), 0u);
   EXPECT_EQ(ks.Find("x"), nullptr);
-  EXPECT_EQ(ks.Detach("x"), nullptr);
   EXPECT_FALSE(ks.Erase("x"));
   EXPECT_EQ(ks.Random(123), nullptr);
   int calls = 0;
-  EXPECT_EQ(ks.Scan(0, [&](Entry&) { ++calls; }), 0u);
+  EXPECT_EQ(ks.Scan(0, 10, [&](Entry&) { ++calls; }), 0u);
+  EXPECT_EQ(ks.ScanVolatile(0, 10, [&](Entry&) { ++calls; }), 0u);
   EXPECT_EQ(calls, 0);
-  EXPECT_FALSE(ks.RehashFor(1000));
-  ks.MaybeShrink();
   ks.Clear();
   EXPECT_EQ(ks.size(), 0u);
+  EXPECT_EQ(ks.table_bytes(), 0u);
 }
 
 TEST(KeyspaceTest, InsertFindErase) {
@@ -85,20 +87,23 @@ TEST(KeyspaceTest, InsertFindErase) {
   Entry* e = ks.FindOrInsert("a", &inserted);
   ASSERT_NE(e, nullptr);
   EXPECT_TRUE(inserted);
-  EXPECT_EQ(e->key, "a");
-  EXPECT_TRUE(e->value.str.empty());
+  EXPECT_EQ(e->key(), "a");
+  EXPECT_EQ(e->type(), ValueType::kString);
+  EXPECT_TRUE(e->str().empty());
   EXPECT_FALSE(e->has_expiry());
-  e->value.str = "1";
+  EXPECT_EQ(e->expire_at_ms(), kNoExpiry);
+  ks.SetString(e, "1", StringEncoding::kInt);
   EXPECT_EQ(ks.FindOrInsert("a", &inserted), e);
   EXPECT_FALSE(inserted);
   EXPECT_EQ(ks.Find("a"), e);
+  EXPECT_EQ(e->encoding(), StringEncoding::kInt);
   EXPECT_EQ(ks.size(), 1u);
   // Keys are binary.
   std::string binary("a\0b", 3);
   Put(ks, binary, "bin");
   Put(ks, "", "empty");
-  EXPECT_EQ(ks.Find(binary)->value.str, "bin");
-  EXPECT_EQ(ks.Find("")->value.str, "empty");
+  EXPECT_EQ(ks.Find(binary)->str(), "bin");
+  EXPECT_EQ(ks.Find("")->str(), "empty");
   EXPECT_EQ(ks.Find(std::string("a\0c", 3)), nullptr);
   EXPECT_TRUE(ks.Erase("a"));
   EXPECT_FALSE(ks.Erase("a"));
@@ -106,93 +111,117 @@ TEST(KeyspaceTest, InsertFindErase) {
   EXPECT_EQ(ks.size(), 2u);
 }
 
-TEST(KeyspaceTest, EntryAddressesAreStableAcrossResizes) {
+// Every combination of key size, value size and expiry, through every change of value.
+TEST(KeyspaceTest, ValueLayouts) {
+  const std::string keys[] = {"", "k", std::string(254, 'a'), std::string(255, 'b'),
+                              std::string(70000, 'c')};
+  const size_t value_sizes[] = {0, 1, 32, 1000, (1u << 24) - 1, (1u << 24) + 5};
   Keyspace ks;
-  Entry* first = Put(ks, "first", "v");
-  for (int i = 0; i < 5000; ++i) Put(ks, Key(i), "x");
-  while (ks.RehashFor(1000)) {
-  }
-  EXPECT_EQ(ks.Find("first"), first);
-  for (int i = 0; i < 5000; ++i) ks.Erase(Key(i));
-  ks.MaybeShrink();
-  while (ks.RehashFor(1000)) {
-  }
-  EXPECT_EQ(ks.Find("first"), first);
-  EXPECT_EQ(first->value.str, "v");
-}
-
-TEST(KeyspaceTest, DetachHandsOverTheEntry) {
-  Keyspace ks;
-  for (int i = 0; i < 100; ++i) Put(ks, Key(i), "v" + std::to_string(i));
-  std::unique_ptr<Entry> e = ks.Detach(Key(42));
-  ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->key, Key(42));
-  EXPECT_EQ(e->value.str, "v42");
-  EXPECT_EQ(e->next, nullptr);
-  EXPECT_EQ(ks.Find(Key(42)), nullptr);
-  EXPECT_EQ(ks.size(), 99u);
-  EXPECT_EQ(ks.Detach(Key(42)), nullptr);
-  // Every other key is still there.
-  for (int i = 0; i < 100; ++i) {
-    if (i != 42) {
-      EXPECT_NE(ks.Find(Key(i)), nullptr) << i;
+  for (const std::string& key : keys) {
+    for (size_t vs : value_sizes) {
+      for (bool expiring : {false, true}) {
+        SCOPED_TRACE(std::to_string(key.size()) + "/" + std::to_string(vs) + "/" +
+                     std::to_string(expiring));
+        std::string value(vs, 'v');
+        if (vs > 0) value[vs - 1] = 'z';
+        Entry* e = Put(ks, key, value);
+        e->set_access_time(5'000'000);
+        if (expiring) ks.SetExpiry(e, 1234567);
+        ASSERT_EQ(ks.Find(key), e);
+        EXPECT_EQ(e->key(), key);
+        EXPECT_EQ(e->str(), value);
+        EXPECT_EQ(e->expire_at_ms(), expiring ? 1234567 : kNoExpiry);
+        EXPECT_EQ(e->IdleSeconds(9'000'000), 4000);
+        // Grow in place, keep the rest.
+        char* bytes = ks.ResizeString(e, vs + 3);
+        bytes[vs] = 'x';
+        EXPECT_EQ(e->str().size(), vs + 3);
+        EXPECT_EQ(e->str().substr(vs), std::string("x\0\0", 3));
+        EXPECT_EQ(e->encoding(), StringEncoding::kRaw);
+        EXPECT_EQ(e->key(), key);
+        EXPECT_EQ(e->expire_at_ms(), expiring ? 1234567 : kNoExpiry);
+        // Shrink across the long-value boundary and back.
+        ks.ResizeString(e, 2);
+        EXPECT_EQ(e->str().size(), 2u);
+        ks.ResizeString(e, vs);
+        EXPECT_EQ(e->str().size(), vs);
+        // A collection, and back to a string.
+        auto set = SetValue::CreateFor("m");
+        set->Add("m", 128);
+        ks.SetCollection(e, ValueType::kSet, std::move(set));
+        EXPECT_EQ(e->type(), ValueType::kSet);
+        EXPECT_EQ(e->As<SetValue>()->size(), 1u);
+        EXPECT_EQ(e->key(), key);
+        EXPECT_EQ(e->expire_at_ms(), expiring ? 1234567 : kNoExpiry);
+        Value copy = e->ToValue();
+        EXPECT_EQ(copy.type, ValueType::kSet);
+        EXPECT_NE(copy.coll.get(), e->collection());
+        ks.ClearExpiry(e);
+        ks.SetExpiry(e, 99);
+        EXPECT_EQ(e->As<SetValue>()->size(), 1u);
+        EXPECT_EQ(e->expire_at_ms(), 99);
+        Value taken = ks.TakeValue(e);
+        EXPECT_EQ(taken.type, ValueType::kSet);
+        EXPECT_EQ(e->type(), ValueType::kString);
+        EXPECT_TRUE(e->str().empty());
+        ks.Assign(e, std::move(copy));
+        EXPECT_EQ(e->type(), ValueType::kSet);
+        ks.SetString(e, value, StringEncoding::kEmbstr);
+        EXPECT_EQ(e->str(), value);
+        ks.ClearExpiry(e);
+        EXPECT_FALSE(e->has_expiry());
+        EXPECT_EQ(e->IdleSeconds(9'000'000), 4000);
+        ASSERT_TRUE(ks.Erase(key));
+      }
     }
   }
+  EXPECT_EQ(ks.size(), 0u);
 }
 
 TEST(KeyspaceTest, ClearAndReuse) {
   Keyspace ks;
-  for (int i = 0; i < 1000; ++i) Put(ks, Key(i), "v");
-  // Clear in the middle of a rehash too.
-  Put(ks, "one-more", "v");
+  for (int i = 0; i < 10000; ++i) Put(ks, Key(i), "v");
+  EXPECT_GT(ks.segment_count(), 1u);
   ks.Clear();
   EXPECT_EQ(ks.size(), 0u);
-  EXPECT_FALSE(ks.rehashing());
-  EXPECT_EQ(ks.bucket_count(), 0u);
+  EXPECT_EQ(ks.table_bytes(), 0u);
   EXPECT_EQ(ks.Find(Key(1)), nullptr);
   for (int i = 0; i < 1000; ++i) Put(ks, Key(i), "w");
   EXPECT_EQ(ks.size(), 1000u);
-  EXPECT_EQ(ks.Find(Key(999))->value.str, "w");
+  EXPECT_EQ(ks.Find(Key(999))->str(), "w");
 }
 
-TEST(KeyspaceTest, GrowsAndShrinks) {
+// Big tables stay between about 0.70 and 15/16 full; emptied tables give their memory back.
+TEST(KeyspaceTest, LoadFactorAndShrinking) {
   Keyspace ks;
-  for (int i = 0; i < 10000; ++i) Put(ks, Key(i), "v");
-  while (ks.RehashFor(1000)) {
+  for (int i = 0; i < 300000; ++i) {
+    Put(ks, Key(i), "v");
+    if (i > 20000 && i % 997 == 0) {
+      double slots = static_cast<double>(ks.table_bytes()) / sizeof(Entry);
+      double load = static_cast<double>(ks.size()) / slots;
+      ASSERT_GT(load, 0.62) << i;
+      ASSERT_LE(load, 0.94) << i;
+    }
   }
-  EXPECT_GE(ks.bucket_count(), 10000u);
-  for (int i = 0; i < 9990; ++i) ASSERT_TRUE(ks.Erase(Key(i)));
-  size_t before = ks.bucket_count();
-  ks.MaybeShrink();
-  EXPECT_TRUE(ks.rehashing());
-  while (ks.RehashFor(1000)) {
-  }
-  EXPECT_LT(ks.bucket_count(), before);
-  EXPECT_LE(ks.bucket_count(), 16u);
-  for (int i = 9990; i < 10000; ++i) EXPECT_NE(ks.Find(Key(i)), nullptr);
-  // Shrinking an emptied table.
-  for (int i = 9990; i < 10000; ++i) ks.Erase(Key(i));
-  ks.MaybeShrink();
-  while (ks.RehashFor(1000)) {
-  }
-  EXPECT_LE(ks.bucket_count(), 4u);
-  EXPECT_EQ(ks.size(), 0u);
+  size_t full = ks.table_bytes();
+  for (int i = 0; i < 299990; ++i) ASSERT_TRUE(ks.Erase(Key(i)));
+  EXPECT_LT(ks.table_bytes(), full / 8);
+  for (int i = 299990; i < 300000; ++i) EXPECT_NE(ks.Find(Key(i)), nullptr);
 }
 
 TEST(KeyspaceTest, RandomOperationsMatchUnorderedMap) {
   std::mt19937_64 rng(12345);
   Keyspace ks;
   std::unordered_map<std::string, std::string> model;
-  size_t max_buckets = 0;
-  int shrinks = 0;
+  size_t max_segments = 0;
   // Phases alternately grow to a high water mark and shrink to a low one, many times over.
-  for (int phase = 0; phase < 12; ++phase) {
+  for (int phase = 0; phase < 10; ++phase) {
     bool growing = phase % 2 == 0;
-    size_t target = growing ? 2000 + rng() % 20000 : rng() % 200;
-    for (int op = 0; op < 400000; ++op) {
+    size_t target = growing ? 2000 + rng() % 40000 : rng() % 200;
+    for (int op = 0; op < 600000; ++op) {
       if (growing ? model.size() >= target : model.size() <= target) break;
       uint64_t r = rng();
-      std::string key = Key(r % 30000);
+      std::string key = Key(r % 60000);
       int kind = (r >> 32) % 10;
       // Growing phases insert more than they erase; shrinking phases erase existing keys.
       if (!growing && kind < 4 && !model.empty()) {
@@ -208,64 +237,47 @@ TEST(KeyspaceTest, RandomOperationsMatchUnorderedMap) {
           bool inserted = false;
           Entry* e = ks.FindOrInsert(key, &inserted);
           EXPECT_EQ(inserted, model.count(key) == 0) << key;
-          e->value.str = value;
+          ks.SetString(e, value, StringEncoding::kRaw);
           model[key] = value;
           break;
         }
         case 4:
-        case 5: {  // erase, by Erase() or Detach()
+        case 5: {  // erase
           bool had = model.erase(key) > 0;
-          if ((r >> 41) % 2) {
-            std::unique_ptr<Entry> e = ks.Detach(key);
-            EXPECT_EQ(e != nullptr, had) << key;
-            if (e) {
-              EXPECT_EQ(e->key, key);
-            }
-          } else {
-            EXPECT_EQ(ks.Erase(key), had) << key;
-          }
+          EXPECT_EQ(ks.Erase(key), had) << key;
           break;
         }
         case 6:
-        case 7: {  // find
+        case 7:
+        case 8: {  // find
           Entry* e = ks.Find(key);
           auto it = model.find(key);
           ASSERT_EQ(e != nullptr, it != model.end()) << key;
           if (e) {
-            EXPECT_EQ(e->value.str, it->second);
+            EXPECT_EQ(e->str(), it->second);
           }
-          break;
-        }
-        case 8: {  // the shard's periodic maintenance
-          if ((r >> 40) % 32 == 0) {
-            bool was_rehashing = ks.rehashing();
-            ks.MaybeShrink();
-            if (!was_rehashing && ks.rehashing()) ++shrinks;
-          }
-          if ((r >> 48) % 128 == 0) ks.RehashFor(0);
           break;
         }
         case 9: {  // random member
           Entry* e = ks.Random(rng());
           ASSERT_EQ(e == nullptr, model.empty());
           if (e) {
-            auto it = model.find(e->key);
-            ASSERT_NE(it, model.end()) << e->key;
-            EXPECT_EQ(ks.Find(e->key), e);
+            std::string k(e->key());
+            ASSERT_TRUE(model.count(k)) << k;
+            EXPECT_EQ(ks.Find(k), e);
           }
           break;
         }
       }
       ASSERT_EQ(ks.size(), model.size());
-      max_buckets = std::max(max_buckets, ks.bucket_count());
+      max_segments = std::max(max_segments, ks.segment_count());
     }
     SCOPED_TRACE("phase " + std::to_string(phase));
     EXPECT_TRUE(growing ? model.size() >= target : model.size() <= target);
     ExpectSameContents(ks, model);
     ASSERT_FALSE(::testing::Test::HasFailure());
   }
-  EXPECT_GE(max_buckets, 2048u);
-  EXPECT_GT(shrinks, 5);
+  EXPECT_GE(max_segments, 8u);
 }
 
 TEST(KeyspaceTest, RandomReturnsEveryMemberEventually) {
@@ -276,111 +288,124 @@ TEST(KeyspaceTest, RandomReturnsEveryMemberEventually) {
   for (int i = 0; i < 20000 && seen.size() < 10; ++i) {
     Entry* e = ks.Random(rng());
     ASSERT_NE(e, nullptr);
-    seen.insert(e->key);
+    seen.emplace(e->key());
   }
   EXPECT_EQ(seen.size(), 10u);
-  // Also mid-rehash: grow past a resize without finishing it.
-  for (int i = 10; i < 5000; ++i) Put(ks, Key(i), "v");
+  // A big table with most segments emptied still finds the rest.
+  for (int i = 10; i < 50000; ++i) Put(ks, Key(i), "v");
+  for (int i = 10; i < 49990; ++i) ks.Erase(Key(i));
   for (int i = 0; i < 2000; ++i) {
     Entry* e = ks.Random(rng());
     ASSERT_NE(e, nullptr);
-    EXPECT_EQ(ks.Find(e->key), e);
+    EXPECT_EQ(ks.Find(e->key()), e);
   }
 }
 
 TEST(KeyspaceTest, ScanOfStaticTableReturnsEachKeyOnce) {
   Keyspace ks;
   std::unordered_map<std::string, std::string> model;
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 60000; ++i) {
     Put(ks, Key(i), "v");
     model[Key(i)] = "v";
-    // Check both settled tables and tables caught mid-rehash.
-    if (i % 377 == 0) ExpectSameContents(ks, model);
+    if (i % 3777 == 0) ExpectSameContents(ks, model);
   }
-  bool saw_rehash = false;
-  for (int i = 3000; i < 40000 && !saw_rehash; ++i) {
-    Put(ks, Key(i), "v");
-    model[Key(i)] = "v";
-    saw_rehash = ks.rehashing();
-  }
-  ASSERT_TRUE(saw_rehash);
   ExpectSameContents(ks, model);
+  // Any COUNT works, one included.
+  for (size_t count : {1, 3, 100, 100000}) {
+    auto seen = FullScan(
+        ks, [] {}, count);
+    EXPECT_EQ(seen.size(), model.size()) << count;
+  }
 }
 
-// The SCAN guarantee while the table grows and shrinks (incrementally) between Scan() calls.
+// The SCAN guarantee while segments grow, split and shrink between Scan() calls.
 TEST(KeyspaceTest, ScanReturnsStableKeysAcrossResizes) {
   std::mt19937_64 rng(4242);
-  for (int round = 0; round < 20; ++round) {
+  int rounds_with_splits = 0;
+  for (int round = 0; round < 12; ++round) {
     Keyspace ks;
     std::unordered_set<std::string> stable;
-    size_t stable_count = 50 + rng() % 2000;
+    size_t stable_count = 50 + rng() % 4000;
     for (size_t i = 0; i < stable_count; ++i) {
       stable.insert("stable:" + std::to_string(i));
       Put(ks, "stable:" + std::to_string(i), "s");
     }
-    // Volatile keys come and go between Scan() calls, in bursts that trigger grows and shrinks.
+    // Volatile keys come and go between Scan() calls, in bursts that grow and shrink segments.
     std::vector<std::string> volatile_keys;
     uint64_t next_volatile = 0;
-    size_t rehashing_scans = 0;
+    size_t segments_seen_max = 0;
     auto mutate = [&] {
-      if (ks.rehashing()) ++rehashing_scans;
-      int action = rng() % 8;
+      int action = rng() % 6;
       if (action < 3) {
-        int n = rng() % 300;
+        int n = rng() % 600;
         for (int i = 0; i < n; ++i) {
           volatile_keys.push_back("vol:" + std::to_string(next_volatile++));
           Put(ks, volatile_keys.back(), "v");
         }
-      } else if (action < 6) {
-        int n = rng() % 400;
+      } else {
+        int n = rng() % 800;
         for (int i = 0; i < n && !volatile_keys.empty(); ++i) {
           size_t pick = rng() % volatile_keys.size();
           ASSERT_TRUE(ks.Erase(volatile_keys[pick]));
           volatile_keys[pick] = volatile_keys.back();
           volatile_keys.pop_back();
         }
-        ks.MaybeShrink();
-      } else if (action == 6) {
-        ks.RehashFor(0);
-      } else {
-        ks.MaybeShrink();
       }
+      segments_seen_max = std::max(segments_seen_max, ks.segment_count());
     };
-    auto seen = FullScan(ks, mutate);
+    auto seen = FullScan(ks, mutate, 1 + rng() % 50);
     SCOPED_TRACE("round " + std::to_string(round));
     for (const std::string& key : stable) EXPECT_TRUE(seen.count(key)) << key;
     for (const auto& [key, count] : seen) {
       EXPECT_TRUE(stable.count(key) || key.rfind("vol:", 0) == 0) << key;
     }
-    EXPECT_GT(rehashing_scans, 0u);
+    rounds_with_splits += segments_seen_max > 1;
     ASSERT_FALSE(::testing::Test::HasFailure());
   }
+  EXPECT_GE(rounds_with_splits, 6);
 }
 
-// Scan cursors survive a table shrinking from large to small and growing back in between calls.
+// Scan cursors survive the table shrinking from large to small and growing back in between.
 TEST(KeyspaceTest, ScanAcrossFullShrinkAndGrow) {
   Keyspace ks;
   for (int i = 0; i < 100; ++i) Put(ks, "stable:" + std::to_string(i), "s");
   for (int i = 0; i < 20000; ++i) Put(ks, Key(i), "v");
-  while (ks.RehashFor(1000)) {
-  }
   std::unordered_map<std::string, int> seen;
   uint64_t cursor = 0;
   int step = 0;
   do {
-    cursor = ks.Scan(cursor, [&](Entry& e) { ++seen[e.key]; });
+    cursor = ks.Scan(cursor, 10, [&](Entry& e) { ++seen[std::string(e.key())]; });
     ++step;
     if (step == 10) {  // shrink to almost nothing
       for (int i = 0; i < 20000; ++i) ks.Erase(Key(i));
-      ks.MaybeShrink();
-      while (ks.RehashFor(1000)) {
-      }
-    } else if (step == 20) {  // and grow again
-      for (int i = 0; i < 50000; ++i) Put(ks, Key(i), "v");
+    } else if (step == 20) {  // and grow again, far past the old size
+      for (int i = 0; i < 100000; ++i) Put(ks, Key(i), "v");
     }
   } while (cursor != 0 && step < 10'000'000);
   ASSERT_EQ(cursor, 0u);
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(seen.count("stable:" + std::to_string(i))) << i;
+}
+
+TEST(KeyspaceTest, ScanVolatileVisitsOnlyKeysWithExpiry) {
+  Keyspace ks;
+  std::set<std::string> expiring;
+  for (int i = 0; i < 20000; ++i) {
+    Entry* e = Put(ks, Key(i), "v");
+    if (i % 100 == 0) {
+      ks.SetExpiry(e, 1000 + i);
+      expiring.insert(Key(i));
+    }
+  }
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int calls = 0;
+  do {
+    cursor = ks.ScanVolatile(cursor, 3, [&](Entry& e) {
+      EXPECT_TRUE(e.has_expiry());
+      seen.emplace(e.key());
+    });
+  } while (cursor != 0 && ++calls < 100000);
+  EXPECT_EQ(seen, expiring);
 }
 
 }  // namespace
