@@ -13,6 +13,7 @@
 
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/persistence.h"
 #include "server/reactor.h"
 #include "server/server.h"
 
@@ -244,6 +245,7 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   current_conn_ = nullptr;
   current_runner_ = saved;
   if (runner.started()) c->waiting = true;
+  if (spec.flags & kCmdWrite) NoteWrites(index_);
   RecordCall(spec, MonoMicros() - start);
   MarkDirty(c);
 }
@@ -295,6 +297,7 @@ void Reactor::ExecuteBatch(BatchMessage* b) {
 }
 
 void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
+  NoteWrites(index_);  // the `save` schedule's change counter (one per write command)
   if (!db.has_watches()) return;
   CommandTable::KeyPositions(spec, args, &key_positions_);
   for (int pos : key_positions_) db.Touch(args[pos]);
