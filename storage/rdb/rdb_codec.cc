@@ -583,7 +583,9 @@ RestoreStatus ParseDumpPayload(std::string_view payload, const LoadLimits& limit
   uint64_t stored = 0;
   for (int i = 0; i < 8; ++i) stored |= uint64_t{footer[2 + i]} << (8 * i);
   if (crc != stored) return RestoreStatus::kBadVersionOrChecksum;
-  Reader r(payload.substr(0, payload.size() - 10));
+  // As Redis, the object is read from the whole payload: a truncated object may run into the
+  // footer's bytes (redis-server reads it the same way and accepts what parses).
+  Reader r(payload);
   uint8_t type;
   if (!r.U8(&type)) return RestoreStatus::kBadFormat;
   if (LoadObject(type, r, limits, out) != LoadResult::kOk) return RestoreStatus::kBadFormat;
