@@ -130,6 +130,14 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     error = Cat("ERR Can't execute '", spec->name,
                 "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                 "this context");
+  } else if (((spec->flags & kCmdWrite) || spec->name == "ping") && WritesDeniedByDiskError()) {
+    // stop-writes-on-bgsave-error: Redis refuses writes (and PING) until a save succeeds.
+    error =
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+        "to disk. Commands that may modify the data set are disabled, because this instance is "
+        "configured to report errors during writes if RDB snapshotting fails "
+        "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+        "RDB error.";
   }
   int target = -1;
   bool single_shard = true;
@@ -294,6 +302,11 @@ void Reactor::ExecuteBatch(BatchMessage* b) {
     return;
   }
   RunBatchFrom(b, 0);
+}
+
+bool Reactor::WritesDeniedByDiskError() const {
+  return config_.stop_writes_on_bgsave_error && !config_.save_params.empty() &&
+         !Persistence().last_bgsave_ok.load(std::memory_order_relaxed);
 }
 
 void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {

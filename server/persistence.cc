@@ -81,7 +81,8 @@ void FinishSave(const Snapshot& snap, const std::string& error, bool background)
     Log(LogLevel::kNotice, "%s",
         background ? "Background saving terminated with success" : "DB saved on disk");
   } else {
-    p.last_bgsave_ok.store(false);
+    // As Redis: only a failed BGSAVE marks the status (a failed SAVE leaves it).
+    if (background) p.last_bgsave_ok.store(false);
     Log(LogLevel::kWarning, "%s", error);
     Log(LogLevel::kWarning, "%s", background ? "Background saving error" : "Error saving DB");
   }

@@ -239,9 +239,9 @@ TEST(RdbErrorsTest, CorruptOrTruncatedFileRefusesToStart) {
   RemoveTree(dir);
 }
 
-TEST(RdbErrorsTest, FailingSaveIsReported) {
+TEST(RdbErrorsTest, FailingSaveIsReportedAndStopsWrites) {
   if (AgainstRedis()) GTEST_SKIP();
-  auto s = StartShardis(2);
+  auto s = StartShardis(2, {"--save", "3600", "1"});
   ASSERT_NE(s, nullptr);
   auto c = Client::Connect(s->port());
   ASSERT_EQ(c->Run({"SET", "k", "v"}), "status:\"OK\"");
@@ -249,14 +249,33 @@ TEST(RdbErrorsTest, FailingSaveIsReported) {
   std::string blocker = absl::StrCat(s->dir(), "/temp-", s->pid(), ".rdb");
   ASSERT_EQ(mkdir(blocker.c_str(), 0755), 0);
   EXPECT_EQ(c->Run({"SAVE"}), "err:\"ERR\"");
-  EXPECT_EQ(InfoField(*c, "rdb_last_bgsave_status"), "err");
+  EXPECT_EQ(InfoField(*c, "rdb_last_bgsave_status"), "ok");  // SAVE does not set it (Redis)
+  EXPECT_EQ(c->Run({"SET", "k", "v2"}), "status:\"OK\"");
   EXPECT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
   ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "rdb_bgsave_in_progress") == "0"; }));
   EXPECT_EQ(InfoField(*c, "rdb_last_bgsave_status"), "err");
   EXPECT_NE(InfoField(*c, "rdb_changes_since_last_save"), "0");
+  // stop-writes-on-bgsave-error: writes and PING get MISCONF, reads work.
+  const std::string misconf =
+      "err:\"MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+      "persist to disk. Commands that may modify the data set are disabled, because this "
+      "instance is configured to report errors during writes if RDB snapshotting fails "
+      "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+      "RDB error.\"";
+  EXPECT_EQ(c->Run({"SET", "k", "v3"}), misconf);
+  EXPECT_EQ(c->Run({"DEL", "k", "{x}y"}), misconf);
+  EXPECT_EQ(c->Run({"PING"}), misconf);
+  EXPECT_EQ(c->Run({"GET", "k"}), "str:\"v2\"");
+  ASSERT_EQ(c->Run({"CONFIG", "SET", "stop-writes-on-bgsave-error", "no"}), "status:\"OK\"");
+  EXPECT_EQ(c->Run({"SET", "k", "v3"}), "status:\"OK\"");
+  ASSERT_EQ(c->Run({"CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"}), "status:\"OK\"");
+  EXPECT_EQ(c->Run({"SET", "k", "v4"}), misconf);
+  // A successful save lifts it.
   rmdir(blocker.c_str());
-  EXPECT_EQ(c->Run({"SAVE"}), "status:\"OK\"");
+  EXPECT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "rdb_bgsave_in_progress") == "0"; }));
   EXPECT_EQ(InfoField(*c, "rdb_last_bgsave_status"), "ok");
+  EXPECT_EQ(c->Run({"SET", "k", "v5"}), "status:\"OK\"");
 }
 
 }  // namespace
