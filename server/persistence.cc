@@ -170,10 +170,12 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
           finished(reply, runner, error);
           return;
         }
+        Persistence().writer_running.store(true);
         std::thread([snap] {
           uint64_t bytes = 0;
           std::string error = WriteSnapshot(*snap, &bytes);
           FinishSave(*snap, error, true);
+          Persistence().writer_running.store(false);
         }).detach();
         finished(reply, runner, "");
       });
@@ -245,8 +247,9 @@ std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& s
 
 std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& shards) {
   PersistenceState& p = Persistence();
-  // A BGSAVE's writer may still run: let it finish (bounded) so no temp file is left behind.
-  for (int i = 0; i < 600 && p.save_in_progress.load(); ++i) {
+  // A BGSAVE's writer may still run: let it finish (bounded) so no temp file is left behind. (A
+  // save whose shards had not all answered when the reactors stopped never writes anything.)
+  for (int i = 0; i < 600 && p.writer_running.load(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   int mode = p.shutdown_mode.load();
@@ -280,9 +283,9 @@ void PersistenceCron(const Config& config, const FanOutStarter& start) {
     uint64_t changes = ChangesSinceLastSave();
     int64_t since = now_s - p.last_save_time_s.load();
     // After a failed BGSAVE, retry only every 5 seconds (as Redis).
-    bool may_retry = p.last_bgsave_ok.load() || now_s - p.last_bgsave_try_s.load() >= 5;
+    bool may_retry = p.last_bgsave_ok.load() || now_s - p.last_bgsave_try_s.load() > 5;
     for (const auto& [secs, need] : config.save_params) {
-      if (changes >= static_cast<uint64_t>(need) && since >= secs && may_retry) {
+      if (changes >= static_cast<uint64_t>(need) && since > secs && may_retry) {
         Log(LogLevel::kNotice, "%d changes in %d seconds. Saving...", static_cast<int64_t>(need),
             secs);
         go = true;

@@ -36,6 +36,7 @@ struct PersistenceState {
   std::atomic<bool> save_in_progress{false};    // any save (one at a time)
   std::atomic<bool> bgsave_in_progress{false};  // a BGSAVE (INFO rdb_bgsave_in_progress)
   std::atomic<bool> bgsave_scheduled{false};    // BGSAVE SCHEDULE
+  std::atomic<bool> writer_running{false};      // a BGSAVE writer thread exists
   std::atomic<int64_t> last_save_time_s{0};
   std::atomic<int64_t> bgsave_start_ms{0};
   std::atomic<int64_t> last_bgsave_time_sec{-1};
