@@ -184,7 +184,7 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
 
 std::string ReadRdbFile(const std::string& path, const Config& config, int shard_count,
                         int64_t now_ms, std::vector<std::vector<rdb::LoadedKey>>* per_shard,
-                        rdb::LoadStats* stats) {
+                        rdb::LoadStats* stats, bool log_progress) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::string("Can't open the RDB file ") + path + ": " + strerror(errno);
   struct stat st;
@@ -204,7 +204,16 @@ std::string ReadRdbFile(const std::string& path, const Config& config, int shard
     (*per_shard)[ShardOfKey(k.key, shard_count)].push_back(std::move(k));
     return std::string();
   };
-  return rdb::ParseFile(data, LoadLimitsFrom(config), now_ms, config.databases, sink, stats);
+  rdb::LoadProgress progress;
+  if (log_progress) {
+    double total = static_cast<double>(data.size());
+    progress = [total](uint64_t offset, uint64_t keys) {
+      Log(LogLevel::kNotice, "Loading RDB: %.1f%% (%d keys)", 100.0 * offset / total,
+          static_cast<int64_t>(keys));
+    };
+  }
+  return rdb::ParseFile(data, LoadLimitsFrom(config), now_ms, config.databases, sink, stats,
+                        progress);
 }
 
 std::string InsertLoadedKeys(ShardData& shard, std::vector<rdb::LoadedKey>* keys) {
@@ -226,8 +235,9 @@ std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& s
   for (ShardData* s : shards) s->clock().now_ms = start;
   std::vector<std::vector<rdb::LoadedKey>> per_shard;
   rdb::LoadStats stats;
+  Log(LogLevel::kNotice, "Loading RDB file %s", path);
   std::string error =
-      ReadRdbFile(path, config, static_cast<int>(shards.size()), start, &per_shard, &stats);
+      ReadRdbFile(path, config, static_cast<int>(shards.size()), start, &per_shard, &stats, true);
   if (!error.empty()) {
     return "Error loading the RDB file " + path + ": " + error +
            ". Refusing to start with an incomplete dataset: fix or remove the file.";

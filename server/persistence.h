@@ -82,7 +82,7 @@ std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& s
 // i's keys. Returns "" or an error.
 std::string ReadRdbFile(const std::string& path, const Config& config, int shard_count,
                         int64_t now_ms, std::vector<std::vector<rdb::LoadedKey>>* per_shard,
-                        rdb::LoadStats* stats);
+                        rdb::LoadStats* stats, bool log_progress = false);
 // Stores loaded keys into a shard (its own thread). Returns "" or an error (duplicate key).
 std::string InsertLoadedKeys(ShardData& shard, std::vector<rdb::LoadedKey>* keys);
 

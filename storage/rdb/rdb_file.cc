@@ -131,7 +131,7 @@ std::string WriteFile(const std::string& dir, const std::string& filename,
 }
 
 std::string ParseFile(std::string_view data, const LoadLimits& limits, int64_t now_ms, int num_dbs,
-                      const KeySink& sink, LoadStats* stats) {
+                      const KeySink& sink, LoadStats* stats, const LoadProgress& progress) {
   if (data.size() < 9 || data.substr(0, 5) != "REDIS") {
     return "Wrong signature trying to load DB from file";
   }
@@ -244,6 +244,7 @@ std::string ParseFile(std::string_view data, const LoadLimits& limits, int64_t n
     std::string err = sink(std::move(k));
     if (!err.empty()) return err + " (record at offset " + std::to_string(9 + record_start) + ")";
     ++stats->keys;
+    if (progress && stats->keys % kProgressKeys == 0) progress(9 + r.pos(), stats->keys);
   }
 }
 

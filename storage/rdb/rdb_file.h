@@ -59,9 +59,14 @@ struct LoadStats {
 // Receives each key; returns an error text ("" to go on), e.g. for a duplicate key.
 using KeySink = std::function<std::string(LoadedKey&&)>;
 
+// Called every kProgressKeys keys with the file offset reached and the keys read so far.
+using LoadProgress = std::function<void(uint64_t offset, uint64_t keys)>;
+inline constexpr uint64_t kProgressKeys = 1000000;
+
 // Parses a whole RDB file. Keys already expired at `now_ms` are skipped (as a master does).
 // Returns "" on success, else an error text naming the file offset.
 std::string ParseFile(std::string_view data, const LoadLimits& limits, int64_t now_ms, int num_dbs,
-                      const KeySink& sink, LoadStats* stats);
+                      const KeySink& sink, LoadStats* stats,
+                      const LoadProgress& progress = nullptr);
 
 }  // namespace shardis::rdb

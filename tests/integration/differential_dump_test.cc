@@ -145,7 +145,10 @@ TEST_F(DifferentialDumpTest, RestoreOptionsAndErrors) {
   Both({"RESTORE", "k3", "0", Payload(std::string("\x00\x05", 2) + "ab")});  // reads the footer
   Both({"RESTORE", "k4", "0", Payload(std::string("\x00\x20", 2) + "ab")});  // truncated
   Both({"RESTORE", "k5", "0", Payload(std::string("\x12\x00", 2))});         // empty list
-  Both({"RESTORE", "k6", "0", Payload(std::string("\x0b\x03abc", 5))});      // malformed intset
+  Both({"RESTORE", "k6", "0",
+        Payload(std::string("\x0b\x03"
+                            "abc",
+                            5))});  // malformed intset
   for (const char* k : {"k2", "k3", "k4", "k5", "k6"}) Both({"EXISTS", k});
 
   // REPLACE over another type; TTLs relative and absolute.
