@@ -1,9 +1,10 @@
 // LZF encoder and decoder (see lzf.h). The encoder finds matches with a hash table of the last
 // position of each 3-byte sequence (one probe, no chains), as the format's reference design does.
+// The table is per thread and reused (see LzfCompress), so compressing a short string costs no
+// allocation or clearing.
 #include "storage/rdb/lzf.h"
 
 #include <cstring>
-#include <vector>
 
 namespace shardis::rdb {
 namespace {
@@ -24,7 +25,9 @@ size_t LzfCompress(std::string_view input, uint8_t* out, size_t out_cap) {
   const uint8_t* in = reinterpret_cast<const uint8_t*>(input.data());
   const size_t n = input.size();
   if (n == 0) return 0;
-  std::vector<uint32_t> table(size_t{1} << kHashBits, UINT32_MAX);
+  // The hash table is reused across calls without clearing: a stale entry is just a candidate
+  // position, verified (it must be behind ip, within reach, with equal bytes) before use.
+  thread_local uint32_t table[size_t{1} << kHashBits];
   size_t op = 0;
   size_t lit_start = 0;  // first byte of the pending literal run
   size_t ip = 0;
@@ -47,7 +50,7 @@ size_t LzfCompress(std::string_view input, uint8_t* out, size_t out_cap) {
     uint32_t h = Hash3(in + ip);
     uint32_t ref = table[h];
     table[h] = static_cast<uint32_t>(ip);
-    if (ref != UINT32_MAX && ip - ref <= kMaxOffset && in[ref] == in[ip] &&
+    if (ref < ip && ip - ref <= kMaxOffset && in[ref] == in[ip] &&
         in[ref + 1] == in[ip + 1] && in[ref + 2] == in[ip + 2]) {
       size_t max_len = n - ip;
       if (max_len > kMaxMatch) max_len = kMaxMatch;
