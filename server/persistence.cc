@@ -284,6 +284,19 @@ std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& 
   return error;
 }
 
+std::string CheckShutdownSave(const Config& config, int mode) {
+  bool save = mode == 1 || (mode == 0 && !config.save_params.empty());
+  if (!save) return "";
+  std::string probe = config.dir + "/temp-shutdown-" + std::to_string(getpid()) + ".rdb";
+  int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return "Failed opening the temp RDB file " + probe + " for saving: " + strerror(errno);
+  }
+  close(fd);
+  unlink(probe.c_str());
+  return "";
+}
+
 void PersistenceCron(const Config& config, const FanOutStarter& start) {
   PersistenceState& p = Persistence();
   if (p.save_in_progress.load(std::memory_order_relaxed)) return;

@@ -91,6 +91,11 @@ std::string InsertLoadedKeys(ShardData& shard, std::vector<rdb::LoadedKey>* keys
 // Returns "" or the error.
 std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& shards);
 
+// SHUTDOWN's check before it commits to exiting: whether the shutdown save (when one will run)
+// can create its file in `dir`. Returns "" or the error. (A disk that fills up during the final
+// save is only seen then: the process exits 1 with the error logged.)
+std::string CheckShutdownSave(const Config& config, int mode);
+
 // The schedule, called from reactor 0's periodic work: BGSAVE SCHEDULE, and `save` points.
 void PersistenceCron(const Config& config, const FanOutStarter& start);
 

@@ -480,6 +480,13 @@ void CmdShutdown(ClientCommand& c) {
     if (EqualsIgnoreCase(c.args[i], "save")) mode = 1;
     if (EqualsIgnoreCase(c.args[i], "nosave")) mode = 2;
   }
+  std::string error = CheckShutdownSave(c.server->config(), mode);
+  if (!error.empty()) {
+    Log(LogLevel::kWarning, "%s", error);
+    Log(LogLevel::kWarning, "Error trying to save the DB, can't exit.");
+    c.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+    return;
+  }
   Persistence().shutdown_mode.store(mode);
   // No reply on success: the server closes the connection as it exits, as Redis does.
   c.server->RequestShutdown();
