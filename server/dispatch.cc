@@ -395,6 +395,10 @@ void Reactor::StartFanOut(const OpOrigin& origin, std::vector<int> shards, Shard
 void Reactor::ExecuteFanOut(FanOutMessage* m) {
   UpdateClock();
   FanOutOp* op = m->op;
+  // A task may wait for the other shards' tasks (the snapshot barrier, server/persistence.h):
+  // the messages this thread has queued for them (e.g. the rest of the very fan-out it started)
+  // must be on their way first.
+  FlushOutgoing();
   if (op->shard_task) {
     ShardAccess access{shard_, shard_.db(op->origin.db_index), op->origin.db_index, index_,
                        config_};

@@ -39,7 +39,27 @@ struct Snapshot {
   bool checksum = true;
   int databases = 16;
   int64_t start_ms = 0;
+  // The barrier that makes the snapshot one instant across shards (see ArriveAndWait).
+  std::atomic<int> arrived{0};
+  std::atomic<bool> aborted{false};
 };
+
+// Each shard's task waits here until every shard has reached its task, so that at the moment
+// the last one arrives all of them are paused between two commands: the shards then serialize
+// what they hold at that one instant. (A command spanning shards, e.g. a cross-shard MSET or
+// EXEC, is not atomic yet and may be seen half done.) The wait polls with short sleeps, and
+// gives up when the server is shutting down (a stopped reactor never arrives); false then.
+bool ArriveAndWait(Snapshot& snap, int shards) {
+  if (snap.arrived.fetch_add(1) + 1 >= shards) return true;
+  while (snap.arrived.load() < shards) {
+    if (Persistence().stopping.load() || snap.aborted.load()) {
+      snap.aborted.store(true);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
+}
 
 std::vector<rdb::DbSection> SerializeShard(ShardData& shard, const rdb::SaveOptions& options) {
   std::vector<rdb::DbSection> sections(shard.db_count());
@@ -158,11 +178,17 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
   rdb::SaveOptions options = SaveOptionsFrom(config);
   start(
       [snap, options](ShardAccess& access) {
+        if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
         snap->dirty[access.shard_index] =
             Persistence().dirty[access.shard_index].load(std::memory_order_relaxed);
         snap->shards[access.shard_index] = SerializeShard(access.shard, options);
       },
       [snap, background, finished](ReplyBuilder& reply, FanOutRunner& runner) {
+        if (snap->aborted.load()) {
+          FinishSave(*snap, "Snapshot aborted: the server is shutting down", background);
+          finished(reply, runner, "aborted");
+          return;
+        }
         if (!background) {
           uint64_t bytes = 0;
           std::string error = WriteSnapshot(*snap, &bytes);

@@ -1,12 +1,13 @@
 // RDB persistence of the whole server: SAVE / BGSAVE / the `save` schedule / shutdown save /
 // load at start-up, on top of storage/rdb.
 //
-// A save fans out to every shard: each shard serializes its own keys, on its own thread, in one
-// go (SerializeShard) into per-database sections; the origin thread then stitches them into one
-// file (one header, one SELECTDB/RESIZEDB per database, CRC64 trailer; temp file, fsync, rename).
-// SAVE writes on the origin thread; BGSAVE writes on a short-lived background thread. This first
-// version is not copy-on-write: the shards' sections are taken at slightly different instants
-// (each shard's own part is consistent), and each shard stalls for its serialization time.
+// A save fans out to every shard: the shards' tasks first meet at a barrier (so the snapshot is
+// one instant across shards: all of them are paused between commands when the last arrives),
+// then each serializes its own keys, on its own thread, in one go (SerializeShard) into
+// per-database sections; the origin thread stitches them into one file (one header, one
+// SELECTDB/RESIZEDB per database, CRC64 trailer; temp file, fsync, rename). SAVE writes on the
+// origin thread; BGSAVE writes on a short-lived background thread. This first version is not
+// copy-on-write: every shard stalls from its arrival at the barrier until it has serialized.
 //
 // The process-wide status (INFO persistence, LASTSAVE, the schedule) lives in PersistenceState:
 // atomics written by whichever thread finishes a save, read by INFO on any thread. The change
@@ -37,6 +38,7 @@ struct PersistenceState {
   std::atomic<bool> bgsave_in_progress{false};  // a BGSAVE (INFO rdb_bgsave_in_progress)
   std::atomic<bool> bgsave_scheduled{false};    // BGSAVE SCHEDULE
   std::atomic<bool> writer_running{false};      // a BGSAVE writer thread exists
+  std::atomic<bool> stopping{false};            // shutdown began: abandon snapshot barriers
   std::atomic<int64_t> last_save_time_s{0};
   std::atomic<int64_t> bgsave_start_ms{0};
   std::atomic<int64_t> last_bgsave_time_sec{-1};

@@ -83,6 +83,7 @@ void Server::WaitForShutdown() {
   } else {
     Log(LogLevel::kWarning, "User requested shutdown...");
   }
+  Persistence().stopping.store(true);  // a snapshot barrier must not wait for stopped reactors
   for (auto& r : reactors_) r->Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
