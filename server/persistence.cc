@@ -69,7 +69,6 @@ std::vector<rdb::DbSection> SerializeShard(ShardData& shard, const rdb::SaveOpti
   return sections;
 }
 
-std::string AuxNow(const char* what) { return what; }
 
 std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes) {
   std::vector<std::vector<rdb::DbSection*>> dbs(snap.databases);
@@ -83,7 +82,6 @@ std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes) {
                                         {"ctime", std::to_string(NowMs() / 1000)},
                                         {"used-mem", "0"},
                                         {"aof-base", "0"}});
-  (void)AuxNow;
   return rdb::WriteFile(snap.dir, snap.filename, header, dbs, snap.checksum, bytes);
 }
 
