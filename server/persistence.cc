@@ -69,7 +69,6 @@ std::vector<rdb::DbSection> SerializeShard(ShardData& shard, const rdb::SaveOpti
   return sections;
 }
 
-
 std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes) {
   std::vector<std::vector<rdb::DbSection*>> dbs(snap.databases);
   for (const auto& shard : snap.shards) {
