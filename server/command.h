@@ -230,6 +230,9 @@ void RegisterStreamCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);
 void RegisterTransactionCommands(std::vector<CommandSpec>* table);
+void RegisterPersistenceCommands(std::vector<CommandSpec>* table);
+// DEBUG RELOAD (commands/persistence_family.cc), called by DEBUG.
+void DebugReload(ClientCommand& c);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

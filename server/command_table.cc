@@ -26,6 +26,7 @@ const CommandTable& CommandTable::Get() {
     RegisterHyperLogLogCommands(&specs);
     RegisterPubSubCommands(&specs);
     RegisterTransactionCommands(&specs);
+    RegisterPersistenceCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

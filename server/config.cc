@@ -1078,7 +1078,10 @@ const std::pair<std::string_view, bool Config::*> kBoolFields[] = {
     {"appendonly", &Config::appendonly},
     {"daemonize", &Config::daemonize},
     {"lazyfree-lazy-user-del", &Config::lazyfree_lazy_user_del},
-    {"lazyfree-lazy-user-flush", &Config::lazyfree_lazy_user_flush}};
+    {"lazyfree-lazy-user-flush", &Config::lazyfree_lazy_user_flush},
+    {"rdbcompression", &Config::rdbcompression},
+    {"rdbchecksum", &Config::rdbchecksum},
+    {"stop-writes-on-bgsave-error", &Config::stop_writes_on_bgsave_error}};
 const std::pair<std::string_view, std::string Config::*> kStringFields[] = {
     {"loglevel", &Config::loglevel},
     {"logfile", &Config::logfile},
@@ -1122,6 +1125,16 @@ void Config::SyncTyped(size_t index) {
     maxmemory = static_cast<int64_t>(std::min<uint64_t>(bytes, INT64_MAX));
   } else if (name == "bind") {
     bind = std::vector<std::string>(absl::StrSplit(v, ' ', absl::SkipEmpty()));
+  } else if (name == "save") {
+    // "secs changes secs changes..." (validated by the save rule).
+    save_params.clear();
+    std::vector<std::string> f = absl::StrSplit(v, ' ', absl::SkipEmpty());
+    for (size_t i = 0; i + 1 < f.size(); i += 2) {
+      int64_t secs = 0, changes = 0;
+      if (absl::SimpleAtoi(f[i], &secs) && absl::SimpleAtoi(f[i + 1], &changes)) {
+        save_params.emplace_back(secs, changes);
+      }
+    }
   } else if (name == "enable-debug-command") {
     enable_debug_command = v != "no";
   } else if (name == "client-output-buffer-limit") {

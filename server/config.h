@@ -112,6 +112,11 @@ class Config {
   std::string dir = ".";  // absolute after construction
   std::string dbfilename = "dump.rdb";
   bool appendonly = false;
+  // RDB persistence (server/persistence.h).
+  bool rdbcompression = true;
+  bool rdbchecksum = true;
+  bool stop_writes_on_bgsave_error = true;
+  std::vector<std::pair<int64_t, int64_t>> save_params;  // `save`: (seconds, changes) pairs
   bool daemonize = false;
   std::string pidfile;
   int64_t slowlog_log_slower_than = 10000;

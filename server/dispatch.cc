@@ -13,6 +13,7 @@
 
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/persistence.h"
 #include "server/reactor.h"
 #include "server/server.h"
 
@@ -129,6 +130,14 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     error = Cat("ERR Can't execute '", spec->name,
                 "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                 "this context");
+  } else if (((spec->flags & kCmdWrite) || spec->name == "ping") && WritesDeniedByDiskError()) {
+    // stop-writes-on-bgsave-error: Redis refuses writes (and PING) until a save succeeds.
+    error =
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+        "to disk. Commands that may modify the data set are disabled, because this instance is "
+        "configured to report errors during writes if RDB snapshotting fails "
+        "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+        "RDB error.";
   }
   int target = -1;
   bool single_shard = true;
@@ -244,6 +253,7 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   current_conn_ = nullptr;
   current_runner_ = saved;
   if (runner.started()) c->waiting = true;
+  if (spec.flags & kCmdWrite) NoteWrites(index_);
   RecordCall(spec, MonoMicros() - start);
   MarkDirty(c);
 }
@@ -294,7 +304,13 @@ void Reactor::ExecuteBatch(BatchMessage* b) {
   RunBatchFrom(b, 0);
 }
 
+bool Reactor::WritesDeniedByDiskError() const {
+  return config_.stop_writes_on_bgsave_error && !config_.save_params.empty() &&
+         !Persistence().last_bgsave_ok.load(std::memory_order_relaxed);
+}
+
 void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
+  NoteWrites(index_);  // the `save` schedule's change counter (one per write command)
   if (!db.has_watches()) return;
   CommandTable::KeyPositions(spec, args, &key_positions_);
   for (int pos : key_positions_) db.Touch(args[pos]);
@@ -379,6 +395,10 @@ void Reactor::StartFanOut(const OpOrigin& origin, std::vector<int> shards, Shard
 void Reactor::ExecuteFanOut(FanOutMessage* m) {
   UpdateClock();
   FanOutOp* op = m->op;
+  // A task may wait for the other shards' tasks (the snapshot barrier, server/persistence.h):
+  // the messages this thread has queued for them (e.g. the rest of the very fan-out it started)
+  // must be on their way first.
+  FlushOutgoing();
   if (op->shard_task) {
     ShardAccess access{shard_, shard_.db(op->origin.db_index), op->origin.db_index, index_,
                        config_};

@@ -210,7 +210,7 @@ int Main(int argc, char** argv) {
   Log(LogLevel::kNotice, "Ready to accept connections tcp");
   server.WaitForShutdown();
   if (!config.pidfile.empty()) unlink(config.pidfile.c_str());
-  return 0;
+  return server.exit_code();
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/persistence.h"
 #include "server/server.h"
 
 namespace shardis {
@@ -555,6 +556,15 @@ void Reactor::Cron() {
     for (Connection* c : idle) CloseConnection(c);
   }
   if (pause_until_ms_ != 0 && shard_.now_ms() >= pause_until_ms_) PauseClients(0, false);
+  if (index_ == 0) {
+    // The `save` schedule and BGSAVE SCHEDULE, from one thread: a connection-less fan-out.
+    PersistenceCron(config_, [this](ShardTask task, FanOutDone done) {
+      std::vector<int> all(thread_count());
+      for (int i = 0; i < thread_count(); ++i) all[i] = i;
+      StartFanOut(OpOrigin{index_, 0, 0, RespVersion::kResp2}, std::move(all), std::move(task),
+                  nullptr, std::move(done));
+    });
+  }
 }
 
 void Reactor::ResetStats() {

@@ -185,6 +185,8 @@ class Reactor : public ServerContext {
   void RunTransactionBatch(BatchMessage* b);
   // After a write command ran on this shard: WATCHers of its keys see a change.
   void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
+  // stop-writes-on-bgsave-error with a save schedule, after a failed save.
+  bool WritesDeniedByDiskError() const;
   void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void SendBatch(Connection* c);
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "server/logging.h"
+#include "server/persistence.h"
 
 namespace shardis {
 
@@ -35,6 +36,10 @@ absl::Status Server::Start() {
   int n = config_.threads > 0 ? config_.threads : static_cast<int>(cpus.size());
   info_.thread_count = n;
   for (int i = 0; i < n; ++i) reactors_.push_back(std::make_unique<Reactor>(*this, i, config_));
+  InitPersistence(n, info_.start_time_ms / 1000);
+  // The threads do not run yet: the main thread may fill every shard directly.
+  std::string load_error = LoadAtStartup(config_, Shards());
+  if (!load_error.empty()) return absl::FailedPreconditionError(load_error);
   for (auto& r : reactors_) {
     std::string error = r->Listen();
     if (!error.empty()) return absl::UnavailableError(error);
@@ -55,6 +60,12 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
+std::vector<ShardData*> Server::Shards() {
+  std::vector<ShardData*> shards;
+  for (auto& r : reactors_) shards.push_back(&r->shard());
+  return shards;
+}
+
 void Server::RequestShutdown() { kill(getpid(), SIGUSR2); }
 
 void Server::WaitForShutdown() {
@@ -72,12 +83,19 @@ void Server::WaitForShutdown() {
   } else {
     Log(LogLevel::kWarning, "User requested shutdown...");
   }
+  Persistence().stopping.store(true);  // a snapshot barrier must not wait for stopped reactors
   for (auto& r : reactors_) r->Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   // Every loop has stopped: messages still queued can be freed without running them.
   for (auto& r : reactors_) {
     while (MailboxMessage* m = r->mailbox().Pop()) delete m;
+  }
+  // The threads have stopped: the main thread may read every shard directly.
+  std::string save_error = SaveOnShutdown(config_, Shards());
+  if (!save_error.empty()) {
+    Log(LogLevel::kWarning, "Error trying to save the DB: %s", save_error);
+    exit_code_ = 1;
   }
   reactors_.clear();  // their data goes through the lazy freer too
   lazy_freer_.Stop();

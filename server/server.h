@@ -25,6 +25,8 @@ class Server {
   absl::Status Start();
   // Blocks until a shutdown is requested, then stops every reactor and joins the threads.
   void WaitForShutdown();
+  // The process exit status after WaitForShutdown (1 when the shutdown save failed).
+  int exit_code() const { return exit_code_; }
   // Any thread.
   void RequestShutdown();
 
@@ -45,8 +47,12 @@ class Server {
   void ReleaseClientSlot() { clients_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
+  // Every reactor's shard, for start-up load and shutdown save (threads not running).
+  std::vector<ShardData*> Shards();
+
   Config config_;
   ServerInfo info_;
+  int exit_code_ = 0;
   std::vector<std::unique_ptr<Reactor>> reactors_;
   std::vector<std::thread> threads_;
   LazyFreer lazy_freer_;

@@ -446,8 +446,9 @@ std::unique_ptr<ServerProcess> StartShardis(int threads, const std::vector<std::
       ShardisServerPath(),
       [&](int port) {
         std::vector<std::string> args = {
-            "--port", absl::StrCat(port), "--threads",  absl::StrCat(threads),
-            "--bind", "127.0.0.1",        "--pin=false"};
+            "--port", absl::StrCat(port), "--threads",   absl::StrCat(threads),
+            "--bind", "127.0.0.1",        "--pin=false", "--save",
+            ""};
         args.insert(args.end(), extra_args.begin(), extra_args.end());
         return args;
       },

@@ -104,7 +104,8 @@ class ServerProcess {
   std::string error_;
 };
 
-// Starts shardis-server --port P --threads N --bind 127.0.0.1 --pin=false plus `extra_args` on a
+// Starts shardis-server --port P --threads N --bind 127.0.0.1 --pin=false --save '' (no snapshot
+// schedule, as StartRedis) plus `extra_args` (a later --save adds points) on a
 // free port (retrying with another port when startup fails). With SHARDIS_TEST_AGAINST_REDIS
 // it starts the reference redis-server instead and ignores `threads` and `extra_args`.
 // Returns nullptr on failure and writes why into *error when given.

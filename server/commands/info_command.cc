@@ -16,6 +16,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/lazy_free.h"
+#include "server/persistence.h"
 #include "server/server_context.h"
 
 #ifdef SHARDIS_JEMALLOC
@@ -224,14 +225,28 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
   }
   if (w.Wants("persistence")) {
     w.Section("Persistence");
+    PersistenceState& p = Persistence();
+    bool bgsave = p.bgsave_in_progress.load();
+    int64_t now_s = static_cast<int64_t>(time(nullptr));
     w.Field("loading", 0);
     w.Field("async_loading", 0);
-    w.Field("rdb_changes_since_last_save", 0);
-    w.Field("rdb_bgsave_in_progress", 0);
-    w.Field("rdb_last_save_time", info.start_time_ms / 1000);
-    w.Field("rdb_last_bgsave_status", "ok");
-    w.Field("rdb_last_bgsave_time_sec", -1);
-    w.Field("rdb_current_bgsave_time_sec", -1);
+    w.Field("current_cow_peak", 0);
+    w.Field("current_cow_size", 0);
+    w.Field("current_cow_size_age", 0);
+    w.Field("current_fork_perc", "0.00");
+    w.Field("current_save_keys_processed", 0);
+    w.Field("current_save_keys_total", 0);
+    w.Field("rdb_changes_since_last_save", ChangesSinceLastSave());
+    w.Field("rdb_bgsave_in_progress", bgsave ? 1 : 0);
+    w.Field("rdb_last_save_time", p.last_save_time_s.load());
+    w.Field("rdb_last_bgsave_status", p.last_bgsave_ok.load() ? "ok" : "err");
+    w.Field("rdb_last_bgsave_time_sec", p.last_bgsave_time_sec.load());
+    w.Field("rdb_current_bgsave_time_sec",
+            bgsave ? now_s - p.bgsave_start_ms.load() / 1000 : int64_t{-1});
+    w.Field("rdb_saves", p.saves.load());
+    w.Field("rdb_last_cow_size", 0);
+    w.Field("rdb_last_load_keys_expired", p.last_load_expired.load());
+    w.Field("rdb_last_load_keys_loaded", p.last_load_keys.load());
     w.Field("aof_enabled", 0);
     w.Field("aof_rewrite_in_progress", 0);
     w.Field("aof_rewrite_scheduled", 0);

@@ -24,6 +24,8 @@
 #include "server/command.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/persistence.h"
+#include "server/server_context.h"
 #include "storage/glob.h"
 #include "storage/shard_data.h"
 
@@ -533,11 +535,28 @@ void FlushdbCommand(ClientCommand& cmd) {
 
 void FlushallCommand(ClientCommand& cmd) {
   if (!ParseFlushMode(cmd)) return;
+  // As Redis: with a save schedule, FLUSHALL also saves the now empty dataset, so a restart does
+  // not bring the flushed keys back.
+  std::shared_ptr<Config> save_config;
+  if (cmd.server != nullptr && !cmd.server->config().save_params.empty()) {
+    save_config = std::make_shared<Config>(cmd.server->config());
+  }
   cmd.RunOnAllShards(
       [](ShardAccess& a) {
         for (int i = 0; i < a.shard.db_count(); ++i) a.shard.db(i).Clear();
       },
-      [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+      [save_config](ReplyBuilder& reply, FanOutRunner& runner) {
+        auto run_on_all = [&runner](ShardTask task, FanOutDone done) {
+          std::vector<int> all(runner.shard_count());
+          for (int i = 0; i < runner.shard_count(); ++i) all[i] = i;
+          runner.RunOnShards(std::move(all), std::move(task), std::move(done));
+        };
+        if (save_config == nullptr ||
+            !StartSave(*save_config, SaveMode::kForeground, run_on_all,
+                       [](ReplyBuilder& r, FanOutRunner&, const std::string&) { r.Ok(); })) {
+          reply.Ok();
+        }
+      });
 }
 
 void SwapdbCommand(ClientCommand& cmd) {

@@ -19,6 +19,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/logging.h"
+#include "server/persistence.h"
 #include "server/server_context.h"
 #include "storage/glob.h"
 
@@ -419,6 +420,8 @@ void CmdDebug(ClientCommand& c) {
     bool enabled = c.args[2] != "0";
     c.server->ForEachThread([enabled](ServerContext& ctx) { ctx.SetActiveExpire(enabled); },
                             [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+  } else if (sub == "reload") {
+    DebugReload(c);
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
   } else if (sub == "help") {
@@ -471,6 +474,20 @@ void CmdShutdown(ClientCommand& c) {
     }
     return;
   }
+  // SAVE / NOSAVE tell the main thread whether to save after the reactors stop.
+  int mode = 0;
+  for (size_t i = 1; i < c.args.size(); ++i) {
+    if (EqualsIgnoreCase(c.args[i], "save")) mode = 1;
+    if (EqualsIgnoreCase(c.args[i], "nosave")) mode = 2;
+  }
+  std::string error = CheckShutdownSave(c.server->config(), mode);
+  if (!error.empty()) {
+    Log(LogLevel::kWarning, "%s", error);
+    Log(LogLevel::kWarning, "Error trying to save the DB, can't exit.");
+    c.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+    return;
+  }
+  Persistence().shutdown_mode.store(mode);
   // No reply on success: the server closes the connection as it exits, as Redis does.
   c.server->RequestShutdown();
 }

@@ -1,0 +1,356 @@
+// RDB persistence orchestration (see persistence.h).
+#include "server/persistence.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "server/logging.h"
+#include "storage/rdb/rdb_db.h"
+
+namespace shardis {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t TotalDirty() {
+  PersistenceState& p = Persistence();
+  uint64_t total = 0;
+  for (int i = 0; i < p.shards; ++i) total += p.dirty[i].load(std::memory_order_relaxed);
+  return total;
+}
+
+// The serialized shards of one save, shared by the fan-out tasks (each writes its own slot) and
+// the writer.
+struct Snapshot {
+  std::vector<std::vector<rdb::DbSection>> shards;  // [shard][db]
+  std::vector<uint64_t> dirty;                      // each shard's counter when serialized
+  std::string dir;
+  std::string filename;
+  bool checksum = true;
+  int databases = 16;
+  int64_t start_ms = 0;
+  // The barrier that makes the snapshot one instant across shards (see ArriveAndWait).
+  std::atomic<int> arrived{0};
+  std::atomic<bool> aborted{false};
+};
+
+// Each shard's task waits here until every shard has reached its task, so that at the moment
+// the last one arrives all of them are paused between two commands: the shards then serialize
+// what they hold at that one instant. (A command spanning shards, e.g. a cross-shard MSET or
+// EXEC, is not atomic yet and may be seen half done.) The wait polls with short sleeps, and
+// gives up when the server is shutting down (a stopped reactor never arrives); false then.
+bool ArriveAndWait(Snapshot& snap, int shards) {
+  if (snap.arrived.fetch_add(1) + 1 >= shards) return true;
+  while (snap.arrived.load() < shards) {
+    if (Persistence().stopping.load() || snap.aborted.load()) {
+      snap.aborted.store(true);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
+}
+
+std::vector<rdb::DbSection> SerializeShard(ShardData& shard, const rdb::SaveOptions& options) {
+  std::vector<rdb::DbSection> sections(shard.db_count());
+  for (int db = 0; db < shard.db_count(); ++db) {
+    rdb::SerializeDb(shard.db(db), options, &sections[db]);
+  }
+  return sections;
+}
+
+std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes) {
+  std::vector<std::vector<rdb::DbSection*>> dbs(snap.databases);
+  for (const auto& shard : snap.shards) {
+    for (size_t db = 0; db < shard.size() && db < dbs.size(); ++db) {
+      dbs[db].push_back(const_cast<rdb::DbSection*>(&shard[db]));
+    }
+  }
+  std::string header = rdb::FileHeader({{"redis-ver", std::string(kRedisCompatVersion)},
+                                        {"redis-bits", "64"},
+                                        {"ctime", std::to_string(NowMs() / 1000)},
+                                        {"used-mem", "0"},
+                                        {"aof-base", "0"}});
+  return rdb::WriteFile(snap.dir, snap.filename, header, dbs, snap.checksum, bytes);
+}
+
+// Records the outcome of a save (any thread).
+void FinishSave(const Snapshot& snap, const std::string& error, bool background) {
+  PersistenceState& p = Persistence();
+  int64_t now = NowMs();
+  if (error.empty()) {
+    uint64_t dirty = 0;
+    for (uint64_t d : snap.dirty) dirty += d;
+    p.dirty_at_last_save.store(dirty);
+    p.last_save_time_s.store(now / 1000);
+    p.saves.fetch_add(1);
+    p.last_bgsave_ok.store(true);
+    Log(LogLevel::kNotice, "%s",
+        background ? "Background saving terminated with success" : "DB saved on disk");
+  } else {
+    // As Redis: only a failed BGSAVE marks the status (a failed SAVE leaves it).
+    if (background) p.last_bgsave_ok.store(false);
+    Log(LogLevel::kWarning, "%s", error);
+    Log(LogLevel::kWarning, "%s", background ? "Background saving error" : "Error saving DB");
+  }
+  if (background) {
+    p.last_bgsave_time_sec.store((now - snap.start_ms) / 1000);
+    p.bgsave_in_progress.store(false);
+  }
+  p.save_in_progress.store(false);
+}
+
+}  // namespace
+
+PersistenceState& Persistence() {
+  static PersistenceState state;
+  return state;
+}
+
+void InitPersistence(int shards, int64_t now_s) {
+  PersistenceState& p = Persistence();
+  p.dirty.reset(new std::atomic<uint64_t>[shards]);
+  for (int i = 0; i < shards; ++i) p.dirty[i].store(0);
+  p.shards = shards;
+  p.dirty_at_last_save.store(0);
+  p.last_save_time_s.store(now_s);
+}
+
+uint64_t ChangesSinceLastSave() {
+  uint64_t total = TotalDirty();
+  uint64_t saved = Persistence().dirty_at_last_save.load();
+  return total > saved ? total - saved : 0;
+}
+
+rdb::SaveOptions SaveOptionsFrom(const Config& config) {
+  rdb::SaveOptions o;
+  o.compress = config.rdbcompression;
+  o.list_fill = config.list_max_listpack_size;
+  return o;
+}
+
+rdb::LoadLimits LoadLimitsFrom(const Config& config) {
+  rdb::LoadLimits l;
+  l.list_fill = config.list_max_listpack_size;
+  l.hash_max_listpack_entries = static_cast<size_t>(config.hash_max_listpack_entries);
+  l.hash_max_listpack_value = static_cast<size_t>(config.hash_max_listpack_value);
+  l.set_max_intset_entries = static_cast<size_t>(config.set_max_intset_entries);
+  l.zset.max_listpack_entries = static_cast<size_t>(config.zset_max_listpack_entries);
+  l.zset.max_listpack_value = static_cast<size_t>(config.zset_max_listpack_value);
+  l.stream.max_entries = config.stream_node_max_entries;
+  l.stream.max_bytes = config.stream_node_max_bytes;
+  return l;
+}
+
+bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
+               SaveFinished finished) {
+  PersistenceState& p = Persistence();
+  bool expected = false;
+  if (!p.save_in_progress.compare_exchange_strong(expected, true)) return false;
+  bool background = mode == SaveMode::kBackground;
+  auto snap = std::make_shared<Snapshot>();
+  snap->shards.resize(p.shards);
+  snap->dirty.resize(p.shards);
+  snap->dir = config.dir;
+  snap->filename = config.dbfilename;
+  snap->checksum = config.rdbchecksum;
+  snap->databases = config.databases;
+  snap->start_ms = NowMs();
+  if (background) {
+    p.bgsave_in_progress.store(true);
+    p.bgsave_start_ms.store(snap->start_ms);
+    p.last_bgsave_try_s.store(snap->start_ms / 1000);
+    Log(LogLevel::kNotice, "Background saving started");
+  }
+  rdb::SaveOptions options = SaveOptionsFrom(config);
+  start(
+      [snap, options](ShardAccess& access) {
+        if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
+        snap->dirty[access.shard_index] =
+            Persistence().dirty[access.shard_index].load(std::memory_order_relaxed);
+        snap->shards[access.shard_index] = SerializeShard(access.shard, options);
+      },
+      [snap, background, finished](ReplyBuilder& reply, FanOutRunner& runner) {
+        if (snap->aborted.load()) {
+          FinishSave(*snap, "Snapshot aborted: the server is shutting down", background);
+          finished(reply, runner, "aborted");
+          return;
+        }
+        if (!background) {
+          uint64_t bytes = 0;
+          std::string error = WriteSnapshot(*snap, &bytes);
+          FinishSave(*snap, error, false);
+          finished(reply, runner, error);
+          return;
+        }
+        Persistence().writer_running.store(true);
+        std::thread([snap] {
+          uint64_t bytes = 0;
+          std::string error = WriteSnapshot(*snap, &bytes);
+          FinishSave(*snap, error, true);
+          Persistence().writer_running.store(false);
+        }).detach();
+        finished(reply, runner, "");
+      });
+  return true;
+}
+
+std::string ReadRdbFile(const std::string& path, const Config& config, int shard_count,
+                        int64_t now_ms, std::vector<std::vector<rdb::LoadedKey>>* per_shard,
+                        rdb::LoadStats* stats, bool log_progress) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string("Can't open the RDB file ") + path + ": " + strerror(errno);
+  struct stat st;
+  std::string data;
+  if (fstat(fd, &st) == 0) data.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  data.resize(got);
+  per_shard->assign(shard_count, {});
+  auto sink = [&](rdb::LoadedKey&& k) {
+    (*per_shard)[ShardOfKey(k.key, shard_count)].push_back(std::move(k));
+    return std::string();
+  };
+  rdb::LoadProgress progress;
+  if (log_progress) {
+    double total = static_cast<double>(data.size());
+    progress = [total](uint64_t offset, uint64_t keys) {
+      Log(LogLevel::kNotice, "Loading RDB: %.1f%% (%d keys)", 100.0 * offset / total,
+          static_cast<int64_t>(keys));
+    };
+  }
+  return rdb::ParseFile(data, LoadLimitsFrom(config), now_ms, config.databases, sink, stats,
+                        progress);
+}
+
+std::string InsertLoadedKeys(ShardData& shard, std::vector<rdb::LoadedKey>* keys) {
+  for (rdb::LoadedKey& k : *keys) {
+    Db& db = shard.db(k.db);
+    if (rdb::KeyExists(db, k.key)) {
+      return "RDB has duplicated key '" + k.key + "' in DB " + std::to_string(k.db);
+    }
+    rdb::StoreKey(db, k.key, std::move(k.value), k.expire_ms, k.idle_s);
+  }
+  keys->clear();
+  return "";
+}
+
+std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& shards) {
+  std::string path = config.dir + "/" + config.dbfilename;
+  if (access(path.c_str(), F_OK) != 0) return "";
+  int64_t start = NowMs();
+  for (ShardData* s : shards) s->clock().now_ms = start;
+  std::vector<std::vector<rdb::LoadedKey>> per_shard;
+  rdb::LoadStats stats;
+  Log(LogLevel::kNotice, "Loading RDB file %s", path);
+  std::string error =
+      ReadRdbFile(path, config, static_cast<int>(shards.size()), start, &per_shard, &stats, true);
+  if (!error.empty()) {
+    return "Error loading the RDB file " + path + ": " + error +
+           ". Refusing to start with an incomplete dataset: fix or remove the file.";
+  }
+  // Each shard's keys go into it on a thread of its own (the shards share nothing, and the
+  // reactor threads that will own them start after these are joined).
+  std::vector<std::string> errors(shards.size());
+  std::vector<std::thread> inserters;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    inserters.emplace_back([&, i] { errors[i] = InsertLoadedKeys(*shards[i], &per_shard[i]); });
+  }
+  for (std::thread& t : inserters) t.join();
+  for (const std::string& e : errors) {
+    if (!e.empty()) return "Error loading the RDB file " + path + ": " + e;
+  }
+  PersistenceState& p = Persistence();
+  p.last_load_keys.store(stats.keys);
+  p.last_load_expired.store(stats.expired_skipped);
+  Log(LogLevel::kNotice, "Done loading RDB (version %d), keys loaded: %d, keys expired: %d.",
+      stats.version, static_cast<int64_t>(stats.keys), static_cast<int64_t>(stats.expired_skipped));
+  Log(LogLevel::kNotice, "DB loaded from disk: %.3f seconds", (NowMs() - start) / 1000.0);
+  return "";
+}
+
+std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& shards) {
+  PersistenceState& p = Persistence();
+  // A BGSAVE's writer may still run: let it finish (bounded) so no temp file is left behind. (A
+  // save whose shards had not all answered when the reactors stopped never writes anything.)
+  for (int i = 0; i < 600 && p.writer_running.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  int mode = p.shutdown_mode.load();
+  bool save = mode == 1 || (mode == 0 && !config.save_params.empty());
+  if (!save) return "";
+  Log(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
+  Snapshot snap;
+  snap.dir = config.dir;
+  snap.filename = config.dbfilename;
+  snap.checksum = config.rdbchecksum;
+  snap.databases = config.databases;
+  snap.start_ms = NowMs();
+  rdb::SaveOptions options = SaveOptionsFrom(config);
+  for (size_t i = 0; i < shards.size(); ++i) {
+    shards[i]->clock().now_ms = snap.start_ms;
+    snap.dirty.push_back(p.dirty[i].load());
+    snap.shards.push_back(SerializeShard(*shards[i], options));
+  }
+  uint64_t bytes = 0;
+  std::string error = WriteSnapshot(snap, &bytes);
+  FinishSave(snap, error, false);
+  return error;
+}
+
+std::string CheckShutdownSave(const Config& config, int mode) {
+  bool save = mode == 1 || (mode == 0 && !config.save_params.empty());
+  if (!save) return "";
+  std::string probe = config.dir + "/temp-shutdown-" + std::to_string(getpid()) + ".rdb";
+  int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return "Failed opening the temp RDB file " + probe + " for saving: " + strerror(errno);
+  }
+  close(fd);
+  unlink(probe.c_str());
+  return "";
+}
+
+void PersistenceCron(const Config& config, const FanOutStarter& start) {
+  PersistenceState& p = Persistence();
+  if (p.save_in_progress.load(std::memory_order_relaxed)) return;
+  int64_t now_s = NowMs() / 1000;
+  bool go = p.bgsave_scheduled.load();
+  if (!go) {
+    uint64_t changes = ChangesSinceLastSave();
+    int64_t since = now_s - p.last_save_time_s.load();
+    // After a failed BGSAVE, retry only every 5 seconds (as Redis).
+    bool may_retry = p.last_bgsave_ok.load() || now_s - p.last_bgsave_try_s.load() > 5;
+    for (const auto& [secs, need] : config.save_params) {
+      if (changes >= static_cast<uint64_t>(need) && since > secs && may_retry) {
+        Log(LogLevel::kNotice, "%d changes in %d seconds. Saving...", static_cast<int64_t>(need),
+            secs);
+        go = true;
+        break;
+      }
+    }
+  }
+  if (!go) return;
+  if (StartSave(config, SaveMode::kBackground, start,
+                [](ReplyBuilder&, FanOutRunner&, const std::string&) {})) {
+    p.bgsave_scheduled.store(false);
+  }
+}
+
+}  // namespace shardis

@@ -1,0 +1,104 @@
+// RDB persistence of the whole server: SAVE / BGSAVE / the `save` schedule / shutdown save /
+// load at start-up, on top of storage/rdb.
+//
+// A save fans out to every shard: the shards' tasks first meet at a barrier (so the snapshot is
+// one instant across shards: all of them are paused between commands when the last arrives),
+// then each serializes its own keys, on its own thread, in one go (SerializeShard) into
+// per-database sections; the origin thread stitches them into one file (one header, one
+// SELECTDB/RESIZEDB per database, CRC64 trailer; temp file, fsync, rename). SAVE writes on the
+// origin thread; BGSAVE writes on a short-lived background thread. This first version is not
+// copy-on-write: every shard stalls from its arrival at the barrier until it has serialized.
+//
+// The process-wide status (INFO persistence, LASTSAVE, the schedule) lives in PersistenceState:
+// atomics written by whichever thread finishes a save, read by INFO on any thread. The change
+// counters are one per shard, written only by that shard's thread (a relaxed load + store, no
+// read-modify-write) and summed by readers. None of this is on the request path beyond that one
+// counter store per write command.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/command.h"
+#include "server/config.h"
+#include "storage/rdb/rdb_file.h"
+#include "storage/shard_data.h"
+
+namespace shardis {
+
+struct PersistenceState {
+  std::unique_ptr<std::atomic<uint64_t>[]> dirty;  // per shard: write commands executed
+  int shards = 0;
+  std::atomic<uint64_t> dirty_at_last_save{0};
+  std::atomic<bool> save_in_progress{false};    // any save (one at a time)
+  std::atomic<bool> bgsave_in_progress{false};  // a BGSAVE (INFO rdb_bgsave_in_progress)
+  std::atomic<bool> bgsave_scheduled{false};    // BGSAVE SCHEDULE
+  std::atomic<bool> writer_running{false};      // a BGSAVE writer thread exists
+  std::atomic<bool> stopping{false};            // shutdown began: abandon snapshot barriers
+  std::atomic<int64_t> last_save_time_s{0};
+  std::atomic<int64_t> bgsave_start_ms{0};
+  std::atomic<int64_t> last_bgsave_time_sec{-1};
+  std::atomic<int64_t> last_bgsave_try_s{0};
+  std::atomic<bool> last_bgsave_ok{true};
+  std::atomic<uint64_t> saves{0};
+  std::atomic<uint64_t> last_load_keys{0};
+  std::atomic<uint64_t> last_load_expired{0};
+  // SHUTDOWN's choice for the main thread: 0 default (save when a schedule is set), 1 SAVE,
+  // 2 NOSAVE.
+  std::atomic<int> shutdown_mode{0};
+};
+
+PersistenceState& Persistence();
+// Sizes the per-shard counters; call before the reactor threads start.
+void InitPersistence(int shards, int64_t now_s);
+// Counts `n` changes on `shard` (its own thread only).
+inline void NoteWrites(int shard, uint64_t n = 1) {
+  std::atomic<uint64_t>& d = Persistence().dirty[shard];
+  d.store(d.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+uint64_t ChangesSinceLastSave();
+
+rdb::SaveOptions SaveOptionsFrom(const Config& config);
+rdb::LoadLimits LoadLimitsFrom(const Config& config);
+
+// Runs `task` on every shard, then `done` on the calling thread (a connection's fan-out, or the
+// cron's connection-less one).
+using FanOutStarter = std::function<void(ShardTask, FanOutDone)>;
+enum class SaveMode : uint8_t { kForeground, kBackground };
+// Called when a save has finished (foreground) or its serialization has (background), on the
+// origin thread; `error` is "" on success.
+using SaveFinished =
+    std::function<void(ReplyBuilder& reply, FanOutRunner& runner, const std::string& error)>;
+// Starts a save unless one is in progress (then returns false and does nothing).
+bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
+               SaveFinished finished);
+
+// Start-up: loads `dir`/`dbfilename` into the shards (threads not running yet). Returns "" when
+// loaded or absent, else the error (the server must refuse to start).
+std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& shards);
+// Parses an RDB file and hands each key to the shard that owns it: per_shard[i] receives shard
+// i's keys. Returns "" or an error.
+std::string ReadRdbFile(const std::string& path, const Config& config, int shard_count,
+                        int64_t now_ms, std::vector<std::vector<rdb::LoadedKey>>* per_shard,
+                        rdb::LoadStats* stats, bool log_progress = false);
+// Stores loaded keys into a shard (its own thread). Returns "" or an error (duplicate key).
+std::string InsertLoadedKeys(ShardData& shard, std::vector<rdb::LoadedKey>* keys);
+
+// Shutdown (after the reactor threads have stopped): waits for a running BGSAVE, then saves when
+// SHUTDOWN SAVE asked, or by default when a save schedule is set and NOSAVE was not given.
+// Returns "" or the error.
+std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& shards);
+
+// SHUTDOWN's check before it commits to exiting: whether the shutdown save (when one will run)
+// can create its file in `dir`. Returns "" or the error. (A disk that fills up during the final
+// save is only seen then: the process exits 1 with the error logged.)
+std::string CheckShutdownSave(const Config& config, int mode);
+
+// The schedule, called from reactor 0's periodic work: BGSAVE SCHEDULE, and `save` points.
+void PersistenceCron(const Config& config, const FanOutStarter& start);
+
+}  // namespace shardis
