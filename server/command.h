@@ -214,6 +214,9 @@ struct CommandSpec {
   // When set, routing takes the keys from here instead of first/last/step (which still describe
   // the command in COMMAND replies, as Redis reports them).
   KeysHandler get_keys = nullptr;
+  // When set and true for these arguments, on_client runs even though the keys share a shard
+  // (EVAL of a script body this thread has not cached yet: it must first reach every thread).
+  bool (*prefer_client)(ArgList args) = nullptr;
 };
 
 // Command families register their specs here at start-up (see command_table.h).
@@ -230,6 +233,8 @@ void RegisterStreamCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);
 void RegisterTransactionCommands(std::vector<CommandSpec>* table);
+void RegisterScriptingCommands(std::vector<CommandSpec>* table);
+void RegisterFunctionCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

@@ -26,6 +26,8 @@ const CommandTable& CommandTable::Get() {
     RegisterHyperLogLogCommands(&specs);
     RegisterPubSubCommands(&specs);
     RegisterTransactionCommands(&specs);
+    RegisterScriptingCommands(&specs);
+    RegisterFunctionCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

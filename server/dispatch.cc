@@ -173,7 +173,8 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     MarkDirty(c);
     return true;
   }
-  bool on_shard = spec->on_shard != nullptr && single_shard;
+  bool on_shard = spec->on_shard != nullptr && single_shard &&
+                  !(spec->prefer_client != nullptr && spec->prefer_client(args));
   if (on_shard && target < 0) target = index_;
   // A batch being built for another shard (or any batch, before a connection-side command) must
   // go first; this command is parsed again once its reply is back.

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/scripting/lua_engine.h"
 #include "server/server.h"
 
 namespace shardis {
@@ -208,6 +209,7 @@ void Reactor::RequestShutdown() { server_.RequestShutdown(); }
 
 void Reactor::Run() {
   running_ = true;
+  scripting::LuaEngine::SetThreadShard(index_, thread_count());
   std::vector<epoll_event> events(kMaxEvents);
   next_cron_ms_ = MonoMs();
   while (!stop_requested_.load(std::memory_order_acquire)) {

@@ -437,21 +437,6 @@ void CmdDebug(ClientCommand& c) {
   }
 }
 
-void CmdFunctionFlush(ClientCommand& c) {
-  if (c.args.size() == 3 && !EqualsIgnoreCase(c.args[2], "async") &&
-      !EqualsIgnoreCase(c.args[2], "sync")) {
-    c.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-    return;
-  }
-  c.reply.Ok();  // no function can exist yet, so there is nothing to flush
-}
-
-void CmdFunctionHelp(ClientCommand& c) {
-  ReplyHelp(c.reply, {"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                      "FLUSH [ASYNC|SYNC]", "    Delete all the libraries.", "HELP",
-                      "    Prints this help."});
-}
-
 void CmdShutdown(ClientCommand& c) {
   bool abort = false;
   for (size_t i = 1; i < c.args.size(); ++i) {
@@ -527,12 +512,6 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
       "server", "Returns the replication role.", "2.8.12", CmdRole);
   add("debug", -2, kAdmin, "@admin @slow @dangerous", "server",
       "A container for debugging commands.", "1.0.0", CmdDebug);
-  add("function", -2, 0, "@slow", "scripting", "A container for function commands.", "7.0.0",
-      CmdContainer);
-  add("function|flush", -2, kCmdNoscript | kCmdWrite, "@write @slow @scripting", "scripting",
-      "Deletes all libraries and functions.", "7.0.0", CmdFunctionFlush);
-  add("function|help", 2, kCmdLoading | kCmdStale, "@slow @scripting", "scripting",
-      "Returns helpful text about the different subcommands.", "7.0.0", CmdFunctionHelp);
   add("shutdown", -1, kAdmin | kCmdAllowBusy | kCmdNoMulti, "@admin @slow @dangerous", "server",
       "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
       CmdShutdown);
