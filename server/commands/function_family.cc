@@ -296,7 +296,14 @@ void ApplyChange(LuaEngine& e, Change& ch) {
       if (ch.policy == 2) e.FlushLibraries();
       std::string name, failure;
       for (const std::string& code : incoming) {
-        if (!e.LoadLibrary(code, ch.policy == 1, &name, &failure)) break;
+        if (!e.LoadLibrary(code, ch.policy == 1, &name, &failure)) {
+          // RESTORE words a name collision without FUNCTION LOAD's quotes.
+          if (failure.starts_with("ERR Library '") && failure.ends_with("' already exists")) {
+            failure = Cat("ERR Library ", failure.substr(13, failure.size() - 13 - 16),
+                          " already exists");
+          }
+          break;
+        }
       }
       if (!failure.empty()) {  // all or nothing: put back what was there
         e.FlushLibraries();
