@@ -468,7 +468,7 @@ void CmdFunctionList(ClientCommand& c) {
       if (f.flags & scripting::kScriptNoCluster) flags.push_back("no-cluster");
       if (f.flags & scripting::kScriptAllowCrossSlot) flags.push_back("allow-cross-slot-keys");
       c.reply.SetHeader(flags.size());
-      for (std::string_view fl : flags) c.reply.Bulk(fl);
+      for (std::string_view fl : flags) c.reply.SimpleString(fl);
     }
     if (with_code) {
       c.reply.Bulk("library_code");
