@@ -14,6 +14,7 @@
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/reactor.h"
+#include "server/scripting/lua_engine.h"
 #include "server/server.h"
 
 namespace shardis {
@@ -130,6 +131,16 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
                 "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                 "this context");
   }
+  if (error.empty() && busy_serving_) {
+    // A script is busy on this thread: only connection-side allow-busy commands get through.
+    const CommandSpec* effective = spec;
+    if (args.size() >= 2) {
+      if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) effective = sub;
+    }
+    if (!(effective->flags & kCmdAllowBusy) || spec->on_shard != nullptr) {
+      error = scripting::LuaEngine::BusyError(scripting::LuaEngine::ThisThread().busy_kind());
+    }
+  }
   int target = -1;
   bool single_shard = true;
   if (error.empty() && spec->on_shard != nullptr) {
@@ -193,7 +204,10 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     return true;
   }
   if (c->batch == nullptr && target == index_) {
+    Connection* saved = executing_conn_;
+    executing_conn_ = c;
     ExecuteLocal(c, *spec, args, no_block);
+    executing_conn_ = saved;
     return true;
   }
   if (c->batch == nullptr) {

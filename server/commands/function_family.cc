@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "server/command_table.h"
+#include "server/config.h"
 #include "server/scripting/call_target.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
@@ -56,6 +57,7 @@ void RunFcallHere(ArgList args, ShardData& shard, int db_index, const Config& co
   bool ro = args[0].size() == 8;  // fcall_ro
   LocalShardTarget target(shard, db_index, config, shard_index, LuaEngine::ThreadShardCount());
   ScriptRun run{args.subspan(3, numkeys), args.subspan(3 + numkeys), ro, &target};
+  run.busy_threshold_ms = config.busy_reply_threshold;
   engine.CallFunction(*fn, run, reply);
 }
 
@@ -479,6 +481,10 @@ void CmdFunctionList(ClientCommand& c) {
 
 void CmdFunctionStats(ClientCommand& c) {
   LuaEngine& e = LuaEngine::ThisThread();
+  if (e.busy_kind() == scripting::BusyKind::kEval) {  // as Redis, while a busy EVAL runs
+    c.reply.Error(LuaEngine::BusyError(scripting::BusyKind::kEval));
+    return;
+  }
   c.reply.MapHeader(2);
   c.reply.Bulk("running_script");
   c.reply.Null();
@@ -493,7 +499,13 @@ void CmdFunctionStats(ClientCommand& c) {
 }
 
 void CmdFunctionKill(ClientCommand& c) {
-  c.reply.Error("NOTBUSY No scripts in execution right now.");
+  std::string error =
+      LuaEngine::RequestKill(c.server != nullptr ? c.server->thread_count() : 1, false);
+  if (error.empty()) {
+    c.reply.Ok();
+  } else {
+    c.reply.Error(error);
+  }
 }
 
 void CmdFunctionHelp(ClientCommand& c) {

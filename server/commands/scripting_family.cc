@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "server/command_table.h"
+#include "server/config.h"
 #include "server/scripting/call_target.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
@@ -80,6 +81,7 @@ void RunEvalHere(ArgList args, ShardData& shard, int db_index, const Config& con
   }
   LocalShardTarget target(shard, db_index, config, shard_index, LuaEngine::ThreadShardCount());
   ScriptRun run{ea.keys, ea.argv, IsReadOnly(args), &target};
+  run.busy_threshold_ms = config.busy_reply_threshold;
   engine.RunScript(sha, run, reply);
 }
 
@@ -183,8 +185,13 @@ void CmdScriptFlush(ClientCommand& c) {
 }
 
 void CmdScriptKill(ClientCommand& c) {
-  // A script runs to completion within its thread's loop turn: none is ever seen running.
-  c.reply.Error("NOTBUSY No scripts in execution right now.");
+  std::string error =
+      LuaEngine::RequestKill(c.server != nullptr ? c.server->thread_count() : 1, true);
+  if (error.empty()) {
+    c.reply.Ok();
+  } else {
+    c.reply.Error(error);
+  }
 }
 
 void CmdScriptHelp(ClientCommand& c) {

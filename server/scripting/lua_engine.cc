@@ -10,6 +10,9 @@
 // in a separate table that holds only the load-time `redis` API (register_function, log).
 #include "server/scripting/lua_engine.h"
 
+#include <time.h>
+
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -37,6 +40,28 @@ constexpr int kMaxReplyDepth = 1000;
 
 thread_local int tls_shard_index = 0;
 thread_local int tls_shard_count = 1;
+thread_local std::function<bool()>* tls_busy_poller = nullptr;
+
+// What other threads may know about each thread's busy script: the only state scripting shares
+// across threads (SCRIPT KILL must reach a thread whose loop is stuck in a script, which no
+// mailbox message could). Written by the owning thread, read (and `kill` set) by any.
+struct BusySlot {
+  std::atomic<int> kind{0};  // BusyKind
+  std::atomic<bool> wrote{false};
+  std::atomic<bool> kill{false};
+};
+constexpr int kMaxBusySlots = 1024;
+BusySlot g_busy[kMaxBusySlots];
+
+BusySlot* MySlot() { return tls_shard_index < kMaxBusySlots ? &g_busy[tls_shard_index] : nullptr; }
+
+int64_t MonoMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+constexpr int kHookInstructions = 100000;
 
 LuaEngine* EngineOf(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
@@ -584,7 +609,14 @@ struct LuaEngine::Impl {
     if (error.empty()) {
       e->call_reply_.clear();
       ReplyBuilder reply(&e->call_reply_, e->script_resp_);
-      if (!e->run_->target->Call(*spec, args, reply, &error)) e->call_reply_.clear();
+      if (!e->run_->target->Call(*spec, args, reply, &error)) {
+        e->call_reply_.clear();
+      } else if ((spec->flags & kCmdWrite) && !e->wrote_ && !e->call_reply_.starts_with("-")) {
+        e->wrote_ = true;
+        if (BusySlot* slot = MySlot(); slot != nullptr && e->busy_kind_ != BusyKind::kNone) {
+          slot->wrote.store(true);
+        }
+      }
     }
     if (!error.empty()) {
       PushErrorTable(L, error);
@@ -723,6 +755,8 @@ struct LuaEngine::Impl {
     }
     return 0;  // no replication: nothing to change
   }
+
+  static void Hook(lua_State* L, lua_Debug*) { EngineOf(L)->OnHook(L); }
 
   static int ReplicateCommands(lua_State* L) {
     lua_pushboolean(L, 1);
@@ -992,6 +1026,69 @@ LuaEngine::~LuaEngine() {
   if (L_ != nullptr) lua_close(L_);
 }
 
+void LuaEngine::SetBusyPoller(std::function<bool()> poller) {
+  delete tls_busy_poller;
+  tls_busy_poller = poller ? new std::function<bool()>(std::move(poller)) : nullptr;
+}
+
+std::string_view LuaEngine::BusyError(BusyKind kind) {
+  return kind == BusyKind::kFunction
+             ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
+               "NOSAVE."
+             : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+               "NOSAVE.";
+}
+
+std::string LuaEngine::RequestKill(int thread_count, bool is_eval) {
+  for (int t = 0; t < thread_count && t < kMaxBusySlots; ++t) {
+    BusySlot& slot = g_busy[t];
+    auto kind = static_cast<BusyKind>(slot.kind.load());
+    if (kind == BusyKind::kNone) continue;
+    if (slot.wrote.load()) {
+      return "UNKILLABLE Sorry the script already executed write commands against the dataset. "
+             "You can either wait the script termination or kill the server in a hard way using "
+             "the SHUTDOWN NOSAVE command.";
+    }
+    if (is_eval && kind == BusyKind::kFunction) return std::string(BusyError(kind));
+    if (!is_eval && kind == BusyKind::kEval) return std::string(BusyError(kind));
+    slot.kill.store(true);
+    return "";
+  }
+  return "NOTBUSY No scripts in execution right now.";
+}
+
+void LuaEngine::OnHook(lua_State* L) {
+  if (run_ == nullptr) return;
+  BusySlot* slot = MySlot();
+  if (!killed_) {
+    if (busy_kind_ == BusyKind::kNone) {
+      int64_t elapsed = MonoMs() - run_start_ms_;
+      if (elapsed < busy_threshold_ms_) return;
+      busy_kind_ = run_kind_;
+      if (slot != nullptr) {
+        slot->kill.store(false);
+        slot->wrote.store(wrote_);
+        slot->kind.store(static_cast<int>(busy_kind_));
+      }
+      Log(LogLevel::kWarning,
+          "Slow script detected: still in execution after %d milliseconds. You can try killing "
+          "the script using the %s command.",
+          elapsed, run_kind_ == BusyKind::kFunction ? "FUNCTION KILL" : "SCRIPT KILL");
+    }
+    bool stop = tls_busy_poller != nullptr && (*tls_busy_poller)();
+    if (stop || (slot != nullptr && slot->kill.exchange(false))) {
+      killed_ = true;
+      Log(LogLevel::kNotice, "Lua script killed by user with SCRIPT KILL.");
+      // Raise again at every line, should the script catch the error with pcall.
+      lua_sethook(L, Impl::Hook, LUA_MASKLINE, 0);
+    }
+  }
+  if (killed_) {
+    PushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+    lua_error(L);
+  }
+}
+
 bool LuaEngine::LoadScript(std::string_view body, std::string* sha, std::string* error) {
   if (auto it = by_body_.find(AV(body)); it != by_body_.end()) {
     *sha = it->second;
@@ -1085,8 +1182,28 @@ void LuaEngine::Invoke(int ref, std::string_view name, uint32_t flags, bool is_f
   run_ = &run;
   run_flags_ = flags;
   script_resp_ = RespVersion::kResp2;
+  wrote_ = false;
+  killed_ = false;
+  busy_kind_ = BusyKind::kNone;
+  run_kind_ = is_function ? BusyKind::kFunction : BusyKind::kEval;
+  busy_threshold_ms_ = run.busy_threshold_ms;
+  if (busy_threshold_ms_ >= 0) {
+    run_start_ms_ = MonoMs();
+    lua_sethook(L, Impl::Hook, LUA_MASKCOUNT, kHookInstructions);
+  }
   int status = lua_pcall(L, nargs, 1, 1);
   run_ = nullptr;
+  if (busy_threshold_ms_ >= 0) {
+    lua_sethook(L, nullptr, 0, 0);
+    if (busy_kind_ != BusyKind::kNone) {
+      if (BusySlot* slot = MySlot()) {
+        slot->kind.store(0);
+        slot->wrote.store(false);
+        slot->kill.store(false);
+      }
+      busy_kind_ = BusyKind::kNone;
+    }
+  }
   if (status == 0) {
     LuaToReply(L, reply, script_resp_);
   } else if (lua_istable(L, -1)) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,7 +57,12 @@ struct ScriptRun {
   ArgList args;
   bool read_only_command = false;  // EVAL_RO, EVALSHA_RO, FCALL_RO
   ScriptCallTarget* target = nullptr;
+  // busy-reply-threshold: past this many ms the script is "busy" (SCRIPT KILL applies and the
+  // thread's busy poller serves other clients). Negative: never.
+  int64_t busy_threshold_ms = -1;
 };
+
+enum class BusyKind : int { kNone = 0, kEval = 1, kFunction = 2 };
 
 class LuaEngine {
  public:
@@ -78,11 +84,23 @@ class LuaEngine {
   static void SetThreadShard(int index, int count);
   static int ThreadShardIndex();
   static int ThreadShardCount();
+  // Called by the running script's thread, from a Lua hook, every few milliseconds while a
+  // script is busy: the reactor answers its other connections (BUSY, or SCRIPT KILL...).
+  // Returns true when the script must stop now (server shutting down).
+  static void SetBusyPoller(std::function<bool()> poller);
+  // SCRIPT KILL (is_eval) / FUNCTION KILL, from any thread: asks the busy script of one of the
+  // first `thread_count` threads to stop. Returns the error reply text, or "" for OK.
+  static std::string RequestKill(int thread_count, bool is_eval);
+  // The reply other commands get while a script of this kind is busy.
+  static std::string_view BusyError(BusyKind kind);
 
   LuaEngine();
   ~LuaEngine();
   LuaEngine(const LuaEngine&) = delete;
   LuaEngine& operator=(const LuaEngine&) = delete;
+
+  // A script of this thread's engine running past its busy threshold.
+  BusyKind busy_kind() const { return busy_kind_; }
 
   // ---- EVAL scripts ----
   // Finds `body` in the cache or compiles it (checking its shebang); sets *sha. On failure
@@ -143,6 +161,14 @@ class LuaEngine {
   // Library loading in progress: register_function adds here.
   Library* loading_ = nullptr;
   std::string load_error_;
+  // Busy scripts.
+  int64_t run_start_ms_ = 0;
+  int64_t busy_threshold_ms_ = -1;
+  BusyKind run_kind_ = BusyKind::kNone;
+  BusyKind busy_kind_ = BusyKind::kNone;
+  bool wrote_ = false;   // the running script executed a write command
+  bool killed_ = false;  // SCRIPT KILL reached it: raise again at every line
+  void OnHook(lua_State* L);
   std::vector<std::string> call_args_;  // scratch for redis.call
   std::string call_reply_;
 };
