@@ -291,8 +291,13 @@ bool Reactor::ServeWhileBusy() {
     if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) OnReadable(c);
     if (!c->closed) served.push_back(c);
   }
+  // Replies made before the script started (earlier in this loop turn) go out too: their
+  // clients may be waiting for them before they send SCRIPT KILL.
+  for (Connection* c : dirty_) served.push_back(c);
   for (Connection* c : served) {
-    if (!c->closed && c->pending_output() > 0) WriteConnection(c);
+    if (!c->closed && c != executing_conn_ && !c->writing && c->pending_output() > 0) {
+      WriteConnection(c);
+    }
   }
   busy_serving_ = false;
   return stop_requested_.load(std::memory_order_acquire);
