@@ -83,6 +83,7 @@ enum CommandFlag : uint32_t {
   kCmdAllowBusy = 1u << 14,
   kCmdNoMulti = 1u << 15,
   kCmdMovableKeys = 1u << 16,
+  kCmdNoMandatoryKeys = 1u << 17,
 };
 
 // What a blocked client gets when its timeout passes.

@@ -564,7 +564,8 @@ void CmdFunctionHelp(ClientCommand& c) {
 }  // namespace
 
 void RegisterFunctionCommands(std::vector<CommandSpec>* table) {
-  constexpr uint32_t kFcallFlags = kCmdNoscript | kCmdStale | kCmdSkipMonitor | kCmdMovableKeys;
+  constexpr uint32_t kFcallFlags =
+      kCmdNoscript | kCmdStale | kCmdSkipMonitor | kCmdNoMandatoryKeys | kCmdMovableKeys;
   for (auto [name, flags, summary] :
        {std::tuple{"fcall", kFcallFlags, "Invokes a function."},
         std::tuple{"fcall_ro", kFcallFlags | kCmdReadonly, "Invokes a read-only function."}}) {

@@ -230,7 +230,8 @@ void NumkeysKeys(ArgList args, std::vector<int>* positions) { EvalKeys(args, pos
 }  // namespace scripting
 
 void RegisterScriptingCommands(std::vector<CommandSpec>* table) {
-  constexpr uint32_t kEvalFlags = kCmdNoscript | kCmdStale | kCmdSkipMonitor | kCmdMovableKeys;
+  constexpr uint32_t kEvalFlags =
+      kCmdNoscript | kCmdStale | kCmdSkipMonitor | kCmdNoMandatoryKeys | kCmdMovableKeys;
   for (auto [name, flags, summary] :
        {std::tuple{"eval", kEvalFlags, "Executes a server-side Lua script."},
         std::tuple{"evalsha", kEvalFlags, "Executes a server-side Lua script by SHA1 digest."},

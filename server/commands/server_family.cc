@@ -152,6 +152,7 @@ void ReplyFlags(ReplyBuilder& reply, uint32_t flags) {
       {kCmdFast, "fast"},
       {kCmdNoAuth, "no_auth"},
       {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMandatoryKeys, "no_mandatory_keys"},
       {kCmdNoMulti, "no_multi"},
       {kCmdMovableKeys, "movablekeys"},
       {kCmdAllowBusy, "allow_busy"},

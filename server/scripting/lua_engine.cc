@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/scripting/lua_convert.h"
 #include "server/scripting/sha1.h"
 
 extern "C" {
@@ -36,7 +37,6 @@ namespace {
 constexpr const char* kEngineKey = "shardis.engine";
 constexpr const char* kHiddenKey = "shardis.hidden";  // the real globals
 constexpr const char* kLoadEnvKey = "shardis.loadenv";
-constexpr int kMaxReplyDepth = 1000;
 
 thread_local int tls_shard_index = 0;
 thread_local int tls_shard_count = 1;
@@ -62,29 +62,13 @@ int64_t MonoMs() {
 }
 
 constexpr int kHookInstructions = 100000;
+constexpr int64_t kLoadTimeoutMs = 500;
 
 LuaEngine* EngineOf(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
   auto* e = static_cast<LuaEngine*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
   return e;
-}
-
-// Pushes Redis's error table {err="CODE message"}. `text` is "-CODE msg", "CODE msg" (when
-// `has_code`), or a bare message that gets the generic ERR code.
-void PushErrorTable(lua_State* L, std::string_view text, bool has_code = false) {
-  std::string msg;
-  if (!text.empty() && text[0] == '-') {
-    msg = std::string(text.substr(1));
-  } else if (has_code) {
-    msg = std::string(text);
-  } else {
-    msg = Cat("ERR ", text);
-  }
-  while (!msg.empty() && (msg.back() == '\r' || msg.back() == '\n')) msg.pop_back();
-  lua_newtable(L);
-  lua_pushlstring(L, msg.data(), msg.size());
-  lua_setfield(L, -2, "err");
 }
 
 int ReadonlyError(lua_State* L) { return luaL_error(L, "Attempt to modify a readonly table"); }
@@ -152,338 +136,6 @@ int ErrorHandler(lua_State* L) {
   }
   lua_settop(L, 1);
   return 1;
-}
-
-// ---- RESP -> Lua ----
-
-struct RespReader {
-  const char* p;
-  const char* end;
-
-  std::string_view Line() {
-    const char* start = p;
-    while (p + 1 < end && !(p[0] == '\r' && p[1] == '\n')) ++p;
-    std::string_view line(start, p - start);
-    p = p + 2 <= end ? p + 2 : end;
-    return line;
-  }
-  int64_t Int() {
-    std::string_view l = Line();
-    int64_t v = 0;
-    cmd::ParseInt64(l, &v);
-    return v;
-  }
-  std::string_view Bulk(int64_t len) {
-    if (len < 0 || p + len > end) len = 0;
-    std::string_view s(p, static_cast<size_t>(len));
-    p += len;
-    p = p + 2 <= end ? p + 2 : end;  // CRLF
-    return s;
-  }
-
-  // Pushes one value (or nothing when `L` is null: an attribute being skipped).
-  void Push(lua_State* L) {
-    if (p >= end) {
-      if (L) lua_pushboolean(L, 0);
-      return;
-    }
-    char type = *p++;
-    lua_checkstack(L, 4);
-    switch (type) {
-      case '+': {
-        std::string_view s = Line();
-        lua_newtable(L);
-        lua_pushlstring(L, s.data(), s.size());
-        lua_setfield(L, -2, "ok");
-        return;
-      }
-      case '-': {
-        std::string_view s = Line();
-        PushErrorTable(L, s, true);
-        return;
-      }
-      case ':':
-        lua_pushnumber(L, static_cast<lua_Number>(Int()));
-        return;
-      case '$': {
-        int64_t len = Int();
-        if (len < 0) {
-          lua_pushboolean(L, 0);
-          return;
-        }
-        std::string_view s = Bulk(len);
-        lua_pushlstring(L, s.data(), s.size());
-        return;
-      }
-      case '*': {
-        int64_t n = Int();
-        if (n < 0) {
-          lua_pushboolean(L, 0);
-          return;
-        }
-        lua_createtable(L, static_cast<int>(n), 0);
-        for (int64_t i = 0; i < n; ++i) {
-          lua_pushnumber(L, static_cast<lua_Number>(i + 1));
-          Push(L);
-          lua_settable(L, -3);
-        }
-        return;
-      }
-      case '%': {
-        int64_t n = Int();
-        lua_newtable(L);
-        lua_newtable(L);
-        for (int64_t i = 0; i < n; ++i) {
-          Push(L);
-          Push(L);
-          lua_settable(L, -3);
-        }
-        lua_setfield(L, -2, "map");
-        return;
-      }
-      case '~': {
-        int64_t n = Int();
-        lua_newtable(L);
-        lua_newtable(L);
-        for (int64_t i = 0; i < n; ++i) {
-          Push(L);
-          lua_pushboolean(L, 1);
-          lua_settable(L, -3);
-        }
-        lua_setfield(L, -2, "set");
-        return;
-      }
-      case '_':
-        Line();
-        lua_pushnil(L);
-        return;
-      case '#': {
-        std::string_view s = Line();
-        lua_pushboolean(L, s == "t");
-        return;
-      }
-      case ',': {
-        std::string_view s = Line();
-        double d = 0;
-        if (s == "inf") {
-          d = HUGE_VAL;
-        } else if (s == "-inf") {
-          d = -HUGE_VAL;
-        } else {
-          d = std::strtod(std::string(s).c_str(), nullptr);
-        }
-        lua_newtable(L);
-        lua_pushnumber(L, d);
-        lua_setfield(L, -2, "double");
-        return;
-      }
-      case '(': {
-        std::string_view s = Line();
-        lua_newtable(L);
-        lua_pushlstring(L, s.data(), s.size());
-        lua_setfield(L, -2, "big_number");
-        return;
-      }
-      case '=': {
-        std::string_view s = Bulk(Int());
-        std::string_view format = s.substr(0, 3);
-        std::string_view text = s.size() >= 4 ? s.substr(4) : std::string_view();
-        lua_newtable(L);
-        lua_newtable(L);
-        lua_pushlstring(L, text.data(), text.size());
-        lua_setfield(L, -2, "string");
-        lua_pushlstring(L, format.data(), format.size());
-        lua_setfield(L, -2, "format");
-        lua_setfield(L, -2, "verbatim_string");
-        return;
-      }
-      case '!': {
-        std::string_view s = Bulk(Int());
-        PushErrorTable(L, s, true);
-        return;
-      }
-      case '>': {  // a push inside a reply: as an array
-        int64_t n = Int();
-        lua_createtable(L, static_cast<int>(n), 0);
-        for (int64_t i = 0; i < n; ++i) {
-          lua_pushnumber(L, static_cast<lua_Number>(i + 1));
-          Push(L);
-          lua_settable(L, -3);
-        }
-        return;
-      }
-      case '|': {  // attributes are not exposed: skip them, then read the value
-        int64_t n = Int();
-        for (int64_t i = 0; i < 2 * n; ++i) {
-          Push(L);
-          lua_pop(L, 1);
-        }
-        Push(L);
-        return;
-      }
-      default:
-        Line();
-        lua_pushboolean(L, 0);
-        return;
-    }
-  }
-};
-
-// ---- Lua -> reply ----
-
-bool RawFieldIs(lua_State* L, const char* field, int type) {
-  lua_pushstring(L, field);
-  lua_rawget(L, -2);
-  if (lua_type(L, -1) == type) return true;
-  lua_pop(L, 1);
-  return false;
-}
-
-void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int depth) {
-  if (depth > kMaxReplyDepth || !lua_checkstack(L, 4)) {
-    reply.Error("ERR reached lua stack limit");
-    lua_pop(L, 1);
-    return;
-  }
-  switch (lua_type(L, -1)) {
-    case LUA_TSTRING: {
-      size_t len;
-      const char* s = lua_tolstring(L, -1, &len);
-      reply.Bulk({s, len});
-      break;
-    }
-    case LUA_TBOOLEAN:
-      if (script_resp == RespVersion::kResp2) {
-        if (lua_toboolean(L, -1)) {
-          reply.Integer(1);
-        } else {
-          reply.Null();
-        }
-      } else {
-        reply.Bool(lua_toboolean(L, -1));
-      }
-      break;
-    case LUA_TNUMBER: {
-      double d = lua_tonumber(L, -1);
-      int64_t v;
-      if (std::isnan(d)) {
-        v = INT64_MIN;
-      } else if (d >= 9.2233720368547758e18) {
-        v = INT64_MIN;  // what the x86 conversion of an out-of-range double gives Redis
-      } else if (d < -9.2233720368547758e18) {
-        v = INT64_MIN;
-      } else {
-        v = static_cast<int64_t>(d);
-      }
-      reply.Integer(v);
-      break;
-    }
-    case LUA_TTABLE: {
-      if (RawFieldIs(L, "err", LUA_TSTRING)) {
-        size_t len;
-        const char* s = lua_tolstring(L, -1, &len);
-        reply.Error({s, len});
-        lua_pop(L, 1);
-        break;
-      }
-      if (RawFieldIs(L, "ok", LUA_TSTRING)) {
-        size_t len;
-        const char* s = lua_tolstring(L, -1, &len);
-        std::string ok(s, len);
-        for (char& c : ok) {
-          if (c == '\r' || c == '\n') c = ' ';
-        }
-        reply.SimpleString(ok);
-        lua_pop(L, 1);
-        break;
-      }
-      if (RawFieldIs(L, "double", LUA_TNUMBER)) {
-        reply.Double(lua_tonumber(L, -1));
-        lua_pop(L, 1);
-        break;
-      }
-      if (RawFieldIs(L, "big_number", LUA_TSTRING)) {
-        size_t len;
-        const char* s = lua_tolstring(L, -1, &len);
-        std::string big(s, len);
-        for (char& c : big) {
-          if (c == '\r' || c == '\n') c = ' ';
-        }
-        if (reply.resp3()) {
-          reply.Raw(Cat("(", big, "\r\n"));
-        } else {
-          reply.Bulk(big);
-        }
-        lua_pop(L, 1);
-        break;
-      }
-      if (RawFieldIs(L, "verbatim_string", LUA_TTABLE)) {
-        lua_getfield(L, -1, "format");
-        lua_getfield(L, -2, "string");
-        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
-          size_t flen, slen;
-          const char* f = lua_tolstring(L, -2, &flen);
-          const char* s = lua_tolstring(L, -1, &slen);
-          reply.Verbatim({s, slen}, {f, flen});
-          lua_pop(L, 3);
-          break;
-        }
-        lua_pop(L, 3);
-      }
-      if (RawFieldIs(L, "map", LUA_TTABLE)) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        reply.MapHeader(n);
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          lua_pushvalue(L, -2);                       // map, key, value, key
-          ToReply(L, reply, script_resp, depth + 1);  // the key copy
-          ToReply(L, reply, script_resp, depth + 1);  // the value
-        }
-        lua_pop(L, 1);
-        break;
-      }
-      if (RawFieldIs(L, "set", LUA_TTABLE)) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          ++n;
-          lua_pop(L, 1);
-        }
-        reply.SetHeader(n);
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-          lua_pop(L, 1);
-          lua_pushvalue(L, -1);
-          ToReply(L, reply, script_resp, depth + 1);
-        }
-        lua_pop(L, 1);
-        break;
-      }
-      // An array: elements 1..n up to the first nil.
-      size_t n = 0;
-      while (true) {
-        lua_rawgeti(L, -1, static_cast<int>(n + 1));
-        bool nil = lua_isnil(L, -1);
-        lua_pop(L, 1);
-        if (nil) break;
-        ++n;
-      }
-      reply.ArrayHeader(n);
-      for (size_t i = 1; i <= n; ++i) {
-        lua_rawgeti(L, -1, static_cast<int>(i));
-        ToReply(L, reply, script_resp, depth + 1);
-      }
-      break;
-    }
-    default:
-      reply.Null();
-  }
-  lua_pop(L, 1);
 }
 
 // ---- Flags ----
@@ -622,8 +274,7 @@ struct LuaEngine::Impl {
       PushErrorTable(L, error);
       return raise ? lua_error(L) : 1;
     }
-    RespReader reader{e->call_reply_.data(), e->call_reply_.data() + e->call_reply_.size()};
-    reader.Push(L);
+    PushRespAsLua(L, e->call_reply_);
     if (raise && !e->call_reply_.empty() && e->call_reply_[0] == '-') return lua_error(L);
     return 1;
   }
@@ -757,6 +408,14 @@ struct LuaEngine::Impl {
   }
 
   static void Hook(lua_State* L, lua_Debug*) { EngineOf(L)->OnHook(L); }
+
+  // A library's load-time code gets 500 ms, as in Redis (then at every line, the error again).
+  static void LoadHook(lua_State* L, lua_Debug*) {
+    if (MonoMs() - EngineOf(L)->load_start_ms_ <= kLoadTimeoutMs) return;
+    lua_sethook(L, LoadHook, LUA_MASKLINE, 0);
+    PushErrorTable(L, "FUNCTION LOAD timeout");
+    lua_error(L);
+  }
 
   static int ReplicateCommands(lua_State* L) {
     lua_pushboolean(L, 1);
@@ -1022,6 +681,11 @@ LuaEngine::LuaEngine() {
   lua_settop(L, 0);
 }
 
+size_t LuaEngine::memory_bytes() const {
+  return static_cast<size_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
+         static_cast<size_t>(lua_gc(L_, LUA_GCCOUNTB, 0));
+}
+
 LuaEngine::~LuaEngine() {
   if (L_ != nullptr) lua_close(L_);
 }
@@ -1279,7 +943,10 @@ bool LuaEngine::CompileLibrary(std::string_view code, Library* lib, std::string*
   lua_pushcfunction(L, ErrorHandler);
   lua_insert(L, 1);
   loading_ = lib;
+  load_start_ms_ = MonoMs();
+  lua_sethook(L, Impl::LoadHook, LUA_MASKCOUNT, kHookInstructions);
   int status = lua_pcall(L, 0, 0, 1);
+  lua_sethook(L, nullptr, 0, 0);
   loading_ = nullptr;
   if (status != 0) {
     std::string msg = "unknown error";
@@ -1383,15 +1050,6 @@ void LuaEngine::InstallLibraries(const std::vector<std::string>& codes, uint64_t
       Log(LogLevel::kWarning, "Function library failed to load on this thread: %s", error);
     }
   }
-}
-
-void PushRespAsLua(lua_State* L, std::string_view resp) {
-  RespReader reader{resp.data(), resp.data() + resp.size()};
-  reader.Push(L);
-}
-
-void LuaToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp) {
-  ToReply(L, reply, script_resp, 0);
 }
 
 }  // namespace shardis::scripting

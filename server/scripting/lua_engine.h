@@ -99,6 +99,9 @@ class LuaEngine {
   LuaEngine(const LuaEngine&) = delete;
   LuaEngine& operator=(const LuaEngine&) = delete;
 
+  // Bytes in use by this thread's Lua heap (INFO used_memory_lua).
+  size_t memory_bytes() const;
+
   // A script of this thread's engine running past its busy threshold.
   BusyKind busy_kind() const { return busy_kind_; }
 
@@ -160,6 +163,7 @@ class LuaEngine {
   RespVersion script_resp_ = RespVersion::kResp2;
   // Library loading in progress: register_function adds here.
   Library* loading_ = nullptr;
+  int64_t load_start_ms_ = 0;
   std::string load_error_;
   // Busy scripts.
   int64_t run_start_ms_ = 0;
@@ -172,11 +176,5 @@ class LuaEngine {
   std::vector<std::string> call_args_;  // scratch for redis.call
   std::string call_reply_;
 };
-
-// Redis's rule for converting a RESP reply (as commands write it) to Lua values: pushes one value.
-void PushRespAsLua(lua_State* L, std::string_view resp);
-// Converts the Lua value on top of the stack to a reply (and pops it). `script_resp` is the
-// protocol the script chose with redis.setresp (booleans depend on it).
-void LuaToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp);
 
 }  // namespace shardis::scripting

@@ -205,6 +205,14 @@ TEST_P(DifferentialScriptingTest, FixedCases) {
       "return table.concat({'a','b'}, '-')",
       "return tonumber('12') + 1",
       "return {KEYS[1], KEYS[2], ARGV[1], #KEYS, #ARGV}",
+      // Odd values and commands scripts may not call.
+      "error(5)",
+      "return {err=5}",
+      "return redis.error_reply(5)",
+      "return redis.call('blpop', KEYS[1], 0)",
+      "return redis.call('client', 'id')",
+      "return redis.call('config', 'get', 'maxmemory')",
+      "return redis.call('object', 'encoding', KEYS[1])",
       // Shebang flags.
       "#!lua flags=no-writes\nreturn redis.call('set','a{t}','1')",
       "#!lua flags=no-writes,bad\nreturn 1",
@@ -213,6 +221,14 @@ TEST_P(DifferentialScriptingTest, FixedCases) {
       "#!lua flags=allow-oom,no-writes\nreturn redis.call('get', KEYS[1])",
   };
   for (const std::string& body : bodies) SameBoth(Eval(body, k, {"a1", "a2"}));
+  if (GetParam() == 1) {
+    // Keyless commands that visit every shard work when there is one.
+    for (const char* body : {"return #redis.call('keys', '*')", "return redis.call('dbsize')",
+                             "return #redis.call('scan', 0, 'count', 1000)[2]",
+                             "return redis.call('randomkey') ~= nil"}) {
+      SameBoth(Eval(body));
+    }
+  }
   for (const std::string& body :
        {std::string("return redis.call('set','a{t}','1')"), std::string("#!lua\nreturn 1"),
         std::string("#!lua flags=no-writes\nreturn 1"),

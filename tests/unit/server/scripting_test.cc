@@ -258,6 +258,9 @@ TEST_F(ScriptingTest, Functions) {
             Err("ERR Error registering functions: ERR user_function:2: Script attempted to "
                 "access nonexistent global variable 'call'"));
   EXPECT_EQ(h_.Run({"FUNCTION", "LOAD", "return 1"}), Err("ERR Missing library metadata"));
+  // Load-time code that never ends is stopped (after 500 ms, as Redis).
+  EXPECT_EQ(h_.Run({"FUNCTION", "LOAD", "#!lua name=spin\nwhile true do end"}),
+            Err("ERR Error registering functions: ERR FUNCTION LOAD timeout"));
   EXPECT_EQ(h_.Run({"FUNCTION", "LOAD",
                     "#!lua name=e\nredis.register_function('f4', function() "
                     "error('inner') end)"}),
