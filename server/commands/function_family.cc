@@ -567,8 +567,8 @@ void RegisterFunctionCommands(std::vector<CommandSpec>* table) {
   constexpr uint32_t kFcallFlags =
       kCmdNoscript | kCmdStale | kCmdSkipMonitor | kCmdNoMandatoryKeys | kCmdMovableKeys;
   for (auto [name, flags, summary] :
-       {std::tuple{"fcall", kFcallFlags, "Invokes a function."},
-        std::tuple{"fcall_ro", kFcallFlags | kCmdReadonly, "Invokes a read-only function."}}) {
+       {std::tuple{"fcall", kFcallFlags, "Invoke a function"},
+        std::tuple{"fcall_ro", kFcallFlags | kCmdReadonly, "Invoke a read-only function"}}) {
     CommandSpec spec{};
     spec.name = name;
     spec.arity = -3;
@@ -597,25 +597,26 @@ void RegisterFunctionCommands(std::vector<CommandSpec>* table) {
   };
   constexpr std::string_view kSlow = "@slow @scripting";
   constexpr std::string_view kWrite = "@write @slow @scripting";
-  add("function", -2, 0, "@slow", "A container for function commands.", CmdFunction);
-  add("function|load", -3, kCmdWrite | kCmdDenyOom | kCmdNoscript, kWrite, "Creates a library.",
-      CmdFunctionLoad);
-  add("function|list", -2, kCmdNoscript, kSlow, "Returns information about all libraries.",
+  add("function", -2, 0, "@slow", "A container for function commands", CmdFunction);
+  add("function|load", -3, kCmdWrite | kCmdDenyOom | kCmdNoscript, kWrite,
+      "Create a function with the given arguments (name, code, description)", CmdFunctionLoad);
+  add("function|list", -2, kCmdNoscript, kSlow, "List information about all the functions",
       CmdFunctionList);
-  add("function|delete", 3, kCmdWrite | kCmdNoscript, kWrite,
-      "Deletes a library and its functions.", CmdFunctionDelete);
-  add("function|flush", -2, kCmdWrite | kCmdNoscript, kWrite,
-      "Deletes all libraries and functions.", CmdFunctionFlush);
+  add("function|delete", 3, kCmdWrite | kCmdNoscript, kWrite, "Delete a function by name",
+      CmdFunctionDelete);
+  add("function|flush", -2, kCmdWrite | kCmdNoscript, kWrite, "Deleting all functions",
+      CmdFunctionFlush);
   add("function|dump", 2, kCmdNoscript, kSlow,
-      "Dumps all libraries into a serialized binary payload.", CmdFunctionDump);
+      "Dump all functions into a serialized binary payload", CmdFunctionDump);
   add("function|restore", -3, kCmdWrite | kCmdDenyOom | kCmdNoscript, kWrite,
-      "Restores all libraries from a payload.", CmdFunctionRestore);
+      "Restore all the functions on the given payload", CmdFunctionRestore);
   add("function|stats", 2, kCmdNoscript | kCmdAllowBusy, kSlow,
-      "Returns information about a function during execution.", CmdFunctionStats);
+      "Return information about the function currently running (name, description, duration)",
+      CmdFunctionStats);
   add("function|kill", 2, kCmdNoscript | kCmdAllowBusy, kSlow,
-      "Terminates a function during execution.", CmdFunctionKill);
+      "Kill the function currently in execution.", CmdFunctionKill);
   add("function|help", 2, kCmdLoading | kCmdStale, kSlow,
-      "Returns helpful text about the different subcommands.", CmdFunctionHelp);
+      "Show helpful text about the different subcommands", CmdFunctionHelp);
 }
 
 }  // namespace shardis

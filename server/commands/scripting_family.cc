@@ -233,12 +233,12 @@ void RegisterScriptingCommands(std::vector<CommandSpec>* table) {
   constexpr uint32_t kEvalFlags =
       kCmdNoscript | kCmdStale | kCmdSkipMonitor | kCmdNoMandatoryKeys | kCmdMovableKeys;
   for (auto [name, flags, summary] :
-       {std::tuple{"eval", kEvalFlags, "Executes a server-side Lua script."},
-        std::tuple{"evalsha", kEvalFlags, "Executes a server-side Lua script by SHA1 digest."},
+       {std::tuple{"eval", kEvalFlags, "Execute a Lua script server side"},
+        std::tuple{"evalsha", kEvalFlags, "Execute a Lua script server side"},
         std::tuple{"eval_ro", kEvalFlags | kCmdReadonly,
-                   "Executes a read-only server-side Lua script."},
+                   "Execute a read-only Lua script server side"},
         std::tuple{"evalsha_ro", kEvalFlags | kCmdReadonly,
-                   "Executes a read-only server-side Lua script by SHA1 digest."}}) {
+                   "Execute a read-only Lua script server side"}}) {
     CommandSpec spec{};
     spec.name = name;
     spec.arity = -3;
@@ -259,26 +259,25 @@ void RegisterScriptingCommands(std::vector<CommandSpec>* table) {
     spec.name = name;
     spec.arity = arity;
     spec.flags = flags;
-    spec.acl_categories = "@slow @scripting";
+    spec.acl_categories = name == "script" ? "@slow" : "@slow @scripting";
     spec.group = "scripting";
     spec.summary = summary;
     spec.since = since;
     spec.on_client = handler;
     table->push_back(spec);
   };
-  add("script", -2, 0, "A container for Lua scripts management commands.", "2.6.0", CmdScript);
+  add("script", -2, 0, "A container for Lua scripts management commands", "2.6.0", CmdScript);
   add("script|load", 3, kCmdNoscript | kCmdStale,
-      "Loads a server-side Lua script to the script cache.", "2.6.0", CmdScriptLoad);
-  add("script|exists", -3, kCmdNoscript,
-      "Determines whether server-side Lua scripts exist in the script cache.", "2.6.0",
+      "Load the specified Lua script into the script cache.", "2.6.0", CmdScriptLoad);
+  add("script|exists", -3, kCmdNoscript, "Check existence of scripts in the script cache.", "2.6.0",
       CmdScriptExists);
-  add("script|flush", -2, kCmdNoscript,
-      "Removes all server-side Lua scripts from the script cache.", "2.6.0", CmdScriptFlush);
-  add("script|kill", 2, kCmdNoscript | kCmdAllowBusy,
-      "Terminates a server-side Lua script during execution.", "2.6.0", CmdScriptKill);
+  add("script|flush", -2, kCmdNoscript, "Remove all the scripts from the script cache.", "2.6.0",
+      CmdScriptFlush);
+  add("script|kill", 2, kCmdNoscript | kCmdAllowBusy, "Kill the script currently in execution.",
+      "2.6.0", CmdScriptKill);
   add("script|help", 2, kCmdLoading | kCmdStale,
-      "Returns helpful text about the different subcommands.", "5.0.0", CmdScriptHelp);
-  add("script|debug", 3, kCmdNoscript, "Sets the debug mode of server-side Lua scripts.", "3.2.0",
+      "Show helpful text about the different subcommands", "5.0.0", CmdScriptHelp);
+  add("script|debug", 3, kCmdNoscript, "Set the debug mode for executed scripts.", "3.2.0",
       CmdScriptDebug);
 }
 

@@ -314,7 +314,7 @@ void CmdCommandGetKeys(ClientCommand& c) {
   }
   std::vector<int> positions;
   CommandTable::KeyPositions(*spec, target, &positions);
-  if (positions.empty()) {
+  if (positions.empty() && !(spec->flags & kCmdNoMandatoryKeys)) {
     c.reply.Error("ERR The command has no key arguments");
     return;
   }
