@@ -208,16 +208,28 @@ bool ValidName(std::string_view name) {
 struct LuaEngine::Impl {
   static bool Loading(lua_State* L) { return EngineOf(L)->loading_ != nullptr; }
 
+  // redis.call / redis.pcall. Lua errors unwind with longjmp, which skips C++ destructors: the
+  // work (with its strings and vectors) happens in CallAndPush, and only its caller raises.
+  enum class CallOutcome { kValue, kError, kFatal };
   static int GenericCall(lua_State* L, bool raise) {
+    CallOutcome outcome = CallAndPush(L);
+    if (outcome == CallOutcome::kFatal || (outcome == CallOutcome::kError && raise)) {
+      return lua_error(L);
+    }
+    return 1;
+  }
+
+  // Pushes the command's reply as a Lua value, or an error table.
+  static CallOutcome CallAndPush(lua_State* L) {
     LuaEngine* e = EngineOf(L);
     if (e->run_ == nullptr) {
       PushErrorTable(L, "redis.call/pcall can only be called inside a script invocation");
-      return lua_error(L);
+      return CallOutcome::kFatal;
     }
     int argc = lua_gettop(L);
     if (argc == 0) {
       PushErrorTable(L, "Please specify at least one argument for this redis lib call");
-      return raise ? lua_error(L) : 1;
+      return CallOutcome::kError;
     }
     std::vector<std::string>& argv = e->call_args_;
     argv.resize(argc);
@@ -233,7 +245,7 @@ struct LuaEngine::Impl {
       } else {
         lua_settop(L, 0);
         PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
-        return raise ? lua_error(L) : 1;
+        return CallOutcome::kError;
       }
     }
     lua_settop(L, 0);
@@ -272,11 +284,11 @@ struct LuaEngine::Impl {
     }
     if (!error.empty()) {
       PushErrorTable(L, error);
-      return raise ? lua_error(L) : 1;
+      return CallOutcome::kError;
     }
     PushRespAsLua(L, e->call_reply_);
-    if (raise && !e->call_reply_.empty() && e->call_reply_[0] == '-') return lua_error(L);
-    return 1;
+    return !e->call_reply_.empty() && e->call_reply_[0] == '-' ? CallOutcome::kError
+                                                               : CallOutcome::kValue;
   }
   static int Call(lua_State* L) { return GenericCall(L, true); }
   static int PCall(lua_State* L) { return GenericCall(L, false); }
@@ -425,11 +437,23 @@ struct LuaEngine::Impl {
 
   // redis.register_function(name, callback) or redis.register_function{function_name=...,
   // callback=..., flags={...}, description=...}, while a library loads.
+  // As for redis.call, no C++ object may be alive when the error is raised.
   static int RegisterFunction(lua_State* L) {
+    bool ok;
+    {
+      std::string error;
+      ok = RegisterFunctionImpl(L, &error);
+      if (!ok) PushErrorTable(L, error);
+    }
+    if (!ok) return lua_error(L);
+    return 0;
+  }
+
+  static bool RegisterFunctionImpl(lua_State* L, std::string* error) {
     LuaEngine* e = EngineOf(L);
-    auto fail = [L](std::string_view msg) {
-      PushErrorTable(L, msg);
-      return lua_error(L);
+    auto fail = [error](std::string_view msg) {
+      *error = std::string(msg);
+      return false;
     };
     if (e->loading_ == nullptr) {
       return fail("redis.register_function can only be called on FUNCTION LOAD command");
@@ -527,7 +551,7 @@ struct LuaEngine::Impl {
       }
     }
     e->loading_->functions.push_back(std::move(fn));
-    return 0;
+    return true;
   }
 };
 
