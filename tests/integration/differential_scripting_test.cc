@@ -401,6 +401,34 @@ TEST_P(DifferentialScriptingTest, RedisCliEval) {
   RemoveTree(dir);
 }
 
+// Scripts inside transactions, and a script's writes seen by WATCH (also from another
+// connection, and with 4 threads from another thread).
+TEST_P(DifferentialScriptingTest, TransactionsAndWatch) {
+  SameBoth({"FLUSHALL"});
+  const std::string incr = "return redis.call('incrby', KEYS[1], ARGV[1])";
+  SameBoth({"MULTI"});
+  SameBoth({"EVAL", incr, "1", "{t}n", "5"});
+  SameBoth({"EVAL", "return redis.call('get', KEYS[1])", "1", "{t}n"});
+  SameBoth({"EVAL", "return redis.call('nosuch')", "0"});
+  SameBoth({"EXEC"});
+  SameBoth({"MULTI"});
+  SameBoth({"EVAL", incr, "x"});  // queued, fails at EXEC
+  SameBoth({"EXEC"});
+  for (int i = 0; i < 6; ++i) {
+    std::string error;
+    auto other_sh = RawConnection::Connect(shardis_->port(), &error);
+    auto other_ref = RawConnection::Connect(redis_->port(), &error);
+    ASSERT_TRUE(other_sh && other_ref);
+    std::string key = absl::StrCat("{t}w", i);
+    SameBoth({"WATCH", key});
+    std::vector<std::string> write = {"EVAL", incr, "1", key, "1"};
+    if (i % 2 == 0) EXPECT_EQ(other_sh->Run(write), other_ref->Run(write));  // touches it
+    SameBoth({"MULTI"});
+    SameBoth({"GET", key});
+    SameBoth({"EXEC"});  // nil when the script wrote the key
+  }
+}
+
 // COMMAND INFO (name, arity, flags, key positions, ACL categories) and COMMAND DOCS (summary,
 // since, group) of the scripting commands match; key specs and tips are not modelled.
 TEST_P(DifferentialScriptingTest, CommandTable) {
