@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Shardis needs to build and test, only those missing.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config libabsl-dev libgtest-dev libgmock-dev
-      libbenchmark-dev libjemalloc-dev libhiredis-dev redis-tools redis-server)
+      libbenchmark-dev libjemalloc-dev libhiredis-dev redis-tools redis-server
+      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -83,6 +83,7 @@ enum CommandFlag : uint32_t {
   kCmdAllowBusy = 1u << 14,
   kCmdNoMulti = 1u << 15,
   kCmdMovableKeys = 1u << 16,
+  kCmdNoMandatoryKeys = 1u << 17,
 };
 
 // What a blocked client gets when its timeout passes.
@@ -214,6 +215,9 @@ struct CommandSpec {
   // When set, routing takes the keys from here instead of first/last/step (which still describe
   // the command in COMMAND replies, as Redis reports them).
   KeysHandler get_keys = nullptr;
+  // When set and true for these arguments, on_client runs even though the keys share a shard
+  // (EVAL of a script body this thread has not cached yet: it must first reach every thread).
+  bool (*prefer_client)(ArgList args) = nullptr;
 };
 
 // Command families register their specs here at start-up (see command_table.h).
@@ -233,6 +237,8 @@ void RegisterTransactionCommands(std::vector<CommandSpec>* table);
 void RegisterPersistenceCommands(std::vector<CommandSpec>* table);
 // DEBUG RELOAD (commands/persistence_family.cc), called by DEBUG.
 void DebugReload(ClientCommand& c);
+void RegisterScriptingCommands(std::vector<CommandSpec>* table);
+void RegisterFunctionCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

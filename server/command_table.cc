@@ -27,6 +27,8 @@ const CommandTable& CommandTable::Get() {
     RegisterPubSubCommands(&specs);
     RegisterTransactionCommands(&specs);
     RegisterPersistenceCommands(&specs);
+    RegisterScriptingCommands(&specs);
+    RegisterFunctionCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -1071,7 +1071,8 @@ const std::pair<std::string_view, int64_t Config::*> kInt64Fields[] = {
     {"proto-max-bulk-len", &Config::proto_max_bulk_len},
     {"client-query-buffer-limit", &Config::client_query_buffer_limit},
     {"slowlog-log-slower-than", &Config::slowlog_log_slower_than},
-    {"slowlog-max-len", &Config::slowlog_max_len}};
+    {"slowlog-max-len", &Config::slowlog_max_len},
+    {"busy-reply-threshold", &Config::busy_reply_threshold}};
 const std::pair<std::string_view, bool Config::*> kBoolFields[] = {
     {"pin", &Config::pin},
     {"protected-mode", &Config::protected_mode},

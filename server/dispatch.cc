@@ -15,6 +15,7 @@
 #include "server/logging.h"
 #include "server/persistence.h"
 #include "server/reactor.h"
+#include "server/scripting/lua_engine.h"
 #include "server/server.h"
 
 namespace shardis {
@@ -139,6 +140,16 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
         "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
         "RDB error.";
   }
+  if (error.empty() && busy_serving_) {
+    // A script is busy on this thread: only connection-side allow-busy commands get through.
+    const CommandSpec* effective = spec;
+    if (args.size() >= 2) {
+      if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) effective = sub;
+    }
+    if (!(effective->flags & kCmdAllowBusy) || spec->on_shard != nullptr) {
+      error = scripting::LuaEngine::BusyError(scripting::LuaEngine::ThisThread().busy_kind());
+    }
+  }
   int target = -1;
   bool single_shard = true;
   if (error.empty() && spec->on_shard != nullptr) {
@@ -182,7 +193,8 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     MarkDirty(c);
     return true;
   }
-  bool on_shard = spec->on_shard != nullptr && single_shard;
+  bool on_shard = spec->on_shard != nullptr && single_shard &&
+                  !(spec->prefer_client != nullptr && spec->prefer_client(args));
   if (on_shard && target < 0) target = index_;
   // A batch being built for another shard (or any batch, before a connection-side command) must
   // go first; this command is parsed again once its reply is back.
@@ -201,7 +213,10 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     return true;
   }
   if (c->batch == nullptr && target == index_) {
+    Connection* saved = executing_conn_;
+    executing_conn_ = c;
     ExecuteLocal(c, *spec, args, no_block);
+    executing_conn_ = saved;
     return true;
   }
   if (c->batch == nullptr) {

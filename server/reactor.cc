@@ -18,6 +18,7 @@
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/persistence.h"
+#include "server/scripting/lua_engine.h"
 #include "server/server.h"
 
 namespace shardis {
@@ -209,6 +210,8 @@ void Reactor::RequestShutdown() { server_.RequestShutdown(); }
 
 void Reactor::Run() {
   running_ = true;
+  scripting::LuaEngine::SetThreadShard(index_, thread_count());
+  scripting::LuaEngine::SetBusyPoller([this] { return ServeWhileBusy(); });
   std::vector<epoll_event> events(kMaxEvents);
   next_cron_ms_ = MonoMs();
   while (!stop_requested_.load(std::memory_order_acquire)) {
@@ -264,6 +267,41 @@ void Reactor::Run() {
   }
   StopNow();
   running_ = false;
+  scripting::LuaEngine::SetBusyPoller(nullptr);
+}
+
+bool Reactor::ServeWhileBusy() {
+  if (busy_serving_) return stop_requested_.load(std::memory_order_acquire);
+  busy_serving_ = true;
+  epoll_event events[64];
+  int n = epoll_wait(epoll_fd_, events, 64, 0);
+  UpdateClock();
+  std::vector<Connection*> served;
+  for (int i = 0; i < n; ++i) {
+    uint64_t data = events[i].data.u64;
+    uint32_t tag = static_cast<uint32_t>(data >> 32);
+    if (tag == 1) {  // new clients are accepted (and told BUSY), as by Redis
+      Accept(static_cast<int>(data & 0xffffffff));
+      continue;
+    }
+    if (tag != 0) continue;  // the mailbox waits for the script's end
+    auto it = connections_.find(static_cast<int>(data & 0xffffffff));
+    if (it == connections_.end()) continue;
+    Connection* c = it->second.get();
+    if (c->closed || c == executing_conn_ || c->waiting) continue;
+    if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) OnReadable(c);
+    if (!c->closed) served.push_back(c);
+  }
+  // Replies made before the script started (earlier in this loop turn) go out too: their
+  // clients may be waiting for them before they send SCRIPT KILL.
+  for (Connection* c : dirty_) served.push_back(c);
+  for (Connection* c : served) {
+    if (!c->closed && c != executing_conn_ && !c->writing && c->pending_output() > 0) {
+      WriteConnection(c);
+    }
+  }
+  busy_serving_ = false;
+  return stop_requested_.load(std::memory_order_acquire);
 }
 
 void Reactor::StopNow() {
@@ -358,7 +396,8 @@ void Reactor::OnReadable(Connection* c) {
   // connection keeps no buffer of its own; big bulks are read straight into the connection's.
   size_t want = kScratchSize;
   size_t big = c->parser.pending_bulk_len();
-  bool direct = !c->in.empty() || c->waiting || big > kScratchSize;
+  // While a busy script runs, the scratch buffer may hold the input its command came from.
+  bool direct = !c->in.empty() || c->waiting || big > kScratchSize || busy_serving_;
   ssize_t n;
   if (!direct) {
     n = read(c->state.fd, scratch_.data(), kScratchSize);

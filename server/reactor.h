@@ -245,6 +245,12 @@ class Reactor : public ServerContext {
   std::set<std::pair<int64_t, uint64_t>> waiter_deadlines_;
   uint64_t next_waiter_id_ = 1;
   bool serving_ready_keys_ = false;
+  // A script past busy-reply-threshold polls the loop from its Lua hook (ServeWhileBusy): the
+  // other connections are read and answered (BUSY, or allow-busy commands such as SCRIPT KILL)
+  // while the script runs. Mailbox messages wait: the shard is the script's until it ends.
+  bool ServeWhileBusy();
+  bool busy_serving_ = false;
+  Connection* executing_conn_ = nullptr;  // the client whose command runs inline right now
   Runner* current_runner_ = nullptr;
   Connection* current_conn_ = nullptr;  // the client whose on_client handler is running  // the
                                         // client operation being run, for ForEachThread

@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/lazy_free.h"
 #include "server/persistence.h"
+#include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
 
 #ifdef SHARDIS_JEMALLOC
@@ -213,7 +214,13 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("allocator_resident", mem.resident);
     w.Field("total_system_memory", total_memory);
     w.Field("total_system_memory_human", Human(total_memory));
-    w.Field("used_memory_lua", 0);
+    // Scripting: this thread's Lua state (every thread holds the same scripts and libraries).
+    scripting::LuaEngine& lua = scripting::LuaEngine::ThisThread();
+    w.Field("used_memory_lua", lua.memory_bytes());
+    w.Field("used_memory_lua_human", Human(lua.memory_bytes()));
+    w.Field("number_of_cached_scripts", lua.script_count());
+    w.Field("number_of_functions", lua.function_count());
+    w.Field("number_of_libraries", lua.libraries().size());
     w.Field("maxmemory", config.maxmemory);
     w.Field("maxmemory_human", Human(config.maxmemory));
     w.Field("maxmemory_policy", config.maxmemory_policy);

@@ -153,6 +153,7 @@ void ReplyFlags(ReplyBuilder& reply, uint32_t flags) {
       {kCmdFast, "fast"},
       {kCmdNoAuth, "no_auth"},
       {kCmdMayReplicate, "may_replicate"},
+      {kCmdNoMandatoryKeys, "no_mandatory_keys"},
       {kCmdNoMulti, "no_multi"},
       {kCmdMovableKeys, "movablekeys"},
       {kCmdAllowBusy, "allow_busy"},
@@ -314,7 +315,7 @@ void CmdCommandGetKeys(ClientCommand& c) {
   }
   std::vector<int> positions;
   CommandTable::KeyPositions(*spec, target, &positions);
-  if (positions.empty()) {
+  if (positions.empty() && !(spec->flags & kCmdNoMandatoryKeys)) {
     c.reply.Error("ERR The command has no key arguments");
     return;
   }
@@ -440,21 +441,6 @@ void CmdDebug(ClientCommand& c) {
   }
 }
 
-void CmdFunctionFlush(ClientCommand& c) {
-  if (c.args.size() == 3 && !EqualsIgnoreCase(c.args[2], "async") &&
-      !EqualsIgnoreCase(c.args[2], "sync")) {
-    c.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-    return;
-  }
-  c.reply.Ok();  // no function can exist yet, so there is nothing to flush
-}
-
-void CmdFunctionHelp(ClientCommand& c) {
-  ReplyHelp(c.reply, {"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                      "FLUSH [ASYNC|SYNC]", "    Delete all the libraries.", "HELP",
-                      "    Prints this help."});
-}
-
 void CmdShutdown(ClientCommand& c) {
   bool abort = false;
   for (size_t i = 1; i < c.args.size(); ++i) {
@@ -544,12 +530,6 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
       "server", "Returns the replication role.", "2.8.12", CmdRole);
   add("debug", -2, kAdmin, "@admin @slow @dangerous", "server",
       "A container for debugging commands.", "1.0.0", CmdDebug);
-  add("function", -2, 0, "@slow", "scripting", "A container for function commands.", "7.0.0",
-      CmdContainer);
-  add("function|flush", -2, kCmdNoscript | kCmdWrite, "@write @slow @scripting", "scripting",
-      "Deletes all libraries and functions.", "7.0.0", CmdFunctionFlush);
-  add("function|help", 2, kCmdLoading | kCmdStale, "@slow @scripting", "scripting",
-      "Returns helpful text about the different subcommands.", "7.0.0", CmdFunctionHelp);
   add("shutdown", -1, kAdmin | kCmdAllowBusy | kCmdNoMulti, "@admin @slow @dangerous", "server",
       "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
       CmdShutdown);

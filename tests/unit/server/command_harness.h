@@ -77,6 +77,9 @@ class CommandHarness : public FanOutRunner {
       if (target == -1) target = s;
       if (s != target) single = false;
     }
+    if (spec->on_client != nullptr && spec->prefer_client != nullptr && spec->prefer_client(args)) {
+      single = false;
+    }
     if (spec->on_shard != nullptr && (single || spec->on_client == nullptr)) {
       if (target < 0) target = 0;
       ShardData& sd = *shards_[target];

@@ -1,0 +1,107 @@
+#include "server/scripting/call_target.h"
+
+#include "server/client_state.h"
+#include "server/command_table.h"
+#include "server/config.h"
+#include "storage/shard_data.h"
+
+namespace shardis::scripting {
+namespace {
+
+// Connection-side handlers a script may run: the data families' (they never use the server
+// context) and a few server/connection commands that only read their arguments and the shard.
+bool ClientHandlerAllowed(const CommandSpec& spec) {
+  static constexpr std::string_view kGroups[] = {"generic", "string",     "list",   "hash",
+                                                 "set",     "sorted-set", "stream", "hyperloglog",
+                                                 "bitmap",  "geo"};
+  for (std::string_view g : kGroups) {
+    if (spec.group == g) return true;
+  }
+  static constexpr std::string_view kNames[] = {"dbsize", "flushdb", "flushall",
+                                                "ping",   "echo",    "time"};
+  for (std::string_view n : kNames) {
+    if (spec.name == n) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// Runs a connection-side handler's fan-out synchronously, on this shard only.
+class LocalShardTarget::SyncRunner : public FanOutRunner {
+ public:
+  SyncRunner(LocalShardTarget& target, ReplyBuilder& reply) : target_(target), reply_(reply) {}
+
+  void RunOnShards(std::vector<int> shards, ShardTask task, FanOutDone done) override {
+    for (int s : shards) {
+      if (s != target_.shard_index_) {
+        foreign_ = true;
+        return;
+      }
+    }
+    ShardData& sd = target_.shard_;
+    ShardAccess access{sd, sd.db(target_.db_index_), target_.db_index_, target_.shard_index_,
+                       target_.config_};
+    if (!shards.empty()) task(access);
+    done(reply_, *this);
+  }
+  int shard_count() const override { return target_.shard_count_; }
+  bool foreign() const { return foreign_; }
+
+ private:
+  LocalShardTarget& target_;
+  ReplyBuilder& reply_;
+  bool foreign_ = false;
+};
+
+bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
+                            std::string* error) {
+  if (spec.name == "select") {
+    int64_t index;
+    if (!cmd::ParseInt64(args[1], &index)) {
+      reply.Error(cmd::kNotIntErr);
+    } else if (index < 0 || index >= shard_.db_count()) {
+      reply.Error(cmd::kDbIndexErr);
+    } else {
+      db_index_ = static_cast<int>(index);
+      reply.Ok();
+    }
+    return true;
+  }
+  CommandTable::KeyPositions(spec, args, &positions_);
+  for (int pos : positions_) {
+    if (ShardOfKey(args[pos], shard_count_) != shard_index_) {
+      *error = kNonLocalKeyError;
+      return false;
+    }
+  }
+  if (spec.on_shard != nullptr) {  // as the dispatcher: keys (if any) all on this shard
+    Db& db = shard_.db(db_index_);
+    ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
+    spec.on_shard(cmd);
+    if ((spec.flags & kCmdWrite) && db.has_watches()) {
+      for (int pos : positions_) db.Touch(args[pos]);
+    }
+    return true;
+  }
+  if (spec.on_client == nullptr || !ClientHandlerAllowed(spec)) {
+    *error = "This Redis command is not allowed from script";
+    return false;
+  }
+  std::string out;
+  ReplyBuilder local(&out, reply.version());
+  ClientState client;
+  client.db_index = db_index_;
+  client.resp = reply.version();
+  SyncRunner runner(*this, local);
+  ClientCommand cmd(args, client, local, nullptr, runner);
+  spec.on_client(cmd);
+  if (runner.foreign()) {
+    *error = kNonLocalKeyError;
+    return false;
+  }
+  reply.Raw(out);
+  return true;
+}
+
+}  // namespace shardis::scripting

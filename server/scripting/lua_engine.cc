@@ -1,0 +1,1079 @@
+// The Lua engine: sandbox, redis.* API, Lua <-> RESP conversions, the script cache and function
+// libraries of one thread. See lua_engine.h.
+//
+// Sandbox (Redis 7.0's, on Debian's stock Lua 5.1, which has no read-only tables): after the
+// libraries are open, every global moves into a hidden table and the globals table stays empty
+// with a metatable whose __index reads the hidden table (a missing name raises "Script attempted
+// to access nonexistent global variable") and whose __newindex raises "Attempt to modify a
+// readonly table". Library tables (redis, string, math, table, cjson, bit, coroutine) are
+// replaced by read-only proxies the same way. While a function library loads, globals resolve
+// in a separate table that holds only the load-time `redis` API (register_function, log).
+#include "server/scripting/lua_engine.h"
+
+#include <time.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "server/command_table.h"
+#include "server/logging.h"
+#include "server/scripting/lua_convert.h"
+#include "server/scripting/sha1.h"
+
+extern "C" {
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+int luaopen_cjson(lua_State* L);
+int luaopen_bit(lua_State* L);
+}
+
+namespace shardis::scripting {
+namespace {
+
+constexpr const char* kEngineKey = "shardis.engine";
+constexpr const char* kHiddenKey = "shardis.hidden";  // the real globals
+constexpr const char* kLoadEnvKey = "shardis.loadenv";
+
+thread_local int tls_shard_index = 0;
+thread_local int tls_shard_count = 1;
+thread_local std::function<bool()>* tls_busy_poller = nullptr;
+
+// What other threads may know about each thread's busy script: the only state scripting shares
+// across threads (SCRIPT KILL must reach a thread whose loop is stuck in a script, which no
+// mailbox message could). Written by the owning thread, read (and `kill` set) by any.
+struct BusySlot {
+  std::atomic<int> kind{0};  // BusyKind
+  std::atomic<bool> wrote{false};
+  std::atomic<bool> kill{false};
+};
+constexpr int kMaxBusySlots = 1024;
+BusySlot g_busy[kMaxBusySlots];
+
+BusySlot* MySlot() { return tls_shard_index < kMaxBusySlots ? &g_busy[tls_shard_index] : nullptr; }
+
+int64_t MonoMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+constexpr int kHookInstructions = 100000;
+constexpr int64_t kLoadTimeoutMs = 500;
+
+LuaEngine* EngineOf(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  auto* e = static_cast<LuaEngine*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return e;
+}
+
+int ReadonlyError(lua_State* L) { return luaL_error(L, "Attempt to modify a readonly table"); }
+
+int NonexistentGlobal(lua_State* L, int key_index) {
+  const char* name = lua_tostring(L, key_index);
+  return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
+                    name != nullptr ? name : "?");
+}
+
+// __index of the load-time `redis` table: a missing field is an error, as in Redis.
+int StrictIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (lua_isnil(L, -1)) return NonexistentGlobal(L, 2);
+  return 1;
+}
+
+// Replaces the table on top of the stack by an empty read-only proxy of it.
+void MakeReadonlyProxy(lua_State* L, bool strict) {
+  int original = lua_gettop(L);
+  lua_newtable(L);  // proxy
+  lua_newtable(L);  // its metatable
+  if (strict) {
+    lua_pushvalue(L, original);
+    lua_pushcclosure(L, StrictIndex, 1);
+  } else {
+    lua_pushvalue(L, original);
+  }
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ReadonlyError);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_replace(L, original);
+}
+
+// The error handler of every invocation: turns the error into {err=..., source=..., line=...}
+// naming the Lua line that raised it (skipping a C function such as redis.call or error).
+int ErrorHandler(lua_State* L) {
+  lua_Debug ar;
+  bool found = false;
+  for (int level = 1; level <= 2; ++level) {
+    if (lua_getstack(L, level, &ar) == 0) break;
+    lua_getinfo(L, "Sl", &ar);
+    if (std::strcmp(ar.what, "C") != 0) {
+      found = true;
+      break;
+    }
+  }
+  if (!lua_istable(L, 1)) {
+    const char* s = lua_tostring(L, 1);
+    std::string msg = Cat("ERR ", s != nullptr ? s : "unknown error");
+    lua_newtable(L);
+    lua_pushlstring(L, msg.data(), msg.size());
+    lua_setfield(L, -2, "err");
+    lua_replace(L, 1);
+  }
+  if (found) {
+    lua_pushstring(L, ar.source);
+    lua_setfield(L, 1, "source");
+    lua_pushinteger(L, ar.currentline);
+    lua_setfield(L, 1, "line");
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+// ---- Flags ----
+
+bool ParseFlagName(std::string_view name, uint32_t* flags) {
+  if (name == "no-writes") {
+    *flags |= kScriptNoWrites;
+  } else if (name == "allow-oom") {
+    *flags |= kScriptAllowOom;
+  } else if (name == "allow-stale") {
+    *flags |= kScriptAllowStale;
+  } else if (name == "no-cluster") {
+    *flags |= kScriptNoCluster;
+  } else if (name == "allow-cross-slot-keys") {
+    *flags |= kScriptAllowCrossSlot;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// EVAL's "#!lua [flags=a,b]" first line. Returns false with *error on a bad shebang.
+bool ParseShebang(std::string_view body, uint32_t* flags, std::string* error) {
+  *flags = 0;
+  if (!body.starts_with("#!")) return true;
+  size_t nl = body.find('\n');
+  std::string_view line = body.substr(0, nl);
+  std::vector<absl::string_view> parts = absl::StrSplit(AV(line), ' ', absl::SkipEmpty());
+  if (parts.empty() || parts[0] != "#!lua") {
+    *error = Cat("ERR Unexpected engine in script shebang: ", parts.empty() ? "" : parts[0]);
+    return false;
+  }
+  *flags = kScriptShebang;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    absl::string_view part = parts[i];
+    if (!absl::StartsWith(part, "flags=")) {
+      *error = Cat("ERR Unknown lua shebang option: ", part);
+      return false;
+    }
+    part.remove_prefix(6);
+    for (absl::string_view f : absl::StrSplit(part, ',', absl::SkipEmpty())) {
+      if (!ParseFlagName({f.data(), f.size()}, flags)) {
+        *error = Cat("ERR Unexpected flag in script shebang: ", f);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// The code Lua compiles: the shebang line blanked so line numbers stay right.
+std::string CompilableBody(std::string_view body) {
+  if (!body.starts_with("#!")) return std::string(body);
+  size_t nl = body.find('\n');
+  if (nl == std::string_view::npos) return "";
+  return std::string(body.substr(nl));
+}
+
+bool ValidName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// The Lua C functions, with access to the engine's private state.
+struct LuaEngine::Impl {
+  static bool Loading(lua_State* L) { return EngineOf(L)->loading_ != nullptr; }
+
+  // redis.call / redis.pcall. Lua errors unwind with longjmp, which skips C++ destructors: the
+  // work (with its strings and vectors) happens in CallAndPush, and only its caller raises.
+  enum class CallOutcome { kValue, kError, kFatal };
+  static int GenericCall(lua_State* L, bool raise) {
+    CallOutcome outcome = CallAndPush(L);
+    if (outcome == CallOutcome::kFatal || (outcome == CallOutcome::kError && raise)) {
+      return lua_error(L);
+    }
+    return 1;
+  }
+
+  // Pushes the command's reply as a Lua value, or an error table.
+  static CallOutcome CallAndPush(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->run_ == nullptr) {
+      PushErrorTable(L, "redis.call/pcall can only be called inside a script invocation");
+      return CallOutcome::kFatal;
+    }
+    int argc = lua_gettop(L);
+    if (argc == 0) {
+      PushErrorTable(L, "Please specify at least one argument for this redis lib call");
+      return CallOutcome::kError;
+    }
+    std::vector<std::string>& argv = e->call_args_;
+    argv.resize(argc);
+    for (int i = 1; i <= argc; ++i) {
+      if (lua_type(L, i) == LUA_TNUMBER) {
+        char buf[64];
+        int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, i)));
+        argv[i - 1].assign(buf, n);
+      } else if (lua_type(L, i) == LUA_TSTRING) {
+        size_t len;
+        const char* s = lua_tolstring(L, i, &len);
+        argv[i - 1].assign(s, len);
+      } else {
+        lua_settop(L, 0);
+        PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
+        return CallOutcome::kError;
+      }
+    }
+    lua_settop(L, 0);
+    std::vector<std::string_view> args(argv.begin(), argv.end());
+    const CommandTable& table = CommandTable::Get();
+    const CommandSpec* spec = table.Find(args[0]);
+    std::string error;
+    if (spec == nullptr) {
+      error = "Unknown Redis command called from script";
+    } else if (!CommandTable::ArityOk(*spec, args.size())) {
+      error = "Wrong number of args calling Redis command from script";
+    } else {
+      const CommandSpec* effective = spec;
+      if (args.size() >= 2) {
+        if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) effective = sub;
+      }
+      uint32_t flags = effective->flags | spec->flags;
+      bool read_only = e->run_->read_only_command || (e->run_flags_ & kScriptNoWrites);
+      if (flags & kCmdNoscript) {
+        error = "This Redis command is not allowed from script";
+      } else if ((flags & kCmdWrite) && read_only) {
+        error = "Write commands are not allowed from read-only scripts.";
+      }
+    }
+    if (error.empty()) {
+      e->call_reply_.clear();
+      ReplyBuilder reply(&e->call_reply_, e->script_resp_);
+      if (!e->run_->target->Call(*spec, args, reply, &error)) {
+        e->call_reply_.clear();
+      } else if ((spec->flags & kCmdWrite) && !e->wrote_ && !e->call_reply_.starts_with("-")) {
+        e->wrote_ = true;
+        if (BusySlot* slot = MySlot(); slot != nullptr && e->busy_kind_ != BusyKind::kNone) {
+          slot->wrote.store(true);
+        }
+      }
+    }
+    if (!error.empty()) {
+      PushErrorTable(L, error);
+      return CallOutcome::kError;
+    }
+    PushRespAsLua(L, e->call_reply_);
+    return !e->call_reply_.empty() && e->call_reply_[0] == '-' ? CallOutcome::kError
+                                                               : CallOutcome::kValue;
+  }
+  static int Call(lua_State* L) { return GenericCall(L, true); }
+  static int PCall(lua_State* L) { return GenericCall(L, false); }
+
+  // Lua's pcall, but an error table {err=...} comes back as its message (Redis 7's rule).
+  static int Pcall(lua_State* L) {
+    int argc = lua_gettop(L);
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    if (lua_pcall(L, argc - 1, LUA_MULTRET, 0) != 0) {
+      lua_remove(L, 1);
+      if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "err");
+        if (lua_isstring(L, -1)) {
+          lua_replace(L, -2);
+        } else {
+          lua_pop(L, 1);
+        }
+      }
+      lua_pushboolean(L, 0);
+      lua_insert(L, 1);
+    }
+    return lua_gettop(L);
+  }
+
+  static int Sha1hex(lua_State* L) {
+    if (lua_gettop(L) != 1) {
+      PushErrorTable(L, "wrong number of arguments");
+      return lua_error(L);
+    }
+    size_t len = 0;
+    const char* s = lua_tolstring(L, 1, &len);
+    std::string hex = Sha1Hex(s != nullptr ? std::string_view(s, len) : std::string_view());
+    lua_pushstring(L, hex.c_str());
+    return 1;
+  }
+
+  static int ErrorReply(lua_State* L) {
+    if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+      PushErrorTable(L, "wrong number or type of arguments");
+      return 1;
+    }
+    size_t len;
+    const char* s = lua_tolstring(L, -1, &len);
+    std::string text =
+        (len > 0 && s[0] == '-') ? std::string(s, len) : Cat("-", std::string_view(s, len));
+    PushErrorTable(L, text);
+    return 1;
+  }
+
+  static int StatusReply(lua_State* L) {
+    if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+      PushErrorTable(L, "wrong number or type of arguments");
+      return 1;
+    }
+    lua_newtable(L);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "ok");
+    return 1;
+  }
+
+  static int Log(lua_State* L) {
+    int argc = lua_gettop(L);
+    if (argc < 2) {
+      PushErrorTable(L, "redis.log() requires two arguments or more.");
+      return lua_error(L);
+    }
+    if (!lua_isnumber(L, 1)) {
+      PushErrorTable(L, "First argument must be a number (log level).");
+      return lua_error(L);
+    }
+    int level = static_cast<int>(lua_tonumber(L, 1));
+    if (level < 0 || level > 3) {
+      PushErrorTable(L, "Invalid debug level.");
+      return lua_error(L);
+    }
+    auto lvl = static_cast<LogLevel>(level);
+    if (!LogEnabled(lvl)) return 0;
+    std::string line;
+    for (int i = 2; i <= argc; ++i) {
+      size_t len;
+      const char* s = lua_tolstring(L, i, &len);
+      if (s == nullptr) continue;
+      if (i != 2) line.push_back(' ');
+      line.append(s, len);
+    }
+    LogLine(lvl, line);
+    return 0;
+  }
+
+  static int SetResp(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->run_ == nullptr) {
+      PushErrorTable(L, "redis.setresp can only be called inside a script invocation");
+      return lua_error(L);
+    }
+    if (lua_gettop(L) != 1) {
+      PushErrorTable(L, "redis.setresp() requires one argument.");
+      return lua_error(L);
+    }
+    int resp = static_cast<int>(lua_tonumber(L, 1));
+    if (resp != 2 && resp != 3) {
+      PushErrorTable(L, "RESP version must be 2 or 3.");
+      return lua_error(L);
+    }
+    e->script_resp_ = resp == 3 ? RespVersion::kResp3 : RespVersion::kResp2;
+    return 0;
+  }
+
+  static int SetRepl(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->run_ == nullptr) {
+      PushErrorTable(L, "redis.set_repl can only be called inside a script invocation");
+      return lua_error(L);
+    }
+    if (lua_gettop(L) != 1) {
+      PushErrorTable(L, "redis.set_repl() requires two arguments.");
+      return lua_error(L);
+    }
+    int flags = static_cast<int>(lua_tonumber(L, -1));
+    if ((flags & ~3) != 0) {
+      PushErrorTable(L,
+                     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                     "REPL_NONE.");
+      return lua_error(L);
+    }
+    return 0;  // no replication: nothing to change
+  }
+
+  static void Hook(lua_State* L, lua_Debug*) { EngineOf(L)->OnHook(L); }
+
+  // A library's load-time code gets 500 ms, as in Redis (then at every line, the error again).
+  static void LoadHook(lua_State* L, lua_Debug*) {
+    if (MonoMs() - EngineOf(L)->load_start_ms_ <= kLoadTimeoutMs) return;
+    lua_sethook(L, LoadHook, LUA_MASKLINE, 0);
+    PushErrorTable(L, "FUNCTION LOAD timeout");
+    lua_error(L);
+  }
+
+  static int ReplicateCommands(lua_State* L) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  static int NoOp(lua_State* L) { return 0; }
+
+  // redis.register_function(name, callback) or redis.register_function{function_name=...,
+  // callback=..., flags={...}, description=...}, while a library loads.
+  // As for redis.call, no C++ object may be alive when the error is raised.
+  static int RegisterFunction(lua_State* L) {
+    bool ok;
+    {
+      std::string error;
+      ok = RegisterFunctionImpl(L, &error);
+      if (!ok) PushErrorTable(L, error);
+    }
+    if (!ok) return lua_error(L);
+    return 0;
+  }
+
+  static bool RegisterFunctionImpl(lua_State* L, std::string* error) {
+    LuaEngine* e = EngineOf(L);
+    auto fail = [error](std::string_view msg) {
+      *error = std::string(msg);
+      return false;
+    };
+    if (e->loading_ == nullptr) {
+      return fail("redis.register_function can only be called on FUNCTION LOAD command");
+    }
+    Function fn;
+    int argc = lua_gettop(L);
+    if (argc == 1) {
+      if (!lua_istable(L, 1)) {
+        return fail(
+            "calling redis.register_function with a single argument is only applicable to Lua "
+            "table (representing named arguments).");
+      }
+      bool have_callback = false;
+      lua_pushnil(L);
+      while (lua_next(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+          return fail(
+              "named argument key given to "
+              "redis.register_function is not a string");
+        std::string key = lua_tostring(L, -2);
+        if (key == "function_name") {
+          if (lua_type(L, -1) != LUA_TSTRING)
+            return fail(
+                "function_name argument given to "
+                "redis.register_function must be a "
+                "string");
+          fn.name = lua_tostring(L, -1);
+          lua_pop(L, 1);
+        } else if (key == "description") {
+          if (lua_type(L, -1) != LUA_TSTRING)
+            return fail(
+                "description argument given to "
+                "redis.register_function must be a "
+                "string");
+          fn.description = lua_tostring(L, -1);
+          lua_pop(L, 1);
+        } else if (key == "callback") {
+          if (!lua_isfunction(L, -1))
+            return fail(
+                "callback argument given to "
+                "redis.register_function must be a function");
+          if (have_callback) luaL_unref(L, LUA_REGISTRYINDEX, fn.ref);
+          fn.ref = luaL_ref(L, LUA_REGISTRYINDEX);  // pops the value
+          have_callback = true;
+        } else if (key == "flags") {
+          if (!lua_istable(L, -1))
+            return fail(
+                "flags argument to redis.register_function must "
+                "be a table representing function flags");
+          for (int i = 1;; ++i) {
+            lua_rawgeti(L, -1, i);
+            if (lua_isnil(L, -1)) {
+              lua_pop(L, 1);
+              break;
+            }
+            if (lua_type(L, -1) != LUA_TSTRING || !ParseFlagName(lua_tostring(L, -1), &fn.flags)) {
+              return fail("unknown flag given");
+            }
+            lua_pop(L, 1);
+          }
+          lua_pop(L, 1);
+        } else {
+          return fail("unknown argument given to redis.register_function");
+        }
+      }
+      if (fn.name.empty() && !have_callback) {
+        return fail("redis.register_function must get a function name argument");
+      }
+      if (fn.name.empty()) return fail("redis.register_function must get a function name argument");
+      if (!have_callback) return fail("redis.register_function must get a callback argument");
+    } else if (argc == 2) {
+      if (lua_type(L, 1) != LUA_TSTRING) {
+        return fail("first argument to redis.register_function must be a string");
+      }
+      if (!lua_isfunction(L, 2)) {
+        return fail("second argument to redis.register_function must be a function");
+      }
+      fn.name = lua_tostring(L, 1);
+      lua_pushvalue(L, 2);
+      fn.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+      return fail("wrong number of arguments to redis.register_function");
+    }
+    auto drop = [&] { luaL_unref(L, LUA_REGISTRYINDEX, fn.ref); };
+    if (!ValidName(fn.name)) {
+      drop();
+      return fail(
+          "Library names can only contain letters, numbers, or underscores(_) and must be at "
+          "least one character long");
+    }
+    for (const Function& f : e->loading_->functions) {
+      if (f.name == fn.name) {
+        drop();
+        return fail("Function already exists in the library");
+      }
+    }
+    e->loading_->functions.push_back(std::move(fn));
+    return true;
+  }
+};
+
+namespace {
+
+// __index of the globals: upvalue 1 is the real globals, upvalue 2 the load-time ones.
+int GlobalIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(LuaEngine::Impl::Loading(L) ? 2 : 1));
+  if (lua_isnil(L, -1)) return NonexistentGlobal(L, 2);
+  return 1;
+}
+
+void OpenLib(lua_State* L, const char* name, lua_CFunction fn) {
+  lua_pushcfunction(L, fn);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  if (name[0] != '\0' && lua_istable(L, -1)) {
+    lua_setglobal(L, name);
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
+void SetFn(lua_State* L, const char* name, lua_CFunction fn) {
+  lua_pushcfunction(L, fn);
+  lua_setfield(L, -2, name);
+}
+
+void SetNum(lua_State* L, const char* name, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, name);
+}
+
+void SetLogAndVersion(lua_State* L) {
+  SetFn(L, "log", LuaEngine::Impl::Log);
+  SetNum(L, "LOG_DEBUG", 0);
+  SetNum(L, "LOG_VERBOSE", 1);
+  SetNum(L, "LOG_NOTICE", 2);
+  SetNum(L, "LOG_WARNING", 3);
+  lua_pushlstring(L, kRedisCompatVersion.data(), kRedisCompatVersion.size());
+  lua_setfield(L, -2, "REDIS_VERSION");
+  SetNum(L, "REDIS_VERSION_NUM", 0x07000f);
+}
+
+}  // namespace
+
+// ---- Engine ----
+
+LuaEngine& LuaEngine::ThisThread() {
+  thread_local std::unique_ptr<LuaEngine> engine = std::make_unique<LuaEngine>();
+  return *engine;
+}
+
+void LuaEngine::SetThreadShard(int index, int count) {
+  tls_shard_index = index;
+  tls_shard_count = count;
+}
+int LuaEngine::ThreadShardIndex() { return tls_shard_index; }
+int LuaEngine::ThreadShardCount() { return tls_shard_count; }
+
+LuaEngine::LuaEngine() {
+  lua_State* L = L_ = luaL_newstate();
+  lua_pushlightuserdata(L, this);
+  lua_setfield(L, LUA_REGISTRYINDEX, kEngineKey);
+  OpenLib(L, "", luaopen_base);
+  OpenLib(L, LUA_TABLIBNAME, luaopen_table);
+  OpenLib(L, LUA_STRLIBNAME, luaopen_string);
+  OpenLib(L, LUA_MATHLIBNAME, luaopen_math);
+  OpenLib(L, "cjson", luaopen_cjson);
+  OpenLib(L, "bit", luaopen_bit);
+  for (const char* name : {"dofile", "loadfile", "print", "module", "require"}) {
+    lua_pushnil(L);
+    lua_setglobal(L, name);
+  }
+  lua_pushcfunction(L, Impl::Pcall);
+  lua_setglobal(L, "pcall");
+
+  // The runtime `redis` table.
+  lua_newtable(L);
+  SetFn(L, "call", Impl::Call);
+  SetFn(L, "pcall", Impl::PCall);
+  SetFn(L, "sha1hex", Impl::Sha1hex);
+  SetFn(L, "error_reply", Impl::ErrorReply);
+  SetFn(L, "status_reply", Impl::StatusReply);
+  SetFn(L, "setresp", Impl::SetResp);
+  SetFn(L, "set_repl", Impl::SetRepl);
+  SetFn(L, "replicate_commands", Impl::ReplicateCommands);
+  SetFn(L, "breakpoint", Impl::NoOp);
+  SetFn(L, "debug", Impl::NoOp);
+  SetNum(L, "REPL_NONE", 0);
+  SetNum(L, "REPL_AOF", 1);
+  SetNum(L, "REPL_SLAVE", 2);
+  SetNum(L, "REPL_REPLICA", 2);
+  SetNum(L, "REPL_ALL", 3);
+  SetLogAndVersion(L);
+  lua_setglobal(L, "redis");
+
+  // Move every global into the hidden table; protect the library tables.
+  lua_newtable(L);  // hidden
+  int hidden = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, LUA_GLOBALSINDEX)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, hidden);
+  }
+  for (;;) {  // empty the globals table
+    lua_pushnil(L);
+    if (!lua_next(L, LUA_GLOBALSINDEX)) break;
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawset(L, LUA_GLOBALSINDEX);
+  }
+  for (const char* lib : {"redis", "string", "math", "table", "cjson", "bit", "coroutine"}) {
+    lua_getfield(L, hidden, lib);
+    if (lua_istable(L, -1)) {
+      MakeReadonlyProxy(L, false);
+      lua_setfield(L, hidden, lib);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfield(L, hidden, "_G");
+
+  // The load-time globals: only a restricted `redis`.
+  lua_newtable(L);
+  int load_env = lua_gettop(L);
+  lua_newtable(L);
+  SetFn(L, "register_function", Impl::RegisterFunction);
+  SetLogAndVersion(L);
+  MakeReadonlyProxy(L, true);
+  lua_setfield(L, load_env, "redis");
+
+  lua_newtable(L);  // the globals' metatable
+  lua_pushvalue(L, hidden);
+  lua_pushvalue(L, load_env);
+  lua_pushcclosure(L, GlobalIndex, 2);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ReadonlyError);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, LUA_GLOBALSINDEX);
+
+  lua_pushvalue(L, load_env);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLoadEnvKey);
+  lua_pushvalue(L, hidden);
+  lua_setfield(L, LUA_REGISTRYINDEX, kHiddenKey);
+  lua_settop(L, 0);
+}
+
+size_t LuaEngine::memory_bytes() const {
+  return static_cast<size_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
+         static_cast<size_t>(lua_gc(L_, LUA_GCCOUNTB, 0));
+}
+
+LuaEngine::~LuaEngine() {
+  if (L_ != nullptr) lua_close(L_);
+}
+
+void LuaEngine::SetBusyPoller(std::function<bool()> poller) {
+  delete tls_busy_poller;
+  tls_busy_poller = poller ? new std::function<bool()>(std::move(poller)) : nullptr;
+}
+
+std::string_view LuaEngine::BusyError(BusyKind kind) {
+  return kind == BusyKind::kFunction
+             ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
+               "NOSAVE."
+             : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+               "NOSAVE.";
+}
+
+std::string LuaEngine::RequestKill(int thread_count, bool is_eval) {
+  for (int t = 0; t < thread_count && t < kMaxBusySlots; ++t) {
+    BusySlot& slot = g_busy[t];
+    auto kind = static_cast<BusyKind>(slot.kind.load());
+    if (kind == BusyKind::kNone) continue;
+    if (slot.wrote.load()) {
+      return "UNKILLABLE Sorry the script already executed write commands against the dataset. "
+             "You can either wait the script termination or kill the server in a hard way using "
+             "the SHUTDOWN NOSAVE command.";
+    }
+    if (is_eval && kind == BusyKind::kFunction) return std::string(BusyError(kind));
+    if (!is_eval && kind == BusyKind::kEval) return std::string(BusyError(kind));
+    slot.kill.store(true);
+    return "";
+  }
+  return "NOTBUSY No scripts in execution right now.";
+}
+
+void LuaEngine::OnHook(lua_State* L) {
+  if (run_ == nullptr) return;
+  BusySlot* slot = MySlot();
+  if (!killed_) {
+    if (busy_kind_ == BusyKind::kNone) {
+      int64_t elapsed = MonoMs() - run_start_ms_;
+      if (elapsed < busy_threshold_ms_) return;
+      busy_kind_ = run_kind_;
+      if (slot != nullptr) {
+        slot->kill.store(false);
+        slot->wrote.store(wrote_);
+        slot->kind.store(static_cast<int>(busy_kind_));
+      }
+      Log(LogLevel::kWarning,
+          "Slow script detected: still in execution after %d milliseconds. You can try killing "
+          "the script using the %s command.",
+          elapsed, run_kind_ == BusyKind::kFunction ? "FUNCTION KILL" : "SCRIPT KILL");
+    }
+    bool stop = tls_busy_poller != nullptr && (*tls_busy_poller)();
+    if (stop || (slot != nullptr && slot->kill.exchange(false))) {
+      killed_ = true;
+      Log(LogLevel::kNotice, "Lua script killed by user with SCRIPT KILL.");
+      // Raise again at every line, should the script catch the error with pcall.
+      lua_sethook(L, Impl::Hook, LUA_MASKLINE, 0);
+    }
+  }
+  if (killed_) {
+    PushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+    lua_error(L);
+  }
+}
+
+bool LuaEngine::LoadScript(std::string_view body, std::string* sha, std::string* error) {
+  if (auto it = by_body_.find(AV(body)); it != by_body_.end()) {
+    *sha = it->second;
+    return true;
+  }
+  uint32_t flags = 0;
+  if (!ParseShebang(body, &flags, error)) return false;
+  std::string hex = Sha1Hex(body);
+  std::string code = CompilableBody(body);
+  if (luaL_loadbuffer(L_, code.data(), code.size(), "@user_script") != 0) {
+    const char* msg = lua_tostring(L_, -1);
+    *error = Cat("ERR Error compiling script (new function): ", msg != nullptr ? msg : "");
+    lua_pop(L_, 1);
+    return false;
+  }
+  Script script;
+  script.body = std::string(body);
+  script.flags = flags;
+  script.ref = luaL_ref(L_, LUA_REGISTRYINDEX);
+  if (auto old = scripts_.find(hex); old != scripts_.end()) {
+    luaL_unref(L_, LUA_REGISTRYINDEX, old->second.ref);
+  }
+  scripts_[hex] = std::move(script);
+  by_body_[std::string(body)] = hex;
+  *sha = std::move(hex);
+  return true;
+}
+
+bool LuaEngine::HasScript(std::string_view sha) const {
+  return scripts_.contains(cmd::ToLower(sha));
+}
+
+void LuaEngine::FlushScripts() {
+  for (auto& [sha, script] : scripts_) luaL_unref(L_, LUA_REGISTRYINDEX, script.ref);
+  scripts_.clear();
+  by_body_.clear();
+  lua_gc(L_, LUA_GCCOLLECT, 0);
+}
+
+void LuaEngine::RunScript(std::string_view sha, const ScriptRun& run, ReplyBuilder& reply) {
+  auto it = scripts_.find(cmd::ToLower(sha));
+  if (it == scripts_.end()) {
+    reply.Error("NOSCRIPT No matching script. Please use EVAL.");
+    return;
+  }
+  const Script& script = it->second;
+  uint32_t flags = script.flags;
+  if (run.read_only_command && (flags & kScriptShebang) && !(flags & kScriptNoWrites)) {
+    reply.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
+  }
+  // KEYS and ARGV are globals of the script.
+  lua_State* L = L_;
+  lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);
+  for (auto [name, list] : {std::pair{"KEYS", run.keys}, std::pair{"ARGV", run.args}}) {
+    lua_createtable(L, static_cast<int>(list.size()), 0);
+    for (size_t i = 0; i < list.size(); ++i) {
+      lua_pushlstring(L, list[i].data(), list[i].size());
+      lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+    lua_setfield(L, -2, name);
+  }
+  lua_pop(L, 1);
+  Invoke(script.ref, it->first, flags, false, run, reply);
+}
+
+void LuaEngine::Invoke(int ref, std::string_view name, uint32_t flags, bool is_function,
+                       const ScriptRun& run, ReplyBuilder& reply) {
+  lua_State* L = L_;
+  lua_settop(L, 0);
+  // A script may have replaced its thread's or its own environment (setfenv): restore both.
+  lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);
+  lua_getfield(L, -1, "_G");
+  lua_replace(L, LUA_GLOBALSINDEX);
+  lua_settop(L, 0);
+  lua_pushcfunction(L, ErrorHandler);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfenv(L, -2);
+  int nargs = 0;
+  if (is_function) {
+    for (ArgList list : {run.keys, run.args}) {
+      lua_createtable(L, static_cast<int>(list.size()), 0);
+      for (size_t i = 0; i < list.size(); ++i) {
+        lua_pushlstring(L, list[i].data(), list[i].size());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+      }
+    }
+    nargs = 2;
+  }
+  run_ = &run;
+  run_flags_ = flags;
+  script_resp_ = RespVersion::kResp2;
+  wrote_ = false;
+  killed_ = false;
+  busy_kind_ = BusyKind::kNone;
+  run_kind_ = is_function ? BusyKind::kFunction : BusyKind::kEval;
+  busy_threshold_ms_ = run.busy_threshold_ms;
+  if (busy_threshold_ms_ >= 0) {
+    run_start_ms_ = MonoMs();
+    lua_sethook(L, Impl::Hook, LUA_MASKCOUNT, kHookInstructions);
+  }
+  int status = lua_pcall(L, nargs, 1, 1);
+  run_ = nullptr;
+  if (busy_threshold_ms_ >= 0) {
+    lua_sethook(L, nullptr, 0, 0);
+    if (busy_kind_ != BusyKind::kNone) {
+      if (BusySlot* slot = MySlot()) {
+        slot->kind.store(0);
+        slot->wrote.store(false);
+        slot->kill.store(false);
+      }
+      busy_kind_ = BusyKind::kNone;
+    }
+  }
+  if (status == 0) {
+    LuaToReply(L, reply, script_resp_);
+  } else if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "err");
+    lua_getfield(L, -2, "source");
+    lua_getfield(L, -3, "line");
+    size_t len = 0;
+    const char* err = lua_tolstring(L, -3, &len);
+    std::string msg = err != nullptr ? std::string(err, len) : "ERR unknown error";
+    if (lua_isstring(L, -2) && lua_isnumber(L, -1)) {
+      CatAppend(&msg, " script: ", name, ", on ", lua_tostring(L, -2), ":",
+                static_cast<int64_t>(lua_tointeger(L, -1)), ".");
+    }
+    reply.Error(msg);
+  } else {
+    const char* err = lua_tostring(L, -1);
+    reply.Error(Cat("ERR Error running script: ", err != nullptr ? err : "unknown error"));
+  }
+  lua_settop(L, 0);
+  lua_gc(L, LUA_GCSTEP, 1);
+}
+
+// ---- Functions ----
+
+bool LuaEngine::CompileLibrary(std::string_view code, Library* lib, std::string* error) {
+  if (!code.starts_with("#!")) {
+    *error = "ERR Missing library metadata";
+    return false;
+  }
+  size_t nl = code.find('\n');
+  std::string_view line = code.substr(0, nl);
+  std::vector<absl::string_view> parts = absl::StrSplit(AV(line), ' ', absl::SkipEmpty());
+  if (parts.empty() || parts[0] != "#!lua") {
+    *error = "ERR Invalid library metadata";
+    return false;
+  }
+  std::string name;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    absl::string_view part = parts[i];
+    if (absl::StartsWith(part, "name=")) {
+      name = std::string(part.substr(5));
+    } else {
+      *error = Cat("ERR Invalid metadata value given: ", part);
+      return false;
+    }
+  }
+  if (name.empty()) {
+    *error = "ERR Invalid library metadata";
+    return false;
+  }
+  if (!ValidName(name)) {
+    *error =
+        "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+        "least one character long";
+    return false;
+  }
+  std::string body = CompilableBody(code);
+  lua_State* L = L_;
+  lua_settop(L, 0);
+  if (luaL_loadbuffer(L, body.data(), body.size(), "@user_function") != 0) {
+    const char* msg = lua_tostring(L, -1);
+    *error = Cat("ERR Error compiling function: ", msg != nullptr ? msg : "");
+    lua_settop(L, 0);
+    return false;
+  }
+  lib->name = name;
+  lib->code = std::string(code);
+  lib->functions.clear();
+  lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);
+  lua_getfield(L, -1, "_G");
+  lua_replace(L, LUA_GLOBALSINDEX);
+  lua_pop(L, 1);
+  lua_pushcfunction(L, ErrorHandler);
+  lua_insert(L, 1);
+  loading_ = lib;
+  load_start_ms_ = MonoMs();
+  lua_sethook(L, Impl::LoadHook, LUA_MASKCOUNT, kHookInstructions);
+  int status = lua_pcall(L, 0, 0, 1);
+  lua_sethook(L, nullptr, 0, 0);
+  loading_ = nullptr;
+  if (status != 0) {
+    std::string msg = "unknown error";
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (const char* s = lua_tostring(L, -1)) msg = s;
+    } else if (const char* s = lua_tostring(L, -1)) {
+      msg = s;
+    }
+    *error = Cat("ERR Error registering functions: ", msg);
+    lua_settop(L, 0);
+    UnrefLibrary(*lib);
+    lib->functions.clear();
+    return false;
+  }
+  lua_settop(L, 0);
+  if (lib->functions.empty()) {
+    *error = "ERR No functions registered";
+    return false;
+  }
+  return true;
+}
+
+void LuaEngine::UnrefLibrary(const Library& lib) {
+  for (const Function& f : lib.functions) luaL_unref(L_, LUA_REGISTRYINDEX, f.ref);
+}
+
+bool LuaEngine::LoadLibrary(std::string_view code, bool replace, std::string* name,
+                            std::string* error) {
+  Library lib;
+  if (!CompileLibrary(code, &lib, error)) return false;
+  auto existing = libraries_.find(lib.name);
+  if (existing != libraries_.end() && !replace) {
+    *error = Cat("ERR Library '", lib.name, "' already exists");
+    UnrefLibrary(lib);
+    return false;
+  }
+  for (const Function& f : lib.functions) {
+    auto it = functions_.find(f.name);
+    if (it != functions_.end() && it->second != lib.name) {
+      *error = Cat("ERR Function ", f.name, " already exists");
+      UnrefLibrary(lib);
+      return false;
+    }
+  }
+  if (existing != libraries_.end()) DeleteLibrary(lib.name);
+  for (const Function& f : lib.functions) functions_[f.name] = lib.name;
+  *name = lib.name;
+  libraries_[lib.name] = std::move(lib);
+  return true;
+}
+
+bool LuaEngine::DeleteLibrary(std::string_view name) {
+  auto it = libraries_.find(std::string(name));
+  if (it == libraries_.end()) return false;
+  for (const Function& f : it->second.functions) functions_.erase(f.name);
+  UnrefLibrary(it->second);
+  libraries_.erase(it);
+  return true;
+}
+
+void LuaEngine::FlushLibraries() {
+  for (auto& [name, lib] : libraries_) UnrefLibrary(lib);
+  libraries_.clear();
+  functions_.clear();
+  lua_gc(L_, LUA_GCCOLLECT, 0);
+}
+
+const LuaEngine::Function* LuaEngine::FindFunction(std::string_view name) const {
+  auto it = functions_.find(AV(name));
+  if (it == functions_.end()) return nullptr;
+  const Library& lib = libraries_.at(it->second);
+  for (const Function& f : lib.functions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+void LuaEngine::CallFunction(const Function& fn, const ScriptRun& run, ReplyBuilder& reply) {
+  if (run.read_only_command && !(fn.flags & kScriptNoWrites)) {
+    reply.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
+  }
+  Function copy = fn;  // the library may be replaced by nothing while it runs; keep the values
+  Invoke(copy.ref, copy.name, copy.flags | kScriptShebang, true, run, reply);
+}
+
+std::vector<std::string> LuaEngine::LibraryCodes() const {
+  std::vector<std::string> codes;
+  for (const auto& [name, lib] : libraries_) codes.push_back(lib.code);
+  return codes;
+}
+
+void LuaEngine::InstallLibraries(const std::vector<std::string>& codes, uint64_t generation) {
+  if (generation <= library_generation_) return;
+  library_generation_ = generation;
+  FlushLibraries();
+  for (const std::string& code : codes) {
+    std::string name, error;
+    if (!LoadLibrary(code, false, &name, &error)) {
+      Log(LogLevel::kWarning, "Function library failed to load on this thread: %s", error);
+    }
+  }
+}
+
+}  // namespace shardis::scripting
