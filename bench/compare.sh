@@ -14,7 +14,7 @@
 #                 1/CLK_TCK s over the whole test)
 # With --rounds R > 1 every figure is the median of the R runs.
 #
-# Suites (all tests -c 50 -d 32 -r <keyspace>, each run on its own):
+# Suites (all tests -c 50 (see --clients) -d 32 -r <keyspace>, each run on its own):
 #   strings (default)  SET, GET, SET -P 16, GET -P 16, PING_MBULK, INCR, MSET.
 #   types              redis-benchmark -P 16 -t lpush, rpush, lpop, rpop, sadd, hset, spop, zadd,
 #                      zpopmin, lrange_100, lrange_300, lrange_600, then xadd; then without -P:
@@ -56,6 +56,7 @@
 #                         types:   lpush_p16,rpush_p16,lpop_p16,rpop_p16,sadd_p16,hset_p16,
 #                                  spop_p16,zadd_p16,zpopmin_p16,lrange_100_p16,lrange_300_p16,
 #                                  lrange_600_p16,xadd_p16,lpush,lpop,sadd,hset,zadd,lrange_100,xadd
+#   --clients N           redis-benchmark connections (-c; default 50; 1 = single-connection latency)
 #   --out FILE            also write the Markdown table (with a header) to FILE
 #   -h, --help            this help
 # Exit status: 0 on success (rows marked unsupported/error/timeout included), 1 on a server
@@ -106,6 +107,7 @@ while [[ $# -gt 0 ]]; do
     --bench-cpus) BENCH_CPUS="$2"; shift 2 ;;
     --tests) TESTS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
+    --clients) CLIENTS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -120,7 +122,7 @@ case "$SUITE" in
 esac
 if [[ -z "$N" ]]; then N=$(( QUICK ? 100000 : 500000 )); fi
 if [[ -z "$PN" ]]; then PN=$(( QUICK ? 500000 : 2000000 )); fi
-for v in N PN ROUNDS KEYSPACE; do
+for v in N PN ROUNDS KEYSPACE CLIENTS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: $v must be a positive integer" >&2; exit 2; }
 done
 

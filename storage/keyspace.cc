@@ -37,6 +37,14 @@ size_t BytesFor(size_t count, size_t load_num) {
   return kSegmentBytes[kSegmentClasses - 1];
 }
 
+// The size class after `bytes` (past the largest, 4 KB steps: only for rare overflows).
+size_t NextBytes(size_t bytes) {
+  for (size_t b : kSegmentBytes) {
+    if (b > bytes) return b;
+  }
+  return bytes + 4096;
+}
+
 template <typename T>
 T Load(const char* p) {
   T v;
@@ -396,14 +404,7 @@ Entry* Keyspace::Insert(uint64_t hash, std::string_view key) {
 
 void Keyspace::Grow(Segment* seg, uint64_t hash) {
   if (seg->bytes < kSegmentBytes[kSegmentClasses - 1]) {
-    size_t bytes = seg->bytes;
-    for (size_t b : kSegmentBytes) {
-      if (b > bytes) {
-        bytes = b;
-        break;
-      }
-    }
-    Rebuild(seg, bytes);
+    Rebuild(seg, NextBytes(seg->bytes));
   } else {
     Split(seg);
   }
@@ -432,13 +433,7 @@ void Keyspace::Rebuild(Segment* seg, size_t bytes) {
       return;
     }
     std::free(fresh);  // clustering left no room at the end: take the next size
-    assert(bytes < kSegmentBytes[kSegmentClasses - 1]);
-    for (size_t b : kSegmentBytes) {
-      if (b > bytes) {
-        bytes = b;
-        break;
-      }
-    }
+    bytes = NextBytes(bytes);
   }
 }
 
@@ -462,7 +457,7 @@ void Keyspace::Split(Segment* seg) {
     Segment*& half = halves[(hash >> (63 - d)) & 1];
     while (!half->Place(es[i])) {
       // Overflow at the end of the half (rare): move it to the next size and retry.
-      Segment* bigger = Segment::New(half->bytes + 4096, half->depth, half->prefix);
+      Segment* bigger = Segment::New(NextBytes(half->bytes), half->depth, half->prefix);
       Entry* hs = half->entries();
       for (size_t k = 0; k < half->slots; ++k) {
         if (!hs[k].empty()) bigger->Place(hs[k]);
