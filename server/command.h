@@ -22,6 +22,7 @@
 
 #include "absl/strings/string_view.h"
 #include "protocol/reply_builder.h"
+#include "server/coordination.h"
 #include "storage/shard_data.h"
 
 namespace shardis {
@@ -153,6 +154,13 @@ class FanOutRunner {
   virtual ~FanOutRunner() = default;
   virtual void RunOnShards(std::vector<int> shards, ShardTask task, FanOutDone done) = 0;
   virtual int shard_count() const = 0;
+  // Runs `body` once the intents of `scope` are held, and keeps them until the operation's last
+  // phase is done (see server/coordination.h). Without a coordinator (unit tests), it just runs.
+  virtual void RunAtomic(AtomicScope scope, FanOutDone body) {
+    (void)scope;
+    RunOnShards(
+        {}, [](ShardAccess&) {}, std::move(body));
+  }
 };
 
 // The shard that owns `key` among `shard_count` shards (hash slot, then slot -> shard).
@@ -184,6 +192,11 @@ class ClientCommand {
     std::vector<int> all(runner_.shard_count());
     for (int i = 0; i < runner_.shard_count(); ++i) all[i] = i;
     RunOnShards(std::move(all), std::move(task), std::move(done));
+  }
+  // Runs `body` atomically over the keys (or every shard) of `scope`: see server/coordination.h.
+  // Like RunOnShards, the handler must not write to `reply` itself when it calls this.
+  void RunAtomic(AtomicScope scope, FanOutDone body) {
+    runner_.RunAtomic(std::move(scope), std::move(body));
   }
 
  private:
