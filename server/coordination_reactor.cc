@@ -57,7 +57,14 @@ uint64_t Reactor::StartAtomic(AtomicScope scope, std::function<void(uint64_t)> o
   }
   uint64_t id = op->id;
   atomic_ops_[id] = std::move(op);
-  AcquireNext(id);
+  // The first step goes through our own queue, so on_held never runs inside the caller (a
+  // command handler), whatever the shards.
+  auto* m = new IntentMessage;
+  m->origin_thread = index_;
+  m->op_id = id;
+  m->is_reply = true;
+  m->start = true;
+  Send(index_, m);
   return id;
 }
 
@@ -121,8 +128,9 @@ void Reactor::ReleaseAtomic(uint64_t op_id) {
 void Reactor::OnIntentMessage(IntentMessage* m) {
   if (m->is_reply) {
     uint64_t op_id = m->op_id;
+    bool start = m->start;
     delete m;
-    atomic_ops_.at(op_id)->next++;
+    if (!start) atomic_ops_.at(op_id)->next++;
     AcquireNext(op_id);
     return;
   }

@@ -91,6 +91,7 @@ class Reactor::Runner : public FanOutRunner {
   }
   int shard_count() const override { return reactor_.thread_count(); }
   bool started() const { return started_; }
+  void MarkStarted() { started_ = true; }
 
  private:
   Reactor& reactor_;
@@ -484,6 +485,27 @@ bool Reactor::RunBody(const OpOrigin& origin, const FanOutDone& body,
   current_conn_ = saved_conn;
   if (c != nullptr) MarkDirty(c);
   return runner.started();
+}
+
+void Reactor::HoldIntents(std::vector<std::string> keys) {
+  Connection* c = current_conn_;
+  current_runner_->MarkStarted();  // the client waits until the intents are held
+  AtomicScope scope;
+  for (std::string& k : keys) scope.keys.push_back({c->state.db_index, std::move(k)});
+  OpOrigin origin{index_, c->state.id, c->state.db_index, c->state.resp};
+  StartAtomic(std::move(scope), [this, origin](uint64_t op_id) {
+    held_for_test_[origin.conn_id].push_back(op_id);
+    auto it = connections_by_id_.find(origin.conn_id);
+    if (it != connections_by_id_.end()) ReplyBuilder(&it->second->out, origin.resp).Ok();
+    FinishOp(origin, nullptr);
+  });
+}
+
+void Reactor::ReleaseHeldIntents() {
+  auto it = held_for_test_.find(current_conn_->state.id);
+  if (it == held_for_test_.end()) return;
+  for (uint64_t op : it->second) ReleaseAtomic(op);
+  held_for_test_.erase(it);
 }
 
 void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& finish) {

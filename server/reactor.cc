@@ -493,6 +493,10 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
   if (c->state.tx != nullptr) ReleaseWatches(c->state);
+  if (auto held = held_for_test_.find(c->state.id); held != held_for_test_.end()) {
+    for (uint64_t op : held->second) ReleaseAtomic(op);
+    held_for_test_.erase(held);
+  }
   connections_by_id_.erase(c->state.id);
   auto it = connections_.find(c->state.fd);
   if (it != connections_.end()) {

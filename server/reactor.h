@@ -87,6 +87,7 @@ struct IntentMessage : MailboxMessage {
   uint64_t op_id = 0;
   bool release = false;
   bool is_reply = false;
+  bool start = false;  // to self: an op's first acquisition step
   bool exclusive = true;
   bool whole = false;
   std::vector<std::string> keys;  // IntentKey()s
@@ -179,9 +180,8 @@ class Reactor : public ServerContext {
 
   // Coordination (coordination_reactor.cc).
   void OnIntentMessage(IntentMessage* m);
-  // Test hook: a queued command "debug-hold" of a cross-shard EXEC is not supported; instead
-  // tests use intents_for_test() through the reactor in unit tests.
-  const IntentTable& intents() const { return intents_; }
+  void HoldIntents(std::vector<std::string> keys) override;
+  void ReleaseHeldIntents() override;
 
   // Message delivery (called by the messages on this thread).
   void ExecuteBatch(BatchMessage* batch);
@@ -320,7 +320,9 @@ class Reactor : public ServerContext {
   absl::flat_hash_map<std::pair<int, uint64_t>, uint64_t> remote_intents_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<AtomicOp>> atomic_ops_;  // coordinated here
   uint64_t next_atomic_id_ = 1;
-  ReadyKeys deferred_ready_;  // ready keys whose waiters wait for an intent to go
+  ReadyKeys deferred_ready_;
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>>
+      held_for_test_;  // conn id -> op ids  // ready keys whose waiters wait for an intent to go
   Runner* current_runner_ = nullptr;
   Connection* current_conn_ = nullptr;  // the client whose on_client handler is running  // the
                                         // client operation being run, for ForEachThread
