@@ -54,6 +54,11 @@ struct AtomicScope {
   bool all_shards = false;  // every shard whole; `keys` is then ignored
 };
 
+struct CommandSpec;
+// FLUSHALL, FLUSHDB, SWAPDB, KEYS, RANDOMKEY, DBSIZE: keyless commands over every shard's data,
+// which run atomically over every shard whole (dispatch.cc).
+bool IsKeylessDataCommand(const CommandSpec& spec);
+
 // The encoded form of (db, key) the intent table and the blocking registry use.
 std::string IntentKey(int db, std::string_view key);
 

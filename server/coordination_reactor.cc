@@ -226,7 +226,13 @@ void Reactor::ParkForIntents(BatchMessage* b, size_t index, std::vector<std::str
 void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList args) {
   AtomicScope scope;
   scope.exclusive = !(spec.flags & kCmdReadonly);
-  for (int pos : key_positions_) scope.keys.push_back({c->state.db_index, std::string(args[pos])});
+  if (spec.on_shard == nullptr) {
+    scope.all_shards = true;  // a keyless data command (IsKeylessDataCommand)
+  } else {
+    for (int pos : key_positions_) {
+      scope.keys.push_back({c->state.db_index, std::string(args[pos])});
+    }
+  }
   auto argv = std::make_shared<std::vector<std::string>>(args.begin(), args.end());
   OpOrigin origin{index_, c->state.id, c->state.db_index, c->state.resp};
   c->waiting = true;
@@ -288,10 +294,10 @@ void Reactor::StartCrossShardExec(Connection* c, std::vector<TransactionState::Q
       continue;
     }
     CommandTable::KeyPositions(*q.spec, views, &key_positions_);
-    if (key_positions_.empty() && (q.spec->flags & (kCmdWrite | kCmdReadonly))) {
-      scope.all_shards = true;  // FLUSHALL, DBSIZE, KEYS, SWAPDB...: every shard whole
+    if ((key_positions_.empty() && (q.spec->flags & (kCmdWrite | kCmdReadonly))) ||
+        IsKeylessDataCommand(*q.spec) || q.spec->name == "move") {
+      scope.all_shards = true;  // FLUSHALL, DBSIZE, KEYS, SWAPDB, MOVE...: every shard whole
     }
-    if (q.spec->name == "move" || q.spec->name == "swapdb") scope.all_shards = true;
     for (int pos : key_positions_) scope.keys.push_back({db, std::string(views[pos])});
   }
   for (const auto& w : watched) scope.keys.push_back({w.db, w.key});

@@ -32,6 +32,21 @@ bool IsTransactionControl(const CommandSpec* spec) {
   return false;
 }
 
+}  // namespace
+
+// Keyless commands that read or write every shard's data: they run atomically over every
+// shard whole, so they never see (or cut through) the middle of a multi-shard operation.
+bool IsKeylessDataCommand(const CommandSpec& spec) {
+  static constexpr std::string_view kNames[] = {"flushall", "flushdb",   "swapdb",
+                                                "keys",     "randomkey", "dbsize"};
+  for (std::string_view name : kNames) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
+
+namespace {
+
 // RESP2 clients in subscribed mode may only run these (Redis's rule).
 bool AllowedWhileSubscribed(std::string_view name) {
   static constexpr std::string_view kAllowed[] = {"subscribe",   "psubscribe",   "ssubscribe",
@@ -211,8 +226,9 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   ++counters_.commands_processed;
   bool no_block = false;
   if (!on_shard) {
-    if (spec->on_shard != nullptr) {
-      // Keys on several shards: atomic under their intents (key_positions_ holds them).
+    if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec)) {
+      // Keys on several shards (key_positions_ holds them), or every shard: atomic under
+      // intents.
       RunAtomicCommand(c, *spec, args);
     } else {
       RunClientHandler(c, *spec, args);
@@ -609,6 +625,16 @@ void Reactor::ServeReadyKeys() {
         if (wit == waiters_.end()) continue;
         Waiter* w = wit->second.get();
         std::vector<std::string_view> args(w->args.begin(), w->args.end());
+        if (!intents_.idle()) {
+          // Another key of its command (BLMOVE's destination...) may be taken: then it and
+          // those after it wait for the release.
+          std::vector<std::string> intent_keys;
+          bool exclusive = true;
+          if (MustWait(*w->spec, args, w->db_index, &intent_keys, &exclusive)) {
+            deferred_ready_.emplace_back(db, key);
+            break;
+          }
+        }
         BatchMessage* b = w->batch;
         size_t next = w->next_command;
         uint64_t start = MonoMicros();

@@ -3,7 +3,8 @@
 //    MULTI/EXEC and WATCH transfers between counters on different shards, RENAME ping-pong
 //    across shards and MGET/EXISTS snapshots; every read checks the invariants (an MGET sees one
 //    MSET entirely, the counters' sum is constant, exactly one key of a RENAME pair exists);
-//    every wait is bounded, so a deadlock fails the test instead of hanging it;
+//    DBSIZE (over every shard whole) always counts the same keys; every wait is bounded, so a
+//    deadlock fails the test instead of hanging it;
 //  - a key held by an atomic operation (DEBUG INTENT-HOLD) makes commands on it wait, on its
 //    shard and across shards, while commands on other keys of the same shards complete.
 #include <atomic>
@@ -122,7 +123,7 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
       std::vector<std::string> mget_c = {"MGET"};
       mget_c.insert(mget_c.end(), counters.begin(), counters.end());
       for (int i = 0; i < kOps && failures.count == 0; ++i) {
-        switch (rng() % 8) {
+        switch (rng() % 9) {
           case 0: {  // MSET over the shared keys, all with one value
             std::string v = "w" + std::to_string(t) + "-" + std::to_string(i);
             std::vector<std::string> cmd = {"MSET"};
@@ -231,6 +232,14 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
             ReplyPtr r = c->Command({"RENAMENX", pair_b[p], pair_a[p]});
             if (r == nullptr) failures.Add("renamenx io");
             c->Command({"DEL", "unused:" + std::to_string(t), mkeys[0] + ":nope"});
+            break;
+          }
+          case 8: {  // DBSIZE runs over every shard whole: it never sees a RENAME half done
+            ReplyPtr r = c->Command({"DBSIZE"});
+            int64_t expected = static_cast<int64_t>(mkeys.size() + counters.size() + pair_a.size());
+            if (r == nullptr || r->type != REDIS_REPLY_INTEGER || r->integer != expected) {
+              failures.Add("dbsize " + Render(r.get()));
+            }
             break;
           }
         }
