@@ -256,12 +256,12 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
 }
 
 void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_index,
-                               RespVersion resp, std::string* out) {
+                               RespVersion resp, std::string* out, bool retrying) {
   uint64_t start = MonoMicros();
   ReplyBuilder reply(out, resp);
   Db& db = shard_.db(db_index);
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
-  ShardCommand cmd{args, shard_, db, db_index, reply, config_};
+  ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
   spec.on_shard(cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
@@ -370,7 +370,14 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
       ++c->state.commands;
     }
     FanOutDone body;
-    if (single) {
+    if (!single && spec->on_client == nullptr) {
+      // A blocking pop over keys of several shards: never blocks here (Redis's rule inside
+      // MULTI), the first key that has something answers.
+      body = [this, spec, views, origin](ReplyBuilder&, FanOutRunner& runner) {
+        auto op = MakeCrossBlock(*spec, views, origin);
+        CrossBlockPhase(op, 0, runner, nullptr, true, false);
+      };
+    } else if (single) {
       body = [this, spec, argv, target, origin](ReplyBuilder&, FanOutRunner& runner) {
         auto out = std::make_shared<std::string>();
         runner.RunOnShards(

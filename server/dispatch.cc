@@ -179,7 +179,7 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
       if (target < 0) target = s;
       if (s != target) single_shard = false;
     }
-    if (!single_shard && spec->on_client == nullptr) {
+    if (!single_shard && spec->on_client == nullptr && !IsCrossShardBlockable(*spec)) {
       error = "CROSSSLOT Keys in request don't hash to the same slot";
     }
   }
@@ -226,7 +226,9 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   ++counters_.commands_processed;
   bool no_block = false;
   if (!on_shard) {
-    if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec)) {
+    if (spec->on_shard != nullptr && spec->on_client == nullptr) {
+      StartCrossShardBlock(c, *spec, args);  // BLPOP... over keys of several shards
+    } else if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec)) {
       // Keys on several shards (key_positions_ holds them), or every shard: atomic under
       // intents.
       RunAtomicCommand(c, *spec, args);
@@ -611,6 +613,7 @@ void Reactor::ServeReadyKeys() {
     ReadyKeys keys;
     keys.swap(shard_.ready_keys());
     for (const auto& [db, key] : keys) {
+      if (!cross_block_watches_.empty()) NotifyCrossBlocks(db, key);
       auto it = waiters_by_key_.find(WaitKey(db, key));
       if (it == waiters_by_key_.end()) continue;
       if (!intents_.idle() && intents_.Busy(IntentKey(db, key))) {
@@ -673,7 +676,12 @@ void Reactor::ExpireWaiters() {
 }
 
 int64_t Reactor::NextWaiterDeadline() const {
-  return waiter_deadlines_.empty() ? 0 : waiter_deadlines_.begin()->first;
+  int64_t next = waiter_deadlines_.empty() ? 0 : waiter_deadlines_.begin()->first;
+  if (!cross_block_deadlines_.empty()) {
+    int64_t cross = cross_block_deadlines_.begin()->first;
+    if (next == 0 || cross < next) next = cross;
+  }
+  return next;
 }
 
 void Reactor::CancelWaits(uint64_t conn_id, int origin_thread) {

@@ -253,6 +253,7 @@ void Reactor::Run() {
     }
     DrainMailbox();
     if (!waiter_deadlines_.empty()) ExpireWaiters();
+    if (!cross_block_deadlines_.empty()) ExpireCrossBlocks();
     FlushOutgoing();
     FlushWrites();
     if (MonoMs() >= next_cron_ms_) {
@@ -493,6 +494,7 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
   if (c->state.tx != nullptr) ReleaseWatches(c->state);
+  if (!cross_block_by_conn_.empty()) CancelCrossBlock(c->state.id);
   if (auto held = held_for_test_.find(c->state.id); held != held_for_test_.end()) {
     for (uint64_t op : held->second) ReleaseAtomic(op);
     held_for_test_.erase(held);

@@ -107,6 +107,20 @@ struct AtomicOp {
 
 // A cross-shard EXEC running its queue one command at a time under its intents.
 struct ExecRun;
+// A blocking pop whose keys span shards (cross_block.cc).
+struct CrossBlock;
+bool IsCrossShardBlockable(const CommandSpec& spec);
+std::shared_ptr<CrossBlock> MakeCrossBlock(const CommandSpec& spec, ArgList args,
+                                           const OpOrigin& origin);
+
+// Cross-shard blocking: a shard tells a coordinator that a key it waits on became ready, or a
+// coordinator drops its watches on a shard (`cancel`).
+struct CrossBlockMessage : MailboxMessage {
+  int origin_thread = 0;
+  uint64_t op_id = 0;
+  bool cancel = false;
+  void Deliver(Reactor& reactor) override;
+};
 
 // Asks a shard to drop the waits of a client that disconnected (its batch is sent back).
 struct CancelWaitMessage : MailboxMessage {
@@ -180,6 +194,10 @@ class Reactor : public ServerContext {
 
   // Coordination (coordination_reactor.cc).
   void OnIntentMessage(IntentMessage* m);
+  void OnCrossBlockMessage(CrossBlockMessage* m);
+  // Shard side of cross-shard blocking (called on this shard's thread by a fan-out task).
+  void WatchForCrossBlock(int origin_thread, uint64_t id, int db,
+                          const std::vector<std::string>& keys);
   void HoldIntents(std::vector<std::string> keys) override;
   void ReleaseHeldIntents() override;
 
@@ -257,7 +275,16 @@ class Reactor : public ServerContext {
   void ExecContinue(const std::shared_ptr<ExecRun>& run);
   // Runs one queued command of a cross-shard EXEC on this shard (never blocking).
   void RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_index, RespVersion resp,
-                        std::string* out);
+                        std::string* out, bool retrying = false);
+  // Cross-shard blocking pops (cross_block.cc).
+  void StartCrossShardBlock(Connection* c, const CommandSpec& spec, ArgList args);
+  void CrossBlockTry(const std::shared_ptr<CrossBlock>& op);
+  void CrossBlockPhase(const std::shared_ptr<CrossBlock>& op, size_t i, FanOutRunner& runner,
+                       const std::shared_ptr<std::string>& result, bool in_exec, bool retrying);
+  void EndCrossBlock(uint64_t id, const std::string& reply);
+  void ExpireCrossBlocks();
+  void CancelCrossBlock(uint64_t conn_id);
+  void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, uint64_t usec);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
@@ -320,9 +347,13 @@ class Reactor : public ServerContext {
   absl::flat_hash_map<std::pair<int, uint64_t>, uint64_t> remote_intents_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<AtomicOp>> atomic_ops_;  // coordinated here
   uint64_t next_atomic_id_ = 1;
-  ReadyKeys deferred_ready_;
-  absl::flat_hash_map<uint64_t, std::vector<uint64_t>>
-      held_for_test_;  // conn id -> op ids  // ready keys whose waiters wait for an intent to go
+  ReadyKeys deferred_ready_;  // ready keys whose waiters wait for an intent to go
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> held_for_test_;  // conn id -> op ids
+  // Cross-shard blocking: as coordinator, and as shard (IntentKey -> (thread, op id)).
+  absl::flat_hash_map<uint64_t, std::shared_ptr<CrossBlock>> cross_blocks_;
+  absl::flat_hash_map<uint64_t, uint64_t> cross_block_by_conn_;
+  std::set<std::pair<int64_t, uint64_t>> cross_block_deadlines_;
+  absl::flat_hash_map<std::string, std::vector<std::pair<int, uint64_t>>> cross_block_watches_;
   Runner* current_runner_ = nullptr;
   Connection* current_conn_ = nullptr;  // the client whose on_client handler is running  // the
                                         // client operation being run, for ForEachThread

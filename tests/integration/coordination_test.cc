@@ -7,6 +7,7 @@
 //    deadlock fails the test instead of hanging it;
 //  - a key held by an atomic operation (DEBUG INTENT-HOLD) makes commands on it wait, on its
 //    shard and across shards, while commands on other keys of the same shards complete.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -374,6 +375,87 @@ TEST_F(CoordinationTest, CrossShardCommandsAgainstEachOtherDoNotDeadlock) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(CoordinationTest, CrossShardBlockingPops) {
+  const std::vector<std::string> keys = SpreadKeys("bl:", 2);  // two shards
+  const std::string& ka = keys[0];
+  const std::string& kb = keys[1];
+  auto p = Client::Connect(shardis_->port());
+  ASSERT_NE(p, nullptr);
+
+  // Served at once, from the first non-empty key in argument order.
+  EXPECT_EQ(p->Run({"RPUSH", ka, "a1"}), "int:1");
+  EXPECT_EQ(p->Run({"RPUSH", kb, "b1"}), "int:1");
+  EXPECT_EQ(p->Run({"BLPOP", kb, ka, "0"}), "arr:[str:\"" + kb + "\",str:\"b1\"]");
+  EXPECT_EQ(p->Run({"BRPOP", kb, ka, "0"}), "arr:[str:\"" + ka + "\",str:\"a1\"]");
+  // Errors and timeouts as Redis.
+  EXPECT_EQ(p->Run({"BLPOP", ka, kb, "x"}), "err:\"ERR timeout is not a float or out of range\"");
+  EXPECT_EQ(p->Run({"BLPOP", ka, kb, "0.05"}), "nil");
+  EXPECT_EQ(p->Run({"SET", kb, "str"}), "status:\"OK\"");
+  EXPECT_EQ(p->Run({"BLPOP", ka, kb, "0"}),
+            "err:\"WRONGTYPE Operation against a key holding the wrong kind of value\"");
+  EXPECT_EQ(p->Run({"DEL", kb}), "int:1");
+  // Inside MULTI it never blocks.
+  EXPECT_EQ(p->Run({"MULTI"}), "status:\"OK\"");
+  EXPECT_EQ(p->Run({"BLPOP", ka, kb, "0"}), "status:\"QUEUED\"");
+  EXPECT_EQ(p->Run({"EXEC"}), "arr:[nil]");
+
+  // Blocked clients: each push of one element serves exactly one of them.
+  std::vector<std::unique_ptr<RawConnection>> waiters;
+  for (int i = 0; i < 3; ++i) {
+    auto w = RawConnection::Connect(shardis_->port());
+    ASSERT_NE(w, nullptr);
+    ASSERT_TRUE(w->SendCommand({"BLPOP", ka, kb, "0"}));
+    waiters.push_back(std::move(w));
+  }
+  // One more that gives up: its wait must not take anything.
+  auto quitter = RawConnection::Connect(shardis_->port());
+  ASSERT_NE(quitter, nullptr);
+  ASSERT_TRUE(quitter->SendCommand({"BLPOP", ka, kb, "0"}));
+  EXPECT_EQ(p->Run({"PING"}), "status:\"PONG\"");
+  quitter.reset();
+  // Wait (bounded) until the server has seen it go: p and the 3 waiters remain.
+  for (int i = 0; i < 500; ++i) {
+    ReplyPtr list = p->Command({"CLIENT", "LIST"});
+    ASSERT_NE(list, nullptr);
+    if (std::count(list->str, list->str + list->len, '\n') == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::vector<std::string> got;
+  for (int i = 0; i < 3; ++i) {
+    const std::string& key = i % 2 ? ka : kb;
+    EXPECT_EQ(p->Run({"RPUSH", key, "v" + std::to_string(i)}), "int:1");
+    // Exactly one waiter answers, whichever.
+    bool answered = false;
+    for (int round = 0; round < 200 && !answered; ++round) {
+      for (auto& w : waiters) {
+        if (w == nullptr) continue;
+        std::optional<RespValue> v = w->Read(std::chrono::milliseconds(10));
+        if (!v) continue;
+        got.push_back(v->Render());
+        w.reset();
+        answered = true;
+        break;
+      }
+    }
+    ASSERT_TRUE(answered) << "no waiter was served by push " << i << " " << p->Run({"LLEN", key})
+                          << " " << p->Run({"CLIENT", "LIST"});
+    EXPECT_EQ(p->Run({"EXISTS", ka, kb}), "int:0");  // taken exactly once
+  }
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(p->Run({"RPUSH", ka, "left"}), "int:1");  // the quitter took nothing
+  EXPECT_EQ(p->Run({"LRANGE", ka, "0", "-1"}), "arr:[str:\"left\"]");
+
+  // Sorted sets too.
+  auto z = RawConnection::Connect(shardis_->port());
+  ASSERT_NE(z, nullptr);
+  ASSERT_TRUE(z->SendCommand({"BZPOPMIN", "z:" + ka, "z:" + kb, "0"}));
+  EXPECT_EQ(p->Run({"PING"}), "status:\"PONG\"");
+  EXPECT_EQ(p->Run({"ZADD", "z:" + kb, "2", "m"}), "int:1");
+  std::optional<RespValue> v = z->Read(std::chrono::seconds(20));
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->Render(), "arr:[str:\"z:" + kb + "\",str:\"m\",str:\"2\"]");
 }
 
 }  // namespace
