@@ -207,7 +207,7 @@ class Reactor : public ServerContext {
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);
   void CancelWaits(uint64_t conn_id, int origin_thread);
-  size_t blocked_clients() const override { return waiters_.size(); }
+  size_t blocked_clients() const override { return waiters_.size() + cross_blocks_.size(); }
 
  private:
   class Runner;

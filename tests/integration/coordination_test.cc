@@ -458,5 +458,81 @@ TEST_F(CoordinationTest, CrossShardBlockingPops) {
   EXPECT_EQ(v->Render(), "arr:[str:\"z:" + kb + "\",str:\"m\",str:\"2\"]");
 }
 
+TEST_F(CoordinationTest, CrossShardBlockingPopsTakeEachElementOnce) {
+  // Producers push unique elements onto lists of every shard; consumers BLPOP over all of them.
+  // Every element is received exactly once (none lost, none duplicated).
+  const std::vector<std::string> lists = SpreadKeys("q:", 4);
+  constexpr int kProducers = 3;
+  constexpr int kPerProducer = 150;
+  constexpr int kConsumers = 4;
+  std::atomic<int> produced_done{0};
+  std::atomic<int> failures{0};
+  std::vector<std::vector<std::string>> received(kConsumers);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kConsumers; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = Client::Connect(shardis_->port(), std::chrono::seconds(60));
+      if (c == nullptr) {
+        ++failures;
+        return;
+      }
+      std::vector<std::string> cmd = {"BLPOP"};
+      cmd.insert(cmd.end(), lists.begin(), lists.end());
+      cmd.push_back("0.2");
+      // Bounded: stops after the producers are done and a pop times out, or 5000 rounds.
+      for (int round = 0; round < 5000; ++round) {
+        bool producers_done = produced_done == kProducers;
+        ReplyPtr r = c->Command(cmd);
+        if (r == nullptr) {
+          ++failures;
+          return;
+        }
+        if (r->type == REDIS_REPLY_NIL) {
+          if (producers_done) return;
+          continue;
+        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+          ++failures;
+          return;
+        }
+        received[t].emplace_back(r->element[1]->str);
+      }
+    });
+  }
+  for (int t = 0; t < kProducers; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = Client::Connect(shardis_->port(), std::chrono::seconds(60));
+      if (c == nullptr) {
+        ++failures;
+        ++produced_done;
+        return;
+      }
+      for (int i = 0; i < kPerProducer; ++i) {
+        const std::string& list = lists[(t + i) % lists.size()];
+        if (c->Command({"RPUSH", list, "p" + std::to_string(t) + ":" + std::to_string(i)}) ==
+            nullptr) {
+          ++failures;
+        }
+      }
+      ++produced_done;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::vector<std::string> all;
+  for (const auto& r : received) all.insert(all.end(), r.begin(), r.end());
+  // Whatever no consumer took is still in the lists.
+  auto c = Client::Connect(shardis_->port());
+  ASSERT_NE(c, nullptr);
+  for (const std::string& list : lists) {
+    ReplyPtr r = c->Command({"LRANGE", list, "0", "-1"});
+    ASSERT_NE(r, nullptr);
+    for (size_t i = 0; i < r->elements; ++i) all.emplace_back(r->element[i]->str);
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "an element came twice";
+  EXPECT_EQ(all.size(), static_cast<size_t>(kProducers * kPerProducer));
+}
+
 }  // namespace
 }  // namespace shardis::test
