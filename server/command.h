@@ -137,6 +137,7 @@ struct ShardAccess {
   int db_index;
   int shard_index;
   const Config& config;
+  int shard_count = 1;  // of the server (set by the reactor)
 };
 
 class FanOutRunner;
@@ -165,6 +166,13 @@ class FanOutRunner {
 
 // The shard that owns `key` among `shard_count` shards (hash slot, then slot -> shard).
 int ShardOfKey(std::string_view key, int shard_count);
+
+// For tasks of atomic operations (RunAtomic, e.g. a script's redis.call): runs one command on
+// the shard of `a` the way a transaction does — its on_shard handler, never blocking (blocking
+// commands reply as on timeout), touching the WATCHed keys it writes — appending its RESP reply
+// to *out. Returns false, writing nothing, when args[0] is no command with an on_shard handler,
+// fails its arity, or names a key of another shard.
+bool RunCommandOnShard(ShardAccess& a, ArgList args, RespVersion resp, std::string* out);
 
 class ClientCommand {
  public:

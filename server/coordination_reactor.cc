@@ -267,6 +267,26 @@ void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_ind
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
 }
 
+bool RunCommandOnShard(ShardAccess& a, ArgList args, RespVersion resp, std::string* out) {
+  if (args.empty()) return false;
+  const CommandSpec* spec = CommandTable::Get().Find(args[0]);
+  if (spec == nullptr || spec->on_shard == nullptr || !CommandTable::ArityOk(*spec, args.size())) {
+    return false;
+  }
+  std::vector<int> positions;
+  CommandTable::KeyPositions(*spec, args, &positions);
+  for (int pos : positions) {
+    if (ShardOfKey(args[pos], a.shard_count) != a.shard_index) return false;
+  }
+  ReplyBuilder reply(out, resp);
+  ShardCommand cmd{args, a.shard, a.db, a.db_index, reply, a.config};
+  spec->on_shard(cmd);
+  if ((spec->flags & kCmdWrite) && a.db.has_watches()) {
+    for (int pos : positions) a.db.Touch(args[pos]);
+  }
+  return true;
+}
+
 // ---- Cross-shard EXEC ----
 
 struct ExecRun {

@@ -454,8 +454,9 @@ void Reactor::ExecuteFanOut(FanOutMessage* m) {
   UpdateClock();
   FanOutOp* op = m->op;
   if (op->shard_task) {
-    ShardAccess access{shard_, shard_.db(op->origin.db_index), op->origin.db_index, index_,
-                       config_};
+    ShardAccess access{
+        shard_,        shard_.db(op->origin.db_index), op->origin.db_index, index_, config_,
+        thread_count()};
     op->shard_task(access);
   } else {
     op->thread_task(*this);
