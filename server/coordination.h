@@ -28,7 +28,22 @@
 // can read or write any key of the scope (nor anything at all, with all_shards) until the
 // release, so everything the phases do appears as one step. The dispatcher already wraps every
 // command whose keys span shards this way (its on_client handler runs as the body), and a
-// cross-shard EXEC too; a handler must not call RunAtomic when it already runs as such a body.
+// cross-shard EXEC too. Called from inside such a body (e.g. by a command run by a cross-shard
+// EXEC), RunAtomic just runs `body` as the next phase: the enclosing operation already holds
+// what it needs (it must then have named those keys, or all_shards).
+//
+// A task of a phase runs one command on its shard with RunCommandOnShard(access, args, resp,
+// &out) (server/command.h): the on_shard handler, never blocking, WATCH-touching. A script
+// engine runs a script over shards this way: RunAtomic(declared KEYS, or all_shards when the
+// script may touch undeclared keys), then, for each redis.call, one phase on the key's shard
+// (RunOnShards({shard}, task calling RunCommandOnShard, done resuming the script, e.g. a Lua
+// coroutine that yielded in redis.call)); the intents go when a done returns without starting
+// another phase. A command whose keys span shards inside such a script needs its on_client
+// handler instead (as ExecContinue in coordination_reactor.cc does for EXEC).
+//
+// Test hook: DEBUG INTENT-HOLD key... / DEBUG INTENT-RELEASE hold exclusive intents from a client
+// beyond its command (that client must not touch those keys meanwhile: it would wait for
+// itself).
 #pragma once
 
 #include <cstdint>
