@@ -513,9 +513,13 @@ void Reactor::HoldIntents(std::vector<std::string> keys) {
   for (std::string& k : keys) scope.keys.push_back({c->state.db_index, std::move(k)});
   OpOrigin origin{index_, c->state.id, c->state.db_index, c->state.resp};
   StartAtomic(std::move(scope), [this, origin](uint64_t op_id) {
-    held_for_test_[origin.conn_id].push_back(op_id);
     auto it = connections_by_id_.find(origin.conn_id);
-    if (it != connections_by_id_.end()) ReplyBuilder(&it->second->out, origin.resp).Ok();
+    if (it == connections_by_id_.end()) {
+      ReleaseAtomic(op_id);  // the client left meanwhile
+      return;
+    }
+    held_for_test_[origin.conn_id].push_back(op_id);
+    ReplyBuilder(&it->second->out, origin.resp).Ok();
     FinishOp(origin, nullptr);
   });
 }
