@@ -100,6 +100,18 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
     mset.insert(mset.end(), {pair_a[p], "token" + std::to_string(p)});
   }
   ASSERT_EQ(setup->Run(mset), "status:\"OK\"");
+  // Two sets and two lists on different shards, whose members move back and forth.
+  const std::vector<std::string> sets = SpreadKeys("set:", 2);
+  const std::vector<std::string> lists = SpreadKeys("list:", 2);
+  constexpr int kMembers = 6;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(setup->Run({"SADD", sets[i], "anchor" + std::to_string(i)}), "int:1");  // stays
+  }
+  for (int i = 0; i < kMembers; ++i) {
+    ASSERT_EQ(setup->Run({"SADD", sets[i % 2], "e" + std::to_string(i)}), "int:1");
+    ASSERT_EQ(setup->Run({"RPUSH", lists[i % 2], "e" + std::to_string(i)}),
+              "int:" + std::to_string(i / 2 + 1));
+  }
   const int64_t total = kCounterStart * static_cast<int64_t>(counters.size());
 
   Failures failures;
@@ -124,7 +136,7 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
       std::vector<std::string> mget_c = {"MGET"};
       mget_c.insert(mget_c.end(), counters.begin(), counters.end());
       for (int i = 0; i < kOps && failures.count == 0; ++i) {
-        switch (rng() % 9) {
+        switch (rng() % 11) {
           case 0: {  // MSET over the shared keys, all with one value
             std::string v = "w" + std::to_string(t) + "-" + std::to_string(i);
             std::vector<std::string> cmd = {"MSET"};
@@ -236,10 +248,55 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
             break;
           }
           case 8: {  // DBSIZE runs over every shard whole: it never sees a RENAME half done
-            ReplyPtr r = c->Command({"DBSIZE"});
-            int64_t expected = static_cast<int64_t>(mkeys.size() + counters.size() + pair_a.size());
-            if (r == nullptr || r->type != REDIS_REPLY_INTEGER || r->integer != expected) {
+            // (lists may empty and go: EXISTS counts them in the same transaction)
+            c->Append({"MULTI"});
+            c->Append({"DBSIZE"});
+            c->Append({"EXISTS", lists[0], lists[1]});
+            c->Append({"EXEC"});
+            for (int k = 0; k < 3; ++k) c->GetReply();
+            ReplyPtr r = c->GetReply();
+            int64_t expected =
+                static_cast<int64_t>(mkeys.size() + counters.size() + pair_a.size() + sets.size());
+            if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                r->element[0]->integer != expected + r->element[1]->integer) {
               failures.Add("dbsize " + Render(r.get()));
+            }
+            break;
+          }
+          case 9: {  // SMOVE across shards; SUNION and SINTERCARD see every member exactly once
+            size_t from = pick(2);
+            c->Command({"SMOVE", sets[from], sets[1 - from], "e" + std::to_string(pick(kMembers))});
+            ReplyPtr u = c->Command({"SUNION", sets[0], sets[1]});
+            if (u == nullptr || u->type != REDIS_REPLY_ARRAY || u->elements != kMembers + 2) {
+              failures.Add("sunion " + Render(u.get()));
+            }
+            ReplyPtr i = c->Command({"SINTERCARD", "2", sets[0], sets[1]});
+            if (i == nullptr || i->type != REDIS_REPLY_INTEGER || i->integer != 0) {
+              failures.Add("sintercard " + Render(i.get()));
+            }
+            break;
+          }
+          case 10: {  // LMOVE across shards (kept non-empty); the lengths always add up
+            size_t from = pick(2);
+            c->Append({"MULTI"});
+            c->Append({"LLEN", lists[from]});
+            c->Append({"EXEC"});
+            c->GetReply();
+            c->GetReply();
+            ReplyPtr len = c->GetReply();
+            if (len != nullptr && len->type == REDIS_REPLY_ARRAY && len->elements == 1 &&
+                len->element[0]->integer > 1) {
+              c->Command({"LMOVE", lists[from], lists[1 - from], "LEFT", "RIGHT"});
+            }
+            c->Append({"MULTI"});
+            c->Append({"LLEN", lists[0]});
+            c->Append({"LLEN", lists[1]});
+            c->Append({"EXEC"});
+            for (int k = 0; k < 3; ++k) c->GetReply();
+            ReplyPtr exec = c->GetReply();
+            if (exec == nullptr || exec->type != REDIS_REPLY_ARRAY || exec->elements != 2 ||
+                exec->element[0]->integer + exec->element[1]->integer != kMembers) {
+              failures.Add("llen sum " + Render(exec.get()));
             }
             break;
           }
