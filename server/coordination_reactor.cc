@@ -393,8 +393,12 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
     if (!single && spec->on_client == nullptr) {
       // A blocking pop over keys of several shards: never blocks here (Redis's rule inside
       // MULTI), the first key that has something answers.
-      body = [this, spec, views, origin](ReplyBuilder&, FanOutRunner& runner) {
+      body = [this, spec, views, origin](ReplyBuilder& reply, FanOutRunner& runner) {
         auto op = MakeCrossBlock(*spec, views, origin);
+        if (!op->error.empty()) {
+          reply.Error(op->error);
+          return;
+        }
         CrossBlockPhase(op, 0, runner, nullptr, true, false);
       };
     } else if (single) {

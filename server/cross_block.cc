@@ -20,22 +20,11 @@
 
 namespace shardis {
 
-struct CrossBlock {
-  uint64_t id = 0;
-  OpOrigin origin;
-  const CommandSpec* spec = nullptr;
-  std::vector<std::string> keys;                   // in argument order
-  std::vector<std::vector<std::string>> try_args;  // the one-key command, per key
-  int64_t deadline_ms = -1;                        // -1: not known yet; 0: forever
-  bool trying = false;
-  bool retrying = false;  // a try after a wake-up (wrong-type keys are skipped, as Redis)
-};
-
 void CrossBlockMessage::Deliver(Reactor& reactor) { reactor.OnCrossBlockMessage(this); }
 
 bool IsCrossShardBlockable(const CommandSpec& spec) {
-  static constexpr std::string_view kNames[] = {"blpop",    "brpop",  "bzpopmin",
-                                                "bzpopmax", "blmpop", "bzmpop"};
+  static constexpr std::string_view kNames[] = {"blpop",  "brpop",  "bzpopmin", "bzpopmax",
+                                                "blmpop", "bzmpop", "blmove",   "brpoplpush"};
   for (std::string_view name : kNames) {
     if (spec.name == name) return true;
   }
@@ -44,7 +33,37 @@ bool IsCrossShardBlockable(const CommandSpec& spec) {
 
 namespace {
 
-bool IsTimeoutReply(const std::string& out) { return out == "*-1\r\n" || out == "_\r\n"; }
+bool IsTimeoutReply(const std::string& out) {
+  return out == "*-1\r\n" || out == "_\r\n" || out == "$-1\r\n";
+}
+
+std::string NullReply(const CrossBlock& op) {
+  if (op.origin.resp == RespVersion::kResp3) return "_\r\n";
+  return op.move ? "$-1\r\n" : "*-1\r\n";
+}
+
+// The bytes of a RESP bulk string reply ("$3\r\nabc\r\n" -> "abc"); false if it is none.
+bool BulkPayload(const std::string& reply, std::string* out) {
+  if (reply.size() < 4 || reply[0] != '$') return false;
+  size_t crlf = reply.find("\r\n");
+  if (crlf == std::string::npos) return false;
+  int64_t len = 0;
+  if (!cmd::ParseInt64(std::string_view(reply).substr(1, crlf - 1), &len) || len < 0) return false;
+  if (reply.size() < crlf + 2 + static_cast<size_t>(len)) return false;
+  *out = reply.substr(crlf + 2, len);
+  return true;
+}
+
+// Redis's timeout checks for BLMOVE/BRPOPLPUSH, done on the coordinator (error text or "").
+std::string_view TimeoutError(std::string_view arg) {
+  long double seconds = 0;
+  if (!cmd::ParseLongDouble(arg, &seconds)) return "ERR timeout is not a float or out of range";
+  long double ms = seconds * 1000.0L;
+  if (std::isnan(ms) || ms < 0 || ms <= -0x1p63L || ms >= 0x1p63L) {
+    return "ERR timeout is negative";
+  }
+  return "";
+}
 
 // The one-key form of a blocking pop (args[0] the name; positions of the keys given).
 std::vector<std::string> OneKeyArgs(ArgList args, const std::vector<int>& positions, int which) {
@@ -64,7 +83,7 @@ std::vector<std::string> OneKeyArgs(ArgList args, const std::vector<int>& positi
 int64_t DeadlineOf(ArgList args, int64_t now) {
   bool mpop = cmd::EqualsIgnoreCase(args[0], "blmpop") || cmd::EqualsIgnoreCase(args[0], "bzmpop");
   long double seconds = 0;
-  if (!cmd::ParseLongDouble(mpop ? args[1] : args.back(), &seconds)) return 0;
+  if (!cmd::ParseLongDouble(mpop ? args[1] : args.back(), &seconds)) return 0;  // BLMOVE: last
   long double ms = seconds * 1000.0L;
   if (std::isnan(ms) || ms >= 0x1p62L || ms < 0) return 0;
   int64_t tval = static_cast<int64_t>(ms);
@@ -78,6 +97,29 @@ std::shared_ptr<CrossBlock> MakeCrossBlock(const CommandSpec& spec, ArgList args
   auto op = std::make_shared<CrossBlock>();
   op->origin = origin;
   op->spec = &spec;
+  if (spec.name == "blmove" || spec.name == "brpoplpush") {
+    op->move = true;
+    op->keys = {std::string(args[1]), std::string(args[2])};
+    bool ok = true;
+    if (spec.name == "blmove") {
+      auto dir = [&ok](std::string_view a) {
+        if (cmd::EqualsIgnoreCase(a, "left")) return true;
+        if (!cmd::EqualsIgnoreCase(a, "right")) ok = false;
+        return false;
+      };
+      op->from_front = dir(args[3]);
+      op->to_front = dir(args[4]);
+    } else {
+      op->from_front = false;
+      op->to_front = true;
+    }
+    if (!ok) {
+      op->error = std::string(cmd::kSyntaxErr);
+    } else if (std::string_view e = TimeoutError(args.back()); !e.empty()) {
+      op->error = std::string(e);
+    }
+    return op;
+  }
   std::vector<int> positions;
   CommandTable::KeyPositions(spec, args, &positions);
   for (size_t i = 0; i < positions.size(); ++i) {
@@ -91,6 +133,11 @@ void Reactor::StartCrossShardBlock(Connection* c, const CommandSpec& spec, ArgLi
   auto op =
       MakeCrossBlock(spec, args, OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp});
   op->id = next_atomic_id_++;
+  if (!op->error.empty()) {
+    ReplyBuilder(&c->out, c->state.resp).Error(op->error);
+    MarkDirty(c);
+    return;
+  }
   // The deadline counts from now, as Redis's.
   int64_t deadline = DeadlineOf(args, shard_.now_ms());
   op->deadline_ms = deadline;
@@ -107,18 +154,23 @@ void Reactor::CrossBlockPhase(const std::shared_ptr<CrossBlock>& op, size_t i, F
   int n = thread_count();
   // A client that left takes nothing (its try ends; its reply would go nowhere).
   if (!in_exec && !connections_by_id_.contains(op->origin.conn_id)) return;
+  if (op->move && i < op->keys.size()) {
+    MovePhase(op, runner, result, in_exec, retrying);
+    return;
+  }
   if (i == op->keys.size()) {
     if (in_exec) return;  // inside EXEC: nothing to wait for
     // Nothing anywhere: watch the keys before the intents go.
+    auto keys = std::make_shared<std::vector<std::string>>(op->keys);
+    if (op->move) keys->resize(1);  // BLMOVE waits on its source only
     std::vector<int> shards;
-    for (const std::string& k : op->keys) {
+    for (const std::string& k : *keys) {
       int s = ShardOfKey(k, n);
       if (std::find(shards.begin(), shards.end(), s) == shards.end()) shards.push_back(s);
     }
     int origin_thread = index_;
     uint64_t id = op->id;
     int db = op->origin.db_index;
-    auto keys = std::make_shared<std::vector<std::string>>(op->keys);
     runner.RunOnShards(
         std::move(shards),
         [this, origin_thread, id, db, keys, n](ShardAccess& a) {
@@ -179,13 +231,79 @@ void Reactor::CrossBlockTry(const std::shared_ptr<CrossBlock>& op) {
         return;
       }
       if (op->deadline_ms > 0 && shard_.now_ms() >= op->deadline_ms) {
-        EndCrossBlock(op->id, op->origin.resp == RespVersion::kResp3 ? "_\r\n" : "*-1\r\n");
+        EndCrossBlock(op->id, NullReply(*op));
         return;
       }
       if (op->deadline_ms > 0) cross_block_deadlines_.emplace(op->deadline_ms, op->id);
     };
     if (!RunBody(op->origin, body, finish)) finish();
   });
+}
+
+// BLMOVE / BRPOPLPUSH between shards, under the intents of src and dst: peek at the source
+// (nothing: wait on it; wrong type: the error), check the destination's type, then pop and push.
+// Redis checks in the same order, so an empty source with a wrong-type destination waits.
+void Reactor::MovePhase(const std::shared_ptr<CrossBlock>& op, FanOutRunner& runner,
+                        const std::shared_ptr<std::string>& result, bool in_exec, bool retrying) {
+  int n = thread_count();
+  int src_shard = ShardOfKey(op->keys[0], n);
+  int dst_shard = ShardOfKey(op->keys[1], n);
+  OpOrigin origin = op->origin;
+  // Runs one command (built by `make`) on `shard`, then `then(reply bytes, runner)`.
+  using Then = std::function<void(const std::string&, ReplyBuilder&, FanOutRunner&)>;
+  auto step = [this, origin](FanOutRunner& r, int shard, std::vector<std::string> argv, Then then) {
+    auto out = std::make_shared<std::string>();
+    auto args = std::make_shared<std::vector<std::string>>(std::move(argv));
+    r.RunOnShards(
+        {shard},
+        [this, out, args, origin](ShardAccess& a) {
+          const CommandSpec* spec = CommandTable::Get().Find((*args)[0]);
+          std::vector<std::string_view> views(args->begin(), args->end());
+          server_.reactor(a.shard_index)
+              .RunQueuedOnShard(*spec, views, origin.db_index, origin.resp, out.get());
+        },
+        [out, then](ReplyBuilder& reply, FanOutRunner& next) { then(*out, reply, next); });
+  };
+  auto finish_with = [result, in_exec](const std::string& bytes, ReplyBuilder& reply) {
+    if (in_exec) {
+      reply.Raw(bytes);
+    } else {
+      *result = bytes;
+    }
+  };
+  std::string src = op->keys[0];
+  std::string dst = op->keys[1];
+  bool from_front = op->from_front;
+  bool to_front = op->to_front;
+  step(runner, src_shard, {"lindex", src, from_front ? "0" : "-1"},
+       [=, this](const std::string& peek, ReplyBuilder& reply, FanOutRunner& r2) {
+         std::string elem;
+         if (!BulkPayload(peek, &elem)) {
+           bool wrong_type = !peek.empty() && peek[0] == '-';
+           if (wrong_type && !retrying) {
+             finish_with(peek, reply);
+           } else if (in_exec) {
+             reply.Raw(NullReply(*op));
+           } else {
+             CrossBlockPhase(op, op->keys.size(), r2, result, false, retrying);  // wait
+           }
+           return;
+         }
+         step(r2, dst_shard, {"type", dst},
+              [=, this](const std::string& type, ReplyBuilder& reply3, FanOutRunner& r3) {
+                if (type != "+none\r\n" && type != "+list\r\n") {
+                  finish_with(std::string("-") + std::string(cmd::kWrongTypeErr) + "\r\n", reply3);
+                  return;
+                }
+                step(r3, src_shard, {from_front ? "lpop" : "rpop", src},
+                     [=, this](const std::string& popped, ReplyBuilder&, FanOutRunner& r4) {
+                       step(r4, dst_shard, {to_front ? "lpush" : "rpush", dst, elem},
+                            [=](const std::string&, ReplyBuilder& reply5, FanOutRunner&) {
+                              finish_with(popped, reply5);
+                            });
+                     });
+              });
+       });
 }
 
 void Reactor::EndCrossBlock(uint64_t id, const std::string& reply) {
@@ -224,7 +342,7 @@ void Reactor::ExpireCrossBlocks() {
     cross_block_deadlines_.erase(cross_block_deadlines_.begin());
     auto it = cross_blocks_.find(id);
     if (it == cross_blocks_.end() || it->second->trying) continue;  // a try ends it itself
-    EndCrossBlock(id, it->second->origin.resp == RespVersion::kResp3 ? "_\r\n" : "*-1\r\n");
+    EndCrossBlock(id, NullReply(*it->second));
   }
 }
 

@@ -107,8 +107,22 @@ struct AtomicOp {
 
 // A cross-shard EXEC running its queue one command at a time under its intents.
 struct ExecRun;
-// A blocking pop whose keys span shards (cross_block.cc).
-struct CrossBlock;
+// A blocking pop whose keys span shards (cross_block.cc), owned by the client's thread.
+struct CrossBlock {
+  uint64_t id = 0;
+  OpOrigin origin;
+  const CommandSpec* spec = nullptr;
+  std::vector<std::string> keys;                   // in argument order
+  std::vector<std::vector<std::string>> try_args;  // the one-key command, per key
+  int64_t deadline_ms = -1;                        // -1: not known yet; 0: forever
+  bool trying = false;
+  bool retrying = false;  // a try after a wake-up (wrong-type keys are skipped, as Redis)
+  // BLMOVE / BRPOPLPUSH: keys are (src, dst); only src is waited on.
+  bool move = false;
+  bool from_front = false;
+  bool to_front = false;
+  std::string error;  // an argument error found on the coordinator: replied at once
+};
 bool IsCrossShardBlockable(const CommandSpec& spec);
 std::shared_ptr<CrossBlock> MakeCrossBlock(const CommandSpec& spec, ArgList args,
                                            const OpOrigin& origin);
@@ -281,6 +295,8 @@ class Reactor : public ServerContext {
   void CrossBlockTry(const std::shared_ptr<CrossBlock>& op);
   void CrossBlockPhase(const std::shared_ptr<CrossBlock>& op, size_t i, FanOutRunner& runner,
                        const std::shared_ptr<std::string>& result, bool in_exec, bool retrying);
+  void MovePhase(const std::shared_ptr<CrossBlock>& op, FanOutRunner& runner,
+                 const std::shared_ptr<std::string>& result, bool in_exec, bool retrying);
   void EndCrossBlock(uint64_t id, const std::string& reply);
   void ExpireCrossBlocks();
   void CancelCrossBlock(uint64_t conn_id);

@@ -220,11 +220,10 @@ TEST_P(BlockingListTest, CrossShardKeys) {
     EXPECT_EQ(c->Run({"BLPOP", "k1", "k2", "0.05"}), kNil);
     return;
   }
-  // Blocking pops over several shards wait like Redis's (tests/integration/coordination_test.cc
-  // covers them); BLMOVE between shards is still refused.
-  const std::string crossslot = "err:\"CROSSSLOT Keys in request don't hash to the same slot\"";
+  // Blocking pops and moves over several shards wait like Redis's
+  // (tests/integration/coordination_test.cc covers them).
   EXPECT_EQ(c->Run({"BLPOP", "k1", "k2", "0.05"}), kNil);
-  EXPECT_EQ(c->Run({"BLMOVE", "k1", "k2", "LEFT", "LEFT", "0"}), crossslot);
+  EXPECT_EQ(c->Run({"BLMOVE", "k1", "k2", "LEFT", "LEFT", "0.05"}), kNil);
   EXPECT_EQ(c->Run({"BLMPOP", "0.05", "2", "k1", "k2", "LEFT"}), kNil);
   // The non-blocking forms work across shards.
   EXPECT_EQ(c->Run({"RPUSH", "k1", "a", "b"}), Int(2));

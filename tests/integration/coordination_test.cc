@@ -504,6 +504,33 @@ TEST_F(CoordinationTest, CrossShardBlockingPops) {
   EXPECT_EQ(p->Run({"RPUSH", ka, "left"}), "int:1");  // the quitter took nothing
   EXPECT_EQ(p->Run({"LRANGE", ka, "0", "-1"}), "arr:[str:\"left\"]");
 
+  // BLMOVE / BRPOPLPUSH between shards.
+  EXPECT_EQ(p->Run({"DEL", ka, kb}), "int:1");
+  EXPECT_EQ(p->Run({"BLMOVE", ka, kb, "LEFT", "UP", "0"}), "err:\"ERR syntax error\"");
+  EXPECT_EQ(p->Run({"BLMOVE", ka, kb, "LEFT", "RIGHT", "-1"}), "err:\"ERR timeout is negative\"");
+  EXPECT_EQ(p->Run({"BLMOVE", ka, kb, "LEFT", "RIGHT", "0.05"}), "nil");
+  EXPECT_EQ(p->Run({"RPUSH", ka, "x", "y"}), "int:2");
+  EXPECT_EQ(p->Run({"SET", kb, "str"}), "status:\"OK\"");
+  EXPECT_EQ(p->Run({"BLMOVE", ka, kb, "LEFT", "RIGHT", "0"}),
+            "err:\"WRONGTYPE Operation against a key holding the wrong kind of value\"");
+  EXPECT_EQ(p->Run({"DEL", kb}), "int:1");
+  EXPECT_EQ(p->Run({"BLMOVE", ka, kb, "RIGHT", "LEFT", "0"}), "str:\"y\"");
+  EXPECT_EQ(p->Run({"BRPOPLPUSH", ka, kb, "0"}), "str:\"x\"");
+  EXPECT_EQ(p->Run({"LRANGE", kb, "0", "-1"}), "arr:[str:\"x\",str:\"y\"]");
+  EXPECT_EQ(p->Run({"EXISTS", ka}), "int:0");
+  auto mover = RawConnection::Connect(shardis_->port());
+  ASSERT_NE(mover, nullptr);
+  ASSERT_TRUE(mover->SendCommand({"BLMOVE", ka, kb, "LEFT", "LEFT", "0"}));
+  EXPECT_EQ(p->Run({"PING"}), "status:\"PONG\"");
+  EXPECT_EQ(p->Run({"LPUSH", ka, "z"}), "int:1");
+  std::optional<RespValue> moved = mover->Read(std::chrono::seconds(20));
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->Render(), "str:\"z\"");
+  EXPECT_EQ(p->Run({"LRANGE", kb, "0", "-1"}), "arr:[str:\"z\",str:\"x\",str:\"y\"]");
+  EXPECT_EQ(p->Run({"MULTI"}), "status:\"OK\"");
+  EXPECT_EQ(p->Run({"BLMOVE", ka, kb, "LEFT", "LEFT", "0"}), "status:\"QUEUED\"");
+  EXPECT_EQ(p->Run({"EXEC"}), "arr:[nil]");
+
   // Sorted sets too.
   auto z = RawConnection::Connect(shardis_->port());
   ASSERT_NE(z, nullptr);
