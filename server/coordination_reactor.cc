@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cassert>
 #include <memory>
 
 #include "server/command_table.h"
@@ -56,7 +57,13 @@ uint64_t Reactor::StartAtomic(AtomicScope scope, std::function<void(uint64_t)> o
     }
   }
   uint64_t id = op->id;
+  bool several = op->shards.size() > 1;
   atomic_ops_[id] = std::move(op);
+  if (several) {
+    // At least one shard answers by message, so on_held cannot run inside the caller.
+    TryAll(id);
+    return id;
+  }
   // The first step goes through our own queue, so on_held never runs inside the caller (a
   // command handler), whatever the shards.
   auto* m = new IntentMessage;
@@ -100,27 +107,78 @@ void Reactor::AcquireNext(uint64_t op_id) {
   on_held(op_id);
 }
 
-void Reactor::ReleaseAtomic(uint64_t op_id) {
-  auto it = atomic_ops_.find(op_id);
-  if (it == atomic_ops_.end()) return;
-  std::unique_ptr<AtomicOp> op = std::move(it->second);
-  atomic_ops_.erase(it);
+// Optimistic acquisition: every shard at once, each granting only if it can right away. Such
+// requests never wait, so they cannot take part in a deadlock; when one shard refuses, the op
+// releases what it got and falls back to the ordered acquisition.
+void Reactor::TryAll(uint64_t op_id) {
+  AtomicOp* op = atomic_ops_.at(op_id).get();
+  op->tries_pending = 1;  // held until every message is out, so TryDone runs once
+  for (size_t i = 0; i < op->shards.size(); ++i) {
+    int s = op->shards[i];
+    if (s == index_) {
+      bool now = op->whole ? intents_.idle() : intents_.CanRunNow(op->keys[i], op->exclusive);
+      if (!now) {
+        op->try_refused = true;
+        continue;
+      }
+      bool granted = false;
+      remote_intents_[{index_, op_id}] =
+          intents_.Add(op->keys[i], op->exclusive, op->whole, nullptr, &granted);
+      continue;
+    }
+    auto* m = new IntentMessage;
+    m->origin_thread = index_;
+    m->op_id = op_id;
+    m->exclusive = op->exclusive;
+    m->whole = op->whole;
+    m->try_only = true;
+    m->keys = op->keys[i];
+    Send(s, m);
+    op->tries_pending++;
+  }
+  if (--op->tries_pending == 0) TryDone(op_id);
+}
+
+void Reactor::TryDone(uint64_t op_id) {
+  AtomicOp* op = atomic_ops_.at(op_id).get();
+  if (!op->try_refused) {
+    op->next = op->shards.size();
+    AcquireNext(op_id);  // runs on_held
+    return;
+  }
+  // Give back what was granted (ahead of the ordered registrations, in each mailbox), then
+  // queue up shard by shard.
+  ReleaseShards(*op);
+  op->try_refused = false;
+  op->next = 0;
+  AcquireNext(op_id);
+}
+
+void Reactor::ReleaseShards(const AtomicOp& op) {
   // Remote shards first (the messages leave at the end of the turn, ahead of anything this
   // client sends next), then our own shard at once, so the client's next inline command does
   // not find its own intent.
   bool local = false;
-  for (int s : op->shards) {
+  for (int s : op.shards) {
     if (s == index_) {
       local = true;
       continue;
     }
     auto* m = new IntentMessage;
     m->origin_thread = index_;
-    m->op_id = op_id;
+    m->op_id = op.id;
     m->release = true;
     Send(s, m);
   }
-  if (local) ReleaseIntent(index_, op_id);
+  if (local) ReleaseIntent(index_, op.id);
+}
+
+void Reactor::ReleaseAtomic(uint64_t op_id) {
+  auto it = atomic_ops_.find(op_id);
+  if (it == atomic_ops_.end()) return;
+  std::unique_ptr<AtomicOp> op = std::move(it->second);
+  atomic_ops_.erase(it);
+  ReleaseShards(*op);
 }
 
 // ---- Shard side ----
@@ -129,14 +187,43 @@ void Reactor::OnIntentMessage(IntentMessage* m) {
   if (m->is_reply) {
     uint64_t op_id = m->op_id;
     bool start = m->start;
+    bool try_only = m->try_only;
+    bool granted = m->granted;
     delete m;
-    if (!start) atomic_ops_.at(op_id)->next++;
+    AtomicOp* op = atomic_ops_.at(op_id).get();
+    if (try_only) {
+      if (!granted) op->try_refused = true;
+      if (--op->tries_pending == 0) TryDone(op_id);
+      return;
+    }
+    if (start) {
+      if (op->shards.size() > 1) {
+        TryAll(op_id);
+        return;
+      }
+    } else {
+      op->next++;
+    }
     AcquireNext(op_id);
     return;
   }
   if (m->release) {
     ReleaseIntent(m->origin_thread, m->op_id);
     delete m;
+    return;
+  }
+  if (m->try_only) {
+    // Granted now, or refused without queuing: such a request never waits for anyone.
+    m->granted = m->whole ? intents_.idle() : intents_.CanRunNow(m->keys, m->exclusive);
+    if (m->granted) {
+      bool granted = false;
+      remote_intents_[{m->origin_thread, m->op_id}] =
+          intents_.Add(std::move(m->keys), m->exclusive, m->whole, nullptr, &granted);
+      assert(granted);
+    }
+    m->keys.clear();
+    m->is_reply = true;
+    Send(m->origin_thread, m);
     return;
   }
   bool granted = false;
@@ -226,8 +313,8 @@ void Reactor::ParkForIntents(BatchMessage* b, size_t index, std::vector<std::str
 void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList args) {
   AtomicScope scope;
   scope.exclusive = !(spec.flags & kCmdReadonly);
-  if (spec.on_shard == nullptr) {
-    scope.all_shards = true;  // a keyless data command (IsKeylessDataCommand)
+  if (IsKeylessDataCommand(spec)) {
+    scope.all_shards = true;
   } else {
     for (int pos : key_positions_) {
       scope.keys.push_back({c->state.db_index, std::string(args[pos])});

@@ -183,6 +183,19 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
       error = "CROSSSLOT Keys in request don't hash to the same slot";
     }
   }
+  // A connection-side data command with a key finder (SINTERCARD...) whose keys span shards is
+  // coordinated like the multi-shard commands above.
+  bool atomic_keys = false;
+  if (error.empty() && spec->on_shard == nullptr && spec->get_keys != nullptr &&
+      (spec->flags & (kCmdReadonly | kCmdWrite))) {
+    CommandTable::KeyPositions(*spec, args, &key_positions_);
+    for (int pos : key_positions_) {
+      if (ShardOfKey(args[pos], thread_count()) !=
+          ShardOfKey(args[key_positions_[0]], thread_count())) {
+        atomic_keys = true;
+      }
+    }
+  }
   bool queue_it = c->state.in_multi() && !IsTransactionControl(spec);
   if (!error.empty()) {
     if (c->batch != nullptr) {
@@ -228,7 +241,7 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   if (!on_shard) {
     if (spec->on_shard != nullptr && spec->on_client == nullptr) {
       StartCrossShardBlock(c, *spec, args);  // BLPOP... over keys of several shards
-    } else if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec)) {
+    } else if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec) || atomic_keys) {
       // Keys on several shards (key_positions_ holds them), or every shard: atomic under
       // intents.
       RunAtomicCommand(c, *spec, args);

@@ -87,7 +87,9 @@ struct IntentMessage : MailboxMessage {
   uint64_t op_id = 0;
   bool release = false;
   bool is_reply = false;
-  bool start = false;  // to self: an op's first acquisition step
+  bool start = false;     // to self: an op's first acquisition step
+  bool try_only = false;  // optimistic: granted at once or refused (never queued)
+  bool granted = false;   // the answer to a try_only
   bool exclusive = true;
   bool whole = false;
   std::vector<std::string> keys;  // IntentKey()s
@@ -103,6 +105,9 @@ struct AtomicOp {
   bool whole = false;
   size_t next = 0;  // shards[0..next) are held
   std::function<void(uint64_t op_id)> on_held;
+  // Optimistic first attempt: every shard asked at once with try_only requests.
+  int tries_pending = 0;
+  bool try_refused = false;
 };
 
 // A cross-shard EXEC running its queue one command at a time under its intents.
@@ -266,6 +271,10 @@ class Reactor : public ServerContext {
   // Acquires `scope` shard by shard (ascending), then calls on_held; returns the op id.
   uint64_t StartAtomic(AtomicScope scope, std::function<void(uint64_t op_id)> on_held);
   void AcquireNext(uint64_t op_id);
+  void TryAll(uint64_t op_id);
+  void TryDone(uint64_t op_id);
+  // Releases whatever `op` holds on its shards (fire and forget; our own shard at once).
+  void ReleaseShards(const AtomicOp& op);
   void ReleaseAtomic(uint64_t op_id);
   void ReleaseIntent(int origin_thread, uint64_t op_id);
   // Runs `body` for the client of `origin` with a runner whose chain ends in `finish`. Returns
