@@ -22,6 +22,7 @@
 
 #include "absl/strings/string_view.h"
 #include "protocol/reply_builder.h"
+#include "server/coordination.h"
 #include "storage/shard_data.h"
 
 namespace shardis {
@@ -137,6 +138,7 @@ struct ShardAccess {
   int db_index;
   int shard_index;
   const Config& config;
+  int shard_count = 1;  // of the server (set by the reactor)
 };
 
 class FanOutRunner;
@@ -154,10 +156,24 @@ class FanOutRunner {
   virtual ~FanOutRunner() = default;
   virtual void RunOnShards(std::vector<int> shards, ShardTask task, FanOutDone done) = 0;
   virtual int shard_count() const = 0;
+  // Runs `body` once the intents of `scope` are held, and keeps them until the operation's last
+  // phase is done (see server/coordination.h). Without a coordinator (unit tests), it just runs.
+  virtual void RunAtomic(AtomicScope scope, FanOutDone body) {
+    (void)scope;
+    RunOnShards(
+        {}, [](ShardAccess&) {}, std::move(body));
+  }
 };
 
 // The shard that owns `key` among `shard_count` shards (hash slot, then slot -> shard).
 int ShardOfKey(std::string_view key, int shard_count);
+
+// For tasks of atomic operations (RunAtomic, e.g. a script's redis.call): runs one command on
+// the shard of `a` the way a transaction does — its on_shard handler, never blocking (blocking
+// commands reply as on timeout), touching the WATCHed keys it writes — appending its RESP reply
+// to *out. Returns false, writing nothing, when args[0] is no command with an on_shard handler,
+// fails its arity, or names a key of another shard.
+bool RunCommandOnShard(ShardAccess& a, ArgList args, RespVersion resp, std::string* out);
 
 class ClientCommand {
  public:
@@ -185,6 +201,11 @@ class ClientCommand {
     std::vector<int> all(runner_.shard_count());
     for (int i = 0; i < runner_.shard_count(); ++i) all[i] = i;
     RunOnShards(std::move(all), std::move(task), std::move(done));
+  }
+  // Runs `body` atomically over the keys (or every shard) of `scope`: see server/coordination.h.
+  // Like RunOnShards, the handler must not write to `reply` itself when it calls this.
+  void RunAtomic(AtomicScope scope, FanOutDone body) {
+    runner_.RunAtomic(std::move(scope), std::move(body));
   }
 
  private:

@@ -34,9 +34,7 @@ struct Connection {
   std::string pending_error;      // protocol error text to send after in-flight replies
   BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
   int batch_shard = -1;
-  int inflight_shard = -1;
-  uint32_t exec_remaining = 0;  // commands of a cross-shard EXEC still to run (never block) //
-                                // where the in-flight batch went (to cancel a blocked wait)
+  int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
 
   int64_t over_soft_limit_since_ms = 0;  // client-output-buffer-limit soft limit tracking
 

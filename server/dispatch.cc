@@ -34,6 +34,21 @@ bool IsTransactionControl(const CommandSpec* spec) {
   return false;
 }
 
+}  // namespace
+
+// Keyless commands that read or write every shard's data: they run atomically over every
+// shard whole, so they never see (or cut through) the middle of a multi-shard operation.
+bool IsKeylessDataCommand(const CommandSpec& spec) {
+  static constexpr std::string_view kNames[] = {"flushall", "flushdb",   "swapdb",
+                                                "keys",     "randomkey", "dbsize"};
+  for (std::string_view name : kNames) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
+
+namespace {
+
 // RESP2 clients in subscribed mode may only run these (Redis's rule).
 bool AllowedWhileSubscribed(std::string_view name) {
   static constexpr std::string_view kAllowed[] = {"subscribe",   "psubscribe",   "ssubscribe",
@@ -53,27 +68,52 @@ uint64_t MonoMicros() {
 
 }  // namespace
 
-// The FanOutRunner of one client operation (a handler call or a fan-out continuation).
+// The FanOutRunner of one client operation (a handler call or a fan-out continuation). `finish`
+// is what ends the operation (see FanOutOp::finish); it is set inside atomic operations.
 class Reactor::Runner : public FanOutRunner {
  public:
-  Runner(Reactor& reactor, const OpOrigin& origin) : reactor_(reactor), origin_(origin) {}
+  Runner(Reactor& reactor, const OpOrigin& origin, std::function<void()> finish = nullptr)
+      : reactor_(reactor), origin_(origin), finish_(std::move(finish)) {}
 
   void RunOnShards(std::vector<int> shards, ShardTask task, FanOutDone done) override {
     started_ = true;
-    reactor_.StartFanOut(origin_, std::move(shards), std::move(task), nullptr, std::move(done));
+    reactor_.StartFanOut(origin_, std::move(shards), std::move(task), nullptr, std::move(done),
+                         finish_);
   }
   void RunOnThreads(std::function<void(ServerContext&)> task, FanOutDone done) {
     started_ = true;
     std::vector<int> all(reactor_.thread_count());
     for (int i = 0; i < reactor_.thread_count(); ++i) all[i] = i;
-    reactor_.StartFanOut(origin_, std::move(all), nullptr, std::move(task), std::move(done));
+    reactor_.StartFanOut(origin_, std::move(all), nullptr, std::move(task), std::move(done),
+                         finish_);
+  }
+  void RunAtomic(AtomicScope scope, FanOutDone body) override {
+    if (finish_) {
+      // Already inside an atomic operation (e.g. a cross-shard EXEC), which holds what it needs:
+      // the body is just its next phase.
+      RunOnShards(
+          {}, [](ShardAccess&) {}, std::move(body));
+      return;
+    }
+    started_ = true;
+    Reactor& r = reactor_;
+    OpOrigin origin = origin_;
+    r.StartAtomic(std::move(scope), [&r, origin, body = std::move(body)](uint64_t op_id) {
+      auto finish = [&r, origin, op_id] {
+        r.ReleaseAtomic(op_id);
+        r.FinishOp(origin, nullptr);
+      };
+      if (!r.RunBody(origin, body, finish)) finish();
+    });
   }
   int shard_count() const override { return reactor_.thread_count(); }
   bool started() const { return started_; }
+  void MarkStarted() { started_ = true; }
 
  private:
   Reactor& reactor_;
   OpOrigin origin_;
+  std::function<void()> finish_;
   bool started_ = false;
 };
 
@@ -159,8 +199,21 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
       if (target < 0) target = s;
       if (s != target) single_shard = false;
     }
-    if (!single_shard && spec->on_client == nullptr) {
+    if (!single_shard && spec->on_client == nullptr && !IsCrossShardBlockable(*spec)) {
       error = "CROSSSLOT Keys in request don't hash to the same slot";
+    }
+  }
+  // A connection-side data command with a key finder (SINTERCARD...) whose keys span shards is
+  // coordinated like the multi-shard commands above.
+  bool atomic_keys = false;
+  if (error.empty() && spec->on_shard == nullptr && spec->get_keys != nullptr &&
+      (spec->flags & (kCmdReadonly | kCmdWrite))) {
+    CommandTable::KeyPositions(*spec, args, &key_positions_);
+    for (int pos : key_positions_) {
+      if (ShardOfKey(args[pos], thread_count()) !=
+          ShardOfKey(args[key_positions_[0]], thread_count())) {
+        atomic_keys = true;
+      }
     }
   }
   bool queue_it = c->state.in_multi() && !IsTransactionControl(spec);
@@ -205,11 +258,17 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   c->state.last_command = spec->name;
   ++c->state.commands;
   ++counters_.commands_processed;
-  // Commands re-run by a cross-shard EXEC never block (Redis runs them as on timeout).
-  bool no_block = c->exec_remaining > 0;
-  if (no_block) --c->exec_remaining;
+  bool no_block = false;
   if (!on_shard) {
-    RunClientHandler(c, *spec, args);
+    if (spec->on_shard != nullptr && spec->on_client == nullptr) {
+      StartCrossShardBlock(c, *spec, args);  // BLPOP... over keys of several shards
+    } else if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec) || atomic_keys) {
+      // Keys on several shards (key_positions_ holds them), or every shard: atomic under
+      // intents.
+      RunAtomicCommand(c, *spec, args);
+    } else {
+      RunClientHandler(c, *spec, args);
+    }
     return true;
   }
   if (c->batch == nullptr && target == index_) {
@@ -235,6 +294,21 @@ void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {
 }
 
 void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args, bool no_block) {
+  if (!intents_.idle()) {
+    std::vector<std::string> keys;
+    bool exclusive = true;
+    if (MustWait(spec, args, c->state.db_index, &keys, &exclusive)) {
+      // A key of this command is taken by an atomic operation: it waits in line as a batch
+      // addressed back to this thread, like a remote command.
+      BatchMessage* b = NewBatch();
+      b->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
+      AppendCommand(b, spec, args, no_block);
+      c->waiting = true;
+      c->inflight_shard = index_;
+      ParkForIntents(b, 0, std::move(keys), exclusive, false);
+      return;
+    }
+  }
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&c->out, c->state.resp);
   BlockRequest block;
@@ -291,7 +365,10 @@ void Reactor::FreeBatch(BatchMessage* batch) {
 }
 
 void Reactor::AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block) {
-  BatchMessage* b = c->batch;
+  AppendCommand(c->batch, spec, args, no_block);
+}
+
+void Reactor::AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block) {
   b->commands.push_back(BatchMessage::Command{&spec, static_cast<uint32_t>(b->args.size()),
                                               static_cast<uint32_t>(args.size()), no_block});
   for (std::string_view arg : args) {
@@ -331,7 +408,7 @@ void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
   for (int pos : key_positions_) db.Touch(args[pos]);
 }
 
-void Reactor::RunBatchFrom(BatchMessage* b, size_t from) {
+void Reactor::RunBatchFrom(BatchMessage* b, size_t from, bool gated) {
   std::vector<std::string_view> args;
   for (size_t i = from; i < b->commands.size(); ++i) {
     const BatchMessage::Command& command = b->commands[i];
@@ -339,6 +416,14 @@ void Reactor::RunBatchFrom(BatchMessage* b, size_t from) {
     for (uint32_t j = 0; j < command.argc; ++j) {
       auto [offset, len] = b->args[command.first_arg + j];
       args.emplace_back(b->arena.data() + offset, len);
+    }
+    if (!intents_.idle() && !(gated && i == from)) {
+      std::vector<std::string> keys;
+      bool exclusive = true;
+      if (MustWait(*command.spec, args, b->origin.db_index, &keys, &exclusive)) {
+        ParkForIntents(b, i, std::move(keys), exclusive, false);
+        return;  // resumes at command i once admitted
+      }
     }
     if (RunShardCommand(b, i, *command.spec, args, false, command.no_block)) {
       return;  // parked: resumes later
@@ -385,9 +470,11 @@ void Reactor::CompleteBatch(BatchMessage* b) {
 }
 
 void Reactor::StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
-                          std::function<void(ServerContext&)> thread_task, FanOutDone done) {
+                          std::function<void(ServerContext&)> thread_task, FanOutDone done,
+                          std::function<void()> finish) {
   auto* op = new FanOutOp;
   op->origin = origin;
+  op->finish = std::move(finish);
   op->shard_task = std::move(shard_task);
   op->thread_task = std::move(thread_task);
   op->done = std::move(done);
@@ -415,8 +502,9 @@ void Reactor::ExecuteFanOut(FanOutMessage* m) {
   // must be on their way first.
   FlushOutgoing();
   if (op->shard_task) {
-    ShardAccess access{shard_, shard_.db(op->origin.db_index), op->origin.db_index, index_,
-                       config_};
+    ShardAccess access{
+        shard_,        shard_.db(op->origin.db_index), op->origin.db_index, index_, config_,
+        thread_count()};
     op->shard_task(access);
   } else {
     op->thread_task(*this);
@@ -438,17 +526,70 @@ void Reactor::CompleteFanOut(FanOutMessage* m) {
   // cross-shard RENAME) always completes and never loses a key; its reply is then discarded.
   std::string discarded;
   ReplyBuilder reply(c != nullptr ? &c->out : &discarded, op->origin.resp);
-  Runner runner(*this, op->origin);
+  Runner runner(*this, op->origin, op->finish);
   Runner* saved = current_runner_;
   current_runner_ = &runner;
   op->done(reply, runner);
   current_runner_ = saved;
-  if (c == nullptr) return;
-  MarkDirty(c);
-  if (!runner.started()) {
-    c->waiting = false;
-    ResumeConnection(c);
+  if (c != nullptr) MarkDirty(c);
+  if (!runner.started()) FinishOp(op->origin, op->finish);
+}
+
+// Runner is defined here, so this is too (see coordination_reactor.cc for its callers).
+bool Reactor::RunBody(const OpOrigin& origin, const FanOutDone& body,
+                      std::function<void()> finish) {
+  auto it = connections_by_id_.find(origin.conn_id);
+  Connection* c = it == connections_by_id_.end() ? nullptr : it->second;
+  std::string discarded;
+  ReplyBuilder reply(c != nullptr ? &c->out : &discarded, origin.resp);
+  Runner runner(*this, origin, std::move(finish));
+  Runner* saved_runner = current_runner_;
+  Connection* saved_conn = current_conn_;
+  current_runner_ = &runner;
+  current_conn_ = c;
+  body(reply, runner);
+  current_runner_ = saved_runner;
+  current_conn_ = saved_conn;
+  if (c != nullptr) MarkDirty(c);
+  return runner.started();
+}
+
+void Reactor::HoldIntents(std::vector<std::string> keys) {
+  Connection* c = current_conn_;
+  current_runner_->MarkStarted();  // the client waits until the intents are held
+  AtomicScope scope;
+  for (std::string& k : keys) scope.keys.push_back({c->state.db_index, std::move(k)});
+  OpOrigin origin{index_, c->state.id, c->state.db_index, c->state.resp};
+  StartAtomic(std::move(scope), [this, origin](uint64_t op_id) {
+    auto it = connections_by_id_.find(origin.conn_id);
+    if (it == connections_by_id_.end()) {
+      ReleaseAtomic(op_id);  // the client left meanwhile
+      return;
+    }
+    held_for_test_[origin.conn_id].push_back(op_id);
+    ReplyBuilder(&it->second->out, origin.resp).Ok();
+    FinishOp(origin, nullptr);
+  });
+}
+
+void Reactor::ReleaseHeldIntents() {
+  auto it = held_for_test_.find(current_conn_->state.id);
+  if (it == held_for_test_.end()) return;
+  for (uint64_t op : it->second) ReleaseAtomic(op);
+  held_for_test_.erase(it);
+}
+
+void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& finish) {
+  if (finish) {
+    finish();
+    return;
   }
+  auto it = connections_by_id_.find(origin.conn_id);
+  if (it == connections_by_id_.end()) return;
+  Connection* c = it->second;
+  c->waiting = false;
+  MarkDirty(c);
+  ResumeConnection(c);
 }
 
 void Reactor::ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) {
@@ -525,14 +666,31 @@ void Reactor::ServeReadyKeys() {
     ReadyKeys keys;
     keys.swap(shard_.ready_keys());
     for (const auto& [db, key] : keys) {
+      if (!cross_block_watches_.empty()) NotifyCrossBlocks(db, key);
       auto it = waiters_by_key_.find(WaitKey(db, key));
       if (it == waiters_by_key_.end()) continue;
+      if (!intents_.idle() && intents_.Busy(IntentKey(db, key))) {
+        // An atomic operation holds (or waits for) the key: its waiters are served once it is
+        // released, so none of them sees the middle of that operation.
+        deferred_ready_.emplace_back(db, key);
+        continue;
+      }
       std::vector<uint64_t> ids(it->second.begin(), it->second.end());
       for (uint64_t id : ids) {
         auto wit = waiters_.find(id);
         if (wit == waiters_.end()) continue;
         Waiter* w = wit->second.get();
         std::vector<std::string_view> args(w->args.begin(), w->args.end());
+        if (!intents_.idle()) {
+          // Another key of its command (BLMOVE's destination...) may be taken: then it and
+          // those after it wait for the release.
+          std::vector<std::string> intent_keys;
+          bool exclusive = true;
+          if (MustWait(*w->spec, args, w->db_index, &intent_keys, &exclusive)) {
+            deferred_ready_.emplace_back(db, key);
+            break;
+          }
+        }
         BatchMessage* b = w->batch;
         size_t next = w->next_command;
         uint64_t start = MonoMicros();
@@ -571,7 +729,12 @@ void Reactor::ExpireWaiters() {
 }
 
 int64_t Reactor::NextWaiterDeadline() const {
-  return waiter_deadlines_.empty() ? 0 : waiter_deadlines_.begin()->first;
+  int64_t next = waiter_deadlines_.empty() ? 0 : waiter_deadlines_.begin()->first;
+  if (!cross_block_deadlines_.empty()) {
+    int64_t cross = cross_block_deadlines_.begin()->first;
+    if (next == 0 || cross < next) next = cross;
+  }
+  return next;
 }
 
 void Reactor::CancelWaits(uint64_t conn_id, int origin_thread) {
@@ -594,22 +757,8 @@ void Reactor::CancelWaits(uint64_t conn_id, int origin_thread) {
 // MULTI queues validated commands in the client's TransactionState. At EXEC, when every queued
 // command and every WATCHed key lives on one shard, the queue travels there as one transaction
 // batch: the shard checks the watched versions and runs the commands back to back, so no other
-// client can observe or interleave with them. Otherwise the watched versions are checked first
-// and the commands are then put back in front of the client's input, to run one after the other
-// like a pipeline (correct results, but not atomic across shards yet).
-
-namespace {
-
-std::string EncodeQueued(const std::vector<TransactionState::Queued>& queue) {
-  std::string out;
-  for (const auto& q : queue) {
-    CatAppend(&out, '*', q.args.size(), "\r\n");
-    for (const std::string& arg : q.args) CatAppend(&out, '$', arg.size(), "\r\n", arg, "\r\n");
-  }
-  return out;
-}
-
-}  // namespace
+// client can observe or interleave with them. Otherwise the transaction becomes an atomic
+// operation over every key it names (StartCrossShardExec, coordination_reactor.cc).
 
 void Reactor::ReleaseWatches(ClientState& client) {
   if (client.tx == nullptr || client.tx->watched.empty()) return;
@@ -624,7 +773,16 @@ void Reactor::ReleaseWatches(ClientState& client) {
   client.tx->watched.clear();
 }
 
-void Reactor::RunTransactionBatch(BatchMessage* b) {
+void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
+  if (!gated && !intents_.idle()) {
+    std::vector<std::string> keys;
+    bool exclusive = true;
+    bool whole = false;
+    if (TransactionMustWait(b, &keys, &exclusive, &whole)) {
+      ParkForIntents(b, 0, std::move(keys), exclusive, whole);
+      return;
+    }
+  }
   bool clean = true;
   for (const auto& w : b->watch_checks) {
     Db& db = shard_.db(w.db);
@@ -720,38 +878,8 @@ void Reactor::ExecTransaction() {
     return;
   }
 
-  // Across shards: check (and drop) the watches, then run the queue like a pipeline.
-  std::vector<int> shards;
-  for (const auto& w : watched) {
-    if (std::find(shards.begin(), shards.end(), w.shard) == shards.end()) shards.push_back(w.shard);
-  }
-  auto checks = std::make_shared<std::vector<TransactionState::Watched>>(std::move(watched));
-  auto dirty = std::make_shared<std::vector<char>>(thread_count(), 0);
-  auto encoded = std::make_shared<std::string>(EncodeQueued(queue));
-  size_t count = queue.size();
-  uint64_t id = c->state.id;
-  current_runner_->RunOnShards(
-      std::move(shards),
-      [checks, dirty](ShardAccess& a) {
-        for (const auto& w : *checks) {
-          if (w.shard != a.shard_index) continue;
-          Db& db = a.shard.db(w.db);
-          if (db.WatchVersion(w.key) != w.version) (*dirty)[a.shard_index] = 1;
-          db.Unwatch(w.key);
-        }
-      },
-      [this, dirty, encoded, count, id](ReplyBuilder& reply, FanOutRunner&) {
-        if (std::find(dirty->begin(), dirty->end(), 1) != dirty->end()) {
-          reply.NullArray();
-          return;
-        }
-        reply.ArrayHeader(count);
-        auto it = connections_by_id_.find(id);
-        if (it != connections_by_id_.end()) {
-          it->second->in.insert(0, *encoded);
-          it->second->exec_remaining = static_cast<uint32_t>(count);
-        }
-      });
+  // Across shards: atomic under the intents of every key involved (coordination_reactor.cc).
+  StartCrossShardExec(c, std::move(queue), std::move(watched));
 }
 
 }  // namespace shardis

@@ -257,6 +257,7 @@ void Reactor::Run() {
     }
     DrainMailbox();
     if (!waiter_deadlines_.empty()) ExpireWaiters();
+    if (!cross_block_deadlines_.empty()) ExpireCrossBlocks();
     FlushOutgoing();
     FlushWrites();
     if (MonoMs() >= next_cron_ms_) {
@@ -533,6 +534,11 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
   if (c->state.tx != nullptr) ReleaseWatches(c->state);
+  if (!cross_block_by_conn_.empty()) CancelCrossBlock(c->state.id);
+  if (auto held = held_for_test_.find(c->state.id); held != held_for_test_.end()) {
+    for (uint64_t op : held->second) ReleaseAtomic(op);
+    held_for_test_.erase(held);
+  }
   connections_by_id_.erase(c->state.id);
   auto it = connections_.find(c->state.fd);
   if (it != connections_.end()) {
@@ -601,7 +607,7 @@ void Reactor::Cron() {
       std::vector<int> all(thread_count());
       for (int i = 0; i < thread_count(); ++i) all[i] = i;
       StartFanOut(OpOrigin{index_, 0, 0, RespVersion::kResp2}, std::move(all), std::move(task),
-                  nullptr, std::move(done));
+                  nullptr, std::move(done), nullptr);
     });
   }
 }

@@ -73,7 +73,72 @@ struct FanOutOp {
   ShardTask shard_task;                             // set for RunOnShards
   std::function<void(ServerContext&)> thread_task;  // set for ForEachThread
   FanOutDone done;
+  // Runs (on the origin) when `done` starts no further phase; empty: the client's operation is
+  // over and its connection resumes. Atomic operations release their intents here; a
+  // cross-shard EXEC goes on with its next command.
+  std::function<void()> finish;
   int remaining = 0;
+};
+
+// Coordination (coordination.h): registers an atomic operation's keys on one shard (answered
+// once granted there, the same message coming back), or releases them (fire and forget).
+struct IntentMessage : MailboxMessage {
+  int origin_thread = 0;
+  uint64_t op_id = 0;
+  bool release = false;
+  bool is_reply = false;
+  bool start = false;     // to self: an op's first acquisition step
+  bool try_only = false;  // optimistic: granted at once or refused (never queued)
+  bool granted = false;   // the answer to a try_only
+  bool exclusive = true;
+  bool whole = false;
+  std::vector<std::string> keys;  // IntentKey()s
+  void Deliver(Reactor& reactor) override;
+};
+
+// An atomic operation coordinated by this thread, while it acquires its shards in order.
+struct AtomicOp {
+  uint64_t id = 0;
+  std::vector<int> shards;                     // ascending
+  std::vector<std::vector<std::string>> keys;  // per entry of `shards`
+  bool exclusive = true;
+  bool whole = false;
+  size_t next = 0;  // shards[0..next) are held
+  std::function<void(uint64_t op_id)> on_held;
+  // Optimistic first attempt: every shard asked at once with try_only requests.
+  int tries_pending = 0;
+  bool try_refused = false;
+};
+
+// A cross-shard EXEC running its queue one command at a time under its intents.
+struct ExecRun;
+// A blocking pop whose keys span shards (cross_block.cc), owned by the client's thread.
+struct CrossBlock {
+  uint64_t id = 0;
+  OpOrigin origin;
+  const CommandSpec* spec = nullptr;
+  std::vector<std::string> keys;                   // in argument order
+  std::vector<std::vector<std::string>> try_args;  // the one-key command, per key
+  int64_t deadline_ms = -1;                        // -1: not known yet; 0: forever
+  bool trying = false;
+  bool retrying = false;  // a try after a wake-up (wrong-type keys are skipped, as Redis)
+  // BLMOVE / BRPOPLPUSH: keys are (src, dst); only src is waited on.
+  bool move = false;
+  bool from_front = false;
+  bool to_front = false;
+  std::string error;  // an argument error found on the coordinator: replied at once
+};
+bool IsCrossShardBlockable(const CommandSpec& spec);
+std::shared_ptr<CrossBlock> MakeCrossBlock(const CommandSpec& spec, ArgList args,
+                                           const OpOrigin& origin);
+
+// Cross-shard blocking: a shard tells a coordinator that a key it waits on became ready, or a
+// coordinator drops its watches on a shard (`cancel`).
+struct CrossBlockMessage : MailboxMessage {
+  int origin_thread = 0;
+  uint64_t op_id = 0;
+  bool cancel = false;
+  void Deliver(Reactor& reactor) override;
 };
 
 // Asks a shard to drop the waits of a client that disconnected (its batch is sent back).
@@ -146,13 +211,22 @@ class Reactor : public ServerContext {
   void ExecTransaction() override;
   void ReleaseWatches(ClientState& client) override;
 
+  // Coordination (coordination_reactor.cc).
+  void OnIntentMessage(IntentMessage* m);
+  void OnCrossBlockMessage(CrossBlockMessage* m);
+  // Shard side of cross-shard blocking (called on this shard's thread by a fan-out task).
+  void WatchForCrossBlock(int origin_thread, uint64_t id, int db,
+                          const std::vector<std::string>& keys);
+  void HoldIntents(std::vector<std::string> keys) override;
+  void ReleaseHeldIntents() override;
+
   // Message delivery (called by the messages on this thread).
   void ExecuteBatch(BatchMessage* batch);
   void CompleteBatch(BatchMessage* batch);
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);
   void CancelWaits(uint64_t conn_id, int origin_thread);
-  size_t blocked_clients() const override { return waiters_.size(); }
+  size_t blocked_clients() const override { return waiters_.size() + cross_blocks_.size(); }
 
  private:
   class Runner;
@@ -182,7 +256,7 @@ class Reactor : public ServerContext {
   bool Dispatch(Connection* c, ArgList args);
   void ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args);
-  void RunTransactionBatch(BatchMessage* b);
+  void RunTransactionBatch(BatchMessage* b, bool gated = false);
   // After a write command ran on this shard: WATCHers of its keys see a change.
   void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
   // stop-writes-on-bgsave-error with a save schedule, after a failed save.
@@ -190,10 +264,59 @@ class Reactor : public ServerContext {
   void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void SendBatch(Connection* c);
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
-                   std::function<void(ServerContext&)> thread_task, FanOutDone done);
+                   std::function<void(ServerContext&)> thread_task, FanOutDone done,
+                   std::function<void()> finish);
+  // The end of a client operation: `finish` if set, else the connection resumes.
+  void FinishOp(const OpOrigin& origin, const std::function<void()>& finish);
+
+  // Coordination (coordination_reactor.cc).
+  // Acquires `scope` shard by shard (ascending), then calls on_held; returns the op id.
+  uint64_t StartAtomic(AtomicScope scope, std::function<void(uint64_t op_id)> on_held);
+  void AcquireNext(uint64_t op_id);
+  void TryAll(uint64_t op_id);
+  void TryDone(uint64_t op_id);
+  // Releases whatever `op` holds on its shards (fire and forget; our own shard at once).
+  void ReleaseShards(const AtomicOp& op);
+  void ReleaseAtomic(uint64_t op_id);
+  void ReleaseIntent(int origin_thread, uint64_t op_id);
+  // Runs `body` for the client of `origin` with a runner whose chain ends in `finish`. Returns
+  // whether body started a phase (else the caller goes on itself).
+  bool RunBody(const OpOrigin& origin, const FanOutDone& body, std::function<void()> finish);
+  // A command whose keys span shards: runs its on_client handler under its keys' intents.
+  void RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList args);
+  // Ordinary commands: must this one wait for intents held on this shard? (Only called when
+  // the table is not idle.) Fills the encoded keys and mode.
+  bool MustWait(const CommandSpec& spec, ArgList args, int db_index, std::vector<std::string>* keys,
+                bool* exclusive);
+  bool TransactionMustWait(BatchMessage* b, std::vector<std::string>* keys, bool* exclusive,
+                           bool* whole);
+  // Parks batch `b` until its command `index` (or whole transaction) may run.
+  void ParkForIntents(BatchMessage* b, size_t index, std::vector<std::string> keys, bool exclusive,
+                      bool whole);
+  void AfterIntentRelease();
+  // Cross-shard EXEC.
+  void StartCrossShardExec(Connection* c, std::vector<TransactionState::Queued> queue,
+                           std::vector<TransactionState::Watched> watched);
+  void ExecContinue(const std::shared_ptr<ExecRun>& run);
+  // Runs one queued command of a cross-shard EXEC on this shard (never blocking).
+  void RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_index, RespVersion resp,
+                        std::string* out, bool retrying = false);
+  // Cross-shard blocking pops (cross_block.cc).
+  void StartCrossShardBlock(Connection* c, const CommandSpec& spec, ArgList args);
+  void CrossBlockTry(const std::shared_ptr<CrossBlock>& op);
+  void CrossBlockPhase(const std::shared_ptr<CrossBlock>& op, size_t i, FanOutRunner& runner,
+                       const std::shared_ptr<std::string>& result, bool in_exec, bool retrying);
+  void MovePhase(const std::shared_ptr<CrossBlock>& op, FanOutRunner& runner,
+                 const std::shared_ptr<std::string>& result, bool in_exec, bool retrying);
+  void EndCrossBlock(uint64_t id, const std::string& reply);
+  void ExpireCrossBlocks();
+  void CancelCrossBlock(uint64_t conn_id);
+  void NotifyCrossBlocks(int db, const std::string& key);
+  static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, uint64_t usec);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
-  void RunBatchFrom(BatchMessage* batch, size_t from);
+  // `gated`: command `from` was already admitted by the intent table.
+  void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
   // Runs one command on this shard for a batch. Returns true when it blocked (parked).
   bool RunShardCommand(BatchMessage* batch, size_t index, const CommandSpec& spec, ArgList args,
                        bool retrying, bool no_block);
@@ -251,6 +374,19 @@ class Reactor : public ServerContext {
   bool ServeWhileBusy();
   bool busy_serving_ = false;
   Connection* executing_conn_ = nullptr;  // the client whose command runs inline right now
+  // Coordination.
+  IntentTable intents_;
+  // Requests of this table, by (origin thread, op id) of the operation that registered them.
+  absl::flat_hash_map<std::pair<int, uint64_t>, uint64_t> remote_intents_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<AtomicOp>> atomic_ops_;  // coordinated here
+  uint64_t next_atomic_id_ = 1;
+  ReadyKeys deferred_ready_;  // ready keys whose waiters wait for an intent to go
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> held_for_test_;  // conn id -> op ids
+  // Cross-shard blocking: as coordinator, and as shard (IntentKey -> (thread, op id)).
+  absl::flat_hash_map<uint64_t, std::shared_ptr<CrossBlock>> cross_blocks_;
+  absl::flat_hash_map<uint64_t, uint64_t> cross_block_by_conn_;
+  std::set<std::pair<int64_t, uint64_t>> cross_block_deadlines_;
+  absl::flat_hash_map<std::string, std::vector<std::pair<int, uint64_t>>> cross_block_watches_;
   Runner* current_runner_ = nullptr;
   Connection* current_conn_ = nullptr;  // the client whose on_client handler is running  // the
                                         // client operation being run, for ForEachThread

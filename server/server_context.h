@@ -101,6 +101,12 @@ class ServerContext {
   // Drops the client's WATCHes on their shards (no reply; fire and forget).
   virtual void ReleaseWatches(ClientState& client) = 0;
 
+  // Test hook (DEBUG INTENT-HOLD / INTENT-RELEASE): the running client takes exclusive intents
+  // on `keys` of its db (replying +OK once held) and keeps them past the command, until it
+  // releases them (or disconnects); meanwhile other clients' commands on those keys wait.
+  virtual void HoldIntents(std::vector<std::string> keys) = 0;
+  virtual void ReleaseHeldIntents() = 0;
+
   // Asks the whole server to shut down (stop accepting, flush replies, exit 0).
   virtual void RequestShutdown() = 0;
 };

@@ -423,6 +423,12 @@ void CmdDebug(ClientCommand& c) {
                             [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
   } else if (sub == "reload") {
     DebugReload(c);
+  } else if (sub == "intent-hold" && c.args.size() >= 3) {
+    // Shardis test hook: hold exclusive intents on keys until DEBUG INTENT-RELEASE.
+    c.server->HoldIntents(std::vector<std::string>(c.args.begin() + 2, c.args.end()));
+  } else if (sub == "intent-release") {
+    c.server->ReleaseHeldIntents();
+    c.reply.Ok();
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
   } else if (sub == "help") {

@@ -791,6 +791,16 @@ void UnionDiffStoreOnClient(ClientCommand& cmd) {
                 });
 }
 
+// SINTERCARD's keys (numkeys at 1), for the coordination of its keys when they span shards.
+void SInterCardKeys(ArgList args, std::vector<int>* positions) {
+  int64_t n = 0;
+  if (args.size() < 3 || !cmd::ParseInt64(args[1], &n) || n < 1 ||
+      static_cast<uint64_t>(n) > args.size() - 2) {
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) positions->push_back(static_cast<int>(2 + i));
+}
+
 // SINTERCARD numkeys key [key ...] [LIMIT limit]. Its keys are movable, so the dispatcher always
 // runs it here; it runs on the keys' shard when they share one.
 void SInterCardCommand(ClientCommand& cmd) {
@@ -965,7 +975,7 @@ void RegisterSetCommands(std::vector<CommandSpec>* table) {
        SInterOnShard, SInterOnClient},
       {"sintercard", -3, kR | kCmdMovableKeys, 0, 0, 0, kReadSlow, "set",
        "Intersect multiple sets and return the cardinality of the result", "7.0.0", nullptr,
-       SInterCardCommand},
+       SInterCardCommand, SInterCardKeys},
       {"sunion", -2, kR, 1, -1, 1, kReadSlow, "set", "Add multiple sets", "1.0.0",
        UnionDiffOnShard<SetOp::kUnion>, UnionDiffOnClient<SetOp::kUnion>},
       {"sdiff", -2, kR, 1, -1, 1, kReadSlow, "set", "Subtract multiple sets", "1.0.0",
