@@ -72,6 +72,21 @@ void MoveY(HashBits* h, int d) {
 constexpr Range kLongRange{kLongMin, kLongMax};
 constexpr Range kLatRange{kLatMin, kLatMax};
 
+// Scores written by GEOADD are integers in [0, 2^52], but any sorted set can be queried: other
+// scores convert as redis-server's (uint64_t) cast does on x86-64 (truncation; out of range and
+// NaN give the "integer indefinite" 2^63; at and above 2^63, 2^63 is subtracted first and added
+// back), so every score decodes to the same point as there.
+uint64_t ScoreBits(double score) {
+  constexpr double kTwo63 = 9223372036854775808.0;
+  constexpr uint64_t kIndefinite = 0x8000000000000000ULL;
+  auto to_int64 = [](double v) -> uint64_t {
+    if (!(v > -kTwo63 - 1024.0 && v < kTwo63)) return kIndefinite;
+    return static_cast<uint64_t>(static_cast<int64_t>(v));
+  };
+  if (score < kTwo63) return to_int64(score);
+  return to_int64(score - kTwo63) ^ kIndefinite;
+}
+
 bool RangeZero(const Range& r) { return r.min == 0 && r.max == 0; }
 
 // The longitude/latitude bounds of a shape (meters turned into degrees at its latitude).
@@ -142,11 +157,7 @@ bool Decode(const Range& long_range, const Range& lat_range, HashBits hash, Area
 
 void DecodeScore(double score, double* xy) {
   HashBits hash;
-  // Scores written by GEOADD are integers in [0, 2^52]; clamp anything else (a ZADD by hand)
-  // into what a 64-bit conversion can represent.
-  if (!(score >= 0)) score = 0;
-  if (score >= 18446744073709551615.0) score = 18446744073709549568.0;
-  hash.bits = static_cast<uint64_t>(score);
+  hash.bits = ScoreBits(score);
   hash.step = kStepMax;
   Area area;
   Decode(kLongRange, kLatRange, hash, &area);
