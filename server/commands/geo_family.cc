@@ -326,14 +326,6 @@ void MembersOfAllNeighbors(const ZSetValue& z, const geo::SearchArea& area, cons
   }
 }
 
-// The command's name as Redis's c->cmd->fullname.
-std::string_view FullName(int flags) {
-  if (flags & kSearchStore) return "geosearchstore";
-  if (flags & kSearch) return "geosearch";
-  if (flags & kFromCoords) return flags & kNoStore ? "georadius_ro" : "georadius";
-  return flags & kNoStore ? "georadiusbymember_ro" : "georadiusbymember";
-}
-
 // Reads the position of `member` into xy; false when it is not in the set.
 bool PositionOf(const ZSetValue& z, std::string_view member, double* xy) {
   double score = 0;
@@ -460,12 +452,11 @@ SearchResult RunSearch(Db& db, ArgList args, int flags) {
     return res;
   }
   if ((flags & kSearch) && !(frommember || fromloc)) {
-    res.error =
-        Cat("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ", FullName(flags));
+    res.error = Cat("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ", args[0]);
     return res;
   }
   if ((flags & kSearch) && !(byradius || bybox)) {
-    res.error = Cat("ERR exactly one of BYRADIUS and BYBOX can be specified for ", FullName(flags));
+    res.error = Cat("ERR exactly one of BYRADIUS and BYBOX can be specified for ", args[0]);
     return res;
   }
   if (any && count == 0) {

@@ -173,22 +173,26 @@ class Generator {
     } else {
       args = {"GEOSEARCH", Key()};
     }
-    if (Chance(0.5)) {
+    bool from = !Chance(0.03), by = !Chance(0.03);
+    if (!from) {
+    } else if (Chance(0.5)) {
       args.push_back("FROMMEMBER");
       args.push_back(Member());
     } else {
       args.push_back("FROMLONLAT");
       Coords(&args);
     }
-    if (Chance(0.5)) {
+    if (!by) {
+    } else if (Chance(0.5)) {
       args.push_back("BYRADIUS");
       args.push_back(Distance());
+      args.push_back(Unit());
     } else {
       args.push_back("BYBOX");
       args.push_back(Distance());
       args.push_back(Distance());
+      args.push_back(Unit());
     }
-    args.push_back(Unit());
     Options(&args, store);
     if (store && Chance(0.4)) args.push_back("STOREDIST");
     if (Chance(0.02)) std::swap(args[args.size() - 1], args[args.size() - 2]);
@@ -391,7 +395,10 @@ TEST_P(DifferentialGeoTest, EdgeCasesMatch) {
       {"GEOSEARCH", "nokey", "FROMMEMBER", "nope", "BYRADIUS", "1", "m"},
       {"GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "FROMLONLAT", "1", "2", "BYBOX", "4", "4",
        "km"},
-      {"GEOSEARCH", "Sicily", "BYBOX", "400", "400", "km"},
+      {"GEOSEARCH", "Sicily", "BYBOX", "400", "400", "km", "ASC"},
+      {"geoSearch", "Sicily", "BYBOX", "400", "400", "km", "ASC"},
+      {"GeoSearchStore", "d", "Sicily", "FROMLONLAT", "1", "2", "ASC", "DESC"},
+      {"GEOSEARCHSTORE", "d", "Sicily", "FROMLONLAT", "1", "2", "ASC", "WITHDIST"},
       {"GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "WITHDIST"},
       {"GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km", "BYBOX", "1", "1",
        "km"},
