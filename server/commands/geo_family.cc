@@ -283,6 +283,122 @@ struct SearchResult {
   std::vector<GeoPoint> points;  // the returned items, in reply order
 };
 
+// Redis's pqsort (what GEO uses when COUNT keeps fewer items than were found): Bentley and
+// McIlroy's quicksort that only recurses into the parts overlapping the positions [lo, hi]. Its
+// exact sequence of swaps is reproduced because it decides the order of equal distances.
+template <typename Less>
+class PartialSorter {
+ public:
+  PartialSorter(std::vector<GeoPoint>* v, Less less, size_t lo, size_t hi)
+      : v_(*v), less_(less), lo_(lo), hi_(hi) {}
+
+  void Sort(size_t a, size_t n) {
+    for (;;) {
+      bool swapped = false;
+      if (n < 7) {
+        InsertionSort(a, n);
+        return;
+      }
+      size_t pm = a + n / 2;
+      if (n > 7) {
+        size_t pl = a;
+        size_t pn = a + n - 1;
+        if (n > 40) {
+          size_t d = n / 8;
+          pl = Med3(pl, pl + d, pl + 2 * d);
+          pm = Med3(pm - d, pm, pm + d);
+          pn = Med3(pn - 2 * d, pn - d, pn);
+        }
+        pm = Med3(pl, pm, pn);
+      }
+      Swap(a, pm);
+      // Pivot at a; [a+1, pa) and (pd, a+n) hold elements equal to it.
+      size_t pa = a + 1, pb = a + 1;
+      ptrdiff_t pc = static_cast<ptrdiff_t>(a + n - 1), pd = pc;
+      for (;;) {
+        int r = 0;
+        while (static_cast<ptrdiff_t>(pb) <= pc && (r = Cmp(pb, a)) <= 0) {
+          if (r == 0) {
+            swapped = true;
+            Swap(pa, pb);
+            ++pa;
+          }
+          ++pb;
+        }
+        while (static_cast<ptrdiff_t>(pb) <= pc && (r = Cmp(pc, a)) >= 0) {
+          if (r == 0) {
+            swapped = true;
+            Swap(pc, pd);
+            --pd;
+          }
+          --pc;
+        }
+        if (static_cast<ptrdiff_t>(pb) > pc) break;
+        Swap(pb, pc);
+        swapped = true;
+        ++pb;
+        --pc;
+      }
+      if (!swapped) {  // already partitioned: finish by insertion
+        InsertionSort(a, n);
+        return;
+      }
+      size_t pn = a + n;
+      size_t r = std::min(pa - a, pb - pa);
+      VecSwap(a, pb - r, r);
+      r = std::min(static_cast<size_t>(pd - pc), pn - static_cast<size_t>(pd) - 1);
+      VecSwap(pb, pn - r, r);
+      r = pb - pa;
+      if (r > 1 && Overlaps(a, r)) Sort(a, r);
+      r = static_cast<size_t>(pd - pc);
+      if (r <= 1) return;
+      a = pn - r;
+      n = r;
+      if (!Overlaps(a, n)) return;
+    }
+  }
+
+ private:
+  int Cmp(size_t i, size_t j) const {
+    if (less_(v_[i], v_[j])) return -1;
+    if (less_(v_[j], v_[i])) return 1;
+    return 0;
+  }
+  void Swap(size_t i, size_t j) { std::swap(v_[i], v_[j]); }
+  void VecSwap(size_t i, size_t j, size_t n) {
+    for (size_t k = 0; k < n; ++k) Swap(i + k, j + k);
+  }
+  size_t Med3(size_t a, size_t b, size_t c) const {
+    return Cmp(a, b) < 0 ? (Cmp(b, c) < 0 ? b : (Cmp(a, c) < 0 ? c : a))
+                         : (Cmp(b, c) > 0 ? b : (Cmp(a, c) < 0 ? a : c));
+  }
+  void InsertionSort(size_t a, size_t n) {
+    for (size_t pm = a + 1; pm < a + n; ++pm) {
+      for (size_t pl = pm; pl > a && Cmp(pl - 1, pl) > 0; --pl) Swap(pl, pl - 1);
+    }
+  }
+  // Whether [a, a+n) holds any position of [lo, hi].
+  bool Overlaps(size_t a, size_t n) const {
+    size_t last = a + n - 1;
+    return !((lo_ < a && hi_ < a) || (lo_ > last && hi_ > last));
+  }
+
+  std::vector<GeoPoint>& v_;
+  Less less_;
+  size_t lo_, hi_;
+};
+
+// Sorts by distance as Redis: a stable full sort (glibc's qsort is a merge sort) when every item
+// is returned, else pqsort over the first `keep` positions.
+template <typename Less>
+void SortPoints(std::vector<GeoPoint>* pts, Less less, size_t keep) {
+  if (keep >= pts->size()) {
+    std::stable_sort(pts->begin(), pts->end(), less);
+  } else if (keep > 0) {
+    PartialSorter<Less>(pts, less, 0, keep - 1).Sort(0, pts->size());
+  }
+}
+
 // Collects the members of `z` whose scores fall in the box `hash` and that lie in `shape`, in
 // ascending score order, stopping at `limit` results in total (0: no limit).
 void MembersOfBox(const ZSetValue& z, geo::HashBits hash, const geo::Shape& shape, size_t limit,
@@ -472,12 +588,13 @@ SearchResult RunSearch(Db& db, ArgList args, int flags) {
   std::vector<GeoPoint>& pts = res.points;
   MembersOfAllNeighbors(*z, area, shape, any ? static_cast<size_t>(count) : 0, &pts);
 
+  const size_t keep = count == 0 ? pts.size() : std::min(pts.size(), static_cast<size_t>(count));
   if (sort == Sort::kAsc) {
-    std::stable_sort(pts.begin(), pts.end(),
-                     [](const GeoPoint& a, const GeoPoint& b) { return a.dist < b.dist; });
+    SortPoints(
+        &pts, [](const GeoPoint& a, const GeoPoint& b) { return a.dist < b.dist; }, keep);
   } else if (sort == Sort::kDesc) {
-    std::stable_sort(pts.begin(), pts.end(),
-                     [](const GeoPoint& a, const GeoPoint& b) { return a.dist > b.dist; });
+    SortPoints(
+        &pts, [](const GeoPoint& a, const GeoPoint& b) { return a.dist > b.dist; }, keep);
   }
   if (count != 0 && pts.size() > static_cast<size_t>(count)) pts.resize(count);
   for (GeoPoint& p : pts) p.dist /= shape.conversion;
