@@ -283,8 +283,9 @@ struct SearchResult {
   std::vector<GeoPoint> points;  // the returned items, in reply order
 };
 
-// Redis's pqsort (what GEO uses when COUNT keeps fewer items than were found): Bentley and
-// McIlroy's quicksort that only recurses into the parts overlapping the positions [lo, hi]. Its
+// Redis 7.0's pqsort (what GEO uses when COUNT keeps fewer items than were found): Bentley and
+// McIlroy's quicksort (without the later switch to insertion sort when a pass swaps
+// nothing) that only recurses into the parts overlapping the positions [lo, hi]. Its
 // exact sequence of swaps is reproduced because it decides the order of equal distances.
 template <typename Less>
 class PartialSorter {
@@ -294,7 +295,6 @@ class PartialSorter {
 
   void Sort(size_t a, size_t n) {
     for (;;) {
-      bool swapped = false;
       if (n < 7) {
         InsertionSort(a, n);
         return;
@@ -319,7 +319,6 @@ class PartialSorter {
         int r = 0;
         while (static_cast<ptrdiff_t>(pb) <= pc && (r = Cmp(pb, a)) <= 0) {
           if (r == 0) {
-            swapped = true;
             Swap(pa, pb);
             ++pa;
           }
@@ -327,7 +326,6 @@ class PartialSorter {
         }
         while (static_cast<ptrdiff_t>(pb) <= pc && (r = Cmp(pc, a)) >= 0) {
           if (r == 0) {
-            swapped = true;
             Swap(pc, pd);
             --pd;
           }
@@ -335,13 +333,8 @@ class PartialSorter {
         }
         if (static_cast<ptrdiff_t>(pb) > pc) break;
         Swap(pb, pc);
-        swapped = true;
         ++pb;
         --pc;
-      }
-      if (!swapped) {  // already partitioned: finish by insertion
-        InsertionSort(a, n);
-        return;
       }
       size_t pn = a + n;
       size_t r = std::min(pa - a, pb - pa);

@@ -83,7 +83,13 @@ class Generator {
     if (Chance(0.03)) return "missing";
     return GeoKeys()[Rand(static_cast<int>(GeoKeys().size()))];
   }
-  std::string Member() { return Chance(0.05) ? "nomember" : absl::StrCat("m", Rand(40)); }
+  // Members m0..m199, most often among the first 40 (sets grow past the listpack limit).
+  std::string Member() {
+    if (Chance(0.05)) return "nomember";
+    return absl::StrCat("m", Rand(Chance(0.5) ? 40 : 200));
+  }
+  // A search centre: mostly among the members every key soon has.
+  std::string CenterMember() { return Chance(0.05) ? "nomember" : absl::StrCat("m", Rand(20)); }
   static std::string Fmt(double v) {
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%.6f", v);
@@ -136,7 +142,7 @@ class Generator {
     if (Chance(0.15)) args.push_back("NX");
     if (Chance(0.15)) args.push_back("XX");
     if (Chance(0.15)) args.push_back("CH");
-    int n = 1 + Rand(4);
+    int n = 1 + Rand(8);
     for (int i = 0; i < n; ++i) {
       Coords(&args);
       args.push_back(Member());
@@ -160,7 +166,8 @@ class Generator {
     if (Chance(0.3)) args->push_back(Chance(0.5) ? "ASC" : "DESC");
     if (Chance(0.35)) {
       args->push_back("COUNT");
-      args->push_back(Chance(0.03) ? (Chance(0.5) ? "0" : "x") : absl::StrCat(1 + Rand(6)));
+      args->push_back(Chance(0.03) ? (Chance(0.5) ? "0" : "x")
+                                   : absl::StrCat(1 + Rand(Chance(0.7) ? 6 : 60)));
       if (Chance(0.4)) args->push_back("ANY");
     } else if (Chance(0.02)) {
       args->push_back("ANY");
@@ -177,7 +184,7 @@ class Generator {
     if (!from) {
     } else if (Chance(0.5)) {
       args.push_back("FROMMEMBER");
-      args.push_back(Member());
+      args.push_back(CenterMember());
     } else {
       args.push_back("FROMLONLAT");
       Coords(&args);
@@ -202,7 +209,7 @@ class Generator {
     bool ro = Chance(0.3);
     std::vector<std::string> args;
     if (bymember) {
-      args = {ro ? "GEORADIUSBYMEMBER_RO" : "GEORADIUSBYMEMBER", Key(), Member()};
+      args = {ro ? "GEORADIUSBYMEMBER_RO" : "GEORADIUSBYMEMBER", Key(), CenterMember()};
     } else {
       args = {ro ? "GEORADIUS_RO" : "GEORADIUS", Key()};
       Coords(&args);
