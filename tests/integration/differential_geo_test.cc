@@ -69,7 +69,19 @@ class Generator {
     if (pick < 80) return Georadius(false);
     if (pick < 92) return Georadius(true);
     if (pick < 95) return {"ZREM", Key(), Member()};
-    if (pick < 97) return {"DEL", Key()};
+    if (pick < 97) {
+      if (Chance(0.3)) return {"DEL", Key()};
+      return {"GEOSEARCH",
+              Key(),
+              "FROMMEMBER",
+              CenterMember(),
+              "BYRADIUS",
+              Distance(),
+              Unit(),
+              "COUNT",
+              absl::StrCat(1 + Rand(10)),
+              Chance(0.5) ? "ASC" : "DESC"};
+    }
     if (pick < 98) return {"SET", "str", "x"};
     return {"ZADD", Key(), Chance(0.5) ? "-5" : "9007199254740993", Member()};
   }
