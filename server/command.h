@@ -251,6 +251,7 @@ void RegisterListCommands(std::vector<CommandSpec>* table);
 void RegisterHashCommands(std::vector<CommandSpec>* table);
 void RegisterSetCommands(std::vector<CommandSpec>* table);
 void RegisterZSetCommands(std::vector<CommandSpec>* table);
+void RegisterGeoCommands(std::vector<CommandSpec>* table);
 void RegisterStreamCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);

@@ -22,6 +22,7 @@ const CommandTable& CommandTable::Get() {
     RegisterHashCommands(&specs);
     RegisterSetCommands(&specs);
     RegisterZSetCommands(&specs);
+    RegisterGeoCommands(&specs);
     RegisterStreamCommands(&specs);
     RegisterHyperLogLogCommands(&specs);
     RegisterPubSubCommands(&specs);
