@@ -536,21 +536,32 @@ std::string AclStore::DescribeCommands(const AclUser& u) {
   SetAll(&fake, !additive);
   rules = additive ? "-@all " : "+@all ";
   temp.allowed = u.allowed;
-  for (size_t c = 0; c < cats.size(); ++c) {
-    size_t on = 0, off = 0;
-    for (size_t i = 0; i < infos.size(); ++i) {
-      if (!(infos[i].categories & (1u << c))) continue;
-      if (temp.CommandAllowed(i)) {
-        ++on;
-      } else {
-        ++off;
+  // Redis 7.0's best fit: repeatedly the category with more commands in common with the user
+  // than different, fewest differences first, then most in common.
+  while (true) {
+    int best = -1;
+    size_t min_diff = SIZE_MAX, max_same = 0;
+    for (size_t c = 0; c < cats.size(); ++c) {
+      size_t on = 0, off = 0;
+      for (size_t i = 0; i < infos.size(); ++i) {
+        if (!(infos[i].categories & (1u << c))) continue;
+        if (temp.CommandAllowed(i)) {
+          ++on;
+        } else {
+          ++off;
+        }
+      }
+      size_t diff = additive ? off : on, same = additive ? on : off;
+      if (same > diff && (diff < min_diff || (diff == min_diff && same > max_same))) {
+        best = static_cast<int>(c);
+        min_diff = diff;
+        max_same = same;
       }
     }
-    if ((additive && on > off) || (!additive && off > on)) {
-      SetCategory(&fake, static_cast<int>(c), additive);
-      SetCategory(&temp, static_cast<int>(c), !additive);
-      CatAppend(&rules, additive ? "+@" : "-@", cats[c], " ");
-    }
+    if (best < 0) break;
+    SetCategory(&fake, best, additive);
+    SetCategory(&temp, best, !additive);
+    CatAppend(&rules, additive ? "+@" : "-@", cats[best], " ");
   }
   for (size_t i = 0; i < specs.size(); ++i) {
     if (infos[i].parent >= 0) continue;
