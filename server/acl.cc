@@ -602,8 +602,10 @@ std::vector<std::string> AclStore::UserNames() const {
 }
 
 void AclStore::AddLog(AclLogEntry entry, size_t max_len) {
-  // Redis groups an entry with a similar one less than 60 seconds old.
-  for (auto it = log_.begin(); it != log_.end(); ++it) {
+  // Redis groups an entry with a similar recent one (less than 60 seconds old).
+  // Like Redis, only the 10 most recent entries are scanned for a match.
+  int to_scan = 10;
+  for (auto it = log_.begin(); it != log_.end() && to_scan-- > 0; ++it) {
     if (it->reason == entry.reason && it->context == entry.context && it->object == entry.object &&
         it->username == entry.username && entry.updated_ms - it->updated_ms < 60000) {
       AclLogEntry merged = std::move(*it);

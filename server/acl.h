@@ -141,6 +141,8 @@ class AclStore {
 };
 
 // Records a failed AUTH / HELLO AUTH in this thread's ACL LOG (commands/acl_family.cc).
-void LogAclAuthFailure(ServerContext& ctx, const ClientState& client, std::string_view username);
+// `command` is the command name as sent (the entry's object, as in Redis).
+void LogAclAuthFailure(ServerContext& ctx, const ClientState& client, std::string_view command,
+                       std::string_view username);
 
 }  // namespace shardis

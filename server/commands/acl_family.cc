@@ -371,11 +371,12 @@ void CmdAclHelp(ClientCommand& c) {
 
 }  // namespace
 
-void LogAclAuthFailure(ServerContext& ctx, const ClientState& client, std::string_view username) {
+void LogAclAuthFailure(ServerContext& ctx, const ClientState& client, std::string_view command,
+                       std::string_view username) {
   AclLogEntry entry;
   entry.reason = "auth";
   entry.context = client.in_multi() ? "multi" : "toplevel";
-  entry.object = "auth";
+  entry.object = std::string(command);  // as the client spelled it
   entry.username = std::string(username);
   entry.created_ms = entry.updated_ms = ctx.shard().now_ms();
   entry.client_info = FormatClientInfo(client, ctx.shard().now_ms(), 0, 0, 0);

@@ -85,7 +85,7 @@ void CmdSelect(ClientCommand& c) {
 // AUTH / HELLO AUTH: on success the client becomes `user`; a failure goes to the ACL LOG.
 bool Authenticate(ClientCommand& c, std::string_view user, std::string_view password) {
   if (!c.server->acl().CheckCredentials(user, password)) {
-    LogAclAuthFailure(*c.server, c.client, user);
+    LogAclAuthFailure(*c.server, c.client, c.args[0], user);
     return false;
   }
   c.client.authenticated = true;

@@ -57,10 +57,8 @@ TEST(AclTest, DefaultUser) {
 TEST(AclTest, DescribeLikeRedis) {
   AclStore acl;
   std::string error;
-  ASSERT_TRUE(acl.SetUser("alice",
-                          {"on", ">pw", "~foo*", "%R~bar", "&chan", "+@read", "-get",
-                           "+config|get"},
-                          &error))
+  ASSERT_TRUE(acl.SetUser(
+      "alice", {"on", ">pw", "~foo*", "%R~bar", "&chan", "+@read", "-get", "+config|get"}, &error))
       << error;
   const AclUser* u = acl.Find("alice");
   EXPECT_FALSE(u->unrestricted);
@@ -137,9 +135,8 @@ TEST(AclTest, Passwords) {
 TEST(AclTest, CommandAndCategoryChecks) {
   AclStore acl;
   std::string error;
-  ASSERT_TRUE(acl.SetUser("u", {"on", "nopass", "allkeys", "+@read", "-get", "+client",
-                                "-client|kill"},
-                          &error));
+  ASSERT_TRUE(acl.SetUser(
+      "u", {"on", "nopass", "allkeys", "+@read", "-get", "+client", "-client|kill"}, &error));
   const AclUser& u = *acl.Find("u");
   EXPECT_EQ(CheckCmd(u, {"get", "k"}), AclResult::kDeniedCommand);
   EXPECT_EQ(CheckCmd(u, {"strlen", "k"}), AclResult::kOk);
