@@ -635,23 +635,33 @@ bool AclStore::LoadText(std::string_view text, std::string_view source, std::str
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     ++lineno;
     std::vector<std::string> words = SplitWords(line);
-    if (words.empty() || words[0][0] == '#') continue;
+    if (words.empty()) continue;
+    // Redis's ACL LOAD wording (comments are not allowed either).
+    constexpr std::string_view kNoChange =
+        "WARNING: ACL errors detected, no change to the previously active ACL rules was "
+        "performed";
     if (words[0] != "user" || words.size() < 2) {
-      *error = Cat(source, ":", lineno, ": line should start with user keyword");
+      *error = Cat(source, ":", lineno,
+                   " should start with user keyword followed by the username. ", kNoChange);
       return false;
     }
     if (std::find(seen.begin(), seen.end(), words[1]) != seen.end()) {
-      *error = Cat(source, ":", lineno, ": duplicate user '", words[1], "' found");
+      *error =
+          Cat("WARNING: Duplicate user '", words[1], "' found on line ", lineno, ". ", kNoChange);
       return false;
     }
     seen.push_back(words[1]);
-    std::vector<std::string> rules(words.begin() + 2, words.end());
-    std::string err;
-    if (!fresh.SetUser(words[1], rules, &err)) {
-      if (err.starts_with("ERR ")) err = err.substr(4);
-      *error = Cat(source, ":", lineno, ": ", err);
-      return false;
+    AclUser u = fresh.NewUser(words[1]);
+    for (size_t i = 2; i < words.size(); ++i) {
+      std::string reason;
+      if (!fresh.ApplyRule(&u, words[i], &reason)) {
+        *error = Cat(source, ":", lineno, ": Error in applying operation '", words[i],
+                     "': ", reason, ". ", kNoChange);
+        return false;
+      }
     }
+    u.Refresh();
+    fresh.users_[words[1]] = std::make_unique<AclUser>(std::move(u));
   }
   if (fresh.Find("default") == nullptr) {
     AclStore plain;
@@ -703,7 +713,10 @@ bool AclStore::FromConfig(const Config& config, AclStore* out, std::string* erro
     size_t n;
     while ((n = fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
     fclose(f);
-    if (!out->LoadText(text, aclfile, error)) return false;
+    if (!out->LoadText(text, aclfile, error)) {
+      *error = Cat("Aborting Redis startup because of ACL errors: ", *error);
+      return false;
+    }
   }
   return true;
 }

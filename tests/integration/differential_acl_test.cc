@@ -6,9 +6,15 @@
 // a user's command rules, ACL CAT <category>) the test sorts; ACL LOG is compared on its stable
 // fields (count, reason, context, object, username). With 4 threads the user connections land
 // on different threads, which checks that ACL changes reach every thread.
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -304,6 +310,76 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
     Both(p, {"PING"});
   }
   Admin({"ACL", "LIST"}, 1);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteAll(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+// aclfile: loaded at start; ACL SAVE writes it, ACL LOAD reads it (errors leave users as they
+// were), compared with redis-server given the same file contents.
+TEST_P(DifferentialAclTest, AclFile) {
+  char tmpl[] = "/tmp/shardis-acl-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string sh_file = dir + "/sh.acl", ref_file = dir + "/ref.acl";
+  std::string initial =
+      "user default on nopass ~* &* +@all\nuser x on >p ~k* resetchannels -@all +get\n";
+  WriteAll(sh_file, initial);
+  WriteAll(ref_file, initial);
+  std::string error;
+  auto sh = StartShardis(GetParam(), {"--aclfile", sh_file}, &error);
+  ASSERT_NE(sh, nullptr) << error;
+  auto ref = StartRedis({"--aclfile", ref_file}, &error);
+  ASSERT_NE(ref, nullptr) << error;
+  auto a = Client::Connect(sh->port());
+  auto b = Client::Connect(ref->port());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto both = [&](const std::vector<std::string>& args) {
+    std::string ra = Render(a->Command(args).get());
+    std::string rb = Render(b->Command(args).get());
+    // Error texts name the file: compare them without it.
+    for (auto [text, path] : {std::pair{&ra, sh_file}, std::pair{&rb, ref_file}}) {
+      for (size_t at; (at = text->find(path)) != std::string::npos;) {
+        text->replace(at, path.size(), "<file>");
+      }
+    }
+    EXPECT_EQ(ra, rb) << RenderCommand(args);
+  };
+  both({"ACL", "LIST"});
+  both({"AUTH", "x", "p"});
+  both({"GET", "k1"});
+  both({"GET", "z"});
+  both({"AUTH", "default", "any"});
+  both({"ACL", "SETUSER", "y", "on", "nopass", "%R~r*", "&c", "+@hash"});
+  both({"ACL", "SAVE"});
+  EXPECT_EQ(ReadAll(sh_file), ReadAll(ref_file));
+  for (const std::string& extra :
+       {std::string("user z on\n"), std::string("bogus\n"), std::string("user q +nosuch\n"),
+        std::string("user x off\n"), std::string("\n\nuser w on ~a\n")}) {
+    WriteAll(sh_file, initial + extra);
+    WriteAll(ref_file, initial + extra);
+    both({"ACL", "LOAD"});
+    both({"ACL", "USERS"});
+  }
+  both({"ACL", "LIST"});
+  sh->Stop();
+  ref->Stop();
+  // A broken file stops the start, as in Redis.
+  WriteAll(sh_file, "bogus\n");
+  EXPECT_EQ(StartShardis(GetParam(), {"--aclfile", sh_file}, &error), nullptr);
+  std::remove(sh_file.c_str());
+  std::remove(ref_file.c_str());
+  rmdir(dir.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, DifferentialAclTest, ::testing::Values(1, 4),
