@@ -113,6 +113,10 @@ void CmdAclDelUser(ClientCommand& c) {
   }
   int64_t count = static_cast<int64_t>(names->size());
   uint64_t caller = c.client.id;
+  // The caller itself, when logged in as a deleted user, is closed after this reply.
+  if (std::find(names->begin(), names->end(), c.client.user) != names->end()) {
+    c.client.close_after_reply = true;
+  }
   c.server->ForEachThread(
       [names, caller](ServerContext& ctx) {
         for (const std::string& n : *names) ctx.acl().DelUser(n);
@@ -318,6 +322,7 @@ void CmdAclLoad(ClientCommand& c) {
     c.reply.Error(Cat("ERR ", error));
     return;
   }
+  if (copy.Find(c.client.user) == nullptr) c.client.close_after_reply = true;
   auto path_shared = std::make_shared<std::string>(path);
   uint64_t caller = c.client.id;
   c.server->ForEachThread(

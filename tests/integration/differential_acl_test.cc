@@ -293,6 +293,15 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
     EXPECT_EQ(p.ref->Run({"GET", "foo1"}), "io-error");
   }
   Admin({"ACL", "USERS"});
+  // A user deleting itself gets its reply, then the connection closes.
+  Admin({"ACL", "SETUSER", "self", "on", "nopass", "+@all"});
+  {
+    Pair p = Connect();
+    Both(p, {"AUTH", "self", "x"});
+    Both(p, {"ACL", "DELUSER", "self"});
+    EXPECT_EQ(p.sh->Run({"PING"}), "io-error");
+    EXPECT_EQ(p.ref->Run({"PING"}), "io-error");
+  }
 
   // requirepass is the default user's password.
   Admin({"CONFIG", "SET", "requirepass", "secret"});
