@@ -123,6 +123,42 @@ std::vector<std::string> SplitWords(std::string_view line) {
   return out;
 }
 
+// What the key at args[pos] needs (AclUser::kRead / kWrite), from Redis's key specs: the
+// indexed spec covering it, else the union of the other specs. Commands Redis does not have fall
+// back to their flags (write: W, read-only: R).
+uint8_t KeyNeed(const CommandSpec& spec, const std::vector<AclKeySpec>* key_specs, ArgList args,
+                int pos) {
+  if (key_specs == nullptr) {
+    return (spec.flags & kCmdWrite)      ? AclUser::kWrite
+           : (spec.flags & kCmdReadonly) ? AclUser::kRead
+                                         : 0;
+  }
+  auto need_of = [&](const AclKeySpec& k) -> uint8_t {
+    if (!k.variable) return k.need;
+    // SET: only with GET does it read the old value (Redis's setGetKeys); others keep both.
+    if (spec.name != "set") return k.need;
+    for (size_t i = 3; i < args.size(); ++i) {
+      if (cmd::EqualsIgnoreCase(args[i], "get")) return AclUser::kRead | AclUser::kWrite;
+    }
+    return AclUser::kWrite;
+  };
+  int argc = static_cast<int>(args.size());
+  uint8_t unindexed = 0, all = 0;
+  bool has_unindexed = false;
+  for (const AclKeySpec& k : *key_specs) {
+    all |= need_of(k);
+    if (k.begin < 0) {
+      unindexed |= need_of(k);
+      has_unindexed = true;
+      continue;
+    }
+    int last = k.last_key >= 0 ? k.begin + k.last_key : argc + k.last_key;
+    int step = k.step > 0 ? k.step : 1;
+    if (pos >= k.begin && pos <= last && (pos - k.begin) % step == 0) return need_of(k);
+  }
+  return has_unindexed ? unindexed : all;
+}
+
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
@@ -445,14 +481,11 @@ AclResult AclStore::Check(const AclUser& user, const CommandSpec& spec, ArgList 
   size_t index = &spec - table.specs().data();
   if (!(spec.flags & kCmdNoAuth) && !user.CommandAllowed(index)) return AclResult::kDeniedCommand;
   if (!user.all_keys && (spec.first_key > 0 || spec.get_keys != nullptr)) {
-    // Without Redis's per-key-spec flags: a write command needs W, a read-only one R, any other
-    // just a matching pattern.
-    uint8_t need = (spec.flags & kCmdWrite)      ? AclUser::kWrite
-                   : (spec.flags & kCmdReadonly) ? AclUser::kRead
-                                                 : 0;
     std::vector<int> positions;
     CommandTable::KeyPositions(spec, args, &positions);
+    const std::vector<AclKeySpec>* key_specs = AclKeySpecsFor(spec.name);
     for (int pos : positions) {
+      uint8_t need = KeyNeed(spec, key_specs, args, pos);
       bool ok = false;
       for (const AclUser::KeyPattern& k : user.keys) {
         if ((k.flags & need) == need && GlobMatch(k.pattern, args[pos])) {

@@ -27,6 +27,17 @@ struct ClientState;
 // SHA-256 of `data` as 64 lowercase hex characters (what Redis stores for passwords).
 std::string Sha256Hex(std::string_view data);
 
+// One of Redis's key specs, reduced for ACL checks (server/acl_key_specs.cc).
+struct AclKeySpec {
+  int begin = -1;  // index of the first key; -1: not index/range (covers otherwise unmatched keys)
+  int last_key = 0;  // >= 0: relative to begin; < 0: from the end (-1 = last argument)
+  int step = 1;
+  uint8_t need = 0;       // 1 = read, 2 = write
+  bool variable = false;  // Redis computes the flags from the arguments (SET ... GET)
+};
+// Redis 7.0's key specs of a command ("name" or "container|sub"); null when Redis has none.
+const std::vector<AclKeySpec>* AclKeySpecsFor(std::string_view name);
+
 enum class AclResult : uint8_t { kOk, kDeniedCommand, kDeniedKey, kDeniedChannel };
 
 struct AclUser {

@@ -218,6 +218,47 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
   Admin({"ACL", "DRYRUN", "alice", "get", "zz"});
   Admin({"ACL", "DRYRUN", "alice", "del", "foo1"});
   Admin({"ACL", "DRYRUN", "nobody", "get", "x"});
+  // Read/write needs per key, as Redis's key specs give them.
+  Admin({"ACL", "SETUSER", "kim", "on", "nopass", "+@all", "%R~r*", "%W~w*", "~both*"});
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"get", "w1"},
+           {"set", "w1", "v"},
+           {"set", "w1", "v", "GET"},
+           {"set", "r1", "v"},
+           {"incr", "w1"},
+           {"incr", "both1"},
+           {"append", "w1", "x"},
+           {"exists", "w1", "r1"},
+           {"exists", "zz"},
+           {"strlen", "w1"},
+           {"type", "w1"},
+           {"ttl", "w1"},
+           {"del", "w1"},
+           {"del", "r1"},
+           {"lpush", "w1", "x"},
+           {"lpop", "w1"},
+           {"lmove", "r1", "w1", "left", "right"},
+           {"lmove", "both1", "w1", "left", "right"},
+           {"rename", "both1", "w1"},
+           {"copy", "r1", "w1"},
+           {"zunionstore", "w1", "2", "r1", "both1"},
+           {"zunionstore", "r1", "2", "r1", "both1"},
+           {"sinterstore", "w1", "r1", "r2"},
+           {"mset", "w1", "a", "w2", "b"},
+           {"mget", "r1", "w1"},
+           {"hset", "w1", "f", "v"},
+           {"hget", "w1", "f"},
+           {"sadd", "w1", "m"},
+           {"pfadd", "w1", "a"},
+           {"xadd", "w1", "*", "f", "v"},
+           {"expire", "w1", "10"},
+           {"object", "encoding", "w1"},
+           {"eval", "return 1", "1", "r1"},
+       }) {
+    std::vector<std::string> args = {"ACL", "DRYRUN", "kim"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    Admin(args);
+  }
 
   // Users on several connections (spread over the threads).
   std::vector<Pair> users;

@@ -171,6 +171,16 @@ TEST(AclTest, KeyPatterns) {
   EXPECT_EQ(CheckCmd(u, {"mget", "foo1", "r2", "zz"}, &pos), AclResult::kDeniedKey);
   EXPECT_EQ(pos, 3);
   EXPECT_EQ(CheckCmd(u, {"ping"}), AclResult::kOk);
+  // Redis's key specs: INCR reads and writes, EXISTS needs any pattern, LMOVE's destination
+  // only W, SET needs R only with GET.
+  EXPECT_EQ(CheckCmd(u, {"incr", "w1"}), AclResult::kDeniedKey);
+  EXPECT_EQ(CheckCmd(u, {"incr", "foo1"}), AclResult::kOk);
+  EXPECT_EQ(CheckCmd(u, {"exists", "w1"}), AclResult::kOk);
+  EXPECT_EQ(CheckCmd(u, {"lmove", "foo", "w1", "left", "right"}), AclResult::kOk);
+  EXPECT_EQ(CheckCmd(u, {"lmove", "w1", "foo", "left", "right"}), AclResult::kDeniedKey);
+  EXPECT_EQ(CheckCmd(u, {"set", "w1", "v", "GET"}), AclResult::kDeniedKey);
+  EXPECT_EQ(CheckCmd(u, {"zunionstore", "w1", "2", "r1", "foo"}), AclResult::kOk);
+  EXPECT_EQ(CheckCmd(u, {"zunionstore", "r1", "2", "r1", "foo"}), AclResult::kDeniedKey);
   ASSERT_TRUE(acl.SetUser("u", {"resetkeys"}, &error));
   EXPECT_EQ(CheckCmd(*acl.Find("u"), {"get", "foo1"}), AclResult::kDeniedKey);
   EXPECT_EQ(AclStore::DescribeKeys(*acl.Find("u")), "");
