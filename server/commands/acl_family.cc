@@ -209,7 +209,8 @@ void CmdAclLog(ClientCommand& c) {
           reply.Bulk("username");
           reply.Bulk(e->username);
           reply.Bulk("age-seconds");
-          reply.Double(static_cast<double>(now - e->created_ms) / 1000.0);
+          // As Redis: the age of the latest occurrence.
+          reply.Double(static_cast<double>(now - e->updated_ms) / 1000.0);
           reply.Bulk("client-info");
           reply.Bulk(e->client_info);
         }
