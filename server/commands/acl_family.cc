@@ -84,7 +84,7 @@ void CmdAclGetUser(ClientCommand& c) {
   c.reply.MapHeader(6);
   c.reply.Bulk("flags");
   std::vector<std::string> flags = AclStore::Flags(*u);
-  c.reply.ArrayHeader(flags.size());
+  c.reply.SetHeader(flags.size());  // a set in RESP3, as Redis
   for (const std::string& f : flags) c.reply.Bulk(f);
   c.reply.Bulk("passwords");
   c.reply.ArrayHeader(u->passwords.size());
