@@ -14,6 +14,7 @@
 namespace shardis {
 
 struct CommandSpec;
+struct AclUser;
 
 // MULTI/EXEC/WATCH state of a client (allocated at its first MULTI or WATCH).
 struct TransactionState {
@@ -49,6 +50,10 @@ struct ClientState {
   std::string_view last_command = "NULL";  // a command table name (static storage)
   std::string user = "default";
   bool authenticated = true;
+  // The thread's AclStore entry for `user`, valid while acl_epoch equals the store's epoch
+  // (0 = look it up again; null = the user was deleted).
+  const AclUser* acl_user = nullptr;
+  uint64_t acl_epoch = 0;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool no_evict = false;
   // Counters for CLIENT LIST.

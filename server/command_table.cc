@@ -30,6 +30,7 @@ const CommandTable& CommandTable::Get() {
     RegisterPersistenceCommands(&specs);
     RegisterScriptingCommands(&specs);
     RegisterFunctionCommands(&specs);
+    RegisterAclCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -166,6 +166,11 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     error = ArityError(spec->name);
   } else if (!c->state.authenticated && !(spec->flags & kCmdNoAuth)) {
     error = "NOAUTH Authentication required.";
+  } else if (const AclUser* user = AclUserOf(c->state); user == nullptr || !user->unrestricted) {
+    // ACL: one branch for users with every permission (the default user unless restricted).
+    error = CheckAcl(c, *spec, args, user);
+  }
+  if (!error.empty()) {
   } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
              !AllowedWhileSubscribed(spec->name)) {
     error = Cat("ERR Can't execute '", spec->name,
@@ -285,6 +290,49 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   }
   AppendToBatch(c, *spec, args, no_block);
   return true;
+}
+
+std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList args,
+                              const AclUser* user) {
+  const CommandSpec* effective = &spec;
+  if (args.size() >= 2) {
+    if (const CommandSpec* sub = CommandTable::Get().FindSubcommand(args[0], args[1])) {
+      effective = sub;
+    }
+  }
+  int pos = 0;
+  AclResult result =
+      user == nullptr ? AclResult::kDeniedCommand : AclStore::Check(*user, *effective, args, &pos);
+  if (result == AclResult::kOk) return {};
+  AclLogEntry entry;
+  entry.context = c->state.in_multi() ? "multi" : "toplevel";
+  entry.username = c->state.user;
+  entry.created_ms = entry.updated_ms = shard_.now_ms();
+  entry.client_info =
+      FormatClientInfo(c->state, shard_.now_ms(), c->in.size(), 0, c->pending_output());
+  std::string error;
+  switch (result) {
+    case AclResult::kDeniedCommand:
+      entry.reason = "command";
+      entry.object = std::string(effective->name);
+      error = Cat("NOPERM this user has no permissions to run the '", effective->name, "' command");
+      break;
+    case AclResult::kDeniedKey:
+      entry.reason = "key";
+      entry.object = std::string(args[pos]);
+      error = "NOPERM this user has no permissions to access one of the keys used as arguments";
+      break;
+    default:
+      entry.reason = "channel";
+      entry.object = std::string(args[pos]);
+      error = "NOPERM this user has no permissions to access one of the channels used as arguments";
+      break;
+  }
+  std::string max_len;
+  int64_t max = 128;
+  if (config_.Get("acllog-max-len", &max_len)) cmd::ParseInt64(max_len, &max);
+  acl_.AddLog(std::move(entry), static_cast<size_t>(max));
+  return error;
 }
 
 void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {

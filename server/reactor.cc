@@ -363,7 +363,7 @@ void Reactor::Accept(int listen_fd) {
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0) {
       c->state.laddr = FormatAddress(local);
     }
-    c->state.authenticated = config_.requirepass.empty();
+    c->state.authenticated = acl_.DefaultAutoAuth();
     ParserLimits limits;
     limits.max_bulk_len = config_.proto_max_bulk_len;
     c->parser.set_limits(limits);

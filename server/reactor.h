@@ -187,6 +187,8 @@ class Reactor : public ServerContext {
   void Stop();
 
   Mailbox& mailbox() { return mailbox_; }
+  // Before Run(): this thread's copy of the start-up ACL users.
+  void SetAcl(const AclStore& acl) { acl_ = acl; }
   int index() const { return index_; }
 
   // ServerContext.
@@ -205,6 +207,7 @@ class Reactor : public ServerContext {
   void PauseClients(int64_t until_ms, bool write_only) override;
   void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
   PubSubRegistry& pubsub() override { return pubsub_; }
+  AclStore& acl() override { return acl_; }
   size_t DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
@@ -254,6 +257,16 @@ class Reactor : public ServerContext {
   size_t ProcessInput(Connection* c, std::string_view input);
   // Returns false when the command was not consumed (a pending batch had to go first).
   bool Dispatch(Connection* c, ArgList args);
+  // ACL: the client's user (cached per store epoch; null when deleted), and the slow-path check
+  // for users without every permission (logs the denial, returns the error, "" when allowed).
+  const AclUser* AclUserOf(ClientState& state) {
+    if (state.acl_epoch != acl_.epoch()) {
+      state.acl_user = acl_.Find(state.user);
+      state.acl_epoch = acl_.epoch();
+    }
+    return state.acl_user;
+  }
+  std::string CheckAcl(Connection* c, const CommandSpec& spec, ArgList args, const AclUser* user);
   void ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args);
   void RunTransactionBatch(BatchMessage* b, bool gated = false);
@@ -336,6 +349,7 @@ class Reactor : public ServerContext {
   Server& server_;
   const int index_;
   Config config_;
+  AclStore acl_;
   ShardData shard_;
   Mailbox mailbox_;
   int epoll_fd_ = -1;

@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "server/acl.h"
 #include "server/logging.h"
 #include "server/persistence.h"
+#include "server/reactor.h"
 
 namespace shardis {
 
@@ -35,7 +37,15 @@ absl::Status Server::Start() {
   std::vector<int> cpus = AllowedCpus();
   int n = config_.threads > 0 ? config_.threads : static_cast<int>(cpus.size());
   info_.thread_count = n;
-  for (int i = 0; i < n; ++i) reactors_.push_back(std::make_unique<Reactor>(*this, i, config_));
+  AclStore acl;
+  std::string acl_error;
+  if (!AclStore::FromConfig(config_, &acl, &acl_error)) {
+    return absl::FailedPreconditionError(acl_error);
+  }
+  for (int i = 0; i < n; ++i) {
+    reactors_.push_back(std::make_unique<Reactor>(*this, i, config_));
+    reactors_.back()->SetAcl(acl);
+  }
   InitPersistence(n, info_.start_time_ms / 1000);
   // The threads do not run yet: the main thread may fill every shard directly.
   std::string load_error = LoadAtStartup(config_, Shards());

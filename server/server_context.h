@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/acl.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/pubsub.h"
@@ -89,6 +90,8 @@ class ServerContext {
   // Pub/sub: this thread's subscriptions, and delivery of a published message to this thread's
   // subscribers (channel subscribers, then matching patterns, as Redis). Returns the receivers.
   virtual PubSubRegistry& pubsub() = 0;
+  // This thread's copy of the ACL users and its part of the ACL LOG (server/acl.h).
+  virtual AclStore& acl() = 0;
   virtual size_t DeliverMessage(SubKind kind, std::string_view channel,
                                 std::string_view message) = 0;
 

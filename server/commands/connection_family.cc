@@ -63,7 +63,8 @@ void CmdReset(ClientCommand& c) {
   c.client.name.clear();
   c.client.no_evict = false;
   c.client.user = "default";
-  c.client.authenticated = c.server->config().requirepass.empty();
+  c.client.acl_epoch = 0;
+  c.client.authenticated = c.server->acl().DefaultAutoAuth();
   c.reply.SimpleString("RESET");
 }
 
@@ -81,11 +82,16 @@ void CmdSelect(ClientCommand& c) {
   c.reply.Ok();
 }
 
-// Checks user/password against the configuration (only the "default" user exists until ACLs).
-bool CheckCredentials(ClientCommand& c, std::string_view user, std::string_view password) {
-  if (user != "default") return false;
-  const std::string& required = c.server->config().requirepass;
-  return required.empty() || password == required;
+// AUTH / HELLO AUTH: on success the client becomes `user`; a failure goes to the ACL LOG.
+bool Authenticate(ClientCommand& c, std::string_view user, std::string_view password) {
+  if (!c.server->acl().CheckCredentials(user, password)) {
+    LogAclAuthFailure(*c.server, c.client, c.args[0], user);
+    return false;
+  }
+  c.client.authenticated = true;
+  c.client.user = std::string(user);
+  c.client.acl_epoch = 0;  // look the user up again
+  return true;
 }
 
 void CmdAuth(ClientCommand& c) {
@@ -95,18 +101,19 @@ void CmdAuth(ClientCommand& c) {
   }
   std::string_view user = c.args.size() == 3 ? c.args[1] : "default";
   std::string_view password = c.args.back();
-  if (c.args.size() == 2 && c.server->config().requirepass.empty()) {
-    c.reply.Error(
-        "ERR AUTH <password> called without any password configured for the default user. Are "
-        "you sure your configuration is correct?");
-    return;
+  if (c.args.size() == 2) {
+    const AclUser* def = c.server->acl().Find("default");
+    if (def != nullptr && def->nopass) {
+      c.reply.Error(
+          "ERR AUTH <password> called without any password configured for the default user. "
+          "Are you sure your configuration is correct?");
+      return;
+    }
   }
-  if (!CheckCredentials(c, user, password)) {
+  if (!Authenticate(c, user, password)) {
     c.reply.Error("WRONGPASS invalid username-password pair or user is disabled.");
     return;
   }
-  c.client.authenticated = true;
-  c.client.user = std::string(user);
   c.reply.Ok();
 }
 
@@ -129,12 +136,10 @@ void CmdHello(ClientCommand& c) {
   for (size_t i = 2; i < c.args.size(); ++i) {
     size_t left = c.args.size() - i - 1;
     if (EqualsIgnoreCase(c.args[i], "auth") && left >= 2) {
-      if (!CheckCredentials(c, c.args[i + 1], c.args[i + 2])) {
+      if (!Authenticate(c, c.args[i + 1], c.args[i + 2])) {
         c.reply.Error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
-      c.client.authenticated = true;
-      c.client.user = std::string(c.args[i + 1]);
       i += 2;
     } else if (EqualsIgnoreCase(c.args[i], "setname") && left >= 1) {
       setname = c.args[i + 1];

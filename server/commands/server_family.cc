@@ -84,6 +84,15 @@ void CmdConfigSet(ClientCommand& c) {
       [shared](ServerContext& ctx) {
         // Validated above; the local flag only gates protected configs, already allowed.
         (void)ctx.mutable_config().SetMany(*shared, /*local_client=*/true);
+        for (const auto& [name, value] : *shared) {
+          // requirepass is the `default` user's password (Redis's compatibility layer).
+          if (cmd::EqualsIgnoreCase(name, "requirepass")) {
+            ctx.acl().SetRequirepass(ctx.config().requirepass);
+          }
+          if (cmd::EqualsIgnoreCase(name, "acl-pubsub-default")) {
+            ctx.acl().set_pubsub_default_all(cmd::EqualsIgnoreCase(value, "allchannels"));
+          }
+        }
       },
       [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
 }
