@@ -231,6 +231,7 @@ void RegisterHashCommands(std::vector<CommandSpec>* table);
 void RegisterSetCommands(std::vector<CommandSpec>* table);
 void RegisterZSetCommands(std::vector<CommandSpec>* table);
 void RegisterStreamCommands(std::vector<CommandSpec>* table);
+void RegisterSortCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);
 void RegisterTransactionCommands(std::vector<CommandSpec>* table);

@@ -23,6 +23,7 @@ const CommandTable& CommandTable::Get() {
     RegisterSetCommands(&specs);
     RegisterZSetCommands(&specs);
     RegisterStreamCommands(&specs);
+    RegisterSortCommands(&specs);
     RegisterHyperLogLogCommands(&specs);
     RegisterPubSubCommands(&specs);
     RegisterTransactionCommands(&specs);
