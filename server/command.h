@@ -87,7 +87,7 @@ enum CommandFlag : uint32_t {
 };
 
 // What a blocked client gets when its timeout passes.
-enum class TimeoutReply : uint8_t { kNullArray, kNullBulk };
+enum class TimeoutReply : uint8_t { kNullArray, kNullBulk, kZero };
 
 // Filled by ShardCommand::Block(): the client waits on `keys` of this shard's db.
 struct BlockRequest {
