@@ -205,9 +205,10 @@ struct SortCompare {
   }
 };
 
-// Redis's pqsort (Bentley & McIlroy's quicksort that only recurses into the parts overlapping
-// the wanted range), over elements [base, base + n) of v; the wanted range is given in
-// half-element units (lrange, rrange) as Redis computes it in bytes, so its boundary cases match.
+// Redis's pqsort (Bentley & McIlroy's quicksort, without the BSD switch to insertion sort when
+// a pass swapped nothing, that only recurses into the parts overlapping the wanted range), over
+// elements [base, base + n) of v; the wanted range is given in half-element units (lrange, rrange)
+// as Redis computes it in bytes, so its boundary cases match.
 class PartialSort {
  public:
   PartialSort(std::vector<SortItem>& v, const SortCompare& cmp) : v_(v), cmp_(cmp) {}
@@ -245,7 +246,6 @@ class PartialSort {
         Insertion(a, n);
         return;
       }
-      bool swapped = false;
       size_t pm = a + n / 2;
       if (n > 7) {
         size_t pl = a;
@@ -266,7 +266,6 @@ class PartialSort {
         int r;
         while (pb <= pc && (r = C(pb, a)) <= 0) {
           if (r == 0) {
-            swapped = true;
             Swap(pa, pb);
             ++pa;
           }
@@ -274,7 +273,6 @@ class PartialSort {
         }
         while (pb <= pc && (r = C(pc, a)) >= 0) {
           if (r == 0) {
-            swapped = true;
             Swap(pc, pd);
             --pd;
           }
@@ -282,13 +280,8 @@ class PartialSort {
         }
         if (pb > pc) break;
         Swap(pb, pc);
-        swapped = true;
         ++pb;
         --pc;
-      }
-      if (!swapped) {
-        Insertion(a, n);
-        return;
       }
       int64_t pn = static_cast<int64_t>(a + n);
       int64_t r = std::min(pa - static_cast<int64_t>(a), pb - pa);
