@@ -108,7 +108,8 @@ struct ShardCommand {
   const Config& config;  // this thread's copy of the configuration
   // Blocking support: null where the command may not block (then it replies as on timeout).
   BlockRequest* block = nullptr;
-  bool retrying = false;  // re-run because one of the keys it waits on may be ready
+  bool retrying = false;     // re-run because one of the keys it waits on may be ready
+  bool from_script = false;  // called by a Lua script (redis.call), as Redis's CLIENT_SCRIPT
 
   int64_t now_ms() const { return shard.now_ms(); }
 

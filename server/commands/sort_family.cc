@@ -317,7 +317,9 @@ struct SortResult {
 };
 
 // The sort itself, on the shard that owns `key` (Redis's sortCommandGeneric up to the output).
-SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions o) {
+// `from_script`: run by a Lua script (a set's order must then not leak either).
+SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions o,
+                   bool from_script) {
   SortResult res;
   Entry* e = scope.db.Lookup(key);
   ValueType type = ValueType::kList;
@@ -330,9 +332,9 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
     }
     coll = e->collection();
   }
-  // A set with nothing to sort by is sorted ALPHA when stored (the result must not depend on
-  // the set's internal order).
-  if (o.dontsort && type == ValueType::kSet && o.store.has_value()) {
+  // A set with nothing to sort by is sorted ALPHA when stored or in a script (the result must
+  // not depend on the set's internal order).
+  if (o.dontsort && type == ValueType::kSet && (o.store.has_value() || from_script)) {
     o.dontsort = false;
     o.alpha = true;
     o.by.reset();
@@ -501,7 +503,7 @@ void SortOnShard(ShardCommand& c) {
   }
   PatternScope scope{c.db, c.shard.shard_index(), c.shard.shard_count()};
   std::optional<std::string> store = o.store;
-  SortResult res = Compute(scope, c.args[1], std::move(o));
+  SortResult res = Compute(scope, c.args[1], std::move(o), c.from_script);
   if (!res.error.empty()) {
     c.reply.Error(res.error);
     return;
@@ -530,7 +532,7 @@ void SortOnClient(ClientCommand& c) {
       {c.ShardOf(*key)},
       [o, key, res, shards](ShardAccess& a) {
         PatternScope scope{a.db, a.shard_index, shards};
-        *res = Compute(scope, *key, *o);
+        *res = Compute(scope, *key, *o, false);
       },
       [o, res, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
         if (!res->error.empty()) {

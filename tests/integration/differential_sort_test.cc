@@ -253,6 +253,11 @@ TEST_P(DifferentialSortTest, FixedCases) {
   Both({"SORT"});
   Both({"COMMAND", "GETKEYS", "SORT", "{s}l", "LIMIT", "0", "1", "STORE", "a", "GET", "x", "STORE",
         "b"});
+  // In a script, a set BY nosort is sorted ALPHA (its internal order must not leak).
+  Both({"SADD", "{s}hs", "b", "c", "a", "10", "-1"});
+  Both({"EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort')", "1", "{s}hs"});
+  Both({"EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', '1', '2')",
+        "1", "{s}hs"});
   Both({"WAIT", "0", "0"});
   Both({"WAIT", "-3", "10"});
   Both({"WAIT", "1", "20"});  // blocks 20 ms on both, then 0
