@@ -275,6 +275,29 @@ TEST_P(DifferentialSortTest, FixedCases) {
   }
 }
 
+// WAIT 1 0 without replicas blocks (as redis-server); the client's later commands wait behind
+// it; a client that disconnects while blocked leaves the server serving others; WAIT inside
+// MULTI replies at once.
+TEST_P(DifferentialSortTest, WaitBlocksUntilTimeoutOrDisconnect) {
+  for (ServerProcess* server : {shardis_.get(), redis_.get()}) {
+    SCOPED_TRACE(server == redis_.get() ? "redis-server" : "shardis");
+    std::unique_ptr<RawConnection> blocked = RawConnection::Connect(server->port());
+    ASSERT_NE(blocked, nullptr);
+    ASSERT_TRUE(blocked->SendCommand({"WAIT", "1", "0"}));
+    ASSERT_TRUE(blocked->SendCommand({"PING"}));
+    blocked->ReadFor(std::chrono::milliseconds(200));
+    EXPECT_EQ(blocked->pending(), "");  // neither WAIT nor the PING behind it has replied
+    blocked.reset();                    // disconnects while blocked
+    std::unique_ptr<RawConnection> other = RawConnection::Connect(server->port());
+    ASSERT_NE(other, nullptr);
+    EXPECT_EQ(other->Run({"WAIT", "2", "30"}), "int:0");
+    EXPECT_EQ(other->Run({"MULTI"}), "status:\"OK\"");
+    EXPECT_EQ(other->Run({"WAIT", "1", "0"}), "status:\"QUEUED\"");
+    EXPECT_EQ(other->Run({"EXEC"}), "arr:[int:0]");
+    EXPECT_EQ(other->Run({"PING"}), "status:\"PONG\"");
+  }
+}
+
 std::vector<DiffParam> Params() {
   int64_t seed = EnvInt("SHARDIS_DIFF_SEED", 0);
   if (seed != 0) return {{4, static_cast<uint64_t>(seed)}, {1, static_cast<uint64_t>(seed)}};
