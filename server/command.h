@@ -88,7 +88,7 @@ enum CommandFlag : uint32_t {
 };
 
 // What a blocked client gets when its timeout passes.
-enum class TimeoutReply : uint8_t { kNullArray, kNullBulk };
+enum class TimeoutReply : uint8_t { kNullArray, kNullBulk, kZero };
 
 // Filled by ShardCommand::Block(): the client waits on `keys` of this shard's db.
 struct BlockRequest {
@@ -109,7 +109,8 @@ struct ShardCommand {
   const Config& config;  // this thread's copy of the configuration
   // Blocking support: null where the command may not block (then it replies as on timeout).
   BlockRequest* block = nullptr;
-  bool retrying = false;  // re-run because one of the keys it waits on may be ready
+  bool retrying = false;     // re-run because one of the keys it waits on may be ready
+  bool from_script = false;  // called by a Lua script (redis.call), as Redis's CLIENT_SCRIPT
 
   int64_t now_ms() const { return shard.now_ms(); }
 
@@ -253,6 +254,7 @@ void RegisterSetCommands(std::vector<CommandSpec>* table);
 void RegisterZSetCommands(std::vector<CommandSpec>* table);
 void RegisterGeoCommands(std::vector<CommandSpec>* table);
 void RegisterStreamCommands(std::vector<CommandSpec>* table);
+void RegisterSortCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);
 void RegisterTransactionCommands(std::vector<CommandSpec>* table);

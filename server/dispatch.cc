@@ -769,6 +769,8 @@ void Reactor::ExpireWaiters() {
     ReplyBuilder reply(&b->reply, b->origin.resp);
     if (kind == TimeoutReply::kNullArray) {
       reply.NullArray();
+    } else if (kind == TimeoutReply::kZero) {
+      reply.Integer(0);  // WAIT: no replica acknowledged
     } else {
       reply.Null();
     }

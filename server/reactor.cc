@@ -153,6 +153,8 @@ Reactor::Reactor(Server& server, int index, const Config& config)
       outgoing_(server.thread_count() > 0 ? server.thread_count() : 1),
       command_stats_(CommandTable::Get().specs().size()) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  // (reactors_ is still being filled: the planned count is in the server info.)
+  shard_.set_placement(index, server.info().thread_count > 0 ? server.info().thread_count : 1);
   UpdateClock();
 }
 

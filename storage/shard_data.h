@@ -36,6 +36,14 @@ class ShardData {
   }
   // Keys made ready for blocked clients by the commands run so far (see Db::WatchKey).
   ReadyKeys& ready_keys() { return ready_keys_; }
+  // Where this shard sits among the server's shards (index 0 of 1 until set), for commands
+  // that derive key names from data (SORT BY/GET) and must tell whether such a key is theirs.
+  void set_placement(int index, int count) {
+    shard_index_ = index;
+    shard_count_ = count;
+  }
+  int shard_index() const { return shard_index_; }
+  int shard_count() const { return shard_count_; }
 
  private:
   ShardClock clock_;
@@ -43,6 +51,8 @@ class ShardData {
   ReadyKeys ready_keys_;
   std::vector<std::unique_ptr<Db>> dbs_;
   std::mt19937_64 rng_{0x5eed};
+  int shard_index_ = 0;
+  int shard_count_ = 1;
 };
 
 }  // namespace shardis

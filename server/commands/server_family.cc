@@ -404,6 +404,61 @@ void CmdRole(ClientCommand& c) {
   c.reply.ArrayHeader(0);
 }
 
+// WAIT numreplicas timeout. Shardis is a master without replicas, so, as redis-server in that
+// role, it replies 0 at once when 0 replicas are enough (or inside MULTI), and otherwise blocks
+// the client until the timeout (forever for 0) and then replies 0. It blocks through the
+// shard's blocking machinery: a waiter with no keys, only a deadline.
+void CmdWait(ShardCommand& c) {
+  int64_t numreplicas = 0;
+  if (!cmd::ParseInt64(c.args[1], &numreplicas)) {
+    c.reply.Error(cmd::kNotIntErr);
+    return;
+  }
+  int64_t timeout = 0;
+  if (!cmd::ParseInt64(c.args[2], &timeout)) {
+    c.reply.Error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (timeout < 0) {
+    c.reply.Error("ERR timeout is negative");
+    return;
+  }
+  if (numreplicas <= 0) {
+    c.reply.Integer(0);
+    return;
+  }
+  int64_t deadline = timeout > 0 ? c.now_ms() + timeout : 0;
+  if (!c.Block({}, deadline, TimeoutReply::kZero)) c.reply.Integer(0);
+}
+
+// LOLWUT [VERSION v]: a small drawing for versions 5 and 6 (not Redis's generated art), then
+// Redis's closing line; any other version prints the version line only, as Redis 7.0 does.
+void CmdLolwut(ClientCommand& c) {
+  int64_t version = 7;
+  if (c.args.size() >= 3 && cmd::EqualsIgnoreCase(c.args[1], "version")) {
+    if (!cmd::ParseInt64(c.args[2], &version)) {
+      c.reply.Error(cmd::kNotIntErr);
+      return;
+    }
+  }
+  std::string out;
+  if (version == 5) {
+    out = Cat("\u2800\u28c0\u28e4\u28f6\u28ff\u28f6\u28e4\u28c0\u2800\n",
+              "\u2800\u283f\u281b\u2809\u2800\u2809\u281b\u283f\u2800\n\n",
+              "Georg Nees - schotter, plotter on paper, 1968. Redis ver. ", kRedisCompatVersion,
+              "\n");
+  } else if (version == 6) {
+    out = Cat(
+        "\x1b[0;30;40m \x1b[0m\x1b[0;90;100m \x1b[0m\x1b[0;37;47m \x1b[0m\x1b[0;97;107m \x1b[0m\n",
+        "\nDedicated to the 8 bit game developers of past and present.\n",
+        "Original 8 bit image from Plaguemon by hikikomori. Redis ver. ", kRedisCompatVersion,
+        "\n");
+  } else {
+    out = Cat("Redis ver. ", kRedisCompatVersion, "\n");
+  }
+  c.reply.Verbatim(out);
+}
+
 void CmdDebug(ClientCommand& c) {
   if (!c.server->config().DebugCommandAllowed(IsLocalClient(c.client))) {
     c.reply.Error(
@@ -548,6 +603,20 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
   add("shutdown", -1, kAdmin | kCmdAllowBusy | kCmdNoMulti, "@admin @slow @dangerous", "server",
       "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
       CmdShutdown);
+  add("lolwut", -1, kCmdReadonly | kCmdFast, "@read @fast", "server",
+      "Display some computer art and the Redis version", "5.0.0", CmdLolwut);
+  CommandSpec wait{};
+  wait.name = "wait";
+  wait.arity = 3;
+  wait.flags = kCmdNoscript;
+  wait.acl_categories = "@slow @connection";
+  wait.group = "generic";
+  wait.summary =
+      "Wait for the synchronous replication of all the write commands sent in the context of the "
+      "current connection";
+  wait.since = "3.0.0";
+  wait.on_shard = CmdWait;
+  table->push_back(wait);
   RegisterInfoCommand(table);
 }
 

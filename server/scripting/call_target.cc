@@ -78,6 +78,7 @@ bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder&
   if (spec.on_shard != nullptr) {  // as the dispatcher: keys (if any) all on this shard
     Db& db = shard_.db(db_index_);
     ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
+    cmd.from_script = true;
     spec.on_shard(cmd);
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);

@@ -20,7 +20,10 @@ namespace shardis::testing {
 class CommandHarness : public FanOutRunner {
  public:
   explicit CommandHarness(int shards = 1, RespVersion resp = RespVersion::kResp2) {
-    for (int i = 0; i < shards; ++i) shards_.push_back(std::make_unique<ShardData>(16));
+    for (int i = 0; i < shards; ++i) {
+      shards_.push_back(std::make_unique<ShardData>(16));
+      shards_.back()->set_placement(i, shards);
+    }
     client_.resp = resp;
     SetTime(1'700'000'000'000);
   }

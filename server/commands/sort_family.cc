@@ -1,0 +1,589 @@
+// SORT and SORT_RO (Redis's sort.c semantics): sort a list, set or sorted set numerically or
+// ALPHA, by the elements or by the values of other keys (BY pattern, `nosort`, hash `->field`),
+// with LIMIT, GET patterns (`#`, `*`, `->field`), ASC|DESC and STORE into a list.
+//
+// The sort runs on the thread of the shard that owns the sorted key. BY/GET patterns name other
+// keys, derived from the data: they are looked up on the same shard; one that belongs to another
+// shard (only with --threads > 1 and no {hashtag} tying it to the sorted key) makes the command
+// fail with Redis Cluster's error for BY/GET ("... denied in Cluster mode."), which redis-server
+// 7.0 replies in cluster mode. Shardis decides per formed key, so patterns whose keys share the
+// sorted key's hashtag work with any thread count.
+//
+// STORE to a destination on the same shard is done in place. A destination on another shard is
+// a two-phase fan-out (as zset_store_family.cc): the sort on the source shard, then the store on
+// the destination's shard; correct but not atomic.
+//
+// Ordering follows Redis exactly: numeric ties are broken by comparing the elements as binary
+// strings; a full sort is stable (glibc's qsort is a merge sort); BY with a LIMIT uses Redis's
+// partial quicksort (pqsort), reimplemented below, whose order of equal elements we reproduce.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/command.h"
+#include "server/config.h"
+#include "storage/db.h"
+#include "storage/hash_value.h"
+#include "storage/list_value.h"
+#include "storage/set_value.h"
+#include "storage/shard_data.h"
+#include "storage/zset_value.h"
+
+namespace shardis {
+namespace {
+
+constexpr std::string_view kScoreErr = "ERR One or more scores can't be converted into double";
+constexpr std::string_view kByCrossShardErr = "ERR BY option of SORT denied in Cluster mode.";
+constexpr std::string_view kGetCrossShardErr = "ERR GET option of SORT denied in Cluster mode.";
+
+struct SortOptions {
+  bool desc = false;
+  bool alpha = false;
+  bool dontsort = false;  // BY a pattern without '*'
+  int64_t limit_start = 0;
+  int64_t limit_count = -1;
+  std::optional<std::string> by;     // a real pattern (with '*') only
+  std::optional<std::string> store;  // the destination
+  std::vector<std::string> gets;
+};
+
+// Redis's option loop. Returns the error to reply, or "".
+std::string ParseOptions(ArgList args, bool readonly, SortOptions* o) {
+  for (size_t j = 2; j < args.size(); ++j) {
+    size_t left = args.size() - j - 1;
+    std::string_view a = args[j];
+    if (cmd::EqualsIgnoreCase(a, "asc")) {
+      o->desc = false;
+    } else if (cmd::EqualsIgnoreCase(a, "desc")) {
+      o->desc = true;
+    } else if (cmd::EqualsIgnoreCase(a, "alpha")) {
+      o->alpha = true;
+    } else if (cmd::EqualsIgnoreCase(a, "limit") && left >= 2) {
+      if (!cmd::ParseInt64(args[j + 1], &o->limit_start) ||
+          !cmd::ParseInt64(args[j + 2], &o->limit_count)) {
+        return std::string(cmd::kNotIntErr);
+      }
+      j += 2;
+    } else if (!readonly && cmd::EqualsIgnoreCase(a, "store") && left >= 1) {
+      o->store = std::string(args[j + 1]);
+      ++j;
+    } else if (cmd::EqualsIgnoreCase(a, "by") && left >= 1) {
+      std::string_view pattern = args[j + 1];
+      // strchr semantics: the pattern ends at its first NUL byte.
+      // (As in Redis, one constant pattern anywhere turns sorting off for good.)
+      if (pattern.substr(0, pattern.find('\0')).find('*') == std::string_view::npos) {
+        o->dontsort = true;
+      } else {
+        o->by = std::string(pattern);
+      }
+      ++j;
+    } else if (cmd::EqualsIgnoreCase(a, "get") && left >= 1) {
+      o->gets.emplace_back(args[j + 1]);
+      ++j;
+    } else {
+      return std::string(cmd::kSyntaxErr);
+    }
+  }
+  return {};
+}
+
+// Redis's sortGetKeys: the sorted key, then the last STORE destination (options with arguments
+// are skipped as Redis skips them).
+void SortKeys(ArgList args, std::vector<int>* positions) {
+  positions->push_back(1);
+  int store = -1;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (cmd::EqualsIgnoreCase(args[i], "limit")) {
+      i += 2;
+    } else if (cmd::EqualsIgnoreCase(args[i], "get") || cmd::EqualsIgnoreCase(args[i], "by")) {
+      i += 1;
+    } else if (cmd::EqualsIgnoreCase(args[i], "store") && i + 1 < args.size()) {
+      store = static_cast<int>(i + 1);
+    }
+  }
+  if (store >= 0) positions->push_back(store);
+}
+
+// Where pattern keys are looked up: one shard's db, and which keys that shard owns.
+struct PatternScope {
+  Db& db;
+  int shard_index;
+  int shard_count;
+  bool Owns(std::string_view key) const {
+    return shard_count <= 1 || ShardOfKey(key, shard_count) == shard_index;
+  }
+};
+
+enum class Lookup { kFound, kMissing, kOtherShard };
+
+// Redis's lookupKeyByPattern: "#" is the element itself; otherwise the first '*' is replaced by
+// the element, and a "->field" after it reads that field of a hash.
+Lookup LookupByPattern(const PatternScope& scope, std::string_view pattern, std::string_view elem,
+                       std::string* out) {
+  std::string_view cpat = pattern.substr(0, pattern.find('\0'));  // C string view, as strchr
+  if (cpat == "#") {
+    out->assign(elem);
+    return Lookup::kFound;
+  }
+  size_t star = cpat.find('*');
+  if (star == std::string_view::npos) return Lookup::kMissing;
+  size_t arrow = cpat.find("->", star + 1);
+  size_t fieldlen = 0;
+  if (arrow != std::string_view::npos && arrow + 2 < cpat.size()) {
+    fieldlen = pattern.size() - arrow - 2;
+  } else {
+    arrow = std::string_view::npos;
+  }
+  size_t postfix = pattern.size() - (star + 1) - (fieldlen ? fieldlen + 2 : 0);
+  std::string key;
+  key.reserve(star + elem.size() + postfix);
+  key.append(pattern.substr(0, star));
+  key.append(elem);
+  key.append(pattern.substr(star + 1, postfix));
+  if (!scope.Owns(key)) return Lookup::kOtherShard;
+  Entry* e = scope.db.Lookup(key);
+  if (e == nullptr) return Lookup::kMissing;
+  if (fieldlen != 0) {
+    if (e->type() != ValueType::kHash) return Lookup::kMissing;
+    std::optional<std::string_view> v = e->As<HashValue>()->Get(pattern.substr(arrow + 2));
+    if (!v.has_value()) return Lookup::kMissing;
+    out->assign(*v);
+    return Lookup::kFound;
+  }
+  if (e->type() != ValueType::kString) return Lookup::kMissing;
+  out->assign(e->str());
+  return Lookup::kFound;
+}
+
+struct SortItem {
+  std::string obj;
+  double score = 0;
+  bool has_cmp = false;  // BY ... ALPHA: the looked-up value, when found
+  std::string cmp;
+};
+
+// Redis's sortCompare.
+struct SortCompare {
+  bool desc, alpha, bypattern, store;
+
+  static int Binary(const std::string& a, const std::string& b) {
+    int c = a.compare(b);
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  // strcoll in the C / C.UTF-8 locales: bytes up to the first NUL.
+  static int Collate(const std::string& a, const std::string& b) {
+    int c = std::strcmp(a.c_str(), b.c_str());
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  int operator()(const SortItem& a, const SortItem& b) const {
+    int cmp;
+    if (!alpha) {
+      if (a.score > b.score) {
+        cmp = 1;
+      } else if (a.score < b.score) {
+        cmp = -1;
+      } else {
+        cmp = Binary(a.obj, b.obj);
+      }
+    } else if (bypattern) {
+      if (!a.has_cmp || !b.has_cmp) {
+        cmp = a.has_cmp == b.has_cmp ? 0 : !a.has_cmp ? -1 : 1;
+      } else {
+        cmp = store ? Binary(a.cmp, b.cmp) : Collate(a.cmp, b.cmp);
+      }
+    } else {
+      cmp = store ? Binary(a.obj, b.obj) : Collate(a.obj, b.obj);
+    }
+    return desc ? -cmp : cmp;
+  }
+};
+
+// Redis's pqsort (Bentley & McIlroy's quicksort, without the BSD switch to insertion sort when
+// a pass swapped nothing, that only recurses into the parts overlapping the wanted range), over
+// elements [base, base + n) of v; the wanted range is given in half-element units (lrange, rrange)
+// as Redis computes it in bytes, so its boundary cases match.
+class PartialSort {
+ public:
+  PartialSort(std::vector<SortItem>& v, const SortCompare& cmp) : v_(v), cmp_(cmp) {}
+
+  void Run(int64_t start, int64_t end) {
+    if (v_.empty()) return;
+    Sort(0, v_.size(), start * 2, (end + 1) * 2 - 1);
+  }
+
+ private:
+  int C(size_t a, size_t b) const { return cmp_(v_[a], v_[b]); }
+  void Swap(size_t a, size_t b) { std::swap(v_[a], v_[b]); }
+  void VecSwap(size_t a, size_t b, size_t n) {
+    for (size_t i = 0; i < n; ++i) Swap(a + i, b + i);
+  }
+  size_t Med3(size_t a, size_t b, size_t c) const {
+    return C(a, b) < 0 ? (C(b, c) < 0 ? b : (C(a, c) < 0 ? c : a))
+                       : (C(b, c) > 0 ? b : (C(a, c) < 0 ? a : c));
+  }
+  void Insertion(size_t a, size_t n) {
+    for (size_t m = a + 1; m < a + n; ++m) {
+      for (size_t l = m; l > a && C(l - 1, l) > 0; --l) Swap(l, l - 1);
+    }
+  }
+  // Does [a, a + n) overlap the wanted range? (Redis's test on byte addresses.)
+  static bool Wanted(size_t a, size_t n, int64_t lrange, int64_t rrange) {
+    int64_t l = static_cast<int64_t>(a) * 2;
+    int64_t r = static_cast<int64_t>(a + n) * 2 - 1;
+    return !((lrange < l && rrange < l) || (lrange > r && rrange > r));
+  }
+
+  void Sort(size_t a, size_t n, int64_t lrange, int64_t rrange) {
+    for (;;) {
+      if (n < 7) {
+        Insertion(a, n);
+        return;
+      }
+      size_t pm = a + n / 2;
+      if (n > 7) {
+        size_t pl = a;
+        size_t pn = a + n - 1;
+        if (n > 40) {
+          size_t d = n / 8;
+          pl = Med3(pl, pl + d, pl + 2 * d);
+          pm = Med3(pm - d, pm, pm + d);
+          pn = Med3(pn - 2 * d, pn - d, pn);
+        }
+        pm = Med3(pl, pm, pn);
+      }
+      Swap(a, pm);
+      // Signed positions: pc may step below pb (to a - 1 at worst, never below a).
+      int64_t pa = static_cast<int64_t>(a) + 1, pb = pa;
+      int64_t pc = static_cast<int64_t>(a + n - 1), pd = pc;
+      for (;;) {
+        int r;
+        while (pb <= pc && (r = C(pb, a)) <= 0) {
+          if (r == 0) {
+            Swap(pa, pb);
+            ++pa;
+          }
+          ++pb;
+        }
+        while (pb <= pc && (r = C(pc, a)) >= 0) {
+          if (r == 0) {
+            Swap(pc, pd);
+            --pd;
+          }
+          --pc;
+        }
+        if (pb > pc) break;
+        Swap(pb, pc);
+        ++pb;
+        --pc;
+      }
+      int64_t pn = static_cast<int64_t>(a + n);
+      int64_t r = std::min(pa - static_cast<int64_t>(a), pb - pa);
+      VecSwap(a, pb - r, r);
+      r = std::min(pd - pc, pn - pd - 1);
+      VecSwap(pb, pn - r, r);
+      if ((r = pb - pa) > 1 && Wanted(a, r, lrange, rrange)) Sort(a, r, lrange, rrange);
+      if ((r = pd - pc) > 1) {
+        a = pn - r;
+        n = r;
+        if (Wanted(a, n, lrange, rrange)) continue;
+      }
+      return;
+    }
+  }
+
+  std::vector<SortItem>& v_;
+  const SortCompare& cmp_;
+};
+
+// Redis's string-to-double of SORT: strtod over the whole (C) string, no NaN, no ERANGE.
+bool SortScore(const std::string& s, double* out) {
+  errno = 0;
+  char* end = nullptr;
+  *out = std::strtod(s.c_str(), &end);
+  return *end == '\0' && errno != ERANGE && !std::isnan(*out);
+}
+
+// What a sort produced: an error, or the values to reply / store (nullopt: a missing GET).
+struct SortResult {
+  std::string error;
+  std::vector<std::optional<std::string>> values;
+};
+
+// The sort itself, on the shard that owns `key` (Redis's sortCommandGeneric up to the output).
+// `from_script`: run by a Lua script (a set's order must then not leak either).
+SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions o,
+                   bool from_script) {
+  SortResult res;
+  Entry* e = scope.db.Lookup(key);
+  ValueType type = ValueType::kList;
+  Collection* coll = nullptr;
+  if (e != nullptr) {
+    type = e->type();
+    if (type != ValueType::kList && type != ValueType::kSet && type != ValueType::kZSet) {
+      res.error = cmd::kWrongTypeErr;
+      return res;
+    }
+    coll = e->collection();
+  }
+  // A set with nothing to sort by is sorted ALPHA when stored or in a script (the result must
+  // not depend on the set's internal order).
+  if (o.dontsort && type == ValueType::kSet && (o.store.has_value() || from_script)) {
+    o.dontsort = false;
+    o.alpha = true;
+    o.by.reset();
+  }
+  int64_t vectorlen = coll == nullptr ? 0 : static_cast<int64_t>(coll->ElementCount());
+  int64_t start = std::min(std::max<int64_t>(o.limit_start, 0), vectorlen);
+  int64_t count = std::min(std::max<int64_t>(o.limit_count, -1), vectorlen);
+  int64_t end = count < 0 ? vectorlen : start + count - 1;
+  if (start >= vectorlen) {
+    start = vectorlen - 1;
+    end = vectorlen - 2;
+  }
+  if (end >= vectorlen) end = vectorlen - 1;
+  const bool ordered = type == ValueType::kList || type == ValueType::kZSet;
+  if (ordered && o.dontsort && (start != 0 || end != vectorlen - 1)) vectorlen = end - start + 1;
+
+  std::vector<SortItem> vec;
+  vec.reserve(static_cast<size_t>(std::max<int64_t>(vectorlen, 0)));
+  auto add = [&vec](std::string_view s) {
+    vec.emplace_back();
+    vec.back().obj.assign(s);
+  };
+  if (coll == nullptr) {
+    // An absent key sorts as an empty list.
+  } else if (type == ValueType::kList) {
+    const ListValue* l = static_cast<ListValue*>(coll);
+    if (o.dontsort) {
+      // The list's own order (reversed for DESC), and only the LIMIT range.
+      if (end >= start) {
+        int64_t len = static_cast<int64_t>(l->size());
+        ListValue::Iterator it = l->IteratorAt(o.desc ? len - start - 1 : start);
+        while (static_cast<int64_t>(vec.size()) < vectorlen && it.Valid()) {
+          add(it.value());
+          if (o.desc) {
+            it.Prev();
+          } else {
+            it.Next();
+          }
+        }
+        end -= start;
+        start = 0;
+      }
+    } else {
+      for (ListValue::Iterator it = l->IteratorAt(0); it.Valid(); it.Next()) add(it.value());
+    }
+  } else if (type == ValueType::kSet) {
+    static_cast<SetValue*>(coll)->ForEach([&](std::string_view m) { add(m); });
+  } else {
+    const ZSetValue* z = static_cast<ZSetValue*>(coll);
+    if (o.dontsort) {
+      // Score order (reversed for DESC), only the LIMIT range.
+      int64_t len = static_cast<int64_t>(z->size());
+      if (vectorlen > 0) {
+        ZSetValue::Iterator it = z->At(static_cast<size_t>(o.desc ? len - 1 - start : start));
+        for (int64_t i = 0; i < vectorlen && it.valid(); ++i) {
+          add(it.member());
+          if (o.desc) {
+            it.Prev();
+          } else {
+            it.Next();
+          }
+        }
+      }
+      end -= start;
+      start = 0;
+    } else {
+      z->ForEach([&](std::string_view m, double) { add(m); });
+    }
+  }
+
+  if (!o.dontsort) {
+    bool conversion_error = false;
+    std::string byval;
+    for (SortItem& item : vec) {
+      const std::string* val = &item.obj;
+      if (o.by.has_value()) {
+        Lookup found = LookupByPattern(scope, *o.by, item.obj, &byval);
+        if (found == Lookup::kOtherShard) {
+          res.error = kByCrossShardErr;
+          return res;
+        }
+        if (found == Lookup::kMissing) continue;
+        val = &byval;
+      }
+      if (o.alpha) {
+        if (o.by.has_value()) {
+          item.has_cmp = true;
+          item.cmp = *val;
+        }
+      } else if (!SortScore(*val, &item.score)) {
+        conversion_error = true;
+      }
+    }
+    SortCompare cmp{o.desc, o.alpha, o.by.has_value(), o.store.has_value()};
+    if (o.by.has_value() && (start != 0 || end != static_cast<int64_t>(vec.size()) - 1)) {
+      PartialSort(vec, cmp).Run(start, end);
+    } else {
+      std::stable_sort(vec.begin(), vec.end(),
+                       [&cmp](const SortItem& a, const SortItem& b) { return cmp(a, b) < 0; });
+    }
+    if (conversion_error) {
+      res.error = kScoreErr;
+      return res;
+    }
+  }
+
+  std::string got;
+  for (int64_t j = start; j <= end; ++j) {
+    const std::string& elem = vec[static_cast<size_t>(j)].obj;
+    if (o.gets.empty()) {
+      res.values.emplace_back(elem);
+      continue;
+    }
+    for (const std::string& pattern : o.gets) {
+      Lookup found = LookupByPattern(scope, pattern, elem, &got);
+      if (found == Lookup::kOtherShard) {
+        res.error = kGetCrossShardErr;
+        res.values.clear();
+        return res;
+      }
+      if (found == Lookup::kFound) {
+        res.values.emplace_back(got);
+      } else {
+        res.values.emplace_back(std::nullopt);
+      }
+    }
+  }
+  return res;
+}
+
+// STORE: the values as a list at `dst` (missing GETs as empty strings), or `dst` deleted when
+// there are none. Replaces any value and its TTL; wakes clients blocked on the key.
+void StoreList(Db& db, const Config& config, std::string_view dst,
+               const std::vector<std::optional<std::string>>& values) {
+  if (values.empty()) {
+    db.Erase(dst);
+    return;
+  }
+  auto list = std::make_unique<ListValue>(config.list_max_listpack_size);
+  for (const auto& v : values) list->PushBack(v.has_value() ? std::string_view(*v) : "");
+  bool existed = db.Find(dst) != nullptr;
+  Entry* e = db.Set(dst, Value::OfCollection(ValueType::kList, std::move(list)));
+  e->set_access_time(db.now_ms());
+  // A created key is signalled by Db itself; an overwritten one here.
+  if (existed) db.SignalKeyReady(dst);
+}
+
+void ReplyValues(ReplyBuilder& reply, const std::vector<std::optional<std::string>>& values) {
+  reply.ArrayHeader(values.size());
+  for (const auto& v : values) {
+    if (v.has_value()) {
+      reply.Bulk(*v);
+    } else {
+      reply.Null();
+    }
+  }
+}
+
+template <bool kReadonly>
+void SortOnShard(ShardCommand& c) {
+  SortOptions o;
+  std::string err = ParseOptions(c.args, kReadonly, &o);
+  if (!err.empty()) {
+    c.reply.Error(err);
+    return;
+  }
+  PatternScope scope{c.db, c.shard.shard_index(), c.shard.shard_count()};
+  std::optional<std::string> store = o.store;
+  SortResult res = Compute(scope, c.args[1], std::move(o), c.from_script);
+  if (!res.error.empty()) {
+    c.reply.Error(res.error);
+    return;
+  }
+  if (!store.has_value()) {
+    ReplyValues(c.reply, res.values);
+    return;
+  }
+  StoreList(c.db, c.config, *store, res.values);
+  c.reply.Integer(static_cast<int64_t>(res.values.size()));
+}
+
+// SORT ... STORE dst with dst on another shard than the sorted key: sort there, then store.
+void SortOnClient(ClientCommand& c) {
+  auto o = std::make_shared<SortOptions>();
+  std::string err = ParseOptions(c.args, false, o.get());
+  if (!err.empty()) {
+    c.reply.Error(err);
+    return;
+  }
+  auto key = std::make_shared<std::string>(c.args[1]);
+  auto res = std::make_shared<SortResult>();
+  int shards = c.shard_count();
+  int dst_shard = o->store.has_value() ? c.ShardOf(*o->store) : c.ShardOf(*key);
+  c.RunOnShards(
+      {c.ShardOf(*key)},
+      [o, key, res, shards](ShardAccess& a) {
+        PatternScope scope{a.db, a.shard_index, shards};
+        *res = Compute(scope, *key, *o, false);
+      },
+      [o, res, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
+        if (!res->error.empty()) {
+          reply.Error(res->error);
+          return;
+        }
+        if (!o->store.has_value()) {
+          ReplyValues(reply, res->values);
+          return;
+        }
+        runner.RunOnShards(
+            {dst_shard},
+            [o, res](ShardAccess& a) { StoreList(a.db, a.config, *o->store, res->values); },
+            [res](ReplyBuilder& reply, FanOutRunner&) {
+              reply.Integer(static_cast<int64_t>(res->values.size()));
+            });
+      });
+}
+
+}  // namespace
+
+void RegisterSortCommands(std::vector<CommandSpec>* table) {
+  CommandSpec sort{};
+  sort.name = "sort";
+  sort.arity = -2;
+  sort.flags = kCmdWrite | kCmdDenyOom | kCmdMovableKeys;
+  sort.first_key = 1;
+  sort.last_key = 1;
+  sort.key_step = 1;
+  sort.acl_categories = "@write @set @sortedset @list @slow @dangerous";
+  sort.group = "generic";
+  sort.summary = "Sort the elements in a list, set or sorted set";
+  sort.since = "1.0.0";
+  sort.on_shard = SortOnShard<false>;
+  sort.on_client = SortOnClient;
+  sort.get_keys = SortKeys;
+  table->push_back(sort);
+
+  CommandSpec ro{};
+  ro.name = "sort_ro";
+  ro.arity = -2;
+  ro.flags = kCmdReadonly | kCmdMovableKeys;
+  ro.first_key = 1;
+  ro.last_key = 1;
+  ro.key_step = 1;
+  ro.acl_categories = "@read @set @sortedset @list @slow @dangerous";
+  ro.group = "generic";
+  ro.summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.";
+  ro.since = "7.0.0";
+  ro.on_shard = SortOnShard<true>;
+  table->push_back(ro);
+}
+
+}  // namespace shardis
