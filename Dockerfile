@@ -17,6 +17,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config libabsl-dev libjemalloc-dev libssl-dev \
+      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -30,7 +31,7 @@ RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libjemalloc2 libabsl20220623 libssl3 \
+      libjemalloc2 libabsl20220623 libssl3 liblua5.1-0 lua-cjson lua-bitop \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system shardis \
  && useradd --system --gid shardis --home-dir /data --no-create-home --shell /usr/sbin/nologin shardis \
