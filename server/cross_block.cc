@@ -1,5 +1,6 @@
 // Cross-shard blocking pops: BLPOP, BRPOP, BZPOPMIN, BZPOPMAX, BLMPOP, BZMPOP whose keys live on
-// several shards, and BLMOVE / BRPOPLPUSH between two shards (MovePhase). Runs on the client's thread (the coordinator) and on the keys' shards.
+// several shards, and BLMOVE / BRPOPLPUSH between two shards (MovePhase). Runs on the client's
+// thread (the coordinator) and on the keys' shards.
 //
 // A try is an atomic operation (coordination.h) over every key: holding their intents, it runs
 // the command on one key at a time, in argument order, as a non-blocking pop on that key's shard

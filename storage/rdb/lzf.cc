@@ -50,8 +50,8 @@ size_t LzfCompress(std::string_view input, uint8_t* out, size_t out_cap) {
     uint32_t h = Hash3(in + ip);
     uint32_t ref = table[h];
     table[h] = static_cast<uint32_t>(ip);
-    if (ref < ip && ip - ref <= kMaxOffset && in[ref] == in[ip] &&
-        in[ref + 1] == in[ip + 1] && in[ref + 2] == in[ip + 2]) {
+    if (ref < ip && ip - ref <= kMaxOffset && in[ref] == in[ip] && in[ref + 1] == in[ip + 1] &&
+        in[ref + 2] == in[ip + 2]) {
       size_t max_len = n - ip;
       if (max_len > kMaxMatch) max_len = kMaxMatch;
       size_t len = 3;
