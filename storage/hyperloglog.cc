@@ -487,12 +487,24 @@ bool CachedCardinality(std::string_view hll, uint64_t* card) {
   return true;
 }
 
-void SetCachedCardinality(std::string* hll, uint64_t card) {
-  for (int i = 0; i < 8; ++i) (*hll)[8 + i] = static_cast<char>((card >> (8 * i)) & 0xff);
+void SetCachedCardinality(char* hll, uint64_t card) {
+  for (int i = 0; i < 8; ++i) hll[8 + i] = static_cast<char>((card >> (8 * i)) & 0xff);
 }
 
-void InvalidateCache(std::string* hll) {
-  (*hll)[15] = static_cast<char>(static_cast<uint8_t>((*hll)[15]) | 0x80);
+void InvalidateCache(char* hll) {
+  hll[15] = static_cast<char>(static_cast<uint8_t>(hll[15]) | 0x80);
+}
+
+void SetCachedCardinality(std::string* hll, uint64_t card) {
+  SetCachedCardinality(hll->data(), card);
+}
+
+void InvalidateCache(std::string* hll) { InvalidateCache(hll->data()); }
+
+int AddDense(char* hll, std::string_view element) {
+  int index;
+  auto count = static_cast<uint8_t>(PatLen(element, &index));
+  return DenseSetIfGreater(reinterpret_cast<uint8_t*>(hll) + kHeaderSize, index, count);
 }
 
 std::string DecodeSparse(std::string_view hll) {

@@ -71,6 +71,11 @@ bool Store(std::string* hll, const RawRegisters& max, bool to_dense, size_t spar
 bool CachedCardinality(std::string_view hll, uint64_t* card);
 void SetCachedCardinality(std::string* hll, uint64_t card);
 void InvalidateCache(std::string* hll);
+// The same on the bytes of an HLL held elsewhere (the keyspace's value block), in place.
+void SetCachedCardinality(char* hll, uint64_t card);
+void InvalidateCache(char* hll);
+// Add() on a dense HLL's bytes, in place (a dense HLL never changes size).
+int AddDense(char* hll, std::string_view element);
 
 // Dense register access (6-bit registers, LSB first); `registers` holds kDenseSize - kHeaderSize
 // bytes.

@@ -123,7 +123,15 @@ void PfAddCmd(ShardCommand& c) {
   }
   Touch(e, c.now_ms());
   size_t sparse_max = SparseMax(c.config);
-  // The HLL routines may grow or convert the string: work on a copy, store it if it changed.
+  if (hll::EncodingOf(e->str()) == hll::kDense) {
+    // A dense HLL keeps its size: update the value's bytes in place.
+    char* bytes = c.db.ResizeString(e, e->str().size());
+    for (size_t j = 2; j < c.args.size(); ++j) updated += hll::AddDense(bytes, c.args[j]);
+    if (updated != 0) hll::InvalidateCache(bytes);
+    c.reply.Integer(updated != 0 ? 1 : 0);
+    return;
+  }
+  // A sparse HLL may grow or turn dense: work on a copy, store it if it changed.
   std::string hll(e->str());
   int64_t changed = 0;
   for (size_t j = 2; j < c.args.size(); ++j) {
@@ -172,9 +180,7 @@ void PfCountShard(ShardCommand& c) {
       c.reply.Error(kCorruptHllErr);
       return;
     }
-    std::string hll(e->str());
-    hll::SetCachedCardinality(&hll, card);
-    c.db.SetString(e, hll, StringEncoding::kRaw);
+    hll::SetCachedCardinality(c.db.ResizeString(e, e->str().size()), card);  // in place
   }
   c.reply.Integer(static_cast<int64_t>(card));
 }
