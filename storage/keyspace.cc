@@ -220,6 +220,12 @@ void Keyspace::Rebuild(Entry* e, bool has_expiry, int64_t expiry, std::string_vi
 }
 
 void Keyspace::SetString(Entry* e, std::string_view s, StringEncoding encoding) {
+  if (e->type() == ValueType::kString && s.size() == e->value_size()) {
+    // Same length (a SET overwriting a value of the same size): the block stays as it is.
+    if (!s.empty()) std::memmove(const_cast<char*>(e->value_bytes()), s.data(), s.size());
+    e->set_encoding(encoding);
+    return;
+  }
   FreeValue(*e);
   e->meta_ &= ~Entry::kTypeMask;
   e->set_encoding(encoding);
@@ -398,11 +404,11 @@ Entry* Keyspace::Insert(uint64_t hash, std::string_view key) {
       ++size_;
       return &seg->entries()[at];
     }
-    Grow(seg, hash);
+    Grow(seg);
   }
 }
 
-void Keyspace::Grow(Segment* seg, uint64_t hash) {
+void Keyspace::Grow(Segment* seg) {
   if (seg->bytes < kSegmentBytes[kSegmentClasses - 1]) {
     Rebuild(seg, NextBytes(seg->bytes));
   } else {

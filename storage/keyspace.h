@@ -187,7 +187,7 @@ class Keyspace {
   uint64_t SegmentEnd(size_t index) const;
   Entry* FindIn(uint64_t hash, std::string_view key, Segment** segment) const;
   Entry* Insert(uint64_t hash, std::string_view key);
-  void Grow(Segment* seg, uint64_t hash);
+  void Grow(Segment* seg);
   void Split(Segment* seg);
   void Rebuild(Segment* seg, size_t bytes);
   void ReplaceSegment(Segment* old_seg, Segment* new_seg);

@@ -168,6 +168,15 @@ TEST(KeyspaceTest, ValueLayouts) {
         EXPECT_EQ(e->type(), ValueType::kSet);
         ks.SetString(e, value, StringEncoding::kEmbstr);
         EXPECT_EQ(e->str(), value);
+        // An overwrite of the same length, in place (also from the value's own bytes).
+        std::string other(vs, 'w');
+        ks.SetString(e, other, StringEncoding::kRaw);
+        EXPECT_EQ(e->str(), other);
+        EXPECT_EQ(e->encoding(), StringEncoding::kRaw);
+        ks.SetString(e, e->str(), StringEncoding::kEmbstr);
+        EXPECT_EQ(e->str(), other);
+        EXPECT_EQ(e->key(), key);
+        EXPECT_EQ(e->expire_at_ms(), 99);
         ks.ClearExpiry(e);
         EXPECT_FALSE(e->has_expiry());
         EXPECT_EQ(e->IdleSeconds(9'000'000), 4000);
