@@ -208,6 +208,8 @@ class ClientCommand {
   void RunAtomic(AtomicScope scope, FanOutDone body) {
     runner_.RunAtomic(std::move(scope), std::move(body));
   }
+  // For code that continues the operation itself (e.g. a script across shards, script_run.h).
+  FanOutRunner& runner() { return runner_; }
 
  private:
   FanOutRunner& runner_;
@@ -240,6 +242,9 @@ struct CommandSpec {
   // When set and true for these arguments, on_client runs even though the keys share a shard
   // (EVAL of a script body this thread has not cached yet: it must first reach every thread).
   bool (*prefer_client)(ArgList args) = nullptr;
+  // When set, may widen the scope of the atomic operation in which on_client runs (the keys of
+  // `args` by default): a script that touches keys it did not declare takes every shard.
+  void (*widen_scope)(ArgList args, AtomicScope* scope) = nullptr;
 };
 
 // Command families register their specs here at start-up (see command_table.h).

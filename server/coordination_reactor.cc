@@ -320,6 +320,7 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       scope.keys.push_back({c->state.db_index, std::string(args[pos])});
     }
   }
+  if (spec.widen_scope != nullptr) spec.widen_scope(args, &scope);
   auto argv = std::make_shared<std::vector<std::string>>(args.begin(), args.end());
   OpOrigin origin{index_, c->state.id, c->state.db_index, c->state.resp};
   c->waiting = true;
@@ -406,6 +407,7 @@ void Reactor::StartCrossShardExec(Connection* c, std::vector<TransactionState::Q
       scope.all_shards = true;  // FLUSHALL, DBSIZE, KEYS, SWAPDB, MOVE...: every shard whole
     }
     for (int pos : key_positions_) scope.keys.push_back({db, std::string(views[pos])});
+    if (q.spec->widen_scope != nullptr) q.spec->widen_scope(views, &scope);
   }
   for (const auto& w : watched) scope.keys.push_back({w.db, w.key});
 
@@ -461,7 +463,8 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
     const std::vector<std::string>* argv = &q.args;
     std::vector<std::string_view> views(argv->begin(), argv->end());
     int target = -1;
-    bool single = spec->on_shard != nullptr;
+    bool single = spec->on_shard != nullptr &&
+                  !(spec->prefer_client != nullptr && spec->prefer_client(views));
     if (single) {
       CommandTable::KeyPositions(*spec, views, &key_positions_);
       for (int pos : key_positions_) {

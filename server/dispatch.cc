@@ -886,11 +886,12 @@ void Reactor::ExecTransaction() {
   bool single = true;
   std::vector<std::string_view> views;
   for (const auto& q : queue) {
-    if (q.spec->on_shard == nullptr) {
-      single = false;
+    views.assign(q.args.begin(), q.args.end());
+    if (q.spec->on_shard == nullptr ||
+        (q.spec->prefer_client != nullptr && q.spec->prefer_client(views))) {
+      single = false;  // e.g. a script that may reach other shards
       break;
     }
-    views.assign(q.args.begin(), q.args.end());
     CommandTable::KeyPositions(*q.spec, views, &key_positions_);
     int shard = index_;  // a keyless shard command runs on the client's own shard
     for (size_t i = 0; i < key_positions_.size(); ++i) {

@@ -7,16 +7,19 @@
 // installs it only when it is newer than its own. Concurrent changes from clients of different
 // threads are thus ordered by thread 0, and every thread ends on the latest set.
 //
-// FCALL runs like EVALSHA: on the shard of its declared keys (or the connection's own), in one
-// step. FUNCTION DUMP/RESTORE use Redis's payload: per library the RDB opcode 245 and the code as
-// an RDB string, then the RDB version (10) and a CRC64 (Jones), so payloads move between Shardis
-// and redis-server 7.0 both ways (LZF-compressed strings are read; strings are written plain).
+// FCALL is routed like EVALSHA (scripting_family.cc): in one step on the shard of its declared
+// keys (or the connection's own) once this thread has seen it keep to them, else across shards
+// (server/scripting/script_run.h). FUNCTION DUMP/RESTORE use Redis's payload: per library the RDB
+// opcode 245 and the code as an RDB string, then the RDB version (10) and a CRC64 (Jones), so
+// payloads move between Shardis and redis-server 7.0 both ways (LZF-compressed strings are read;
+// strings are written plain).
 #include <memory>
 
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/scripting/call_target.h"
 #include "server/scripting/lua_engine.h"
+#include "server/scripting/script_run.h"
 #include "server/server_context.h"
 #include "storage/glob.h"
 
@@ -65,23 +68,66 @@ void FcallShard(ShardCommand& c) {
   RunFcallHere(c.args, c.shard, c.db_index, c.config, LuaEngine::ThreadShardIndex(), c.reply);
 }
 
-// Declared keys spanning shards: run on the first key's shard.
+// As EVAL's (scripting_family.cc): the fast path is for functions this thread has seen keep to
+// their declared keys; the others run on the connection's thread across shards, holding every
+// shard unless they are known to keep to their declared keys.
+bool FcallPreferClient(ArgList args) {
+  if (LuaEngine::ThreadShardCount() == 1) return false;
+  return LuaEngine::ThisThread().key_use(scripting::ScriptKeyUseId(true, args[1])) !=
+         scripting::KeyUse::kDeclaredOnly;
+}
+
+void FcallWidenScope(ArgList args, AtomicScope* scope) {
+  if (LuaEngine::ThisThread().key_use(scripting::ScriptKeyUseId(true, args[1])) !=
+      scripting::KeyUse::kDeclaredOnly) {
+    scope->all_shards = true;
+  }
+}
+
 void FcallClient(ClientCommand& c) {
   std::vector<int> positions;
   scripting::NumkeysKeys(c.args, &positions);
-  int own = c.server != nullptr ? c.server->thread_index() : 0;
-  int target = positions.empty() ? own : c.ShardOf(c.args[positions[0]]);
-  auto argv = std::make_shared<std::vector<std::string>>(c.args.begin(), c.args.end());
-  auto out = std::make_shared<std::string>();
-  RespVersion resp = c.client.resp;
-  c.RunOnShards(
-      {target},
-      [argv, out, resp](ShardAccess& a) {
-        std::vector<std::string_view> args(argv->begin(), argv->end());
-        ReplyBuilder reply(out.get(), resp);
-        RunFcallHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
-      },
-      [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); });
+  if (c.server == nullptr) {  // unit tests: no coordinator; run on the first key's shard
+    int target = positions.empty() ? 0 : c.ShardOf(c.args[positions[0]]);
+    auto argv = std::make_shared<std::vector<std::string>>(c.args.begin(), c.args.end());
+    auto out = std::make_shared<std::string>();
+    RespVersion resp = c.client.resp;
+    c.RunOnShards(
+        {target},
+        [argv, out, resp](ShardAccess& a) {
+          std::vector<std::string_view> args(argv->begin(), argv->end());
+          ReplyBuilder reply(out.get(), resp);
+          RunFcallHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
+        },
+        [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); });
+    return;
+  }
+  if (LuaEngine::ThisThread().FindFunction(c.args[1]) == nullptr) {
+    c.reply.Error("ERR Function not found");
+    return;
+  }
+  int64_t numkeys;
+  if (!cmd::ParseInt64(c.args[2], &numkeys)) {
+    c.reply.Error("ERR Bad number of keys provided");
+    return;
+  }
+  if (numkeys > static_cast<int64_t>(c.args.size()) - 3) {
+    c.reply.Error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  if (numkeys < 0) {
+    c.reply.Error("ERR Number of keys can't be negative");
+    return;
+  }
+  scripting::CrossShardScript script;
+  script.argv.assign(c.args.begin(), c.args.end());
+  script.is_function = true;
+  script.numkeys = static_cast<size_t>(numkeys);
+  script.read_only = c.args[0].size() == 8;  // fcall_ro
+  script.db_index = c.client.db_index;
+  script.busy_threshold_ms = c.server->config().busy_reply_threshold;
+  scripting::RunScriptAcrossShards(std::move(script), c.server->shard(), c.server->config(),
+                                   c.server->thread_index(), c.reply, c.runner());
 }
 
 // ---- DUMP / RESTORE payloads ----
@@ -580,6 +626,8 @@ void RegisterFunctionCommands(std::vector<CommandSpec>* table) {
     spec.on_shard = FcallShard;
     spec.on_client = FcallClient;
     spec.get_keys = scripting::NumkeysKeys;
+    spec.prefer_client = FcallPreferClient;
+    spec.widen_scope = FcallWidenScope;
     table->push_back(spec);
   }
   auto add = [table](std::string_view name, int arity, uint32_t flags, std::string_view acl,

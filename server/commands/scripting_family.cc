@@ -1,18 +1,21 @@
 // Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP.
 //
 // Where a script runs: the dispatcher routes EVAL* by its declared KEYS (get_keys reads
-// numkeys). When they all hash to one shard (or there are none: the connection's own shard)
-// the on_shard handler runs the script there in one step, atomically, with the thread's
-// LuaEngine. on_client handles the rest: a script body this thread has not cached yet (it is
-// first compiled on every thread, so a later EVALSHA finds it wherever it runs) and declared
-// keys spanning shards (the script runs on the first key's shard; a redis.call on a key of
-// another shard fails until cross-shard transactions exist).
+// numkeys). A script this thread has seen keep to its declared keys (LuaEngine::key_use), with
+// those keys on one shard (or none: the connection's own shard), takes the fast path: the
+// on_shard handler runs it there in one step, atomically. Any other (a new script, one that
+// touched undeclared keys, declared keys on several shards) runs through on_client, inside the
+// atomic operation the dispatcher opens over its declared keys, widened to every shard whole
+// unless it is known to keep to them (EvalWidenScope): on the connection's thread, as a
+// coroutine whose calls on other shards are phases of that operation (script_run.h). A new body
+// is first compiled on every thread, so a later EVALSHA finds it wherever it runs.
 #include <memory>
 
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/scripting/call_target.h"
 #include "server/scripting/lua_engine.h"
+#include "server/scripting/script_run.h"
 #include "server/server_context.h"
 
 namespace shardis {
@@ -89,10 +92,33 @@ void EvalShard(ShardCommand& c) {
   RunEvalHere(c.args, c.shard, c.db_index, c.config, LuaEngine::ThreadShardIndex(), c.reply);
 }
 
-bool EvalPreferClient(ArgList args) {
-  return LuaEngine::ThreadShardCount() > 1 && !LuaEngine::ThisThread().KnowsBody(args[1]);
+// The key-use id of the script EVAL* names, or "" when this thread has not cached it.
+std::string KeyUseId(ArgList args) {
+  if (IsSha(args)) return scripting::ScriptKeyUseId(false, args[1]);
+  std::string_view sha = LuaEngine::ThisThread().ShaOfBody(args[1]);
+  return sha.empty() ? std::string() : scripting::ScriptKeyUseId(false, sha);
 }
 
+// The fast path (on_shard, in one step on the shard of the declared keys) is for scripts this
+// thread has seen touch only the keys they declare. Others run on the connection's thread
+// across shards (script_run.h).
+bool EvalPreferClient(ArgList args) {
+  if (LuaEngine::ThreadShardCount() == 1) return false;
+  std::string id = KeyUseId(args);
+  return id.empty() || LuaEngine::ThisThread().key_use(id) != scripting::KeyUse::kDeclaredOnly;
+}
+
+// A script not known to keep to its declared keys holds every shard while it runs.
+void EvalWidenScope(ArgList args, AtomicScope* scope) {
+  std::string id = KeyUseId(args);
+  if (id.empty() || LuaEngine::ThisThread().key_use(id) != scripting::KeyUse::kDeclaredOnly) {
+    scope->all_shards = true;
+  }
+}
+
+// Inside the atomic operation the dispatcher opened (EvalWidenScope): runs the script here,
+// across shards, after caching a new body on every thread (so a later EVALSHA finds it
+// wherever it runs).
 void EvalClient(ClientCommand& c) {
   EvalArgs ea;
   std::string error;
@@ -101,38 +127,54 @@ void EvalClient(ClientCommand& c) {
     return;
   }
   bool is_sha = IsSha(c.args);
-  std::string body(is_sha ? std::string_view() : c.args[1]);
-  if (!is_sha) {
-    std::string sha;
-    if (!LuaEngine::ThisThread().LoadScript(body, &sha, &error)) {
-      c.reply.Error(error);
-      return;
-    }
+  LuaEngine& engine = LuaEngine::ThisThread();
+  bool new_body = !is_sha && !engine.KnowsBody(c.args[1]);
+  std::string sha;
+  if (is_sha) {
+    sha = std::string(c.args[1]);
+  } else if (!engine.LoadScript(c.args[1], &sha, &error)) {
+    c.reply.Error(error);
+    return;
   }
-  int own = c.server != nullptr ? c.server->thread_index() : 0;
-  int target = ea.keys.empty() ? own : c.ShardOf(ea.keys[0]);
-  auto argv = std::make_shared<std::vector<std::string>>(c.args.begin(), c.args.end());
-  auto out = std::make_shared<std::string>();
-  RespVersion resp = c.client.resp;
-  ShardTask task = [argv, out, resp](ShardAccess& a) {
-    std::vector<std::string_view> args(argv->begin(), argv->end());
-    ReplyBuilder reply(out.get(), resp);
-    RunEvalHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
-  };
-  FanOutDone done = [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); };
-  if (!is_sha && c.server != nullptr && c.server->thread_count() > 1) {
-    // Cache the new script on every thread first.
-    c.server->ForEachThread(
-        [body](ServerContext&) {
-          std::string sha, err;
-          LuaEngine::ThisThread().LoadScript(body, &sha, &err);
+  if (c.server ==
+      nullptr) {  // unit tests: no coordinator; the script runs on the first key's shard
+    int target = ea.keys.empty() ? 0 : c.ShardOf(ea.keys[0]);
+    auto argv = std::make_shared<std::vector<std::string>>(c.args.begin(), c.args.end());
+    auto out = std::make_shared<std::string>();
+    RespVersion resp = c.client.resp;
+    c.RunOnShards(
+        {target},
+        [argv, out, resp](ShardAccess& a) {
+          std::vector<std::string_view> args(argv->begin(), argv->end());
+          ReplyBuilder reply(out.get(), resp);
+          RunEvalHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
         },
-        [target, task, done](ReplyBuilder&, FanOutRunner& runner) {
-          runner.RunOnShards({target}, task, done);
+        [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); });
+    return;
+  }
+  scripting::CrossShardScript script;
+  script.argv.assign(c.args.begin(), c.args.end());
+  script.sha = std::move(sha);
+  script.numkeys = ea.keys.size();
+  script.read_only = IsReadOnly(c.args);
+  script.db_index = c.client.db_index;
+  script.busy_threshold_ms = c.server->config().busy_reply_threshold;
+  ServerContext* server = c.server;
+  if (new_body && server->thread_count() > 1) {
+    std::string body(c.args[1]);
+    server->ForEachThread(
+        [body](ServerContext&) {
+          std::string s, e;
+          LuaEngine::ThisThread().LoadScript(body, &s, &e);
+        },
+        [server, script = std::move(script)](ReplyBuilder& reply, FanOutRunner& runner) mutable {
+          scripting::RunScriptAcrossShards(std::move(script), server->shard(), server->config(),
+                                           server->thread_index(), reply, runner);
         });
     return;
   }
-  c.RunOnShards({target}, std::move(task), std::move(done));
+  scripting::RunScriptAcrossShards(std::move(script), server->shard(), server->config(),
+                                   server->thread_index(), c.reply, c.runner());
 }
 
 // ---- SCRIPT ----
@@ -250,7 +292,8 @@ void RegisterScriptingCommands(std::vector<CommandSpec>* table) {
     spec.on_shard = EvalShard;
     spec.on_client = EvalClient;
     spec.get_keys = EvalKeys;
-    if (!std::string_view(name).starts_with("evalsha")) spec.prefer_client = EvalPreferClient;
+    spec.prefer_client = EvalPreferClient;
+    spec.widen_scope = EvalWidenScope;
     table->push_back(spec);
   }
   auto add = [table](std::string_view name, int arity, uint32_t flags, std::string_view summary,

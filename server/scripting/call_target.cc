@@ -6,10 +6,7 @@
 #include "storage/shard_data.h"
 
 namespace shardis::scripting {
-namespace {
 
-// Connection-side handlers a script may run: the data families' (they never use the server
-// context) and a few server/connection commands that only read their arguments and the shard.
 bool ClientHandlerAllowed(const CommandSpec& spec) {
   static constexpr std::string_view kGroups[] = {"generic", "string",     "list",   "hash",
                                                  "set",     "sorted-set", "stream", "hyperloglog",
@@ -24,8 +21,6 @@ bool ClientHandlerAllowed(const CommandSpec& spec) {
   }
   return false;
 }
-
-}  // namespace
 
 // Runs a connection-side handler's fan-out synchronously, on this shard only.
 class LocalShardTarget::SyncRunner : public FanOutRunner {
@@ -54,8 +49,8 @@ class LocalShardTarget::SyncRunner : public FanOutRunner {
   bool foreign_ = false;
 };
 
-bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
-                            std::string* error) {
+CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
+                                  std::string* error) {
   if (spec.name == "select") {
     int64_t index;
     if (!cmd::ParseInt64(args[1], &index)) {
@@ -66,13 +61,13 @@ bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder&
       db_index_ = static_cast<int>(index);
       reply.Ok();
     }
-    return true;
+    return CallStatus::kReplied;
   }
   CommandTable::KeyPositions(spec, args, &positions_);
   for (int pos : positions_) {
     if (ShardOfKey(args[pos], shard_count_) != shard_index_) {
       *error = kNonLocalKeyError;
-      return false;
+      return CallStatus::kFailed;
     }
   }
   if (spec.on_shard != nullptr) {  // as the dispatcher: keys (if any) all on this shard
@@ -83,11 +78,11 @@ bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder&
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
     }
-    return true;
+    return CallStatus::kReplied;
   }
   if (spec.on_client == nullptr || !ClientHandlerAllowed(spec)) {
-    *error = "This Redis command is not allowed from script";
-    return false;
+    *error = kNotAllowedFromScript;
+    return CallStatus::kFailed;
   }
   std::string out;
   ReplyBuilder local(&out, reply.version());
@@ -99,10 +94,10 @@ bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder&
   spec.on_client(cmd);
   if (runner.foreign()) {
     *error = kNonLocalKeyError;
-    return false;
+    return CallStatus::kFailed;
   }
   reply.Raw(out);
-  return true;
+  return CallStatus::kReplied;
 }
 
 }  // namespace shardis::scripting

@@ -2,8 +2,9 @@
 // redis.call runs the command's shard handler inline on this shard, as the dispatcher would for
 // a client; keyless commands that only have a connection-side handler (DBSIZE, FLUSHDB, TIME,
 // PING...) run it with a synchronous fan-out limited to this shard. A command touching a key
-// another shard owns fails with Redis Cluster's error: atomic multi-shard scripts need the
-// cross-shard transaction mechanism (a ScriptCallTarget over every shard can replace this one).
+// another shard owns fails with Redis Cluster's error here; scripts that may reach other shards
+// run on the connection's thread with a target that defers such calls (script_run.h), which
+// uses a LocalShardTarget for each shard it reaches.
 #pragma once
 
 #include <string>
@@ -27,8 +28,8 @@ class LocalShardTarget : public ScriptCallTarget {
         shard_index_(shard_index),
         shard_count_(shard_count) {}
 
-  bool Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
-            std::string* error) override;
+  CallStatus Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
+                  std::string* error) override;
 
   int db_index() const { return db_index_; }
 
@@ -45,6 +46,12 @@ class LocalShardTarget : public ScriptCallTarget {
 
 inline constexpr std::string_view kNonLocalKeyError =
     "Script attempted to access a non local key in a cluster node";
+inline constexpr std::string_view kNotAllowedFromScript =
+    "This Redis command is not allowed from script";
+
+// Connection-side handlers a script may run: the data families' (they never use the server
+// context) and a few server/connection commands that only read their arguments and the shard.
+bool ClientHandlerAllowed(const CommandSpec& spec);
 
 }  // namespace scripting
 }  // namespace shardis

@@ -109,10 +109,13 @@ void MakeReadonlyProxy(lua_State* L, bool strict) {
 
 // The error handler of every invocation: turns the error into {err=..., source=..., line=...}
 // naming the Lua line that raised it (skipping a C function such as redis.call or error).
-int ErrorHandler(lua_State* L) {
+// Replaces the error value at `index` of L by {err=..., source=..., line=...}, naming the first
+// Lua function among the stack levels first_level..first_level+2 (skipping C functions such as
+// redis.call or error).
+void AnnotateError(lua_State* L, int index, int first_level) {
   lua_Debug ar;
   bool found = false;
-  for (int level = 1; level <= 2; ++level) {
+  for (int level = first_level; level <= first_level + 2; ++level) {
     if (lua_getstack(L, level, &ar) == 0) break;
     lua_getinfo(L, "Sl", &ar);
     if (std::strcmp(ar.what, "C") != 0) {
@@ -120,23 +123,75 @@ int ErrorHandler(lua_State* L) {
       break;
     }
   }
-  if (!lua_istable(L, 1)) {
-    const char* s = lua_tostring(L, 1);
+  lua_checkstack(L, 4);
+  if (!lua_istable(L, index)) {
+    const char* s = lua_tostring(L, index);
     std::string msg = Cat("ERR ", s != nullptr ? s : "unknown error");
     lua_newtable(L);
     lua_pushlstring(L, msg.data(), msg.size());
     lua_setfield(L, -2, "err");
-    lua_replace(L, 1);
+    lua_replace(L, index);
   }
   if (found) {
     lua_pushstring(L, ar.source);
-    lua_setfield(L, 1, "source");
+    lua_setfield(L, index, "source");
     lua_pushinteger(L, ar.currentline);
-    lua_setfield(L, 1, "line");
+    lua_setfield(L, index, "line");
   }
+}
+
+// The error handler of every synchronous invocation (level 0 is the handler itself).
+int ErrorHandler(lua_State* L) {
+  AnnotateError(L, 1, 1);
   lua_settop(L, 1);
   return 1;
 }
+
+// Writes the result of an invocation (the value on top of L) or its error (an annotated table,
+// or a message) as the reply.
+void ReplyWithResult(lua_State* L, bool ok, std::string_view name, RespVersion resp,
+                     ReplyBuilder& reply) {
+  if (ok) {
+    LuaToReply(L, reply, resp);
+  } else if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "err");
+    lua_getfield(L, -2, "source");
+    lua_getfield(L, -3, "line");
+    size_t len = 0;
+    const char* err = lua_tolstring(L, -3, &len);
+    std::string msg = err != nullptr ? std::string(err, len) : "ERR unknown error";
+    if (lua_isstring(L, -2) && lua_isnumber(L, -1)) {
+      CatAppend(&msg, " script: ", name, ", on ", lua_tostring(L, -2), ":",
+                static_cast<int64_t>(lua_tointeger(L, -1)), ".");
+    }
+    reply.Error(msg);
+  } else {
+    const char* err = lua_tostring(L, -1);
+    reply.Error(Cat("ERR Error running script: ", err != nullptr ? err : "unknown error"));
+  }
+}
+
+// The global `pcall` while a coroutine run executes (see lua_engine.h): the callee runs in a
+// coroutine of its own whose yields pass through to the script's coroutine; as the C pcall, an
+// error table {err=...} comes back as its message.
+constexpr std::string_view kYieldingPcall = R"lua(
+local create, resume, status, yield, type = ...
+return function(f, ...)
+  local co = create(function(...) return f(...) end)
+  local function step(ok, ...)
+    if not ok then
+      local e = ...
+      if type(e) == 'table' and type(e.err) == 'string' then e = e.err end
+      return false, e
+    end
+    if status(co) == 'dead' then return true, ... end
+    return step(resume(co, yield(...)))
+  end
+  return step(resume(co, ...))
+end
+)lua";
+constexpr const char* kNativePcallKey = "shardis.pcall";
+constexpr const char* kYieldingPcallKey = "shardis.yielding_pcall";
 
 // ---- Flags ----
 
@@ -210,9 +265,17 @@ struct LuaEngine::Impl {
 
   // redis.call / redis.pcall. Lua errors unwind with longjmp, which skips C++ destructors: the
   // work (with its strings and vectors) happens in CallAndPush, and only its caller raises.
-  enum class CallOutcome { kValue, kError, kFatal };
+  // kDeferred: the target took the command; the coroutine run suspends until Resume.
+  enum class CallOutcome { kValue, kError, kFatal, kDeferred };
   static int GenericCall(lua_State* L, bool raise) {
     CallOutcome outcome = CallAndPush(L);
+    if (outcome == CallOutcome::kDeferred) {
+      LuaEngine* e = EngineOf(L);
+      e->async_->yielded_ = L;
+      e->async_->raise_ = raise;
+      e->deferred_ = true;
+      return lua_yield(L, 0);
+    }
     if (outcome == CallOutcome::kFatal || (outcome == CallOutcome::kError && raise)) {
       return lua_error(L);
     }
@@ -222,7 +285,7 @@ struct LuaEngine::Impl {
   // Pushes the command's reply as a Lua value, or an error table.
   static CallOutcome CallAndPush(lua_State* L) {
     LuaEngine* e = EngineOf(L);
-    if (e->run_ == nullptr) {
+    if (e->cur_.run == nullptr) {
       PushErrorTable(L, "redis.call/pcall can only be called inside a script invocation");
       return CallOutcome::kFatal;
     }
@@ -263,7 +326,7 @@ struct LuaEngine::Impl {
         if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) effective = sub;
       }
       uint32_t flags = effective->flags | spec->flags;
-      bool read_only = e->run_->read_only_command || (e->run_flags_ & kScriptNoWrites);
+      bool read_only = e->cur_.run->read_only_command || (e->cur_.flags & kScriptNoWrites);
       if (flags & kCmdNoscript) {
         error = "This Redis command is not allowed from script";
       } else if ((flags & kCmdWrite) && read_only) {
@@ -272,11 +335,19 @@ struct LuaEngine::Impl {
     }
     if (error.empty()) {
       e->call_reply_.clear();
-      ReplyBuilder reply(&e->call_reply_, e->script_resp_);
-      if (!e->run_->target->Call(*spec, args, reply, &error)) {
+      ReplyBuilder reply(&e->call_reply_, e->cur_.resp);
+      CallStatus status = e->cur_.run->target->Call(*spec, args, reply, &error);
+      if (status == CallStatus::kDeferred) {
+        if (e->async_ != nullptr) {
+          e->async_->call_writes_ = (spec->flags & kCmdWrite) != 0;
+          return CallOutcome::kDeferred;
+        }
+        error = "ERR a deferred call outside a coroutine run";  // a broken target
+      }
+      if (status != CallStatus::kReplied) {
         e->call_reply_.clear();
-      } else if ((spec->flags & kCmdWrite) && !e->wrote_ && !e->call_reply_.starts_with("-")) {
-        e->wrote_ = true;
+      } else if ((spec->flags & kCmdWrite) && !e->cur_.wrote && !e->call_reply_.starts_with("-")) {
+        e->cur_.wrote = true;
         if (BusySlot* slot = MySlot(); slot != nullptr && e->busy_kind_ != BusyKind::kNone) {
           slot->wrote.store(true);
         }
@@ -382,7 +453,7 @@ struct LuaEngine::Impl {
 
   static int SetResp(lua_State* L) {
     LuaEngine* e = EngineOf(L);
-    if (e->run_ == nullptr) {
+    if (e->cur_.run == nullptr) {
       PushErrorTable(L, "redis.setresp can only be called inside a script invocation");
       return lua_error(L);
     }
@@ -395,13 +466,13 @@ struct LuaEngine::Impl {
       PushErrorTable(L, "RESP version must be 2 or 3.");
       return lua_error(L);
     }
-    e->script_resp_ = resp == 3 ? RespVersion::kResp3 : RespVersion::kResp2;
+    e->cur_.resp = resp == 3 ? RespVersion::kResp3 : RespVersion::kResp2;
     return 0;
   }
 
   static int SetRepl(lua_State* L) {
     LuaEngine* e = EngineOf(L);
-    if (e->run_ == nullptr) {
+    if (e->cur_.run == nullptr) {
       PushErrorTable(L, "redis.set_repl can only be called inside a script invocation");
       return lua_error(L);
     }
@@ -628,7 +699,19 @@ LuaEngine::LuaEngine() {
     lua_setglobal(L, name);
   }
   lua_pushcfunction(L, Impl::Pcall);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, kNativePcallKey);
   lua_setglobal(L, "pcall");
+  if (luaL_loadbuffer(L, kYieldingPcall.data(), kYieldingPcall.size(), "=pcall") != 0) {
+    std::abort();  // our own constant code
+  }
+  lua_getglobal(L, "coroutine");
+  int coroutine = lua_gettop(L);
+  for (const char* name : {"create", "resume", "status", "yield"}) lua_getfield(L, coroutine, name);
+  lua_getglobal(L, "type");
+  lua_remove(L, coroutine);
+  lua_call(L, 5, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, kYieldingPcallKey);
 
   // The runtime `redis` table.
   lua_newtable(L);
@@ -711,6 +794,7 @@ size_t LuaEngine::memory_bytes() const {
 }
 
 LuaEngine::~LuaEngine() {
+  alive_.reset();
   if (L_ != nullptr) lua_close(L_);
 }
 
@@ -746,32 +830,44 @@ std::string LuaEngine::RequestKill(int thread_count, bool is_eval) {
 }
 
 void LuaEngine::OnHook(lua_State* L) {
-  if (run_ == nullptr) return;
+  if (L == raise_thread_) {  // Resume's one-shot hook: redis.call raises the error reply
+    raise_thread_ = nullptr;
+    if (cur_.busy_threshold_ms >= 0) {
+      lua_sethook(L, Impl::Hook, LUA_MASKCOUNT, kHookInstructions);
+    } else {
+      lua_sethook(L, nullptr, 0, 0);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, raise_ref_);
+    luaL_unref(L, LUA_REGISTRYINDEX, raise_ref_);
+    raise_ref_ = LUA_NOREF;
+    lua_error(L);
+  }
+  if (cur_.run == nullptr) return;
   BusySlot* slot = MySlot();
-  if (!killed_) {
+  if (!cur_.killed) {
     if (busy_kind_ == BusyKind::kNone) {
-      int64_t elapsed = MonoMs() - run_start_ms_;
-      if (elapsed < busy_threshold_ms_) return;
-      busy_kind_ = run_kind_;
+      int64_t elapsed = MonoMs() - cur_.start_ms;
+      if (elapsed < cur_.busy_threshold_ms) return;
+      busy_kind_ = cur_.kind;
       if (slot != nullptr) {
         slot->kill.store(false);
-        slot->wrote.store(wrote_);
+        slot->wrote.store(cur_.wrote);
         slot->kind.store(static_cast<int>(busy_kind_));
       }
       Log(LogLevel::kWarning,
           "Slow script detected: still in execution after %d milliseconds. You can try killing "
           "the script using the %s command.",
-          elapsed, run_kind_ == BusyKind::kFunction ? "FUNCTION KILL" : "SCRIPT KILL");
+          elapsed, cur_.kind == BusyKind::kFunction ? "FUNCTION KILL" : "SCRIPT KILL");
     }
     bool stop = tls_busy_poller != nullptr && (*tls_busy_poller)();
     if (stop || (slot != nullptr && slot->kill.exchange(false))) {
-      killed_ = true;
+      cur_.killed = true;
       Log(LogLevel::kNotice, "Lua script killed by user with SCRIPT KILL.");
       // Raise again at every line, should the script catch the error with pcall.
       lua_sethook(L, Impl::Hook, LUA_MASKLINE, 0);
     }
   }
-  if (killed_) {
+  if (cur_.killed) {
     PushErrorTable(L, "Script killed by user with SCRIPT KILL...");
     lua_error(L);
   }
@@ -813,8 +909,24 @@ void LuaEngine::FlushScripts() {
   for (auto& [sha, script] : scripts_) luaL_unref(L_, LUA_REGISTRYINDEX, script.ref);
   scripts_.clear();
   by_body_.clear();
+  key_use_.clear();
   lua_gc(L_, LUA_GCCOLLECT, 0);
 }
+
+namespace {
+
+void PushList(lua_State* L, ArgList list) {
+  lua_createtable(L, static_cast<int>(list.size()), 0);
+  for (size_t i = 0; i < list.size(); ++i) {
+    lua_pushlstring(L, list[i].data(), list[i].size());
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+}
+
+constexpr std::string_view kWriteScriptFromRo =
+    "ERR Can not execute a script with write flag using *_ro command.";
+
+}  // namespace
 
 void LuaEngine::RunScript(std::string_view sha, const ScriptRun& run, ReplyBuilder& reply) {
   auto it = scripts_.find(cmd::ToLower(sha));
@@ -825,93 +937,211 @@ void LuaEngine::RunScript(std::string_view sha, const ScriptRun& run, ReplyBuild
   const Script& script = it->second;
   uint32_t flags = script.flags;
   if (run.read_only_command && (flags & kScriptShebang) && !(flags & kScriptNoWrites)) {
-    reply.Error("ERR Can not execute a script with write flag using *_ro command.");
+    reply.Error(kWriteScriptFromRo);
     return;
   }
   // KEYS and ARGV are globals of the script.
   lua_State* L = L_;
   lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);
-  for (auto [name, list] : {std::pair{"KEYS", run.keys}, std::pair{"ARGV", run.args}}) {
-    lua_createtable(L, static_cast<int>(list.size()), 0);
-    for (size_t i = 0; i < list.size(); ++i) {
-      lua_pushlstring(L, list[i].data(), list[i].size());
-      lua_rawseti(L, -2, static_cast<int>(i + 1));
-    }
-    lua_setfield(L, -2, name);
-  }
+  PushList(L, run.keys);
+  lua_setfield(L, -2, "KEYS");
+  PushList(L, run.args);
+  lua_setfield(L, -2, "ARGV");
   lua_pop(L, 1);
   Invoke(script.ref, it->first, flags, false, run, reply);
+}
+
+int LuaEngine::PushCallee(lua_State* L, int ref, bool is_function, const ScriptRun& run) {
+  // A script may have replaced its thread's or its own environment (setfenv): restore both.
+  lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);
+  lua_getfield(L, -1, "_G");
+  lua_replace(L, LUA_GLOBALSINDEX);
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfenv(L, -2);
+  if (!is_function) return 0;
+  PushList(L, run.keys);
+  PushList(L, run.args);
+  return 2;
+}
+
+RunState LuaEngine::NewRunState(const ScriptRun& run, uint32_t flags, bool is_function) const {
+  RunState state;
+  state.run = &run;
+  state.flags = flags;
+  state.kind = is_function ? BusyKind::kFunction : BusyKind::kEval;
+  state.busy_threshold_ms = run.busy_threshold_ms;
+  if (state.busy_threshold_ms >= 0) state.start_ms = MonoMs();
+  return state;
+}
+
+// The end of an invocation, or of a coroutine run's step: the thread is no longer busy.
+void LuaEngine::LeaveRun() {
+  cur_.run = nullptr;
+  if (busy_kind_ == BusyKind::kNone) return;
+  if (BusySlot* slot = MySlot()) {
+    slot->kind.store(0);
+    slot->wrote.store(false);
+    slot->kill.store(false);
+  }
+  busy_kind_ = BusyKind::kNone;
 }
 
 void LuaEngine::Invoke(int ref, std::string_view name, uint32_t flags, bool is_function,
                        const ScriptRun& run, ReplyBuilder& reply) {
   lua_State* L = L_;
   lua_settop(L, 0);
-  // A script may have replaced its thread's or its own environment (setfenv): restore both.
-  lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);
-  lua_getfield(L, -1, "_G");
-  lua_replace(L, LUA_GLOBALSINDEX);
-  lua_settop(L, 0);
   lua_pushcfunction(L, ErrorHandler);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-  lua_pushvalue(L, LUA_GLOBALSINDEX);
-  lua_setfenv(L, -2);
-  int nargs = 0;
-  if (is_function) {
-    for (ArgList list : {run.keys, run.args}) {
-      lua_createtable(L, static_cast<int>(list.size()), 0);
-      for (size_t i = 0; i < list.size(); ++i) {
-        lua_pushlstring(L, list[i].data(), list[i].size());
-        lua_rawseti(L, -2, static_cast<int>(i + 1));
-      }
-    }
-    nargs = 2;
-  }
-  run_ = &run;
-  run_flags_ = flags;
-  script_resp_ = RespVersion::kResp2;
-  wrote_ = false;
-  killed_ = false;
-  busy_kind_ = BusyKind::kNone;
-  run_kind_ = is_function ? BusyKind::kFunction : BusyKind::kEval;
-  busy_threshold_ms_ = run.busy_threshold_ms;
-  if (busy_threshold_ms_ >= 0) {
-    run_start_ms_ = MonoMs();
-    lua_sethook(L, Impl::Hook, LUA_MASKCOUNT, kHookInstructions);
-  }
+  int nargs = PushCallee(L, ref, is_function, run);
+  cur_ = NewRunState(run, flags, is_function);
+  if (cur_.busy_threshold_ms >= 0) lua_sethook(L, Impl::Hook, LUA_MASKCOUNT, kHookInstructions);
   int status = lua_pcall(L, nargs, 1, 1);
-  run_ = nullptr;
-  if (busy_threshold_ms_ >= 0) {
-    lua_sethook(L, nullptr, 0, 0);
-    if (busy_kind_ != BusyKind::kNone) {
-      if (BusySlot* slot = MySlot()) {
-        slot->kind.store(0);
-        slot->wrote.store(false);
-        slot->kill.store(false);
-      }
-      busy_kind_ = BusyKind::kNone;
-    }
-  }
-  if (status == 0) {
-    LuaToReply(L, reply, script_resp_);
-  } else if (lua_istable(L, -1)) {
-    lua_getfield(L, -1, "err");
-    lua_getfield(L, -2, "source");
-    lua_getfield(L, -3, "line");
-    size_t len = 0;
-    const char* err = lua_tolstring(L, -3, &len);
-    std::string msg = err != nullptr ? std::string(err, len) : "ERR unknown error";
-    if (lua_isstring(L, -2) && lua_isnumber(L, -1)) {
-      CatAppend(&msg, " script: ", name, ", on ", lua_tostring(L, -2), ":",
-                static_cast<int64_t>(lua_tointeger(L, -1)), ".");
-    }
-    reply.Error(msg);
-  } else {
-    const char* err = lua_tostring(L, -1);
-    reply.Error(Cat("ERR Error running script: ", err != nullptr ? err : "unknown error"));
-  }
+  if (cur_.busy_threshold_ms >= 0) lua_sethook(L, nullptr, 0, 0);
+  LeaveRun();
+  ReplyWithResult(L, status == 0, name, cur_.resp, reply);
   lua_settop(L, 0);
   lua_gc(L, LUA_GCSTEP, 1);
+}
+
+// ---- Coroutine runs ----
+
+AsyncScript::~AsyncScript() {
+  if (engine_alive_.expired()) return;
+  for (int ref : {co_ref_, keys_ref_, argv_ref_}) luaL_unref(main_, LUA_REGISTRYINDEX, ref);
+}
+
+std::unique_ptr<AsyncScript> LuaEngine::RunScriptAsync(std::string_view sha, const ScriptRun& run,
+                                                       ReplyBuilder& reply) {
+  auto it = scripts_.find(cmd::ToLower(sha));
+  if (it == scripts_.end()) {
+    reply.Error("NOSCRIPT No matching script. Please use EVAL.");
+    return nullptr;
+  }
+  const Script& script = it->second;
+  if (run.read_only_command && (script.flags & kScriptShebang) &&
+      !(script.flags & kScriptNoWrites)) {
+    reply.Error(kWriteScriptFromRo);
+    return nullptr;
+  }
+  std::unique_ptr<AsyncScript> s(new AsyncScript);
+  s->run_ = run;
+  s->name_ = it->first;
+  PushList(L_, run.keys);
+  s->keys_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  PushList(L_, run.args);
+  s->argv_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  return StartAsync(std::move(s), script.ref, script.flags, false, reply);
+}
+
+std::unique_ptr<AsyncScript> LuaEngine::CallFunctionAsync(const Function& fn, const ScriptRun& run,
+                                                          ReplyBuilder& reply) {
+  if (run.read_only_command && !(fn.flags & kScriptNoWrites)) {
+    reply.Error(kWriteScriptFromRo);
+    return nullptr;
+  }
+  std::unique_ptr<AsyncScript> s(new AsyncScript);
+  s->run_ = run;
+  s->name_ = fn.name;
+  return StartAsync(std::move(s), fn.ref, fn.flags | kScriptShebang, true, reply);
+}
+
+std::unique_ptr<AsyncScript> LuaEngine::StartAsync(std::unique_ptr<AsyncScript> s, int ref,
+                                                   uint32_t flags, bool is_function,
+                                                   ReplyBuilder& reply) {
+  lua_State* L = L_;
+  lua_settop(L, 0);
+  s->engine_alive_ = alive_;
+  s->main_ = L;
+  s->co_ = lua_newthread(L);
+  s->co_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  int nargs = PushCallee(L, ref, is_function, s->run_);
+  lua_xmove(L, s->co_, 1 + nargs);
+  s->state_ = NewRunState(s->run_, flags, is_function);
+  if (s->state_.busy_threshold_ms >= 0) {
+    lua_sethook(s->co_, Impl::Hook, LUA_MASKCOUNT, kHookInstructions);
+  }
+  if (ResumeCoroutine(*s, nargs, reply)) return nullptr;
+  return s;
+}
+
+void LuaEngine::SetGlobal(const char* name, const char* registry_key) {
+  lua_getfield(L_, LUA_REGISTRYINDEX, kHiddenKey);
+  lua_getfield(L_, LUA_REGISTRYINDEX, registry_key);
+  lua_setfield(L_, -2, name);
+  lua_pop(L_, 1);
+}
+
+bool LuaEngine::ResumeCoroutine(AsyncScript& s, int nargs, ReplyBuilder& reply) {
+  if (s.keys_ref_ != LUA_NOREF) {  // another script may have run meanwhile: KEYS and ARGV back
+    lua_getfield(L_, LUA_REGISTRYINDEX, kHiddenKey);
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, s.keys_ref_);
+    lua_setfield(L_, -2, "KEYS");
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, s.argv_ref_);
+    lua_setfield(L_, -2, "ARGV");
+    lua_pop(L_, 1);
+  }
+  cur_ = s.state_;
+  cur_.run = &s.run_;
+  async_ = &s;
+  deferred_ = false;
+  SetGlobal("pcall", kYieldingPcallKey);
+  int status = lua_resume(s.co_, nargs);
+  SetGlobal("pcall", kNativePcallKey);
+  async_ = nullptr;
+  if (status == LUA_YIELD && deferred_) {
+    s.state_ = cur_;
+    LeaveRun();
+    return false;
+  }
+  RespVersion resp = cur_.resp;
+  LeaveRun();
+  lua_State* co = s.co_;
+  if (status == 0) {
+    lua_settop(co, 1);  // the first result (or nil)
+  } else if (status == LUA_YIELD) {
+    lua_settop(co, 0);
+    lua_pushstring(co, "attempt to yield from outside a coroutine");
+  } else {
+    AnnotateError(co, lua_gettop(co), 0);
+  }
+  ReplyWithResult(co, status == 0, s.name_, resp, reply);
+  lua_settop(co, 0);
+  lua_gc(L_, LUA_GCSTEP, 1);
+  return true;
+}
+
+bool LuaEngine::Resume(AsyncScript& s, std::string_view call_reply, ReplyBuilder& reply) {
+  lua_State* co = s.co_;
+  lua_settop(co, 0);
+  lua_checkstack(co, 8);
+  bool is_error = !call_reply.empty() && call_reply[0] == '-';
+  if (call_reply.empty()) {
+    PushErrorTable(co, "Script attempted to access a non local key in a cluster node");
+    is_error = true;
+  } else {
+    PushRespAsLua(co, call_reply);
+  }
+  if (s.call_writes_ && !is_error && !s.state_.wrote) {
+    s.state_.wrote = true;
+  }
+  if (is_error && s.raise_) {
+    lua_pushvalue(co, -1);
+    raise_ref_ = luaL_ref(co, LUA_REGISTRYINDEX);
+    raise_thread_ = s.yielded_;
+    lua_sethook(s.yielded_, Impl::Hook, LUA_MASKCOUNT, 1);
+  }
+  return ResumeCoroutine(s, 1, reply);
+}
+
+KeyUse LuaEngine::key_use(std::string_view id) const {
+  auto it = key_use_.find(AV(id));
+  return it == key_use_.end() ? KeyUse::kUnknown : it->second;
+}
+
+void LuaEngine::NoteKeyUse(std::string_view id, bool undeclared) {
+  KeyUse& use = key_use_[AV(id)];
+  if (use != KeyUse::kUndeclared) use = undeclared ? KeyUse::kUndeclared : KeyUse::kDeclaredOnly;
 }
 
 // ---- Functions ----
@@ -1036,6 +1266,7 @@ void LuaEngine::FlushLibraries() {
   for (auto& [name, lib] : libraries_) UnrefLibrary(lib);
   libraries_.clear();
   functions_.clear();
+  key_use_.clear();
   lua_gc(L_, LUA_GCCOLLECT, 0);
 }
 

@@ -9,9 +9,18 @@
 // A running script reaches commands only through a ScriptCallTarget (redis.call / redis.pcall):
 // the engine finds the command, checks its arity and the script's permissions (noscript, write
 // commands in read-only scripts), then hands it to the target, which executes it and returns
-// its RESP reply; the engine converts that reply to Lua values with Redis's rules. Today's
-// target runs commands inline on the shard the script runs on (call_target.h); a target that
-// reaches every shard of an atomic multi-shard transaction can plug in the same way.
+// its RESP reply; the engine converts that reply to Lua values with Redis's rules. A target
+// runs commands inline on the shard the script runs on (call_target.h), or defers a command it
+// must send to another shard: the script then runs as a coroutine (RunScriptAsync /
+// CallFunctionAsync) that suspends at that redis.call until Resume brings its reply
+// (script_run.h drives this over the shards of an atomic operation).
+//
+// Coroutine runs and Lua 5.1: a yield cannot cross a C call boundary, so while a coroutine run
+// executes, the global `pcall` is a Lua version that runs its callee in a coroutine of its own
+// and passes yields through (a redis.call under xpcall, a metamethod or a sort comparator still
+// cannot reach another shard). redis.call raises an error reply where the script called it:
+// resuming cannot raise, so a one-shot count hook on the yielding coroutine raises it at the
+// caller's next instruction.
 #pragma once
 
 #include <cstdint>
@@ -40,16 +49,25 @@ enum ScriptFlag : uint32_t {
   kScriptShebang = 1u << 8,  // an EVAL script that declared flags (even none)
 };
 
+enum class CallStatus : uint8_t {
+  kReplied,   // one RESP reply appended (an error reply included)
+  kFailed,    // *error set, nothing appended
+  kDeferred,  // the target keeps the command and runs it elsewhere; the script suspends
+};
+
 // Where redis.call / redis.pcall send commands.
 class ScriptCallTarget {
  public:
   virtual ~ScriptCallTarget() = default;
-  // Executes one command whose spec, arity and permissions the engine has checked: appends
-  // exactly one RESP reply to `reply` (an error reply included) and returns true, or returns
-  // false with *error set ("Script attempted to access a non local key...") without replying.
-  virtual bool Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
-                    std::string* error) = 0;
+  // Executes one command whose spec, arity and permissions the engine has checked. Only a
+  // coroutine run may be deferred.
+  virtual CallStatus Call(const CommandSpec& spec, ArgList args, ReplyBuilder& reply,
+                          std::string* error) = 0;
 };
+
+// What this thread has seen a script's (or function's) coroutine runs touch: keys it declared
+// only, or others too. Decides how it is routed next time (scripting_family.cc).
+enum class KeyUse : uint8_t { kUnknown, kDeclaredOnly, kUndeclared };
 
 // One script or function invocation.
 struct ScriptRun {
@@ -63,6 +81,20 @@ struct ScriptRun {
 };
 
 enum class BusyKind : int { kNone = 0, kEval = 1, kFunction = 2 };
+
+class AsyncScript;
+
+// The state of the invocation in progress; a suspended coroutine run keeps its own copy.
+struct RunState {
+  const ScriptRun* run = nullptr;  // null between scripts
+  uint32_t flags = 0;
+  RespVersion resp = RespVersion::kResp2;  // redis.setresp
+  int64_t start_ms = 0;
+  int64_t busy_threshold_ms = -1;
+  BusyKind kind = BusyKind::kNone;
+  bool wrote = false;   // the script executed a write command
+  bool killed = false;  // SCRIPT KILL reached it: raise again at every line
+};
 
 class LuaEngine {
  public:
@@ -110,6 +142,11 @@ class LuaEngine {
   // writes the error reply text (without '-') to *error.
   bool LoadScript(std::string_view body, std::string* sha, std::string* error);
   bool KnowsBody(std::string_view body) const { return by_body_.contains(AV(body)); }
+  // The sha of a cached body, or "".
+  std::string_view ShaOfBody(std::string_view body) const {
+    auto it = by_body_.find(AV(body));
+    return it == by_body_.end() ? std::string_view() : std::string_view(it->second);
+  }
   // `sha` in any case.
   bool HasScript(std::string_view sha) const;
   void FlushScripts();
@@ -127,6 +164,20 @@ class LuaEngine {
   const Function* FindFunction(std::string_view name) const;
   // FCALL / FCALL_RO; replies to `reply`.
   void CallFunction(const Function& fn, const ScriptRun& run, ReplyBuilder& reply);
+  // ---- Coroutine runs (see the top of this file) ----
+  // As RunScript / CallFunction, but a call the target defers suspends the script: they return
+  // null when the script finished (its reply written to `reply`), else the suspended run. Run
+  // the deferred call, then Resume with its RESP reply (in the script's RESP version), again
+  // until Resume returns true. `run` (and what it points to) must live until then.
+  std::unique_ptr<AsyncScript> RunScriptAsync(std::string_view sha, const ScriptRun& run,
+                                              ReplyBuilder& reply);
+  std::unique_ptr<AsyncScript> CallFunctionAsync(const Function& fn, const ScriptRun& run,
+                                                 ReplyBuilder& reply);
+  bool Resume(AsyncScript& script, std::string_view call_reply, ReplyBuilder& reply);
+  // `id`: "s:" + sha or "f:" + function name.
+  KeyUse key_use(std::string_view id) const;
+  void NoteKeyUse(std::string_view id, bool undeclared);
+
   // Every thread converges on the library set of the latest generation (assigned by thread 0,
   // which applies each change first): a thread installs a set only if it is newer than its own.
   uint64_t library_generation() const { return library_generation_; }
@@ -147,6 +198,15 @@ class LuaEngine {
 
   void Invoke(int ref, std::string_view name, uint32_t flags, bool is_function,
               const ScriptRun& run, ReplyBuilder& reply);
+  // Pushes the callee (with the globals as its environment) and its arguments; returns nargs.
+  int PushCallee(lua_State* L, int ref, bool is_function, const ScriptRun& run);
+  RunState NewRunState(const ScriptRun& run, uint32_t flags, bool is_function) const;
+  void LeaveRun();
+  std::unique_ptr<AsyncScript> StartAsync(std::unique_ptr<AsyncScript> s, int ref, uint32_t flags,
+                                          bool is_function, ReplyBuilder& reply);
+  // Resumes the coroutine with `nargs` values on its stack; true when the script finished.
+  bool ResumeCoroutine(AsyncScript& s, int nargs, ReplyBuilder& reply);
+  void SetGlobal(const char* name, const char* registry_key);
   bool CompileLibrary(std::string_view code, Library* lib, std::string* error);
   void UnrefLibrary(const Library& lib);
 
@@ -157,24 +217,50 @@ class LuaEngine {
   absl::flat_hash_map<std::string, std::string> functions_;  // function -> library
   uint64_t library_generation_ = 0;
 
-  // The invocation in progress (null between scripts).
-  const ScriptRun* run_ = nullptr;
-  uint32_t run_flags_ = 0;
-  RespVersion script_resp_ = RespVersion::kResp2;
+  RunState cur_;  // the invocation in progress
+  // Coroutine runs: the one executing now, whether it deferred a call, and a pending raise.
+  AsyncScript* async_ = nullptr;
+  bool deferred_ = false;
+  lua_State* raise_thread_ = nullptr;
+  int raise_ref_ = -2;                                       // LUA_NOREF
+  std::shared_ptr<char> alive_ = std::make_shared<char>(0);  // AsyncScripts outliving us
+  absl::flat_hash_map<std::string, KeyUse> key_use_;
   // Library loading in progress: register_function adds here.
   Library* loading_ = nullptr;
   int64_t load_start_ms_ = 0;
   std::string load_error_;
-  // Busy scripts.
-  int64_t run_start_ms_ = 0;
-  int64_t busy_threshold_ms_ = -1;
-  BusyKind run_kind_ = BusyKind::kNone;
-  BusyKind busy_kind_ = BusyKind::kNone;
-  bool wrote_ = false;   // the running script executed a write command
-  bool killed_ = false;  // SCRIPT KILL reached it: raise again at every line
+  BusyKind busy_kind_ = BusyKind::kNone;  // this thread's script is past its busy threshold
   void OnHook(lua_State* L);
   std::vector<std::string> call_args_;  // scratch for redis.call
   std::string call_reply_;
+};
+
+// A script suspended at a deferred redis.call (LuaEngine::RunScriptAsync). Owned by whoever
+// drives it, on the engine's thread; destroying it drops the coroutine.
+class AsyncScript {
+ public:
+  ~AsyncScript();
+  AsyncScript(const AsyncScript&) = delete;
+  AsyncScript& operator=(const AsyncScript&) = delete;
+
+ private:
+  friend class LuaEngine;
+  friend struct LuaEngine::Impl;
+  AsyncScript() = default;
+
+  std::weak_ptr<char> engine_alive_;
+  lua_State* main_ = nullptr;  // the engine's state, for the registry
+  lua_State* co_ = nullptr;
+  int co_ref_ = -2;  // LUA_NOREF
+  int keys_ref_ = -2;
+  int argv_ref_ = -2;
+  std::string name_;  // sha or function name, for error replies
+  ScriptRun run_;
+  RunState state_;
+  // The deferred call: the coroutine that yielded, redis.call (raise) or redis.pcall, writes.
+  lua_State* yielded_ = nullptr;
+  bool raise_ = false;
+  bool call_writes_ = false;
 };
 
 }  // namespace shardis::scripting
