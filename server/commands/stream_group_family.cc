@@ -136,11 +136,12 @@ void XgroupCommand(ShardCommand& cmd) {
     return;
   }
   const bool create = sub->name == "xgroup|create";
+  const bool setid = sub->name == "xgroup|setid";
   bool mkstream = false;
   int64_t entries_read = kInvalidEntriesRead;
-  if (create) {
+  if (create || setid) {
     for (size_t i = 5; i < argc;) {
-      if (EqualsIgnoreCase(args[i], "mkstream")) {
+      if (create && EqualsIgnoreCase(args[i], "mkstream")) {
         mkstream = true;
         ++i;
       } else if (EqualsIgnoreCase(args[i], "entriesread") && i + 1 < argc) {
@@ -190,7 +191,7 @@ void XgroupCommand(ShardCommand& cmd) {
       return;
     }
     cmd.reply.Ok();
-  } else if (sub->name == "xgroup|setid") {
+  } else if (setid) {
     if (argc != 5 && argc != 7) {
       SubcommandSyntaxError(cmd);
       return;
@@ -201,13 +202,6 @@ void XgroupCommand(ShardCommand& cmd) {
     } else if (!ParseStreamId(args[4], false, 0, &id)) {
       cmd.reply.Error(kInvalidIdErr);
       return;
-    }
-    if (argc == 7) {
-      if (!EqualsIgnoreCase(args[5], "entriesread")) {
-        SubcommandSyntaxError(cmd);
-        return;
-      }
-      if (!ParseEntriesRead(cmd, args[6], &entries_read)) return;
     }
     group->last_id = id;
     group->entries_read = entries_read;
