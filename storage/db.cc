@@ -131,6 +131,8 @@ bool Db::Erase(std::string_view key) {
     if (e->has_expiry()) --expires_;
   }
   keys_.Erase(key);
+  // A deleted key wakes its blocked clients too (XREADGROUP then replies an error, as Redis).
+  if (live && !watched_.empty()) SignalKeyReady(key);
   return live;
 }
 
@@ -149,6 +151,7 @@ std::optional<Db::Taken> Db::Take(std::string_view key) {
 
 void Db::Clear() {
   TouchAll();
+  for (const auto& [key, n] : watched_) SignalKeyReady(key);
   keys_.Clear();
   expires_ = 0;
   dead_ = 0;
