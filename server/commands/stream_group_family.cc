@@ -405,6 +405,56 @@ void ServeBlockedReadGroup(ShardCommand& cmd, const ReadGroupArgs& parsed) {
   if (!cmd.Block(UniqueKeys(keys), 0, TimeoutReply::kNullArray)) cmd.reply.NullArray();
 }
 
+// The ID part of the check (shard-independent).
+std::string CheckReadGroupId(std::string_view id_arg, StreamId* id) {
+  if (id_arg == "$") {
+    return "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+           "history of this consumer by specifying a proper ID, or use the > ID to get new "
+           "messages. The $ ID would just return an empty result set.";
+  }
+  *id = StreamId::Max();
+  if (id_arg == ">") return {};
+  if (!ParseStreamId(id_arg, true, 0, id)) return std::string(kInvalidIdErr);
+  return {};
+}
+
+// Checks one key of an XREADGROUP as Redis does, in this order: the key's type, the group, then
+// the ID ("$" refused, ">" as StreamId::Max()). Returns an empty string, or the error.
+std::string CheckReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_view key,
+                              std::string_view id_arg, StreamId* id) {
+  StreamLookup found = LookupStream(db, key, false);
+  if (found.wrong_type) return std::string(cmd::kWrongTypeErr);
+  if (found.stream == nullptr || found.stream->groups().Find(parsed.group) == nullptr) {
+    return Cat("NOGROUP No such key '", key, "' or consumer group '", parsed.group,
+               "' in XREADGROUP with GROUP option");
+  }
+  return CheckReadGroupId(id_arg, id);
+}
+
+// Serves one checked key into `out` ([key, entries], or the key and entries of a RESP3 map
+// entry): the consumer's history for an ID, or new entries for ">" when there are some. Returns
+// whether it wrote anything.
+bool ServeReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_view key, StreamId id,
+                       int64_t now_ms, ReplyBuilder& out) {
+  StreamValue* s = LookupStream(db, key, true).stream;
+  StreamGroup* group = s->groups().Find(parsed.group);
+  const bool history = id != StreamId::Max();
+  if (!history && (s->size() == 0 || s->last_valid_id() <= group->last_id)) return false;
+  bool created;
+  StreamConsumer* consumer = group->FindOrCreateConsumer(parsed.consumer, now_ms, &created);
+  consumer->seen_time = now_ms;
+  if (!out.resp3()) out.ArrayHeader(2);
+  out.Bulk(key);
+  if (history) {
+    StreamId start = id;
+    start.Incr();
+    ReplyHistory(out, *s, consumer, group, start, parsed.count, now_ms);
+  } else {
+    ReplyNewEntries(out, *s, group, consumer, parsed.count, parsed.noack, now_ms);
+  }
+  return true;
+}
+
 void XreadGroupCommand(ShardCommand& cmd) {
   ReadGroupArgs parsed;
   std::string error;
@@ -419,32 +469,11 @@ void XreadGroupCommand(ShardCommand& cmd) {
   const size_t n = parsed.streams;
   ArgList keys = cmd.args.subspan(parsed.streams_at, n);
   ArgList id_args = cmd.args.subspan(parsed.streams_at + n, n);
-  std::vector<StreamValue*> streams(n);
-  std::vector<StreamGroup*> groups(n);
-  std::vector<StreamId> ids(n, StreamId::Max());  // Max() stands for ">"
+  std::vector<StreamId> ids(n);
   for (size_t i = 0; i < n; ++i) {
-    StreamLookup found = LookupStream(cmd.db, keys[i], false);
-    if (found.wrong_type) {
-      cmd.reply.Error(cmd::kWrongTypeErr);
-      return;
-    }
-    streams[i] = found.stream;
-    groups[i] = found.stream != nullptr ? found.stream->groups().Find(parsed.group) : nullptr;
-    if (groups[i] == nullptr) {
-      cmd.reply.Error(Cat("NOGROUP No such key '", keys[i], "' or consumer group '", parsed.group,
-                          "' in XREADGROUP with GROUP option"));
-      return;
-    }
-    if (id_args[i] == "$") {
-      cmd.reply.Error(
-          "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
-          "history of this consumer by specifying a proper ID, or use the > ID to get new "
-          "messages. The $ ID would just return an empty result set.");
-      return;
-    }
-    if (id_args[i] == ">") continue;
-    if (!ParseStreamId(id_args[i], true, 0, &ids[i])) {
-      cmd.reply.Error(kInvalidIdErr);
+    error = CheckReadGroupKey(cmd.db, parsed, keys[i], id_args[i], &ids[i]);
+    if (!error.empty()) {
+      cmd.reply.Error(error);
       return;
     }
   }
@@ -452,23 +481,7 @@ void XreadGroupCommand(ShardCommand& cmd) {
   ReplyBuilder out(&body, cmd.reply.version());
   size_t served = 0;
   for (size_t i = 0; i < n; ++i) {
-    StreamValue* s = streams[i];
-    StreamGroup* group = groups[i];
-    const bool history = ids[i] != StreamId::Max();
-    if (!history && (s->size() == 0 || s->last_valid_id() <= group->last_id)) continue;
-    bool created;
-    StreamConsumer* consumer = group->FindOrCreateConsumer(parsed.consumer, cmd.now_ms(), &created);
-    consumer->seen_time = cmd.now_ms();
-    if (!out.resp3()) out.ArrayHeader(2);
-    out.Bulk(keys[i]);
-    if (history) {
-      StreamId start = ids[i];
-      start.Incr();
-      ReplyHistory(out, *s, consumer, group, start, parsed.count, cmd.now_ms());
-    } else {
-      ReplyNewEntries(out, *s, group, consumer, parsed.count, parsed.noack, cmd.now_ms());
-    }
-    ++served;
+    if (ServeReadGroupKey(cmd.db, parsed, keys[i], ids[i], cmd.now_ms(), out)) ++served;
   }
   if (served > 0) {
     ReadHeader(cmd.reply, served);
@@ -486,8 +499,10 @@ void XreadGroupCommand(ShardCommand& cmd) {
   if (!cmd.Block(UniqueKeys(keys), deadline, TimeoutReply::kNullArray)) cmd.reply.NullArray();
 }
 
-// Keys on several shards: XREADGROUP writes to each stream it reads, and Shardis does not split
-// such a write across shards.
+// XREADGROUP whose keys span shards (the dispatcher runs this atomically over its keys): each
+// shard first checks its keys; if none fails (the first failing key in argument order decides
+// the error, as in Redis), each shard serves its keys and the reply is merged in key order. A
+// blocking one is refused with CROSSSLOT, as XREAD's.
 void XreadGroupOnClient(ClientCommand& c) {
   ReadGroupArgs parsed;
   std::string error;
@@ -495,7 +510,90 @@ void XreadGroupOnClient(ClientCommand& c) {
     c.reply.Error(error);
     return;
   }
-  c.reply.Error(kCrossSlotErr);
+  struct KeyResult {
+    size_t index;
+    std::string error;
+    std::string body;  // the key's part of the reply; empty when it served nothing
+  };
+  struct State {
+    std::vector<std::string> args;
+    ReadGroupArgs parsed;  // its views point into `args`
+    RespVersion resp;
+    int shard_count;
+    std::vector<int> shards;
+    std::vector<std::vector<KeyResult>> per_shard;  // one slot per shard
+  };
+  auto st = std::make_shared<State>();
+  st->args.assign(c.args.begin(), c.args.end());
+  std::vector<std::string_view> views(st->args.begin(), st->args.end());
+  ParseReadGroup(views, &st->parsed, &error);
+  st->resp = c.reply.version();
+  st->shard_count = c.shard_count();
+  st->per_shard.resize(c.shard_count());
+  const size_t n = st->parsed.streams;
+  for (size_t i = 0; i < n; ++i) {
+    int shard = c.ShardOf(st->args[st->parsed.streams_at + i]);
+    if (std::find(st->shards.begin(), st->shards.end(), shard) == st->shards.end()) {
+      st->shards.push_back(shard);
+    }
+  }
+  if (parsed.block && st->shards.size() > 1) {
+    c.reply.Error(kCrossSlotErr);
+    return;
+  }
+  // Runs `serve` (false: check) for this shard's keys, in argument order.
+  auto phase = [st](bool serve) {
+    return [st, serve](ShardAccess& a) {
+      std::vector<KeyResult>& out = st->per_shard[a.shard_index];
+      out.clear();
+      const ReadGroupArgs& p = st->parsed;
+      const size_t n = p.streams;
+      for (size_t i = 0; i < n; ++i) {
+        std::string_view key = st->args[p.streams_at + i];
+        if (ShardOfKey(key, st->shard_count) != a.shard_index) continue;
+        KeyResult r{i, {}, {}};
+        StreamId id;
+        r.error = CheckReadGroupKey(a.db, p, key, st->args[p.streams_at + n + i], &id);
+        if (serve && r.error.empty()) {
+          ReplyBuilder body(&r.body, st->resp);
+          ServeReadGroupKey(a.db, p, key, id, a.shard.now_ms(), body);
+        }
+        out.push_back(std::move(r));
+      }
+    };
+  };
+  auto sorted = [st] {
+    std::vector<const KeyResult*> results;
+    for (const auto& slot : st->per_shard) {
+      for (const KeyResult& r : slot) results.push_back(&r);
+    }
+    std::sort(results.begin(), results.end(),
+              [](const KeyResult* x, const KeyResult* y) { return x->index < y->index; });
+    return results;
+  };
+  c.RunOnShards(st->shards, phase(false),
+                [st, phase, sorted](ReplyBuilder& reply, FanOutRunner& runner) {
+                  for (const KeyResult* r : sorted()) {
+                    if (!r->error.empty()) {
+                      reply.Error(r->error);
+                      return;
+                    }
+                  }
+                  runner.RunOnShards(st->shards, phase(true),
+                                     [st, sorted](ReplyBuilder& reply, FanOutRunner&) {
+                                       std::vector<const KeyResult*> results = sorted();
+                                       size_t served = 0;
+                                       for (const KeyResult* r : results) {
+                                         if (!r->body.empty()) ++served;
+                                       }
+                                       if (served == 0) {
+                                         reply.NullArray();
+                                         return;
+                                       }
+                                       ReadHeader(reply, served);
+                                       for (const KeyResult* r : results) reply.Raw(r->body);
+                                     });
+                });
 }
 
 // ---------------------------------------------------------------------------------------------
