@@ -41,10 +41,12 @@ struct StreamLookup {
   StreamValue* stream = nullptr;  // null when the key is missing (or not a stream)
   bool wrong_type = false;
 };
+// for_write: Redis's lookupKeyWrite (no hit/miss statistics, the access time is updated); else
+// lookupKeyRead.
 StreamLookup LookupStream(Db& db, std::string_view key, bool for_write) {
-  Entry* e = db.Lookup(key);
-  (void)for_write;
+  Entry* e = for_write ? db.Find(key) : db.Lookup(key);
   if (e == nullptr) return {};
+  if (for_write) e->set_access_time(db.now_ms());
   if (e->type() != ValueType::kStream) return {nullptr, true};
   return {e->As<StreamValue>(), false};
 }
