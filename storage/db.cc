@@ -24,6 +24,7 @@ void Db::MarkDead(Entry* entry) {
   Keyspace::SetDead(entry, true);
   ++dead_;
   dead_keys_.emplace_back(entry->key());
+  if (!watched_.empty()) SignalKeyReady(entry->key());
 }
 
 Entry* Db::Find(std::string_view key) {
@@ -122,7 +123,8 @@ bool Db::Erase(std::string_view key) {
   Entry* e = keys_.Find(key);
   if (e == nullptr) return false;
   bool live = false;
-  if (e->dead()) {
+  const bool was_dead = e->dead();
+  if (was_dead) {
     --dead_;
   } else if (IsExpired(*e)) {
     CountExpired(*e);
@@ -131,8 +133,9 @@ bool Db::Erase(std::string_view key) {
     if (e->has_expiry()) --expires_;
   }
   keys_.Erase(key);
-  // A deleted key wakes its blocked clients too (XREADGROUP then replies an error, as Redis).
-  if (live && !watched_.empty()) SignalKeyReady(key);
+  // A deleted (or expired) key wakes its blocked clients too: XREADGROUP then replies an error,
+  // as Redis's signalDeletedKeyAsReady makes it. A dead entry signalled when it died.
+  if (!was_dead && !watched_.empty()) SignalKeyReady(key);
   return live;
 }
 

@@ -1,8 +1,8 @@
 // XREADGROUP BLOCK against Shardis (4 and 1 threads) and the reference redis-server: a blocked
 // group reader is served by XADD (entries then pending for it), shares new entries with other
 // readers of its group, times out with nil, and gets Redis 7.0's errors when its group is
-// destroyed (NOGROUP), or its key deleted, overwritten or flushed (UNBLOCKED); RENAME onto the key
-// serves it when the new stream has the group, else NOGROUP.
+// destroyed (NOGROUP), or its key deleted, overwritten, flushed or expired (UNBLOCKED); RENAME
+// onto the key serves it when the new stream has the group, else NOGROUP.
 #include <string>
 #include <vector>
 
@@ -87,6 +87,7 @@ TEST_P(BlockingStreamGroupTest, GroupDestroyedOrKeyGone) {
       {{{"DEL", "{b}k"}}, unblocked},
       {{{"SET", "{b}k", "x"}}, unblocked},
       {{{"FLUSHALL"}}, unblocked},
+      {{{"PEXPIRE", "{b}k", "20"}}, unblocked},
       {{{"XADD", "{b}tmp", "5-0", "a", "b"}, {"RENAME", "{b}tmp", "{b}k"}}, nogroup},
       {{{"XADD", "{b}tmp", "5-0", "a", "b"},
         {"XGROUP", "CREATE", "{b}tmp", "g", "0"},
