@@ -259,6 +259,7 @@ void RegisterSetCommands(std::vector<CommandSpec>* table);
 void RegisterZSetCommands(std::vector<CommandSpec>* table);
 void RegisterGeoCommands(std::vector<CommandSpec>* table);
 void RegisterStreamCommands(std::vector<CommandSpec>* table);
+void RegisterStreamGroupCommands(std::vector<CommandSpec>* table);
 void RegisterSortCommands(std::vector<CommandSpec>* table);
 void RegisterHyperLogLogCommands(std::vector<CommandSpec>* table);
 void RegisterPubSubCommands(std::vector<CommandSpec>* table);

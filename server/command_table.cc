@@ -24,6 +24,7 @@ const CommandTable& CommandTable::Get() {
     RegisterZSetCommands(&specs);
     RegisterGeoCommands(&specs);
     RegisterStreamCommands(&specs);
+    RegisterStreamGroupCommands(&specs);
     RegisterSortCommands(&specs);
     RegisterHyperLogLogCommands(&specs);
     RegisterPubSubCommands(&specs);

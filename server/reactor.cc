@@ -594,6 +594,8 @@ void Reactor::Cron() {
     }
   }
   for (int i = 0; i < shard_.db_count(); ++i) shard_.db(i).Maintain(500);
+  // Expired keys wake their blocked clients (a blocked XREADGROUP then gets its error).
+  if (!shard_.ready_keys().empty()) ServeReadyKeys();
   if (config_.timeout > 0) {
     int64_t limit = shard_.now_ms() - static_cast<int64_t>(config_.timeout) * 1000;
     std::vector<Connection*> idle;

@@ -24,6 +24,7 @@ void Db::MarkDead(Entry* entry) {
   Keyspace::SetDead(entry, true);
   ++dead_;
   dead_keys_.emplace_back(entry->key());
+  if (!watched_.empty()) SignalKeyReady(entry->key());
 }
 
 Entry* Db::Find(std::string_view key) {
@@ -122,7 +123,8 @@ bool Db::Erase(std::string_view key) {
   Entry* e = keys_.Find(key);
   if (e == nullptr) return false;
   bool live = false;
-  if (e->dead()) {
+  const bool was_dead = e->dead();
+  if (was_dead) {
     --dead_;
   } else if (IsExpired(*e)) {
     CountExpired(*e);
@@ -131,6 +133,9 @@ bool Db::Erase(std::string_view key) {
     if (e->has_expiry()) --expires_;
   }
   keys_.Erase(key);
+  // A deleted (or expired) key wakes its blocked clients too: XREADGROUP then replies an error,
+  // as Redis's signalDeletedKeyAsReady makes it. A dead entry signalled when it died.
+  if (!was_dead && !watched_.empty()) SignalKeyReady(key);
   return live;
 }
 
@@ -149,6 +154,7 @@ std::optional<Db::Taken> Db::Take(std::string_view key) {
 
 void Db::Clear() {
   TouchAll();
+  for (const auto& [key, n] : watched_) SignalKeyReady(key);
   keys_.Clear();
   expires_ = 0;
   dead_ = 0;

@@ -546,4 +546,58 @@ bool StreamValue::Iterator::Next(StreamId* id, std::vector<std::string_view>* fi
   return false;
 }
 
+bool StreamValue::Contains(StreamId id) const {
+  Iterator it(*this, id, id, false);
+  StreamId found;
+  return it.Next(&found, nullptr);
+}
+
+bool StreamValue::RangeHasTombstones(StreamId start, StreamId end) const {
+  if (length_ == 0 || max_deleted_id_.IsZero()) return false;
+  if (first_id() > max_deleted_id_) return false;  // the latest tombstone precedes the entries
+  return start <= max_deleted_id_ && max_deleted_id_ <= end;
+}
+
+int64_t StreamValue::EstimateDistanceFromFirstEverEntry(StreamId id) const {
+  const auto added = static_cast<int64_t>(entries_added_);
+  if (entries_added_ == 0) return 0;  // an empty, never used stream
+  if (length_ == 0 && id <= last_id_) return added;
+  if (id == last_id_) return added;               // the exact counter of the last entry
+  if (id > last_id_) return kInvalidEntriesRead;  // a future ID
+  const StreamId first = first_id();
+  if (max_deleted_id_.IsZero() || max_deleted_id_ < first) {
+    // No fragmentation ahead.
+    if (id < first) return added - static_cast<int64_t>(length_);
+    if (id == first) return added - static_cast<int64_t>(length_) + 1;
+  }
+  return kInvalidEntriesRead;
+}
+
+bool StreamValue::GroupLag(const StreamGroup& group, int64_t* lag) const {
+  const auto added = static_cast<int64_t>(entries_added_);
+  if (entries_added_ == 0) {
+    *lag = 0;
+    return true;
+  }
+  if (group.entries_read != kInvalidEntriesRead &&
+      !RangeHasTombstones(group.last_id, StreamId::Max())) {
+    *lag = added - group.entries_read;
+    return true;
+  }
+  int64_t read = EstimateDistanceFromFirstEverEntry(group.last_id);
+  if (read == kInvalidEntriesRead) return false;
+  *lag = added - read;
+  return true;
+}
+
+void StreamValue::AdvanceGroup(StreamGroup* group, StreamId id) const {
+  if (id <= group->last_id) return;
+  if (group->entries_read != kInvalidEntriesRead && !RangeHasTombstones(id, StreamId::Max())) {
+    ++group->entries_read;
+  } else if (entries_added_ != 0) {
+    group->entries_read = EstimateDistanceFromFirstEverEntry(id);
+  }
+  group->last_id = id;
+}
+
 }  // namespace shardis

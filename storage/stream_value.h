@@ -22,31 +22,11 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/stream_groups.h"
+#include "storage/stream_id.h"
 #include "storage/value.h"
 
 namespace shardis {
-
-struct StreamId {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-
-  friend auto operator<=>(const StreamId&, const StreamId&) = default;
-  static constexpr StreamId Max() { return {UINT64_MAX, UINT64_MAX}; }
-  bool IsZero() const { return ms == 0 && seq == 0; }
-  // The next / previous ID (Redis's streamIncrID / streamDecrID): false at the end of the ID
-  // space, where the ID wraps to 0-0 (Incr) or to the maximum (Decr).
-  bool Incr();
-  bool Decr();
-  // "<ms>-<seq>".
-  std::string ToString() const;
-};
-
-// Parses a stream ID as Redis's streamGenericParseIDOrReply does: "-" and "+" (the extremes)
-// unless `strict`; "<ms>-<seq>"; "<ms>" (seq = missing_seq); and, when `seq_given` is not null,
-// "<ms>-*" (sets *seq_given to false). Each number is read like Redis's string2ull (strtoull
-// quirks included). False for an invalid ID.
-bool ParseStreamId(std::string_view text, bool strict, uint64_t missing_seq, StreamId* id,
-                   bool* seq_given = nullptr);
 
 // The node thresholds (the stream-node-max-entries / stream-node-max-bytes configs); 0 means
 // unlimited (bytes: the listpack ceiling of 1 GiB).
@@ -147,6 +127,22 @@ class StreamValue : public Collection {
   size_t node_count() const { return nodes_.size(); }
   size_t RadixTreeNodes() const;
 
+  // Consumer groups.
+  StreamGroups& groups() { return groups_; }
+  const StreamGroups& groups() const { return groups_; }
+  // Whether a live entry has this ID.
+  bool Contains(StreamId id) const;
+  // Redis's streamRangeHasTombstones: whether a deleted entry may lie in [start, end].
+  bool RangeHasTombstones(StreamId start, StreamId end) const;
+  // Redis's streamEstimateDistanceFromFirstEverEntry: the logical read counter of `id`, or
+  // kInvalidEntriesRead when it cannot be known.
+  int64_t EstimateDistanceFromFirstEverEntry(StreamId id) const;
+  // A group's lag (entries added but not yet read by it); false when it cannot be computed.
+  bool GroupLag(const StreamGroup& group, int64_t* lag) const;
+  // Moves a group's last-delivered ID forward to `id` (which was just delivered), keeping its
+  // read counter as Redis's streamReplyWithRange does.
+  void AdvanceGroup(StreamGroup* group, StreamId id) const;
+
   // XSETID.
   void set_last_id(StreamId id) { last_id_ = id; }
   void set_entries_added(uint64_t n) { entries_added_ = n; }
@@ -166,6 +162,7 @@ class StreamValue : public Collection {
   StreamId last_id_;
   StreamId max_deleted_id_;
   uint64_t entries_added_ = 0;
+  StreamGroups groups_;
 };
 
 }  // namespace shardis

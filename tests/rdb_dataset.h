@@ -114,6 +114,17 @@ inline std::vector<std::pair<int, std::vector<std::string>>> DatasetCommands() {
     for (int i = 2; i < 10; ++i) {
       add({"XADD", "x:trimmed", "MAXLEN", "3", absl::StrCat(i, "-1"), "a", absl::StrCat(i)});
     }
+    // Consumer groups: pending entries of several consumers, an acknowledged one, a consumer
+    // without pending entries, a group with an unknown read counter.
+    add({"XGROUP", "CREATE", "x:main", "g1", "0"});
+    add({"XREADGROUP", "GROUP", "g1", "alice", "COUNT", "3", "STREAMS", "x:main", ">"});
+    add({"XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", "x:main", ">"});
+    add({"XACK", "x:main", "g1", "1000-3"});
+    add({"XGROUP", "CREATECONSUMER", "x:main", "g1", "carol"});
+    add({"XGROUP", "CREATE", "x:main", "g2", "$"});
+    add({"XGROUP", "CREATE", "x:main", "g3", "1005-0"});
+    add({"XREADGROUP", "GROUP", "g3", "dave", "NOACK", "COUNT", "4", "STREAMS", "x:main", ">"});
+    add({"XGROUP", "CREATE", "x:emptied", "g", "0"});
     // Expiring keys.
     add({"SET", "e:str", "expiring", "EX", "100000"});
     add({"RPUSH", "e:list", "a", "b"});
@@ -150,6 +161,19 @@ inline std::string FieldOf(const redisReply* r, std::string_view name) {
   return "missing";
 }
 
+// Renders a reply with absolute times (integers >= 10^12: delivery and seen times) masked.
+inline std::string RenderWithoutTimes(const redisReply* r) {
+  if (r == nullptr) return "io-error";
+  if (r->type == REDIS_REPLY_INTEGER && r->integer >= 1000000000000LL) return "int:T";
+  if (r->type != REDIS_REPLY_ARRAY) return Render(r);
+  std::string out = "arr:[";
+  for (size_t i = 0; i < r->elements; ++i) {
+    if (i > 0) out += ",";
+    out += RenderWithoutTimes(r->element[i]);
+  }
+  return out + "]";
+}
+
 // The value of `key` in the selected db: type and contents (order-free where Redis's order is
 // unspecified). Encodings are not compared (OBJECT ENCODING tests cover them).
 inline std::string DescribeValue(Client& c, const std::string& key) {
@@ -180,6 +204,15 @@ inline std::string DescribeValue(Client& c, const std::string& key) {
                           "recorded-first-entry-id"}) {
       absl::StrAppend(&out, " ", f, "=", FieldOf(info.get(), f));
     }
+    // Consumer groups, PELs and consumers (times masked: each server made its own).
+    ReplyPtr full = c.Command({"XINFO", "STREAM", key, "FULL", "COUNT", "0"});
+    const redisReply* groups = nullptr;
+    for (size_t i = 0; full && full->type == REDIS_REPLY_ARRAY && i + 1 < full->elements; i += 2) {
+      if (std::string_view(full->element[i]->str, full->element[i]->len) == "groups") {
+        groups = full->element[i + 1];
+      }
+    }
+    absl::StrAppend(&out, " groups=", RenderWithoutTimes(groups));
   }
   return out;
 }

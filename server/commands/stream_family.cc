@@ -1,6 +1,6 @@
-// The stream command family without consumer groups: XADD, XLEN, XRANGE, XREVRANGE, XDEL,
-// XTRIM, XREAD (with BLOCK), XSETID and XINFO (STREAM, GROUPS, CONSUMERS, HELP), with
-// redis-server 7.0's semantics, reply types and error texts. The data structure lives in
+// The stream command family (consumer groups are in stream_group_family.cc): XADD, XLEN, XRANGE,
+// XREVRANGE, XDEL, XTRIM, XREAD (with BLOCK), XSETID and XINFO (STREAM, GROUPS, CONSUMERS, HELP),
+// with redis-server 7.0's semantics, reply types and error texts. The data structure lives in
 // storage/stream_value.h.
 //
 // on_shard handlers run on the thread of the shard that owns the keys. XREAD's keys follow its
@@ -21,6 +21,7 @@
 
 #include "server/command.h"
 #include "server/command_table.h"
+#include "server/commands/stream_group_family.h"
 #include "server/config.h"
 #include "storage/db.h"
 #include "storage/stream_value.h"
@@ -775,11 +776,11 @@ void ReplyStreamInfo(ShardCommand& cmd, const StreamValue& s) {
     reply.Bulk("entries");
     ReplyRange(reply, s, StreamId{}, StreamId::Max(), static_cast<uint64_t>(count), false);
     reply.Bulk("groups");
-    reply.ArrayHeader(0);  // consumer groups are not supported yet: there are none
+    ReplyXinfoFullGroups(reply, s, static_cast<uint64_t>(count), cmd.now_ms());
     return;
   }
   reply.Bulk("groups");
-  reply.Integer(0);
+  reply.Integer(static_cast<int64_t>(s.groups().size()));
   for (bool last : {false, true}) {
     reply.Bulk(last ? "last-entry" : "first-entry");
     StreamValue::Iterator it(s, StreamId{}, StreamId::Max(), last);
@@ -815,10 +816,9 @@ void XinfoCommand(ShardCommand& cmd) {
   if (sub->name == "xinfo|stream") {
     ReplyStreamInfo(cmd, *AsStream(e));
   } else if (sub->name == "xinfo|groups") {
-    cmd.reply.ArrayHeader(0);  // no consumer groups can exist yet
+    ReplyXinfoGroups(cmd, *AsStream(e));
   } else {
-    cmd.reply.Error(
-        Cat("NOGROUP No such consumer group '", cmd.args[3], "' for key name '", cmd.args[2], "'"));
+    ReplyXinfoConsumers(cmd, *AsStream(e));
   }
 }
 

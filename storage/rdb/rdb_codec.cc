@@ -175,7 +175,28 @@ void SaveStream(Writer& w, const StreamValue& stream, const SaveOptions& options
   w.Len(stream.max_deleted_id().ms);
   w.Len(stream.max_deleted_id().seq);
   w.Len(stream.entries_added());
-  w.Len(0);  // consumer groups
+  // Consumer groups, as Redis 7.0 writes them: name, last ID, entries read, the PEL (ID, delivery
+  // time, delivery count), then each consumer (name, seen time, the IDs of its PEL).
+  w.Len(stream.groups().size());
+  for (const auto& [name, g] : stream.groups().map()) {
+    w.RawString(name);
+    w.Len(g->last_id.ms);
+    w.Len(g->last_id.seq);
+    w.Len(static_cast<uint64_t>(g->entries_read));
+    w.Len(g->pel.size());
+    for (const auto& [id, nack] : g->pel) {
+      w.Raw(StreamNodeKey(id));
+      w.MillisLE(nack.delivery_time);
+      w.Len(nack.delivery_count);
+    }
+    w.Len(g->consumers.size());
+    for (const auto& [cname, c] : g->consumers) {
+      w.RawString(cname);
+      w.MillisLE(c->seen_time);
+      w.Len(c->pel.size());
+      for (StreamId id : c->pel) w.Raw(StreamNodeKey(id));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,28 +470,67 @@ LoadResult LoadStream(uint8_t type, Reader& r, const LoadLimits& limits, Value* 
   }
   uint64_t groups;
   if (!r.Len(&groups)) return LoadResult::kError;
-  // Consumer groups: read and dropped (Shardis has none yet).
-  for (uint64_t g = 0; g < groups; ++g) {
+  auto decode_id = [](std::string_view raw) {
+    StreamId id;
+    for (int i = 0; i < 8; ++i) {
+      id.ms = (id.ms << 8) | static_cast<uint8_t>(raw[i]);
+      id.seq = (id.seq << 8) | static_cast<uint8_t>(raw[8 + i]);
+    }
+    return id;
+  };
+  for (uint64_t n = 0; n < groups; ++n) {
     std::string name;
-    uint64_t v, pel;
-    std::string_view raw;
-    int64_t ms;
-    if (!r.String(&name) || !r.Len(&v) || !r.Len(&v)) return LoadResult::kError;
-    if (type >= kTypeStreamListpacks2 && !r.Len(&v)) return LoadResult::kError;
+    uint64_t ms, seq, pel;
+    if (!r.String(&name) || !r.Len(&ms) || !r.Len(&seq)) return LoadResult::kError;
+    const StreamId group_last{ms, seq};
+    int64_t entries_read;
+    if (type >= kTypeStreamListpacks2) {
+      uint64_t v;
+      if (!r.Len(&v)) return LoadResult::kError;
+      entries_read = static_cast<int64_t>(v);
+    } else {
+      entries_read = stream->EstimateDistanceFromFirstEverEntry(group_last);
+    }
+    StreamGroup* group = stream->groups().Create(name, group_last, entries_read);
+    if (group == nullptr) return Fail(r, "duplicated consumer group name");
     if (!r.Len(&pel)) return LoadResult::kError;
     for (uint64_t p = 0; p < pel; ++p) {
-      if (!r.Raw(16, &raw) || !r.MillisLE(&ms) || !r.Len(&v)) return LoadResult::kError;
+      std::string_view raw;
+      int64_t delivery_time;
+      uint64_t count;
+      if (!r.Raw(16, &raw)) return LoadResult::kError;
+      const StreamId id = decode_id(raw);
+      if (!r.MillisLE(&delivery_time) || !r.Len(&count)) return LoadResult::kError;
+      if (!group->AddNack(id, nullptr, delivery_time, count)) {
+        return Fail(r, "duplicated global PEL entry");
+      }
     }
     uint64_t consumers;
     if (!r.Len(&consumers)) return LoadResult::kError;
+    size_t owned = 0;
     for (uint64_t c = 0; c < consumers; ++c) {
-      if (!r.String(&name) || !r.MillisLE(&ms)) return LoadResult::kError;
-      if (type >= kTypeStreamListpacks3 && !r.MillisLE(&ms)) return LoadResult::kError;
+      std::string cname;
+      int64_t seen_time, active_time;
+      if (!r.String(&cname) || !r.MillisLE(&seen_time)) return LoadResult::kError;
+      if (type >= kTypeStreamListpacks3 && !r.MillisLE(&active_time)) return LoadResult::kError;
+      StreamConsumer* consumer = group->CreateConsumer(cname, seen_time);
+      if (consumer == nullptr) return Fail(r, "duplicated consumer name");
       if (!r.Len(&pel)) return LoadResult::kError;
       for (uint64_t p = 0; p < pel; ++p) {
+        std::string_view raw;
         if (!r.Raw(16, &raw)) return LoadResult::kError;
+        const StreamId id = decode_id(raw);
+        StreamNack* nack = group->FindNack(id);
+        if (nack == nullptr || nack->consumer != nullptr) {
+          return Fail(r, "consumer PEL entry not in the group PEL");
+        }
+        nack->consumer = consumer;
+        consumer->pel.insert(id);
+        ++owned;
       }
     }
+    // Every pending entry needs its consumer (Redis's deep integrity check).
+    if (owned != group->pel.size()) return Fail(r, "group PEL entry without a consumer");
   }
   (void)length;
   *out = Value::OfCollection(ValueType::kStream, std::move(stream));

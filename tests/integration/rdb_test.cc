@@ -112,8 +112,8 @@ TEST_F(RdbTest, ShardisFilesLoadInRedisServer) {
 }
 
 TEST_F(RdbTest, RedisServerFilesLoadInShardis) {
-  // A stream with a consumer group, a pending entry and a consumer: Shardis reads the group
-  // section and drops it (no consumer groups yet); the entries must still match.
+  // One more stream with a consumer group, a pending entry and a consumer (the dataset has
+  // more): Shardis loads the groups, their PELs and consumers.
   ASSERT_EQ(ref_->Run({"XADD", "x:groups", "1-1", "f", "v"}), "str:\"1-1\"");
   ASSERT_EQ(ref_->Run({"XADD", "x:groups", "2-1", "f", "w"}), "str:\"2-1\"");
   ASSERT_EQ(ref_->Run({"XGROUP", "CREATE", "x:groups", "g", "0"}), "status:\"OK\"");

@@ -202,6 +202,16 @@ std::string Describe(const Value& v) {
         for (auto f : fv) os << f << ";";
         os << "}";
       }
+      for (const auto& [name, g] : s->groups().map()) {
+        os << " group " << name << " " << g->last_id.ToString() << " " << g->entries_read << ":";
+        for (const auto& [pid, nack] : g->pel) {
+          os << pid.ToString() << "/" << nack.consumer->name << "/" << nack.delivery_time << "/"
+             << nack.delivery_count << ",";
+        }
+        for (const auto& [cname, c] : g->consumers) {
+          os << " consumer " << cname << "@" << c->seen_time << ":" << c->pel.size();
+        }
+      }
       break;
     }
   }
@@ -277,6 +287,16 @@ std::vector<Value> SampleValues() {
     }
     std::vector<StreamId> del = {StreamId{1000, 1}, StreamId{1010, 30}};
     st->Delete(del);
+    // Consumer groups: pending entries of two consumers, an idle consumer, an unknown counter.
+    StreamGroup* g = st->groups().Create("g1", StreamId{1005, 16}, 7);
+    StreamConsumer* alice = g->CreateConsumer("alice", 1700000000123);
+    StreamConsumer* bob = g->CreateConsumer("bob", 1700000000456);
+    g->CreateConsumer("carol", 42);
+    g->Deliver(StreamId{1000, 2}, alice, 1700000001000);
+    g->Deliver(StreamId{1001, 3}, bob, 1700000002000);
+    g->Deliver(StreamId{1002, 6}, alice, 1700000003000);
+    g->FindNack(StreamId{1001, 3})->delivery_count = 9;
+    st->groups().Create("g2", StreamId{0, 0}, kInvalidEntriesRead);
     values.push_back(Value::OfCollection(ValueType::kStream, std::move(st)));
     auto empty = std::make_unique<StreamValue>();
     empty->set_last_id(StreamId{5, 5});
