@@ -160,6 +160,7 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   const CommandTable& table = CommandTable::Get();
   const CommandSpec* spec = table.Find(args[0]);
   std::string error;
+  bool acl_restricted = false;
   if (spec == nullptr) {
     error = UnknownCommandError(args);
   } else if (!CommandTable::ArityOk(*spec, args.size())) {
@@ -169,6 +170,7 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   } else if (const AclUser* user = AclUserOf(c->state); user == nullptr || !user->unrestricted) {
     // ACL: one branch for users with every permission (the default user unless restricted).
     error = CheckAcl(c, *spec, args, user);
+    acl_restricted = true;
   }
   if (!error.empty()) {
   } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
@@ -251,8 +253,11 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     MarkDirty(c);
     return true;
   }
+  // Scripts of a restricted user run on this thread, where the user's permissions are, so that
+  // each redis.call is checked (script_run.h).
   bool on_shard = spec->on_shard != nullptr && single_shard &&
-                  !(spec->prefer_client != nullptr && spec->prefer_client(args));
+                  !(spec->prefer_client != nullptr && spec->prefer_client(args)) &&
+                  !(acl_restricted && spec->widen_scope != nullptr);
   if (on_shard && target < 0) target = index_;
   // A batch being built for another shard (or any batch, before a connection-side command) must
   // go first; this command is parsed again once its reply is back.

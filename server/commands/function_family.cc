@@ -126,6 +126,7 @@ void FcallClient(ClientCommand& c) {
   script.read_only = c.args[0].size() == 8;  // fcall_ro
   script.db_index = c.client.db_index;
   script.busy_threshold_ms = c.server->config().busy_reply_threshold;
+  script.acl_user = scripting::ScriptAclUser(c);
   scripting::RunScriptAcrossShards(std::move(script), c.server->shard(), c.server->config(),
                                    c.server->thread_index(), c.reply, c.runner());
 }

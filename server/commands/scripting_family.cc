@@ -159,6 +159,7 @@ void EvalClient(ClientCommand& c) {
   script.read_only = IsReadOnly(c.args);
   script.db_index = c.client.db_index;
   script.busy_threshold_ms = c.server->config().busy_reply_threshold;
+  script.acl_user = scripting::ScriptAclUser(c);
   ServerContext* server = c.server;
   if (new_body && server->thread_count() > 1) {
     std::string body(c.args[1]);

@@ -18,6 +18,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "server/acl.h"
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/scripting/lua_convert.h"
@@ -259,6 +260,27 @@ bool ValidName(std::string_view name) {
 
 }  // namespace
 
+namespace {
+
+// Redis's checks of the calling user's permissions at each redis.call (scriptVerifyACL).
+std::string AclError(const AclUser& user, const CommandSpec& spec, ArgList args) {
+  int pos = 0;
+  switch (AclStore::Check(user, spec, args, &pos)) {
+    case AclResult::kOk:
+      return {};
+    case AclResult::kDeniedCommand:
+      return "The user executing the script can't run this command or subcommand";
+    case AclResult::kDeniedKey:
+      return "The user executing the script can't access at least one of the keys mentioned in "
+             "the command arguments";
+    case AclResult::kDeniedChannel:
+      break;
+  }
+  return "The user executing the script can't publish to the channel mentioned in the command";
+}
+
+}  // namespace
+
 // The Lua C functions, with access to the engine's private state.
 struct LuaEngine::Impl {
   static bool Loading(lua_State* L) { return EngineOf(L)->loading_ != nullptr; }
@@ -329,7 +351,10 @@ struct LuaEngine::Impl {
       bool read_only = e->cur_.run->read_only_command || (e->cur_.flags & kScriptNoWrites);
       if (flags & kCmdNoscript) {
         error = "This Redis command is not allowed from script";
-      } else if ((flags & kCmdWrite) && read_only) {
+      } else if (e->cur_.run->acl_user != nullptr) {
+        error = AclError(*e->cur_.run->acl_user, *effective, args);
+      }
+      if (error.empty() && (flags & kCmdWrite) && read_only) {
         error = "Write commands are not allowed from read-only scripts.";
       }
     }

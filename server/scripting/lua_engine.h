@@ -37,6 +37,10 @@
 
 struct lua_State;
 
+namespace shardis {
+struct AclUser;
+}
+
 namespace shardis::scripting {
 
 // Script flags: from an EVAL script's "#!lua flags=..." line or a function's registration.
@@ -78,6 +82,8 @@ struct ScriptRun {
   // busy-reply-threshold: past this many ms the script is "busy" (SCRIPT KILL applies and the
   // thread's busy poller serves other clients). Negative: never.
   int64_t busy_threshold_ms = -1;
+  // The calling user's permissions, checked at every redis.call; null: every permission.
+  const AclUser* acl_user = nullptr;
 };
 
 enum class BusyKind : int { kNone = 0, kEval = 1, kFunction = 2 };

@@ -4,11 +4,13 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "server/acl.h"
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/coordination.h"
 #include "server/scripting/call_target.h"
 #include "server/scripting/lua_engine.h"
+#include "server/server_context.h"
 
 namespace shardis::scripting {
 namespace {
@@ -198,6 +200,13 @@ std::string ScriptKeyUseId(bool is_function, std::string_view sha_or_name) {
   return is_function ? Cat("f:", sha_or_name) : Cat("s:", cmd::ToLower(sha_or_name));
 }
 
+std::shared_ptr<const AclUser> ScriptAclUser(const ClientCommand& c) {
+  if (c.server == nullptr) return nullptr;
+  const AclUser* user = c.server->acl().Find(c.client.user);
+  if (user == nullptr || user->unrestricted) return nullptr;
+  return std::make_shared<AclUser>(*user);
+}
+
 void RunScriptAcrossShards(CrossShardScript script, ShardData& own_shard, const Config& config,
                            int own_index, ReplyBuilder& reply, FanOutRunner& runner) {
   auto d = std::make_shared<Drive>(std::move(script), own_shard, config, own_index,
@@ -209,6 +218,7 @@ void RunScriptAcrossShards(CrossShardScript script, ShardData& own_shard, const 
   d->run.read_only_command = d->in.read_only;
   d->run.target = &d->target;
   d->run.busy_threshold_ms = d->in.busy_threshold_ms;
+  d->run.acl_user = d->in.acl_user.get();
   d->target.Declare(d->run.keys);
   LuaEngine& engine = LuaEngine::ThisThread();
   if (d->in.is_function) {

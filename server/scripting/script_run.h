@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ namespace shardis {
 
 class Config;
 class ShardData;
+struct AclUser;
 
 namespace scripting {
 
@@ -42,7 +44,12 @@ struct CrossShardScript {
   bool read_only = false;         // EVAL_RO, EVALSHA_RO, FCALL_RO
   int db_index = 0;
   int64_t busy_threshold_ms = -1;
+  std::shared_ptr<const AclUser> acl_user;  // a restricted caller's permissions (a copy)
 };
+
+// The permissions a script of this client runs with: null for a user with every permission,
+// else a copy (ACL SETUSER may change the user while the script waits for a phase).
+std::shared_ptr<const AclUser> ScriptAclUser(const ClientCommand& c);
 
 // The key-use id of a script (LuaEngine::key_use): "s:" + sha or "f:" + function name.
 std::string ScriptKeyUseId(bool is_function, std::string_view sha_or_name);

@@ -188,6 +188,41 @@ TEST_F(CrossShardScriptingTest, FunctionsReachEveryShard) {
   }
 }
 
+// redis.call checks the calling user's permissions, wherever the key lives.
+TEST_F(CrossShardScriptingTest, AclChecksEveryCall) {
+  std::string error;
+  for (ServerProcess* p : {shardis_.get(), redis_.get()}) {
+    std::unique_ptr<RawConnection> admin = RawConnection::Connect(p->port(), &error);
+    ASSERT_NE(admin, nullptr) << error;
+    ASSERT_EQ(admin->Run({"ACL", "SETUSER", "u1", "on", "nopass", "+eval", "+evalsha", "+fcall",
+                          "+get", "+select", "~a*", "~k*"}),
+              "status:\"OK\"");
+    admin->Run({"MSET", "a1", "1", "k1", "2", "b1", "3"});
+  }
+  std::unique_ptr<RawConnection> users[2];
+  for (ServerProcess* p : {shardis_.get(), redis_.get()}) {
+    std::unique_ptr<RawConnection> u = RawConnection::Connect(p->port(), &error);
+    ASSERT_NE(u, nullptr) << error;
+    ASSERT_EQ(u->Run({"AUTH", "u1", "x"}), "status:\"OK\"");
+    users[p == redis_.get()] = std::move(u);
+  }
+  const std::vector<std::string> bodies = {
+      "return redis.call('get', 'a1')",
+      "return {redis.call('get', 'a1'), redis.call('get', 'k1')}",
+      "return redis.call('set', 'a1', 'x')",
+      "return redis.call('get', 'b1')",
+      "return redis.pcall('get', 'b1')",
+      "return redis.pcall('set', 'k1', 'v')",
+      "local ok, e = pcall(redis.call, 'get', 'b1') return {tostring(ok), e}",
+  };
+  for (const std::string& body : bodies) {
+    for (int run = 0; run < 2; ++run) {
+      std::vector<std::string> args = {"EVAL", body, "0"};
+      EXPECT_EQ(users[0]->Run(args), users[1]->Run(args)) << body;
+    }
+  }
+}
+
 // Counters on every shard; transfers by scripts that do not declare them and by scripts that
 // do; readers sum them with a script and with MGET. The total never changes.
 TEST_F(CrossShardScriptingTest, TransfersAreAtomic) {
