@@ -1,7 +1,7 @@
 // Cross-shard coordination: key intents that make multi-shard operations atomic without locks.
 //
 // Every shard (reactor thread) owns one IntentTable. A multi-shard operation T (a command whose
-// keys span shards, a cross-shard EXEC, later a Lua script) is coordinated by the connection's
+// keys span shards, a cross-shard EXEC, a Lua script) is coordinated by the connection's
 // own thread: it registers T's keys on each shard involved, one shard at a time in increasing
 // shard index, each registration a mailbox message that is answered once T is granted there
 // (VLL-style: a per-key FIFO of requests). When every shard has granted, T runs its per-shard
