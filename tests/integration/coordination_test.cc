@@ -3,8 +3,9 @@
 //    MULTI/EXEC and WATCH transfers between counters on different shards, RENAME ping-pong
 //    across shards and MGET/EXISTS snapshots; every read checks the invariants (an MGET sees one
 //    MSET entirely, the counters' sum is constant, exactly one key of a RENAME pair exists);
-//    DBSIZE (over every shard whole) always counts the same keys; every wait is bounded, so a
-//    deadlock fails the test instead of hanging it;
+//    DBSIZE (over every shard whole) always counts the same keys; Lua scripts that move amounts
+//    between counters they do not declare, and read them all, keep the same invariants; every
+//    wait is bounded, so a deadlock fails the test instead of hanging it;
 //  - a key held by an atomic operation (DEBUG INTENT-HOLD) makes commands on it wait, on its
 //    shard and across shards, while commands on other keys of the same shards complete.
 #include <algorithm>
@@ -72,9 +73,10 @@ struct Failures {
   }
 };
 
+// bench/checker.sh runs it at a large size through SHARDIS_CHECKER_WORKERS / SHARDIS_CHECKER_OPS.
 TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
-  constexpr int kWorkers = 8;
-  constexpr int kOps = 400;
+  const int kWorkers = static_cast<int>(EnvInt("SHARDIS_CHECKER_WORKERS", 8));
+  const int kOps = static_cast<int>(EnvInt("SHARDIS_CHECKER_OPS", 400));
   constexpr int kCounterStart = 1000;
   const std::vector<std::string> mkeys = SpreadKeys("m:", 8);
   const std::vector<std::string> counters = SpreadKeys("c:", 8);
@@ -136,7 +138,7 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
       std::vector<std::string> mget_c = {"MGET"};
       mget_c.insert(mget_c.end(), counters.begin(), counters.end());
       for (int i = 0; i < kOps && failures.count == 0; ++i) {
-        switch (rng() % 11) {
+        switch (rng() % 13) {
           case 0: {  // MSET over the shared keys, all with one value
             std::string v = "w" + std::to_string(t) + "-" + std::to_string(i);
             std::vector<std::string> cmd = {"MSET"};
@@ -297,6 +299,41 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
             if (exec == nullptr || exec->type != REDIS_REPLY_ARRAY || exec->elements != 2 ||
                 exec->element[0]->integer + exec->element[1]->integer != kMembers) {
               failures.Add("llen sum " + Render(exec.get()));
+            }
+            break;
+          }
+          case 11: {  // a script moves an amount between counters it does not declare
+            size_t from = pick(counters.size());
+            size_t to = (from + 1 + pick(counters.size() - 1)) % counters.size();
+            ReplyPtr r = c->Command({"EVAL",
+                                     "redis.call('decrby', ARGV[1], ARGV[3]) "
+                                     "return redis.call('incrby', ARGV[2], ARGV[3])",
+                                     "0", counters[from], counters[to],
+                                     std::to_string(1 + pick(9))});
+            if (r == nullptr || r->type != REDIS_REPLY_INTEGER) {
+              failures.Add("script transfer " + Render(r.get()));
+            }
+            break;
+          }
+          case 12: {  // a script reads every counter one GET at a time, and a pair's token
+            std::vector<std::string> cmd = {
+                "EVAL",
+                "local t = {} for i = 1, #ARGV - 2 do t[i] = redis.call('get', ARGV[i]) end "
+                "t[#t + 1] = redis.call('exists', ARGV[#ARGV - 1], ARGV[#ARGV]) return t",
+                "0"};
+            cmd.insert(cmd.end(), counters.begin(), counters.end());
+            size_t p = pick(pair_a.size());
+            cmd.insert(cmd.end(), {pair_a[p], pair_b[p]});
+            ReplyPtr r = c->Command(cmd);
+            if (r == nullptr || r->type != REDIS_REPLY_ARRAY ||
+                r->elements != counters.size() + 1) {
+              failures.Add("script snapshot " + Render(r.get()));
+              break;
+            }
+            int64_t sum = 0;
+            for (size_t k = 0; k < counters.size(); ++k) sum += std::stoll(r->element[k]->str);
+            if (sum != total || r->element[counters.size()]->integer != 1) {
+              failures.Add("script snapshot " + Render(r.get()));
             }
             break;
           }
