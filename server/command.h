@@ -269,6 +269,7 @@ void RegisterPersistenceCommands(std::vector<CommandSpec>* table);
 void DebugReload(ClientCommand& c);
 void RegisterScriptingCommands(std::vector<CommandSpec>* table);
 void RegisterFunctionCommands(std::vector<CommandSpec>* table);
+void RegisterReplicationCommands(std::vector<CommandSpec>* table);
 void RegisterAclCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).

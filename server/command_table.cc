@@ -33,6 +33,7 @@ const CommandTable& CommandTable::Get() {
     RegisterPersistenceCommands(&specs);
     RegisterScriptingCommands(&specs);
     RegisterFunctionCommands(&specs);
+    RegisterReplicationCommands(&specs);
     RegisterAclCommands(&specs);
     return new CommandTable(std::move(specs));
   }();

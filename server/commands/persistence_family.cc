@@ -213,6 +213,12 @@ void RegisterPersistenceCommands(std::vector<CommandSpec>* table) {
       "Create a key using the provided serialized value, previously obtained using DUMP.";
   restore.on_shard = RestoreCommand;
   table->push_back(restore);
+  CommandSpec restore_asking = restore;  // Redis Cluster's migration form: the same command here
+  restore_asking.name = "restore-asking";
+  restore_asking.group = "server";
+  restore_asking.summary = "An internal command for migrating keys in a cluster";
+  restore_asking.since = "3.0.0";
+  table->push_back(restore_asking);
 
   auto add = [table](std::string_view name, int arity, uint32_t flags, std::string_view acl,
                      std::string_view summary, ClientHandler handler) {

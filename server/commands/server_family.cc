@@ -332,8 +332,10 @@ void CmdCommandGetKeys(ClientCommand& c) {
   for (int pos : positions) c.reply.Bulk(target[pos]);
 }
 
+// COMMAND LIST names subcommands too ("config|get"), as Redis 7.0's does.
 void CmdCommandList(ClientCommand& c) {
-  std::vector<const CommandSpec*> all = TopLevelCommands();
+  std::vector<const CommandSpec*> all;
+  for (const CommandSpec& spec : CommandTable::Get().specs()) all.push_back(&spec);
   std::vector<std::string_view> names;
   if (c.args.size() == 2) {
     for (const CommandSpec* spec : all) names.push_back(spec->name);

@@ -1,0 +1,191 @@
+// The commands of Redis Cluster, replication and modules, as a standalone redis-server 7.0
+// without cluster support, replicas or loaded modules answers them: CLUSTER (every subcommand),
+// READONLY, READWRITE and ASKING refuse with "This instance has cluster support disabled";
+// REPLICAOF / SLAVEOF NO ONE succeed (this server is always a master) while REPLICAOF host port
+// is refused, since Shardis does not replicate; REPLCONF succeeds; FAILOVER has no replica to
+// fail over to; MODULE LIST is empty and loading is refused as with `enable-module-command no`.
+// Client libraries and tools probe these, so they exist with Redis's arity, flags and errors.
+//
+// Connection-side handlers only; they touch no shard.
+#include <iterator>
+
+#include "server/command_table.h"
+
+namespace shardis {
+namespace {
+
+using cmd::EqualsIgnoreCase;
+
+constexpr std::string_view kClusterDisabled = "ERR This instance has cluster support disabled";
+
+void CmdClusterDisabled(ClientCommand& c) { c.reply.Error(kClusterDisabled); }
+
+void CmdCluster(ClientCommand& c) {
+  if (CommandTable::Get().ResolveSubcommand(c.args, c.reply) == nullptr) return;
+  c.reply.Error(kClusterDisabled);
+}
+
+void CmdReplicaof(ClientCommand& c) {
+  if (EqualsIgnoreCase(c.args[1], "no") && EqualsIgnoreCase(c.args[2], "one")) {
+    c.reply.Ok();  // already a master
+    return;
+  }
+  int64_t port = 0;
+  if (!cmd::ParseInt64(c.args[2], &port) || port < 0 || port > 65535) {
+    c.reply.Error("ERR Invalid master port");
+    return;
+  }
+  c.reply.Error("ERR Shardis does not support replication: only REPLICAOF NO ONE is accepted");
+}
+
+void CmdReplconf(ClientCommand& c) { c.reply.Ok(); }
+
+void CmdFailover(ClientCommand& c) {
+  if (c.args.size() == 2 && EqualsIgnoreCase(c.args[1], "abort")) {
+    c.reply.Error("ERR No failover in progress.");
+    return;
+  }
+  c.reply.Error("ERR FAILOVER requires connected replicas.");
+}
+
+void CmdModule(ClientCommand& c) {
+  const CommandSpec* sub = CommandTable::Get().ResolveSubcommand(c.args, c.reply);
+  if (sub == nullptr) return;
+  if (sub->name == "module|list") {
+    c.reply.ArrayHeader(0);
+  } else if (sub->name == "module|help") {
+    static constexpr std::string_view kLines[] = {
+        "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LIST",
+        "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]",
+        "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+        "    Load a module library from <path>, while passing it module configurations and "
+        "optional arguments.",
+        "UNLOAD <name>",
+        "    Unload a module.",
+        "HELP",
+        "    Prints this help.",
+    };
+    c.reply.ArrayHeader(std::size(kLines));
+    for (std::string_view line : kLines) c.reply.SimpleString(line);
+  } else {
+    c.reply.Error(
+        "ERR MODULE command not allowed. If the enable-module-command option is set to "
+        "\"local\", you can run it from a local connection, otherwise you need to set this "
+        "option in the configuration file, and then restart the server.");
+  }
+}
+
+struct CommandEntry {
+  std::string_view name;
+  int arity;
+  uint32_t flags;
+  std::string_view acl;
+  std::string_view group;
+  std::string_view summary;
+  std::string_view since;
+  ClientHandler handler;
+};
+
+constexpr uint32_t kAdminNoscript = kCmdAdmin | kCmdNoscript;
+constexpr std::string_view kAdminAcl = "@admin @slow @dangerous";
+
+constexpr CommandEntry kCommands[] = {
+    {"cluster", -2, 0, "@slow", "cluster", "A container for cluster commands", "3.0.0", CmdCluster},
+    {"readonly", 1, kCmdLoading | kCmdStale | kCmdFast, "@fast @connection", "cluster",
+     "Enables read queries for a connection to a cluster replica node", "3.0.0",
+     CmdClusterDisabled},
+    {"readwrite", 1, kCmdLoading | kCmdStale | kCmdFast, "@fast @connection", "cluster",
+     "Disables read queries for a connection to a cluster replica node", "3.0.0",
+     CmdClusterDisabled},
+    {"asking", 1, kCmdFast, "@fast @connection", "cluster",
+     "Sent by cluster clients after an -ASK redirect", "3.0.0", CmdClusterDisabled},
+    {"replicaof", 3, kAdminNoscript | kCmdStale, kAdminAcl, "server",
+     "Make the server a replica of another instance, or promote it as master.", "5.0.0",
+     CmdReplicaof},
+    {"slaveof", 3, kAdminNoscript | kCmdStale, kAdminAcl, "server",
+     "Make the server a replica of another instance, or promote it as master.", "1.0.0",
+     CmdReplicaof},
+    {"replconf", -1, kAdminNoscript | kCmdLoading | kCmdStale | kCmdAllowBusy, "@admin @slow",
+     "server", "An internal command for configuring the replication stream", "3.0.0", CmdReplconf},
+    {"failover", -1, kAdminNoscript | kCmdStale, kAdminAcl, "server",
+     "Start a coordinated failover between this server and one of its replicas.", "6.2.0",
+     CmdFailover},
+    {"module", -2, 0, "@slow", "server", "A container for module commands", "4.0.0", CmdModule},
+    {"module|list", 2, kAdminNoscript, kAdminAcl, "server", "List all modules loaded by the server",
+     "4.0.0", CmdModule},
+    {"module|load", -3, kAdminNoscript, kAdminAcl, "server", "Load a module", "4.0.0", CmdModule},
+    {"module|loadex", -3, kAdminNoscript, kAdminAcl, "server",
+     "Load a module with extended parameters", "7.0.0", CmdModule},
+    {"module|unload", 3, kAdminNoscript, kAdminAcl, "server", "Unload a module", "4.0.0",
+     CmdModule},
+    {"module|help", 2, kCmdLoading | kCmdStale, "@slow", "server",
+     "Show helpful text about the different subcommands", "5.0.0", CmdModule},
+};
+
+// CLUSTER's subcommands (Redis 7.0's names, arities, summaries): each refuses the same way.
+struct ClusterSub {
+  std::string_view name;
+  int arity;
+  std::string_view summary;
+  std::string_view since;
+};
+constexpr ClusterSub kClusterSubs[] = {
+    {"cluster|addslots", -3, "Assign new hash slots to receiving node", "3.0.0"},
+    {"cluster|addslotsrange", -4, "Assign new hash slots to receiving node", "7.0.0"},
+    {"cluster|bumpepoch", 2, "Advance the cluster config epoch", "3.0.0"},
+    {"cluster|count-failure-reports", 3,
+     "Return the number of failure reports active for a given node", "3.0.0"},
+    {"cluster|countkeysinslot", 3, "Return the number of local keys in the specified hash slot",
+     "3.0.0"},
+    {"cluster|delslots", -3, "Set hash slots as unbound in receiving node", "3.0.0"},
+    {"cluster|delslotsrange", -4, "Set hash slots as unbound in receiving node", "7.0.0"},
+    {"cluster|failover", -2, "Forces a replica to perform a manual failover of its master.",
+     "3.0.0"},
+    {"cluster|flushslots", 2, "Delete a node's own slots information", "3.0.0"},
+    {"cluster|forget", 3, "Remove a node from the nodes table", "3.0.0"},
+    {"cluster|getkeysinslot", 4, "Return local key names in the specified hash slot", "3.0.0"},
+    {"cluster|help", 2, "Show helpful text about the different subcommands", "5.0.0"},
+    {"cluster|info", 2, "Provides info about Redis Cluster node state", "3.0.0"},
+    {"cluster|keyslot", 3, "Returns the hash slot of the specified key", "3.0.0"},
+    {"cluster|links", 2, "Returns a list of all TCP links to and from peer nodes in cluster",
+     "7.0.0"},
+    {"cluster|meet", -4, "Force a node cluster to handshake with another node", "4.0.0"},
+    {"cluster|myid", 2, "Return the node id", "3.0.0"},
+    {"cluster|nodes", 2, "Get Cluster config for the node", "3.0.0"},
+    {"cluster|replicas", 3, "List replica nodes of the specified master node", "5.0.0"},
+    {"cluster|replicate", 3, "Reconfigure a node as a replica of the specified master node",
+     "3.0.0"},
+    {"cluster|reset", -2, "Reset a Redis Cluster node", "3.0.0"},
+    {"cluster|saveconfig", 2, "Forces the node to save cluster state on disk", "3.0.0"},
+    {"cluster|set-config-epoch", 3, "Set the configuration epoch in a new node", "3.0.0"},
+    {"cluster|setslot", -4, "Bind a hash slot to a specific node", "3.0.0"},
+    {"cluster|shards", 2, "Get array of cluster slots to node mappings", "7.0.0"},
+    {"cluster|slaves", 3, "List replica nodes of the specified master node", "3.0.0"},
+    {"cluster|slots", 2, "Get array of Cluster slot to node mappings", "3.0.0"},
+};
+
+}  // namespace
+
+void RegisterReplicationCommands(std::vector<CommandSpec>* table) {
+  auto add = [table](const CommandEntry& e) {
+    CommandSpec spec{};
+    spec.name = e.name;
+    spec.arity = e.arity;
+    spec.flags = e.flags;
+    spec.acl_categories = e.acl;
+    spec.group = e.group;
+    spec.summary = e.summary;
+    spec.since = e.since;
+    spec.on_client = e.handler;
+    table->push_back(spec);
+  };
+  for (const CommandEntry& e : kCommands) add(e);
+  for (const ClusterSub& s : kClusterSubs) {
+    add({s.name, s.arity, kCmdStale, "@slow", "cluster", s.summary, s.since, CmdCluster});
+  }
+}
+
+}  // namespace shardis
