@@ -209,6 +209,8 @@ class ClientCommand {
     runner_.RunAtomic(std::move(scope), std::move(body));
   }
 
+  FanOutRunner& runner() { return runner_; }
+
  private:
   FanOutRunner& runner_;
 };

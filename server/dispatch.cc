@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/persistence.h"
@@ -362,7 +364,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
   BlockRequest block;
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
-  spec.on_shard(cmd);
+  aof::RunShardHandler(spec, cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested) {
@@ -488,7 +490,7 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
   BlockRequest block;
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
-  spec.on_shard(cmd);
+  aof::RunShardHandler(spec, cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
@@ -746,7 +748,7 @@ void Reactor::ServeReadyKeys() {
         BlockRequest block;
         ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply, config_,
                          &block, true};
-        w->spec->on_shard(cmd);
+        aof::RunShardHandler(*w->spec, cmd);
         RecordCall(*w->spec, MonoMicros() - start);
         if (block.requested) continue;  // still nothing for it: keeps its place in line
         Unpark(w);
@@ -845,6 +847,10 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
   } else {
     reply.ArrayHeader(b->commands.size());
     Db& db = shard_.db(b->origin.db_index);
+    // The transaction's writes are recorded as one MULTI/EXEC.
+    aof::Sink log;
+    std::optional<aof::Capture> capture;
+    if (aof::Active()) capture.emplace(&log);
     std::vector<std::string_view> args;
     for (const BatchMessage::Command& command : b->commands) {
       args.clear();
@@ -855,10 +861,12 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
       uint64_t start = MonoMicros();
       // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
       ShardCommand cmd{args, shard_, db, b->origin.db_index, reply, config_};
-      command.spec->on_shard(cmd);
+      aof::RunShardHandler(*command.spec, cmd);
       RecordCall(*command.spec, MonoMicros() - start);
       if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args);
     }
+    capture.reset();
+    aof::AppendTransaction(log);
   }
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
   b->is_reply = true;
