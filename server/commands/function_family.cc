@@ -13,6 +13,7 @@
 // and redis-server 7.0 both ways (LZF-compressed strings are read; strings are written plain).
 #include <memory>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/scripting/call_target.h"
@@ -79,7 +80,12 @@ void FcallClient(ClientCommand& c) {
       [argv, out, resp](ShardAccess& a) {
         std::vector<std::string_view> args(argv->begin(), argv->end());
         ReplyBuilder reply(out.get(), resp);
-        RunFcallHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
+        aof::Sink effects;  // the function's writes, logged as one MULTI/EXEC
+        {
+          aof::Capture capture(&effects);
+          RunFcallHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
+        }
+        aof::AppendTransaction(effects);
       },
       [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); });
 }

@@ -9,6 +9,7 @@
 // another shard fails until cross-shard transactions exist).
 #include <memory>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/scripting/call_target.h"
@@ -117,7 +118,12 @@ void EvalClient(ClientCommand& c) {
   ShardTask task = [argv, out, resp](ShardAccess& a) {
     std::vector<std::string_view> args(argv->begin(), argv->end());
     ReplyBuilder reply(out.get(), resp);
-    RunEvalHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
+    aof::Sink effects;  // the script's writes, logged as one MULTI/EXEC
+    {
+      aof::Capture capture(&effects);
+      RunEvalHere(args, a.shard, a.db_index, a.config, a.shard_index, reply);
+    }
+    aof::AppendTransaction(effects);
   };
   FanOutDone done = [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); };
   if (!is_sha && c.server != nullptr && c.server->thread_count() > 1) {
