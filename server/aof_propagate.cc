@@ -229,10 +229,11 @@ void RunShardHandler(const CommandSpec& spec, ShardCommand& cmd) {
   std::string* out = cmd.reply.buffer();
   size_t before = out->size();
   spec.on_shard(cmd);
-  if (spec.flags & kCmdWrite) Propagate(spec, cmd, std::string_view(*out).substr(before));
+  Propagate(spec, cmd, std::string_view(*out).substr(before));
 }
 
 void Propagate(const CommandSpec& spec, const ShardCommand& cmd, std::string_view reply) {
+  if (!(spec.flags & kCmdWrite)) return;
   if (reply.empty() || reply[0] == '-' || reply[0] == '!') return;  // blocked, or failed
   ArgList a = cmd.args;
   int db = cmd.db_index;
