@@ -64,6 +64,7 @@ struct Global {
   std::string basename;  // appendfilename
   std::vector<ManifestEntry> manifest;
   std::atomic<bool> rewrite_in_progress{false};
+  std::atomic<bool> rewrite_scheduled{false};
   std::atomic<bool> last_rewrite_ok{true};
   std::atomic<bool> last_write_ok{true};
   std::atomic<int64_t> last_rewrite_time_sec{-1};
@@ -671,10 +672,13 @@ bool StartRewrite(const Config& config, FanOutRunner& runner, bool turning_on, s
     return false;
   }
   if (Persistence().save_in_progress.load()) {
+    // As Redis: the rewrite starts once the running BGSAVE is done (Cron).
     g.rewrite_in_progress.store(false);
-    *error = "ERR Background save already in progress: try BGREWRITEAOF when it is done";
+    g.rewrite_scheduled.store(true);
+    *error = "";
     return false;
   }
+  g.rewrite_scheduled.store(false);
   ApplyConfig(config);
   if (g.basename.empty()) {
     std::string dirname;
@@ -747,7 +751,46 @@ void BgRewriteCommand(ClientCommand& c) {
                          [](ReplyBuilder& reply, FanOutRunner&) {
                            reply.SimpleString("Background append only file rewriting started");
                          });
-  if (!ok) c.reply.Error(error);
+  if (ok) return;
+  if (error.empty()) {
+    c.reply.SimpleString("Background append only file rewriting scheduled");
+  } else {
+    c.reply.Error(error);
+  }
+}
+
+void Cron(const Config& config, FanOutRunner& runner) {
+  Global& g = G();
+  if (g.rewrite_in_progress.load(std::memory_order_relaxed) ||
+      Persistence().save_in_progress.load(std::memory_order_relaxed)) {
+    return;
+  }
+  bool go = g.rewrite_scheduled.load();
+  if (!go && g.active.load(std::memory_order_relaxed)) {
+    std::string perc_text, min_text;
+    int64_t perc = 0, min_size = 0;
+    config.Get("auto-aof-rewrite-percentage", &perc_text);
+    config.Get("auto-aof-rewrite-min-size", &min_text);
+    cmd::ParseInt64(perc_text, &perc);
+    cmd::ParseInt64(min_text, &min_size);
+    std::shared_ptr<File> f = g.current.load();
+    uint64_t base = g.base_size.load();
+    uint64_t incr = f ? f->size.load(std::memory_order_relaxed) : 0;
+    if (perc > 0 && base + incr > static_cast<uint64_t>(min_size)) {
+      uint64_t growth = incr * 100 / (base > 0 ? base : 1);
+      if (growth >= static_cast<uint64_t>(perc)) {
+        Log(LogLevel::kNotice, "Starting automatic rewriting of AOF on %d%% growth",
+            static_cast<int64_t>(growth));
+        go = true;
+      }
+    }
+  }
+  if (!go) return;
+  std::string error;
+  if (!StartRewrite(config, runner, false, &error, [](ReplyBuilder&, FanOutRunner&) {}) &&
+      !error.empty()) {
+    g.rewrite_scheduled.store(false);
+  }
 }
 
 void ConfigChanged(ReplyBuilder& reply, FanOutRunner& runner, const Config& config) {
@@ -758,6 +801,11 @@ void ConfigChanged(ReplyBuilder& reply, FanOutRunner& runner, const Config& conf
     bool ok = StartRewrite(config, runner, true, &error,
                            [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
     if (!ok) {
+      if (error.empty()) {
+        // A BGSAVE runs (Redis would schedule the rewrite; here turning on waits for nothing).
+        G().rewrite_scheduled.store(false);
+        error = "ERR Background save in progress: try CONFIG SET appendonly yes later";
+      }
       reply.Error(error);
       return;
     }
@@ -784,7 +832,7 @@ void InfoFields(std::vector<std::pair<std::string, std::string>>* out) {
   bool rewriting = g.rewrite_in_progress.load();
   add("aof_enabled", on ? 1 : 0);
   add("aof_rewrite_in_progress", rewriting ? 1 : 0);
-  add("aof_rewrite_scheduled", 0);
+  add("aof_rewrite_scheduled", g.rewrite_scheduled.load() ? 1 : 0);
   add("aof_last_rewrite_time_sec", g.last_rewrite_time_sec.load());
   add("aof_current_rewrite_time_sec",
       rewriting ? (NowMs() - g.rewrite_start_ms.load()) / 1000 : int64_t{-1});

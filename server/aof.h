@@ -99,6 +99,9 @@ void BgRewriteCommand(ClientCommand& c);
 // appendfsync and friends; appendonly yes starts a rewrite (the reply comes when its snapshot is
 // taken), no stops logging. Writes the reply.
 void ConfigChanged(ReplyBuilder& reply, FanOutRunner& runner, const Config& config);
+// Reactor 0's periodic work: a scheduled BGREWRITEAOF (asked during a BGSAVE), and
+// auto-aof-rewrite-percentage / auto-aof-rewrite-min-size.
+void Cron(const Config& config, FanOutRunner& runner);
 // INFO persistence's aof_* fields, as "name:value\r\n" lines.
 void InfoFields(std::vector<std::pair<std::string, std::string>>* out);
 

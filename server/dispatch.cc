@@ -629,6 +629,12 @@ void Reactor::ReleaseHeldIntents() {
   held_for_test_.erase(it);
 }
 
+void Reactor::AofCron() {
+  // A connection-less operation (connection id 0), like the `save` schedule's fan-out.
+  Runner runner(*this, OpOrigin{index_, 0, 0, RespVersion::kResp2});
+  aof::Cron(config_, runner);
+}
+
 void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& finish) {
   if (finish) {
     finish();

@@ -609,6 +609,7 @@ void Reactor::Cron() {
   }
   if (pause_until_ms_ != 0 && shard_.now_ms() >= pause_until_ms_) PauseClients(0, false);
   if (index_ == 0) {
+    AofCron();
     // The `save` schedule and BGSAVE SCHEDULE, from one thread: a connection-less fan-out.
     PersistenceCron(config_, [this](ShardTask task, FanOutDone done) {
       std::vector<int> all(thread_count());
