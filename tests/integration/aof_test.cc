@@ -100,13 +100,14 @@ std::unique_ptr<ServerProcess> ReferenceWithDataset(std::unique_ptr<Client>* cli
 
 TEST(AofTest, ReplayRestoresEveryTypeAfterKill9) {
   std::string dir = MakeTempDir("aof-roundtrip");
-  std::unique_ptr<Client> ref;
-  auto redis = ReferenceWithDataset(&ref);
-  ASSERT_NE(redis, nullptr);
   auto s = StartShardis(3, AofArgs(dir, "always"));
   ASSERT_NE(s, nullptr);
   auto c = Client::Connect(s->port());
   Populate(*c);
+  // The reference is filled right after, so that relative TTLs end up within a second.
+  std::unique_ptr<Client> ref;
+  auto redis = ReferenceWithDataset(&ref);
+  ASSERT_NE(redis, nullptr);
   // Commands Redis propagates in another form, applied to both (deterministic results).
   for (Client* x : {ref.get(), c.get()}) {
     x->Run({"SET", "px:ex", "v", "EX", "1000"});
@@ -170,6 +171,67 @@ TEST(AofTest, RewriteCompactsAndKeepsLaterWrites) {
   EXPECT_EQ(c2->Run({"GET", "k0"}), "str:\"21\"");
   EXPECT_EQ(c2->Run({"GET", "k9"}), "str:\"20\"");
   EXPECT_EQ(c2->Run({"GET", "after"}), "str:\"rewrite\"");
+  again->Stop();
+  RemoveTree(dir);
+}
+
+TEST(AofTest, RewritesUnderConcurrentWritesLoseAndRepeatNothing) {
+  std::string dir = MakeTempDir("aof-rewrite-load");
+  auto s = StartShardis(3, AofArgs(dir, "always"));
+  ASSERT_NE(s, nullptr);
+  int port = s->port();
+  constexpr int kWriters = 4, kOps = 1500, kKeys = 8;
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto c = Client::Connect(port);
+      if (c == nullptr) {
+        failures.fetch_add(1);
+        return;
+      }
+      for (int i = 0; i < kOps; ++i) {
+        std::string key = absl::StrCat("w", w, ":", i % kKeys);
+        // Alternate single-key INCRs and a cross-shard transaction over two keys.
+        if (i % 5 == 0) {
+          c->Append({"MULTI"});
+          c->Append({"INCR", key});
+          c->Append({"INCR", absl::StrCat("pair", w, ":", i % 3)});
+          c->Append({"EXEC"});
+          for (int r = 0; r < 4; ++r) {
+            if (c->GetReply() == nullptr) failures.fetch_add(1);
+          }
+        } else if (c->Command({"INCR", key}) == nullptr) {
+          failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  auto c = Client::Connect(port);
+  for (int r = 0; r < 3; ++r) {
+    ASSERT_EQ(c->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
+    ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "aof_rewrite_in_progress") == "0"; }));
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  Kill9(*s);
+  auto again = StartShardis(2, AofArgs(dir));
+  ASSERT_NE(again, nullptr);
+  auto c2 = Client::Connect(again->port());
+  for (int w = 0; w < kWriters; ++w) {
+    for (int k = 0; k < kKeys; ++k) {
+      int expected = 0;
+      for (int i = 0; i < kOps; ++i) expected += i % kKeys == k;
+      EXPECT_EQ(c2->Run({"GET", absl::StrCat("w", w, ":", k)}),
+                absl::StrCat("str:\"", expected, "\""));
+    }
+    for (int k = 0; k < 3; ++k) {
+      int expected = 0;
+      for (int i = 0; i < kOps; i += 5) expected += i % 3 == k;
+      EXPECT_EQ(c2->Run({"GET", absl::StrCat("pair", w, ":", k)}),
+                absl::StrCat("str:\"", expected, "\""));
+    }
+  }
   again->Stop();
   RemoveTree(dir);
 }
@@ -317,15 +379,16 @@ TEST(AofTest, TruncatedAndCorruptFiles) {
 }
 
 TEST(AofTest, RedisServerLoadsShardisAofAndBack) {
-  std::unique_ptr<Client> ref;
-  auto redis = ReferenceWithDataset(&ref);
-  ASSERT_NE(redis, nullptr);
   std::string dir = MakeTempDir("aof-interchange");
+  std::unique_ptr<Client> ref;
+  std::unique_ptr<ServerProcess> redis;
   {
     auto s = StartShardis(3, AofArgs(dir));
     ASSERT_NE(s, nullptr);
     auto c = Client::Connect(s->port());
     Populate(*c);
+    redis = ReferenceWithDataset(&ref);
+    ASSERT_NE(redis, nullptr);
     ASSERT_EQ(c->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
     ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "aof_rewrite_in_progress") == "0"; }));
     // Some writes after the rewrite land in the incr file.
@@ -360,13 +423,14 @@ TEST(AofTest, RedisServerLoadsShardisAofAndBack) {
 TEST(AofTest, ShardisLoadsAofWrittenFromScratchByRedis) {
   std::string dir = MakeTempDir("aof-from-redis");
   std::unique_ptr<Client> ref;
-  auto redis = ReferenceWithDataset(&ref);
-  ASSERT_NE(redis, nullptr);
+  std::unique_ptr<ServerProcess> redis;
   {
     auto r = StartRedis({"--dir", dir, "--appendonly", "yes"});
     ASSERT_NE(r, nullptr);
     auto c = Client::Connect(r->port());
     Populate(*c);
+    redis = ReferenceWithDataset(&ref);
+    ASSERT_NE(redis, nullptr);
     r->Stop();
   }
   auto s = StartShardis(3, AofArgs(dir));
