@@ -441,6 +441,35 @@ TEST(AofTest, ShardisLoadsAofWrittenFromScratchByRedis) {
   RemoveTree(dir);
 }
 
+TEST(AofTest, ShardisLoadsRedisAofFormatBase) {
+  // aof-use-rdb-preamble no: redis-server's rewrite writes the base as commands (.base.aof).
+  std::string dir = MakeTempDir("aof-from-redis-cmds");
+  std::unique_ptr<Client> ref;
+  std::unique_ptr<ServerProcess> redis;
+  {
+    auto r = StartRedis({"--dir", dir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no"});
+    ASSERT_NE(r, nullptr);
+    auto c = Client::Connect(r->port());
+    Populate(*c);
+    redis = ReferenceWithDataset(&ref);
+    ASSERT_NE(redis, nullptr);
+    ASSERT_EQ(c->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
+    ASSERT_TRUE(WaitFor([&] {
+      return InfoField(*c, "aof_rewrite_in_progress") == "0" &&
+             InfoField(*c, "aof_rewrite_scheduled") == "0";
+    }));
+    for (Client* x : {ref.get(), c.get()}) x->Run({"SET", "after", "rewrite"});
+    r->Stop();
+  }
+  EXPECT_TRUE(absl::StrContains(Manifest(dir), ".base.aof")) << Manifest(dir);
+  auto s = StartShardis(3, AofArgs(dir));
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  ExpectSameDataset(*ref, *c, "Shardis loading redis-server's command-form base");
+  s->Stop();
+  RemoveTree(dir);
+}
+
 TEST(AofTest, ConfigSetAppendonlyAtRuntime) {
   std::string dir = MakeTempDir("aof-config");
   auto s = StartShardis(2, {"--dir", dir});
