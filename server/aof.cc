@@ -708,6 +708,9 @@ bool StartRewrite(const Config& config, FanOutRunner& runner, bool turning_on, s
     return false;
   }
   g.manifest = during;
+  // The everysec thread syncs the new file from now on; the old one is synced when the last
+  // thread lets go of it.
+  g.current.store(file);
   g.rewrite_start_ms.store(NowMs());
   Log(LogLevel::kNotice, "Background append only file rewriting started");
   if (turning_on) g.active.store(true);
@@ -730,14 +733,16 @@ bool StartRewrite(const Config& config, FanOutRunner& runner, bool turning_on, s
           Flush();
           t_file = file;
         },
-        [old_entries, base, incr, file](const std::string& err) {
-          G().current.store(file);
+        [old_entries, base, incr](const std::string& err) {
           FinishRewrite(err, old_entries, base, incr);
         },
         done);
     if (!started) {
+      // A BGSAVE got in first: the threads still write to the old incr file (listed before the
+      // new, empty one); the cron starts the rewrite again once the save is done.
       G().rewrite_in_progress.store(false);
-      reply.Error("ERR Background save already in progress");
+      G().rewrite_scheduled.store(true);
+      reply.SimpleString("Background append only file rewriting scheduled");
     }
   });
   return true;
