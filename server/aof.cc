@@ -210,6 +210,7 @@ class ReplayRunner : public FanOutRunner {
   // Returns "" or an error that stops the load (unknown command).
   std::string Execute(const std::vector<std::string>& argv) {
     std::vector<std::string_view> args(argv.begin(), argv.end());
+    StripExactTrimLimit(&args);
     const CommandSpec* spec = CommandTable::Get().Find(args[0]);
     if (spec == nullptr) return "Unknown command '" + argv[0] + "'";
     if (spec->name == "select") {
@@ -252,6 +253,23 @@ class ReplayRunner : public FanOutRunner {
     return "";
   }
   uint64_t skipped() const { return skipped_; }
+
+  // redis-server logs XADD/XTRIM's "~" trimming as "=" but keeps its LIMIT, which only the AOF
+  // loader (and a replica) accept: drop the LIMIT of an exact trim.
+  static void StripExactTrimLimit(std::vector<std::string_view>* args) {
+    if (!cmd::EqualsIgnoreCase((*args)[0], "xadd") && !cmd::EqualsIgnoreCase((*args)[0], "xtrim")) {
+      return;
+    }
+    for (size_t i = 2; i + 4 < args->size(); ++i) {
+      if ((cmd::EqualsIgnoreCase((*args)[i], "maxlen") ||
+           cmd::EqualsIgnoreCase((*args)[i], "minid")) &&
+          (*args)[i + 1] == "=" && cmd::EqualsIgnoreCase((*args)[i + 3], "limit")) {
+        args->erase(args->begin() + static_cast<ptrdiff_t>(i + 3),
+                    args->begin() + static_cast<ptrdiff_t>(i + 5));
+        return;
+      }
+    }
+  }
 
  private:
   const Config& config_;

@@ -167,6 +167,47 @@ void EmitServedPop(int db, std::string_view pop, ReplyReader& r, bool with_count
   Emit(db, {std::string(pop), key, std::to_string(elements)});
 }
 
+// Runs a read-only command on the shard of `cmd` and returns its RESP2 reply (for the facts a
+// record needs that the reply does not carry, e.g. a stream's length after trimming).
+std::string Query(const ShardCommand& cmd, std::vector<std::string_view> args) {
+  const CommandSpec* spec = CommandTable::Get().Find(args[0]);
+  std::string out;
+  if (spec == nullptr || spec->on_shard == nullptr) return out;
+  ReplyBuilder reply(&out, RespVersion::kResp2);
+  ShardCommand q{args, cmd.shard, cmd.db, cmd.db_index, reply, cmd.config};
+  spec->on_shard(q);
+  return out;
+}
+
+// XADD / XTRIM with "~" trimming: the amount trimmed depends on the stream's node layout, which
+// a replay (after a rewrite, or on redis-server) need not share. As Redis, log the trim exact
+// ("=") to what it left: MAXLEN the stream's length, MINID its first id (LIMIT dropped).
+void RewriteApproxTrim(const ShardCommand& cmd, size_t from, Argv* argv) {
+  for (size_t i = from; i + 2 < argv->size(); ++i) {
+    bool maxlen = Is((*argv)[i], "maxlen");
+    if (!maxlen && !Is((*argv)[i], "minid")) continue;
+    if ((*argv)[i + 1] != "~") return;
+    (*argv)[i + 1] = "=";
+    std::string_view key = (*argv)[1];
+    if (maxlen) {
+      std::string r = Query(cmd, {"XLEN", key});
+      if (r.size() > 3 && r[0] == ':') (*argv)[i + 2] = r.substr(1, r.size() - 3);
+    } else {
+      ReplyReader rr{Query(cmd, {"XRANGE", key, "-", "+", "COUNT", "1"})};
+      int64_t n = 0, fields = 0;
+      std::string id;
+      if (rr.Aggregate(&n) && n == 1 && rr.Aggregate(&fields) && rr.Scalar(&id)) {
+        (*argv)[i + 2] = id;
+      }
+    }
+    if (i + 4 < argv->size() && Is((*argv)[i + 3], "limit")) {
+      argv->erase(argv->begin() + static_cast<ptrdiff_t>(i + 3),
+                  argv->begin() + static_cast<ptrdiff_t>(i + 5));
+    }
+    return;
+  }
+}
+
 }  // namespace
 
 Capture::Capture(Sink* sink) : saved_(t_target) { t_target = sink; }
@@ -335,6 +376,10 @@ void Propagate(const CommandSpec& spec, const ShardCommand& cmd, std::string_vie
       }
     }
     if (i < argv.size()) argv[i] = id;
+    RewriteApproxTrim(cmd, 2, &argv);
+    Emit(db, argv);
+  } else if (name == "xtrim") {
+    RewriteApproxTrim(cmd, 2, &argv);
     Emit(db, argv);
   } else if (name == "blpop" || name == "brpop") {
     EmitServedPop(db, name == "blpop" ? "LPOP" : "RPOP", r, false);

@@ -145,7 +145,10 @@ TEST_F(AofPropagation, NondeterministicCommandsLogTheirEffect) {
   EXPECT_EQ(Run({"SPOP", "s", "3"}), "SREM s a\n");
   EXPECT_EQ(Run({"SPOP", "s"}), "");
   EXPECT_EQ(Run({"XADD", "st", "MAXLEN", "~", "10", "7-*", "f", "v"}),
-            "XADD st MAXLEN ~ 10 7-0 f v\n");
+            "XADD st MAXLEN = 1 7-0 f v\n");  // "~" logged exact, to what it left
+  EXPECT_EQ(Run({"XADD", "st", "MINID", "~", "1", "LIMIT", "5", "8-1", "f", "v"}),
+            "XADD st MINID = 7-0 8-1 f v\n");
+  EXPECT_EQ(Run({"XTRIM", "st", "MAXLEN", "=", "1"}), "XTRIM st MAXLEN = 1\n");
   Run({"RPUSH", "l", "a", "b"});
   EXPECT_EQ(Run({"BLPOP", "l", "0"}), "LPOP l\n");
   EXPECT_EQ(Run({"BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "5"}), "RPOP l 1\n");
