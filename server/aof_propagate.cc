@@ -193,7 +193,8 @@ void RewriteApproxTrim(const ShardCommand& cmd, size_t from, Argv* argv) {
       std::string r = Query(cmd, {"XLEN", key});
       if (r.size() > 3 && r[0] == ':') (*argv)[i + 2] = r.substr(1, r.size() - 3);
     } else {
-      ReplyReader rr{Query(cmd, {"XRANGE", key, "-", "+", "COUNT", "1"})};
+      std::string first = Query(cmd, {"XRANGE", key, "-", "+", "COUNT", "1"});
+      ReplyReader rr{first};
       int64_t n = 0, fields = 0;
       std::string id;
       if (rr.Aggregate(&n) && n == 1 && rr.Aggregate(&fields) && rr.Scalar(&id)) {
