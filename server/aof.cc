@@ -67,6 +67,7 @@ struct Global {
   std::atomic<bool> rewrite_scheduled{false};
   std::atomic<bool> last_rewrite_ok{true};
   std::atomic<bool> last_write_ok{true};
+  std::atomic<int> last_write_errno{0};
   std::atomic<int64_t> last_rewrite_time_sec{-1};
   std::atomic<int64_t> rewrite_start_ms{0};
   std::atomic<uint64_t> base_size{0};
@@ -83,15 +84,22 @@ Global& G() {
 
 thread_local std::shared_ptr<File> t_file;
 
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
+// Writes as much of `data` as it can; returns the bytes written (errno set when short).
+size_t WriteSome(int fd, std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      break;
+    }
+    done += static_cast<size_t>(n);
   }
-  return true;
+  return done;
 }
+
+bool WriteAll(int fd, std::string_view data) { return WriteSome(fd, data) == data.size(); }
 
 std::string ManifestName() { return G().basename + ".manifest"; }
 
@@ -395,6 +403,15 @@ std::string ReplayFile(const std::string& path, bool last, const Config& config,
 
 bool Active() { return G().active.load(std::memory_order_relaxed); }
 
+int WriteErrno() {
+  Global& g = G();
+  if (!g.active.load(std::memory_order_relaxed) ||
+      g.last_write_ok.load(std::memory_order_relaxed)) {
+    return 0;
+  }
+  return g.last_write_errno.load(std::memory_order_relaxed);
+}
+
 void AttachThread() { t_file = G().current.load(); }
 
 void Flush() {
@@ -402,10 +419,26 @@ void Flush() {
   if (buf.empty()) return;
   Global& g = G();
   if (t_file) {
-    if (!WriteAll(t_file->fd, buf)) {
+    size_t written = WriteSome(t_file->fd, buf);
+    if (written < buf.size()) {
+      int err = errno != 0 ? errno : ENOSPC;
+      g.last_write_errno.store(err);
       if (g.last_write_ok.exchange(false)) {
-        Log(LogLevel::kWarning, "Error writing to the AOF file: %s", strerror(errno));
+        Log(LogLevel::kWarning, "Error writing to the AOF file: %s", strerror(err));
       }
+      if (g.fsync.load(std::memory_order_relaxed) == kFsyncAlways) {
+        // The replies of these writes must not go out (Redis exits too).
+        Log(LogLevel::kWarning,
+            "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+            "Exiting...");
+        _exit(1);
+      }
+      // Keep what did not get written, to retry at the next flush (as Redis keeps its AOF
+      // buffer); meanwhile write commands get MISCONF. (Another thread's write landing between
+      // the two parts of a cut record would corrupt the file: known limitation.)
+      t_file->size.fetch_add(written, std::memory_order_relaxed);
+      buf.erase(0, written);
+      return;
     } else {
       if (!g.last_write_ok.load(std::memory_order_relaxed)) {
         g.last_write_ok.store(true);

@@ -39,6 +39,9 @@ namespace aof {
 
 // True while records are being written (appendonly on, or being turned on). One relaxed load.
 bool Active();
+// The errno of the last failed write to the AOF while it is still failing, else 0 (writes then
+// get Redis's MISCONF error).
+int WriteErrno();
 
 // Records of the current thread go into a Sink: RESP commands with SELECTs where the database
 // changes.

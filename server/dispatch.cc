@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -186,6 +187,8 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
         "configured to report errors during writes if RDB snapshotting fails "
         "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
         "RDB error.";
+  } else if (((spec->flags & kCmdWrite) || spec->name == "ping") && aof::WriteErrno() != 0) {
+    error = Cat("MISCONF Errors writing to the AOF file: ", strerror(aof::WriteErrno()));
   }
   if (error.empty() && busy_serving_) {
     // A script is busy on this thread: only connection-side allow-busy commands get through.

@@ -470,6 +470,33 @@ TEST(AofTest, ShardisLoadsRedisAofFormatBase) {
   RemoveTree(dir);
 }
 
+TEST(AofTest, WriteErrorRefusesWritesWithMisconf) {
+  // The incr file is made a link to /dev/full: every write to it fails with ENOSPC.
+  std::string dir = MakeTempDir("aof-full");
+  {
+    auto s = StartShardis(2, AofArgs(dir));
+    ASSERT_NE(s, nullptr);
+    Kill9(*s);
+  }
+  std::string incr = LastIncr(dir);
+  ASSERT_EQ(unlink(incr.c_str()), 0);
+  ASSERT_EQ(symlink("/dev/full", incr.c_str()), 0);
+  auto s = StartShardis(2, AofArgs(dir));
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  EXPECT_EQ(c->Run({"SET", "a", "1"}), "status:\"OK\"");  // logged after it ran: the write fails
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "aof_last_write_status") == "err"; }));
+  EXPECT_EQ(c->Run({"SET", "b", "2"}),
+            "err:\"MISCONF Errors writing to the AOF file: No space left on device\"");
+  EXPECT_EQ(c->Run({"PING"}),
+            "err:\"MISCONF Errors writing to the AOF file: No space left on device\"");
+  EXPECT_EQ(c->Run({"GET", "a"}), "str:\"1\"");  // reads still work
+  EXPECT_TRUE(
+      absl::StrContains(s->Log(), "Error writing to the AOF file: No space left on device"));
+  s->Stop();
+  RemoveTree(dir);
+}
+
 TEST(AofTest, ConfigSetAppendonlyAtRuntime) {
   std::string dir = MakeTempDir("aof-config");
   auto s = StartShardis(2, {"--dir", dir});
