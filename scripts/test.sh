@@ -32,7 +32,7 @@ if [ "${SHARDIS_SANITIZERS:-1}" != 0 ]; then
   # Only what crosses threads: the mailbox, and the multi-threaded integration tests.
   tsan_tests=(mailbox_test basic_test differential_test pubsub_test transaction_test coordination_test
               blocking_list_test blocking_zset_test blocking_stream_test rdb_test
-              differential_scripting_test scripting_busy_test differential_acl_test)
+              differential_scripting_test scripting_busy_test differential_acl_test aof_test)
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDIS_SANITIZE=thread \
     -DSHARDIS_BUILD_BENCH=OFF >/dev/null
   ninja -C build-tsan -j"$jobs" shardis-server "${tsan_tests[@]}"

@@ -1,7 +1,7 @@
 // AOF files: the multi-part directory and manifest, writing and syncing the incr file, start-up
 // replay, BGREWRITEAOF, INFO fields (see aof.h for the design). The process-wide state lives in
 // one Global object: atomics read on the request path (Active, the fsync policy), the current
-// incr file (an atomic shared_ptr, touched only when files change), and the manifest, which only
+// incr file (behind a mutex, never taken on a command's path), and the manifest, which only
 // one rewrite at a time (or the main thread at start-up) reads and writes.
 #include "server/aof.h"
 
@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <type_traits>
 
@@ -58,7 +59,19 @@ struct Global {
   std::atomic<bool> active{false};
   std::atomic<int> fsync{kFsyncEverysec};
   std::atomic<bool> no_fsync_on_rewrite{false};
-  std::atomic<std::shared_ptr<File>> current;
+  // The current incr file, for threads starting, the everysec thread, INFO and the cron. Never
+  // touched on a command's path (each reactor keeps its own reference, t_file), so a plain mutex
+  // (libstdc++'s atomic<shared_ptr> is a spinlock that ThreadSanitizer does not understand).
+  std::mutex current_mu;
+  std::shared_ptr<File> current_file;
+  std::shared_ptr<File> Current() {
+    std::lock_guard<std::mutex> lock(current_mu);
+    return current_file;
+  }
+  void SetCurrent(std::shared_ptr<File> f) {
+    std::lock_guard<std::mutex> lock(current_mu);
+    current_file = std::move(f);
+  }
   // The directory and manifest: touched by start-up, and by one rewrite at a time.
   std::string dir;       // absolute: dir/appenddirname
   std::string basename;  // appendfilename
@@ -71,6 +84,9 @@ struct Global {
   std::atomic<int64_t> last_rewrite_time_sec{-1};
   std::atomic<int64_t> rewrite_start_ms{0};
   std::atomic<uint64_t> base_size{0};
+  // Bytes written to the incr file(s) since the last switch (INFO, auto rewrite): reset when a
+  // rewrite starts, so writes of threads not yet switched count too (a slight overestimate).
+  std::atomic<uint64_t> incr_size{0};
   std::atomic<uint64_t> rewrites{0};
   std::atomic<uint64_t> delayed_fsync{0};
   std::thread fsync_thread;
@@ -187,7 +203,7 @@ void StartFsyncThread() {
       }
       if (g.fsync.load() != kFsyncEverysec) continue;
       if (g.no_fsync_on_rewrite.load() && g.rewrite_in_progress.load()) continue;
-      std::shared_ptr<File> f = g.current.load();
+      std::shared_ptr<File> f = g.Current();
       if (f && f->unsynced.exchange(0) != 0) fdatasync(f->fd);
     }
   });
@@ -412,7 +428,7 @@ int WriteErrno() {
   return g.last_write_errno.load(std::memory_order_relaxed);
 }
 
-void AttachThread() { t_file = G().current.load(); }
+void AttachThread() { t_file = G().Current(); }
 
 void Flush() {
   std::string& buf = ThreadBuffer();
@@ -436,7 +452,7 @@ void Flush() {
       // Keep what did not get written, to retry at the next flush (as Redis keeps its AOF
       // buffer); meanwhile write commands get MISCONF. (Another thread's write landing between
       // the two parts of a cut record would corrupt the file: known limitation.)
-      t_file->size.fetch_add(written, std::memory_order_relaxed);
+      g.incr_size.fetch_add(written, std::memory_order_relaxed);
       buf.erase(0, written);
       return;
     } else {
@@ -444,7 +460,7 @@ void Flush() {
         g.last_write_ok.store(true);
         Log(LogLevel::kWarning, "AOF write error looks solved, Redis can write again.");
       }
-      t_file->size.fetch_add(buf.size(), std::memory_order_relaxed);
+      g.incr_size.fetch_add(buf.size(), std::memory_order_relaxed);
       int policy = g.fsync.load(std::memory_order_relaxed);
       if (policy == kFsyncAlways) {
         if (!(g.no_fsync_on_rewrite.load(std::memory_order_relaxed) &&
@@ -657,7 +673,8 @@ std::string StartupLoad(const Config& config, const std::vector<ShardData*>& sha
       if (stat((g.dir + "/" + e.name).c_str(), &st) == 0) g.base_size.store(st.st_size);
     }
   }
-  g.current.store(f);
+  g.incr_size.store(f->size.load());
+  g.SetCurrent(f);
   g.active.store(true);
   StartFsyncThread();
   return "";
@@ -671,7 +688,7 @@ void Shutdown() {
   for (int i = 0; i < 600 && g.rewrite_in_progress.load(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::shared_ptr<File> f = g.current.load();
+  std::shared_ptr<File> f = g.Current();
   if (f) fdatasync(f->fd);
 }
 
@@ -761,7 +778,8 @@ bool StartRewrite(const Config& config, FanOutRunner& runner, bool turning_on, s
   g.manifest = during;
   // The everysec thread syncs the new file from now on; the old one is synced when the last
   // thread lets go of it.
-  g.current.store(file);
+  g.incr_size.store(0);
+  g.SetCurrent(file);
   g.rewrite_start_ms.store(NowMs());
   Log(LogLevel::kNotice, "Background append only file rewriting started");
   if (turning_on) g.active.store(true);
@@ -829,9 +847,8 @@ void Cron(const Config& config, FanOutRunner& runner) {
     config.Get("auto-aof-rewrite-min-size", &min_text);
     cmd::ParseInt64(perc_text, &perc);
     cmd::ParseInt64(min_text, &min_size);
-    std::shared_ptr<File> f = g.current.load();
     uint64_t base = g.base_size.load();
-    uint64_t incr = f ? f->size.load(std::memory_order_relaxed) : 0;
+    uint64_t incr = g.incr_size.load(std::memory_order_relaxed);
     if (perc > 0 && base + incr > static_cast<uint64_t>(min_size)) {
       uint64_t growth = incr * 100 / (base > 0 ? base : 1);
       if (growth >= static_cast<uint64_t>(perc)) {
@@ -900,9 +917,7 @@ void InfoFields(std::vector<std::pair<std::string, std::string>>* out) {
   add("module_fork_in_progress", 0);
   add("module_fork_last_cow_size", 0);
   if (on) {
-    std::shared_ptr<File> f = g.current.load();
-    uint64_t incr = f ? f->size.load() : 0;
-    add("aof_current_size", g.base_size.load() + incr);
+    add("aof_current_size", g.base_size.load() + g.incr_size.load());
     add("aof_base_size", g.base_size.load());
     add("aof_pending_rewrite", 0);
     add("aof_buffer_length", 0);
