@@ -89,12 +89,26 @@ std::string LastIncr(const std::string& dir) {
   return dir + "/appendonlydir/" + name;
 }
 
-// A reference redis-server holding the varied dataset.
-std::unique_ptr<ServerProcess> ReferenceWithDataset(std::unique_ptr<Client>* client) {
+// Starts a reference redis-server and fills it and `other` with the varied dataset, command by
+// command in step (so that relative TTLs match however slow `other` is, e.g. under a sanitizer).
+std::unique_ptr<ServerProcess> ReferenceWithDataset(std::unique_ptr<Client>* client,
+                                                    Client& other) {
   auto redis = StartRedis();
   if (redis == nullptr) return nullptr;
   *client = Client::Connect(redis->port());
-  Populate(**client);
+  int current = -1;
+  for (const auto& [db, cmd] : DatasetCommands()) {
+    if (db != current) {
+      for (Client* c : {client->get(), &other}) c->Run({"SELECT", absl::StrCat(db)});
+      current = db;
+    }
+    for (Client* c : {client->get(), &other}) {
+      ReplyPtr r = c->Command(cmd);
+      EXPECT_TRUE(r != nullptr && r->type != REDIS_REPLY_ERROR)
+          << RenderCommand(cmd) << " -> " << Render(r.get());
+    }
+  }
+  for (Client* c : {client->get(), &other}) c->Run({"SELECT", "0"});
   return redis;
 }
 
@@ -103,10 +117,8 @@ TEST(AofTest, ReplayRestoresEveryTypeAfterKill9) {
   auto s = StartShardis(3, AofArgs(dir, "always"));
   ASSERT_NE(s, nullptr);
   auto c = Client::Connect(s->port());
-  Populate(*c);
-  // The reference is filled right after, so that relative TTLs end up within a second.
   std::unique_ptr<Client> ref;
-  auto redis = ReferenceWithDataset(&ref);
+  auto redis = ReferenceWithDataset(&ref, *c);
   ASSERT_NE(redis, nullptr);
   // Commands Redis propagates in another form, applied to both (deterministic results).
   for (Client* x : {ref.get(), c.get()}) {
@@ -386,8 +398,7 @@ TEST(AofTest, RedisServerLoadsShardisAofAndBack) {
     auto s = StartShardis(3, AofArgs(dir));
     ASSERT_NE(s, nullptr);
     auto c = Client::Connect(s->port());
-    Populate(*c);
-    redis = ReferenceWithDataset(&ref);
+    redis = ReferenceWithDataset(&ref, *c);
     ASSERT_NE(redis, nullptr);
     ASSERT_EQ(c->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
     ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "aof_rewrite_in_progress") == "0"; }));
@@ -428,8 +439,7 @@ TEST(AofTest, ShardisLoadsAofWrittenFromScratchByRedis) {
     auto r = StartRedis({"--dir", dir, "--appendonly", "yes"});
     ASSERT_NE(r, nullptr);
     auto c = Client::Connect(r->port());
-    Populate(*c);
-    redis = ReferenceWithDataset(&ref);
+    redis = ReferenceWithDataset(&ref, *c);
     ASSERT_NE(redis, nullptr);
     r->Stop();
   }
@@ -450,8 +460,7 @@ TEST(AofTest, ShardisLoadsRedisAofFormatBase) {
     auto r = StartRedis({"--dir", dir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no"});
     ASSERT_NE(r, nullptr);
     auto c = Client::Connect(r->port());
-    Populate(*c);
-    redis = ReferenceWithDataset(&ref);
+    redis = ReferenceWithDataset(&ref, *c);
     ASSERT_NE(redis, nullptr);
     ASSERT_EQ(c->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
     ASSERT_TRUE(WaitFor([&] {
