@@ -17,6 +17,7 @@
 #include <cassert>
 #include <memory>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/reactor.h"
 #include "server/server.h"
@@ -326,7 +327,10 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
   c->waiting = true;
   c->inflight_shard = -1;
   StartAtomic(std::move(scope), [this, origin, argv, &spec](uint64_t op_id) {
-    auto finish = [this, origin, op_id] {
+    auto finish = [this, origin, op_id, argv, &spec] {
+      // A command over several shards is logged whole, by this thread, before its intents go
+      // (and so before any later write to its keys can be logged).
+      if ((spec.flags & kCmdWrite) && aof::Active()) aof::Record(origin.db_index, *argv);
       ReleaseAtomic(op_id);
       FinishOp(origin, nullptr);
     };
@@ -350,7 +354,7 @@ void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_ind
   Db& db = shard_.db(db_index);
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
   ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
-  spec.on_shard(cmd);
+  aof::RunShardHandler(spec, cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
 }
@@ -382,6 +386,7 @@ struct ExecRun {
   size_t next = 0;
   OpOrigin origin;
   uint64_t op_id = 0;
+  aof::Sink log;  // the writes, recorded as one MULTI/EXEC at the end
 };
 
 void Reactor::StartCrossShardExec(Connection* c, std::vector<TransactionState::Queued> queue,
@@ -492,20 +497,30 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
         CrossBlockPhase(op, 0, runner, nullptr, true, false);
       };
     } else if (single) {
-      body = [this, spec, argv, target, origin](ReplyBuilder&, FanOutRunner& runner) {
+      body = [this, spec, argv, target, origin, run](ReplyBuilder&, FanOutRunner& runner) {
         auto out = std::make_shared<std::string>();
+        auto log = std::make_shared<aof::Sink>();
         runner.RunOnShards(
             {target},
-            [this, spec, argv, origin, out](ShardAccess& a) {
+            [this, spec, argv, origin, out, log](ShardAccess& a) {
               std::vector<std::string_view> args(argv->begin(), argv->end());
+              aof::Capture capture(log.get());
               server_.reactor(a.shard_index)
                   .RunQueuedOnShard(*spec, args, origin.db_index, origin.resp, out.get());
             },
-            [out](ReplyBuilder& reply, FanOutRunner&) { reply.Raw(*out); });
+            [out, log, run](ReplyBuilder& reply, FanOutRunner&) {
+              reply.Raw(*out);
+              aof::Capture capture(&run->log);
+              aof::AppendTransaction(*log);
+            });
       };
     } else {
-      body = [this, spec, argv](ReplyBuilder& reply, FanOutRunner& runner) {
+      body = [this, spec, argv, origin, run](ReplyBuilder& reply, FanOutRunner& runner) {
         std::vector<std::string_view> args(argv->begin(), argv->end());
+        if ((spec->flags & kCmdWrite) && aof::Active()) {
+          aof::Capture capture(&run->log);
+          aof::Record(origin.db_index, args);
+        }
         ClientState gone;
         ClientState* state = current_conn_ != nullptr ? &current_conn_->state : &gone;
         uint64_t start = MonoMicros();
@@ -516,6 +531,7 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
     }
     if (RunBody(origin, body, [this, run] { ExecContinue(run); })) return;
   }
+  aof::AppendTransaction(run->log);
   ReleaseAtomic(run->op_id);
   FinishOp(run->origin, nullptr);
 }

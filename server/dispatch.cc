@@ -9,8 +9,11 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
+#include <optional>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/persistence.h"
@@ -186,6 +189,8 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
         "configured to report errors during writes if RDB snapshotting fails "
         "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
         "RDB error.";
+  } else if (((spec->flags & kCmdWrite) || spec->name == "ping") && aof::WriteErrno() != 0) {
+    error = Cat("MISCONF Errors writing to the AOF file: ", strerror(aof::WriteErrno()));
   }
   if (error.empty() && busy_serving_) {
     // A script is busy on this thread: only connection-side allow-busy commands get through.
@@ -367,7 +372,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
   BlockRequest block;
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
-  spec.on_shard(cmd);
+  aof::RunShardHandler(spec, cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested) {
@@ -493,7 +498,7 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
   BlockRequest block;
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
-  spec.on_shard(cmd);
+  aof::RunShardHandler(spec, cmd);
   RecordCall(spec, MonoMicros() - start);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
@@ -632,6 +637,12 @@ void Reactor::ReleaseHeldIntents() {
   held_for_test_.erase(it);
 }
 
+void Reactor::AofCron() {
+  // A connection-less operation (connection id 0), like the `save` schedule's fan-out.
+  Runner runner(*this, OpOrigin{index_, 0, 0, RespVersion::kResp2});
+  aof::Cron(config_, runner);
+}
+
 void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& finish) {
   if (finish) {
     finish();
@@ -751,7 +762,7 @@ void Reactor::ServeReadyKeys() {
         BlockRequest block;
         ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply, config_,
                          &block, true};
-        w->spec->on_shard(cmd);
+        aof::RunShardHandler(*w->spec, cmd);
         RecordCall(*w->spec, MonoMicros() - start);
         if (block.requested) continue;  // still nothing for it: keeps its place in line
         Unpark(w);
@@ -850,6 +861,10 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
   } else {
     reply.ArrayHeader(b->commands.size());
     Db& db = shard_.db(b->origin.db_index);
+    // The transaction's writes are recorded as one MULTI/EXEC.
+    aof::Sink log;
+    std::optional<aof::Capture> capture;
+    if (aof::Active()) capture.emplace(&log);
     std::vector<std::string_view> args;
     for (const BatchMessage::Command& command : b->commands) {
       args.clear();
@@ -860,10 +875,12 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
       uint64_t start = MonoMicros();
       // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
       ShardCommand cmd{args, shard_, db, b->origin.db_index, reply, config_};
-      command.spec->on_shard(cmd);
+      aof::RunShardHandler(*command.spec, cmd);
       RecordCall(*command.spec, MonoMicros() - start);
       if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args);
     }
+    capture.reset();
+    aof::AppendTransaction(log);
   }
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
   b->is_reply = true;

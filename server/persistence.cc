@@ -69,7 +69,7 @@ std::vector<rdb::DbSection> SerializeShard(ShardData& shard, const rdb::SaveOpti
   return sections;
 }
 
-std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes) {
+std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes, bool aof_base = false) {
   std::vector<std::vector<rdb::DbSection*>> dbs(snap.databases);
   for (const auto& shard : snap.shards) {
     for (size_t db = 0; db < shard.size() && db < dbs.size(); ++db) {
@@ -80,7 +80,7 @@ std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes) {
                                         {"redis-bits", "64"},
                                         {"ctime", std::to_string(NowMs() / 1000)},
                                         {"used-mem", "0"},
-                                        {"aof-base", "0"}});
+                                        {"aof-base", aof_base ? "1" : "0"}});
   return rdb::WriteFile(snap.dir, snap.filename, header, dbs, snap.checksum, bytes);
 }
 
@@ -203,6 +203,60 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
         finished(reply, runner, "");
       });
   return true;
+}
+
+bool StartAofBaseSave(const Config& config, const FanOutStarter& start, const std::string& dir,
+                      const std::string& filename, std::function<void(int)> at_instant,
+                      std::function<void(const std::string&)> written, FanOutDone serialized) {
+  PersistenceState& p = Persistence();
+  bool expected = false;
+  if (!p.save_in_progress.compare_exchange_strong(expected, true)) return false;
+  auto snap = std::make_shared<Snapshot>();
+  snap->shards.resize(p.shards);
+  snap->dirty.resize(p.shards);
+  snap->dir = dir;
+  snap->filename = filename;
+  snap->checksum = config.rdbchecksum;
+  snap->databases = config.databases;
+  snap->start_ms = NowMs();
+  rdb::SaveOptions options = SaveOptionsFrom(config);
+  start(
+      [snap, options, at_instant](ShardAccess& access) {
+        if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
+        at_instant(access.shard_index);
+        snap->shards[access.shard_index] = SerializeShard(access.shard, options);
+      },
+      [snap, written, serialized](ReplyBuilder& reply, FanOutRunner& runner) {
+        if (snap->aborted.load()) {
+          Persistence().save_in_progress.store(false);
+          written("aborted: the server is shutting down");
+          serialized(reply, runner);
+          return;
+        }
+        Persistence().writer_running.store(true);
+        std::thread([snap, written] {
+          uint64_t bytes = 0;
+          std::string error = WriteSnapshot(*snap, &bytes, true);
+          Persistence().save_in_progress.store(false);
+          written(error);
+          Persistence().writer_running.store(false);
+        }).detach();
+        serialized(reply, runner);
+      });
+  return true;
+}
+
+std::string WriteShardsNow(const Config& config, const std::vector<ShardData*>& shards,
+                           const std::string& dir, const std::string& filename, bool aof_base) {
+  Snapshot snap;
+  snap.dir = dir;
+  snap.filename = filename;
+  snap.checksum = config.rdbchecksum;
+  snap.databases = config.databases;
+  rdb::SaveOptions options = SaveOptionsFrom(config);
+  for (ShardData* s : shards) snap.shards.push_back(SerializeShard(*s, options));
+  uint64_t bytes = 0;
+  return WriteSnapshot(snap, &bytes, aof_base);
 }
 
 std::string ReadRdbFile(const std::string& path, const Config& config, int shard_count,

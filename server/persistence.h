@@ -77,6 +77,18 @@ using SaveFinished =
 bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
                SaveFinished finished);
 
+// The AOF rewrite's base (server/aof.h): a snapshot as BGSAVE's (one instant across shards,
+// where `at_instant` runs on each shard's thread), written as an RDB file `dir`/`filename` (AUX
+// aof-base 1) by a background thread, which then calls `written` with "" or the error.
+// `serialized` runs on the origin thread once every shard has serialized. False (nothing done)
+// when a save is in progress.
+bool StartAofBaseSave(const Config& config, const FanOutStarter& start, const std::string& dir,
+                      const std::string& filename, std::function<void(int)> at_instant,
+                      std::function<void(const std::string&)> written, FanOutDone serialized);
+// Writes the shards as an RDB file now, on the calling thread (the reactors must not run).
+std::string WriteShardsNow(const Config& config, const std::vector<ShardData*>& shards,
+                           const std::string& dir, const std::string& filename, bool aof_base);
+
 // Start-up: loads `dir`/`dbfilename` into the shards (threads not running yet). Returns "" when
 // loaded or absent, else the error (the server must refuse to start).
 std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& shards);

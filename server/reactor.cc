@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/persistence.h"
@@ -212,6 +213,7 @@ void Reactor::RequestShutdown() { server_.RequestShutdown(); }
 
 void Reactor::Run() {
   running_ = true;
+  aof::AttachThread();
   scripting::LuaEngine::SetThreadShard(index_, thread_count());
   scripting::LuaEngine::SetBusyPoller([this] { return ServeWhileBusy(); });
   std::vector<epoll_event> events(kMaxEvents);
@@ -465,6 +467,7 @@ void Reactor::MarkReady(Connection* c) {
 }
 
 void Reactor::WriteConnection(Connection* c) {
+  aof::Flush();  // (and is fsynced, under appendfsync always) before any reply goes out
   while (c->pending_output() > 0) {
     ssize_t n = send(c->state.fd, c->out.data() + c->out_pos, c->pending_output(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -559,6 +562,8 @@ void Reactor::Send(int target, MailboxMessage* message) {
 }
 
 void Reactor::FlushOutgoing() {
+  // What this thread logged goes to the AOF before any message that could depend on it leaves.
+  aof::Flush();
   for (size_t t = 0; t < outgoing_.size(); ++t) {
     auto& queue = outgoing_[t];
     if (queue.empty()) continue;
@@ -606,6 +611,7 @@ void Reactor::Cron() {
   }
   if (pause_until_ms_ != 0 && shard_.now_ms() >= pause_until_ms_) PauseClients(0, false);
   if (index_ == 0) {
+    AofCron();
     // The `save` schedule and BGSAVE SCHEDULE, from one thread: a connection-less fan-out.
     PersistenceCron(config_, [this](ShardTask task, FanOutDone done) {
       std::vector<int> all(thread_count());

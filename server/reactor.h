@@ -249,6 +249,7 @@ class Reactor : public ServerContext {
   void FlushOutgoing();
   void Send(int target, MailboxMessage* message);
   void Cron();
+  void AofCron();  // reactor 0: scheduled and automatic AOF rewrites (dispatch.cc)
   void UpdateClock();
   void StopNow();
 

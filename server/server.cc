@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "server/acl.h"
+#include "server/aof.h"
 #include "server/logging.h"
 #include "server/persistence.h"
 #include "server/reactor.h"
@@ -48,7 +49,7 @@ absl::Status Server::Start() {
   }
   InitPersistence(n, info_.start_time_ms / 1000);
   // The threads do not run yet: the main thread may fill every shard directly.
-  std::string load_error = LoadAtStartup(config_, Shards());
+  std::string load_error = aof::StartupLoad(config_, Shards());
   if (!load_error.empty()) return absl::FailedPreconditionError(load_error);
   for (auto& r : reactors_) {
     std::string error = r->Listen();
@@ -102,6 +103,7 @@ void Server::WaitForShutdown() {
     while (MailboxMessage* m = r->mailbox().Pop()) delete m;
   }
   // The threads have stopped: the main thread may read every shard directly.
+  aof::Shutdown();
   std::string save_error = SaveOnShutdown(config_, Shards());
   if (!save_error.empty()) {
     Log(LogLevel::kWarning, "Error trying to save the DB: %s", save_error);

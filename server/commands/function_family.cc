@@ -15,6 +15,7 @@
 // strings are written plain).
 #include <memory>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/scripting/call_target.h"

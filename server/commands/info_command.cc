@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/lazy_free.h"
@@ -254,13 +255,9 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("rdb_last_cow_size", 0);
     w.Field("rdb_last_load_keys_expired", p.last_load_expired.load());
     w.Field("rdb_last_load_keys_loaded", p.last_load_keys.load());
-    w.Field("aof_enabled", 0);
-    w.Field("aof_rewrite_in_progress", 0);
-    w.Field("aof_rewrite_scheduled", 0);
-    w.Field("aof_last_rewrite_time_sec", -1);
-    w.Field("aof_current_rewrite_time_sec", -1);
-    w.Field("aof_last_bgrewrite_status", "ok");
-    w.Field("aof_last_write_status", "ok");
+    std::vector<std::pair<std::string, std::string>> aof_fields;
+    aof::InfoFields(&aof_fields);
+    for (const auto& [name, value] : aof_fields) w.Field(name, value);
   }
   if (w.Wants("stats")) {
     w.Section("Stats");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -237,6 +238,8 @@ void RegisterPersistenceCommands(std::vector<CommandSpec>* table) {
       "Synchronously save the dataset to disk", SaveCommand);
   add("bgsave", -1, kCmdAdmin | kCmdNoscript, "@admin @slow @dangerous",
       "Asynchronously save the dataset to disk", BgsaveCommand);
+  add("bgrewriteaof", 1, kCmdAdmin | kCmdNoscript, "@admin @slow @dangerous",
+      "Asynchronously rewrite the append-only file", aof::BgRewriteCommand);
   add("lastsave", 1, kCmdLoading | kCmdStale | kCmdFast, "@admin @fast @dangerous",
       "Get the UNIX time stamp of the last successful save to disk", LastsaveCommand);
 }

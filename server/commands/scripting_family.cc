@@ -11,6 +11,7 @@
 // is first compiled on every thread, so a later EVALSHA finds it wherever it runs.
 #include <memory>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/scripting/call_target.h"

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -94,7 +95,17 @@ void CmdConfigSet(ClientCommand& c) {
           }
         }
       },
-      [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+      [shared, copy = std::make_shared<Config>(copy)](ReplyBuilder& reply, FanOutRunner& runner) {
+        for (const auto& [name, value] : *shared) {
+          if (cmd::EqualsIgnoreCase(name, "appendonly") ||
+              cmd::EqualsIgnoreCase(name, "appendfsync") ||
+              cmd::EqualsIgnoreCase(name, "no-appendfsync-on-rewrite")) {
+            aof::ConfigChanged(reply, runner, *copy);
+            return;
+          }
+        }
+        reply.Ok();
+      });
 }
 
 void CmdConfigResetStat(ClientCommand& c) {

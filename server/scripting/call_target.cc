@@ -1,5 +1,6 @@
 #include "server/scripting/call_target.h"
 
+#include "server/aof.h"
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -74,7 +75,7 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
     Db& db = shard_.db(db_index_);
     ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
     cmd.from_script = true;
-    spec.on_shard(cmd);
+    aof::RunShardHandler(spec, cmd);
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
     }

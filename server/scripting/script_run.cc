@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "server/acl.h"
+#include "server/aof.h"
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/coordination.h"
@@ -101,18 +102,31 @@ struct Drive {
   std::unique_ptr<AsyncScript> script;
   std::string call_reply;  // the deferred call's reply, built by its phase(s)
   ClientState client;      // for connection-side handlers run on the script's behalf
+  aof::Sink log;           // the script's writes, appended to the AOF as one MULTI/EXEC
+  aof::Sink task_log;      // the writes of a deferred call's shard task
 };
+
+// The script is over: its writes go to the AOF as one transaction, before the intents go.
+void Finish(Drive& d) {
+  LuaEngine::ThisThread().NoteKeyUse(
+      ScriptKeyUseId(d.in.is_function, d.in.is_function ? d.in.argv[1] : d.in.sha),
+      d.target.undeclared());
+  aof::AppendTransaction(d.log);
+}
 
 void Step(const std::shared_ptr<Drive>& d, ReplyBuilder& reply, FanOutRunner& runner);
 
 // Resumes the script with the deferred call's reply; true when it finished (reply written).
 bool ResumeScript(const std::shared_ptr<Drive>& d, ReplyBuilder& reply) {
-  LuaEngine& engine = LuaEngine::ThisThread();
-  if (!engine.Resume(*d->script, d->call_reply, reply)) return false;
-  engine.NoteKeyUse(
-      ScriptKeyUseId(d->in.is_function, d->in.is_function ? d->in.argv[1] : d->in.sha),
-      d->target.undeclared());
-  return true;
+  bool finished;
+  {
+    aof::Capture capture(&d->log);
+    aof::AppendTransaction(d->task_log);  // the deferred call's write, if any
+    d->task_log = aof::Sink();
+    finished = LuaEngine::ThisThread().Resume(*d->script, d->call_reply, reply);
+  }
+  if (finished) Finish(*d);
+  return finished;
 }
 
 // The runner a connection-side handler gets when it runs for the script: its phases join the
@@ -162,6 +176,7 @@ void RunDeferredOnShard(Drive& d, ShardAccess& a) {
   d.call_reply.clear();
   ReplyBuilder out(&d.call_reply, call.resp);
   std::string error;
+  aof::Capture capture(&d.task_log);
   if (target.Call(*call.spec, args, out, &error) != CallStatus::kReplied) {
     d.call_reply.clear();
     out.Error(Cat("ERR ", error));
@@ -189,6 +204,10 @@ void Step(const std::shared_ptr<Drive>& d, ReplyBuilder& reply, FanOutRunner& ru
     std::vector<std::string_view> args(call.args.begin(), call.args.end());
     ClientCommand cmd(args, d->client, out, nullptr, capture);
     call.spec->on_client(cmd);
+    if ((call.spec->flags & kCmdWrite) && aof::Active()) {  // recorded whole, as a client's
+      aof::Capture log(&d->log);
+      aof::Record(call.db, args);
+    }
     if (capture.started()) return;
     if (ResumeScript(d, reply)) return;
   }
@@ -221,20 +240,21 @@ void RunScriptAcrossShards(CrossShardScript script, ShardData& own_shard, const 
   d->run.acl_user = d->in.acl_user.get();
   d->target.Declare(d->run.keys);
   LuaEngine& engine = LuaEngine::ThisThread();
-  if (d->in.is_function) {
-    const LuaEngine::Function* fn = engine.FindFunction(d->in.argv[1]);
-    if (fn == nullptr) {
-      reply.Error("ERR Function not found");
-      return;
+  {
+    aof::Capture capture(&d->log);
+    if (d->in.is_function) {
+      const LuaEngine::Function* fn = engine.FindFunction(d->in.argv[1]);
+      if (fn == nullptr) {
+        reply.Error("ERR Function not found");
+        return;
+      }
+      d->script = engine.CallFunctionAsync(*fn, d->run, reply);
+    } else {
+      d->script = engine.RunScriptAsync(d->in.sha, d->run, reply);
     }
-    d->script = engine.CallFunctionAsync(*fn, d->run, reply);
-  } else {
-    d->script = engine.RunScriptAsync(d->in.sha, d->run, reply);
   }
   if (d->script == nullptr) {  // finished in one step
-    engine.NoteKeyUse(
-        ScriptKeyUseId(d->in.is_function, d->in.is_function ? d->in.argv[1] : d->in.sha),
-        d->target.undeclared());
+    Finish(*d);
     return;
   }
   Step(d, reply, runner);
