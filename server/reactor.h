@@ -250,6 +250,8 @@ class Reactor : public ServerContext {
   void Send(int target, MailboxMessage* message);
   void Cron();
   void UpdateClock();
+  // Publishes the keyspace notifications raised on this shard so far (keyspace_events.cc).
+  void PublishKeyspaceEvents();
   void StopNow();
 
   // Command processing (dispatch.cc).
