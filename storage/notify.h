@@ -42,29 +42,60 @@ inline uint32_t NotifyFlagsFromString(std::string_view s) {
   uint32_t flags = 0;
   for (char c : s) {
     switch (c) {
-      case 'A': flags |= kNotifyAllClasses; break;
-      case 'g': flags |= kNotifyGeneric; break;
-      case '$': flags |= kNotifyString; break;
-      case 'l': flags |= kNotifyList; break;
-      case 's': flags |= kNotifySet; break;
-      case 'h': flags |= kNotifyHash; break;
-      case 'z': flags |= kNotifyZset; break;
-      case 'x': flags |= kNotifyExpired; break;
-      case 'e': flags |= kNotifyEvicted; break;
-      case 't': flags |= kNotifyStream; break;
-      case 'd': flags |= kNotifyModule; break;
-      case 'n': flags |= kNotifyNew; break;
-      case 'K': flags |= kNotifyKeyspace; break;
-      case 'E': flags |= kNotifyKeyevent; break;
-      case 'm': flags |= kNotifyKeyMiss; break;
-      default: break;
+      case 'A':
+        flags |= kNotifyAllClasses;
+        break;
+      case 'g':
+        flags |= kNotifyGeneric;
+        break;
+      case '$':
+        flags |= kNotifyString;
+        break;
+      case 'l':
+        flags |= kNotifyList;
+        break;
+      case 's':
+        flags |= kNotifySet;
+        break;
+      case 'h':
+        flags |= kNotifyHash;
+        break;
+      case 'z':
+        flags |= kNotifyZset;
+        break;
+      case 'x':
+        flags |= kNotifyExpired;
+        break;
+      case 'e':
+        flags |= kNotifyEvicted;
+        break;
+      case 't':
+        flags |= kNotifyStream;
+        break;
+      case 'd':
+        flags |= kNotifyModule;
+        break;
+      case 'n':
+        flags |= kNotifyNew;
+        break;
+      case 'K':
+        flags |= kNotifyKeyspace;
+        break;
+      case 'E':
+        flags |= kNotifyKeyevent;
+        break;
+      case 'm':
+        flags |= kNotifyKeyMiss;
+        break;
+      default:
+        break;
     }
   }
   return flags;
 }
 
 struct KeyspaceEvent {
-  uint32_t type;      // one NotifyFlag class
+  uint32_t type;  // one NotifyFlag class
   int db;
   const char* event;  // a static name: "set", "del", "expired"...
   std::string key;
