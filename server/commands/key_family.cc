@@ -609,6 +609,8 @@ Result RenameLocal(Db& db, std::string_view src, std::string_view dst, bool nx) 
   if (src == dst) return nx ? Result::Int(0) : Result::Ok();
   if (nx && LookupWrite(db, dst) != nullptr) return Result::Int(0);
   std::optional<Db::Taken> moved = db.Take(src);
+  // Redis deletes an existing destination and adds the key anew ("new", n).
+  if (db.Find(dst) != nullptr) db.Notify(kNotifyNew, "new", dst);
   StoreValue(db, dst, std::move(moved->value), moved->expire_at_ms);
   db.Notify(kNotifyGeneric, "rename_from", src);
   db.Notify(kNotifyGeneric, "rename_to", dst);
@@ -641,7 +643,9 @@ void RenameStore(std::shared_ptr<RenameState> st, FanOutRunner& runner) {
   runner.RunOnShards(
       {st->dst_shard},
       [st](ShardAccess& a) {
-        if (st->nx && a.db.Find(st->dst) != nullptr) return;
+        bool dst_exists = a.db.Find(st->dst) != nullptr;
+        if (st->nx && dst_exists) return;
+        if (dst_exists) a.db.Notify(kNotifyNew, "new", st->dst);  // deleted, then added
         StoreValue(a.db, st->dst, std::move(st->value), st->expire_at_ms);
         st->stored = true;
         // Raised here, once the rename happened (the source shard only detached the value).
@@ -777,7 +781,9 @@ bool ParseCopyOptions(const std::vector<std::string>& args, int db_count, int cu
 // Writes a copy into the destination db; the copy's reply.
 Result CopyStore(Db& dst, std::string_view key, const CopyOptions& opts, Value value,
                  int64_t expire_at_ms) {
-  if (LookupWrite(dst, key) != nullptr && !opts.replace) return Result::Int(0);
+  bool exists = LookupWrite(dst, key) != nullptr;
+  if (exists && !opts.replace) return Result::Int(0);
+  if (exists) dst.Notify(kNotifyNew, "new", key);  // Redis deletes it, then adds the copy
   StoreValue(dst, key, std::move(value), expire_at_ms);
   dst.Notify(kNotifyGeneric, "copy_to", key);
   return Result::Int(1);

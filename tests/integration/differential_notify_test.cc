@@ -401,15 +401,24 @@ TEST_F(DifferentialNotifyTest, NarrowerFlags) {
 }
 
 TEST_F(DifferentialNotifyTest, NewKeys) {
-  RunScript("KEn$lh", {
-                          {"SET", "a", "1"},
-                          {"SET", "a", "2"},
-                          {"RPUSH", "l", "x"},
-                          {"RPUSH", "l", "y"},
-                          {"HSET", "h", "f", "v"},
-                          {"INCR", "i"},
-                          {"APPEND", "ap", "x"},
-                      });
+  RunScript("KEn$lhgs", {
+                            {"SET", "a", "1"},
+                            {"SET", "a", "2"},
+                            {"RPUSH", "l", "x"},
+                            {"RPUSH", "l", "y"},
+                            {"HSET", "h", "f", "v"},
+                            {"INCR", "i"},
+                            {"APPEND", "ap", "x"},
+                            {"RENAME", "a", "b"},
+                            {"RENAME", "b", "ap"},
+                            {"COPY", "ap", "c"},
+                            {"COPY", "ap", "c", "REPLACE"},
+                            {"MOVE", "c", "3"},
+                            {"DUMP", "ap"},
+                            {"RESTORE", "ap", "0", "$LAST", "REPLACE"},
+                            {"SORT", "l", "ALPHA", "STORE", "l"},
+                            {"SUNIONSTORE", "su", "nokey"},
+                        });
 }
 
 TEST_F(DifferentialNotifyTest, LazyExpiry) {
