@@ -132,6 +132,14 @@ struct ShardCommand {
   }
 };
 
+// Raises a keyspace notification (notify-keyspace-events) for `key` of the command's db, e.g.
+// NotifyKeyspaceEvent(cmd, kNotifyString, "set", key). One branch when notifications are off;
+// the reactor publishes what was raised once the command has run.
+template <typename Cmd>
+inline void NotifyKeyspaceEvent(Cmd& cmd, uint32_t type, const char* event, std::string_view key) {
+  cmd.shard.notifier().Notify(type, event, key, cmd.db_index);
+}
+
 // What a fan-out task sees on each shard it runs on.
 struct ShardAccess {
   ShardData& shard;

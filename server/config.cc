@@ -1090,7 +1090,8 @@ const std::pair<std::string_view, std::string Config::*> kStringFields[] = {
     {"maxmemory-policy", &Config::maxmemory_policy},
     {"dir", &Config::dir},
     {"dbfilename", &Config::dbfilename},
-    {"pidfile", &Config::pidfile}};
+    {"pidfile", &Config::pidfile},
+    {"notify-keyspace-events", &Config::notify_keyspace_events}};
 
 void Config::SyncTyped(size_t index) {
   std::string_view name = kParams[index].name;

@@ -124,7 +124,8 @@ class Config {
   int64_t busy_reply_threshold = 5000;  // ms a script runs before other clients get BUSY
   bool lazyfree_lazy_user_del = false;
   bool lazyfree_lazy_user_flush = false;
-  bool enable_debug_command = true;  // "yes" or "local"; see DebugCommandAllowed()
+  std::string notify_keyspace_events;  // normalized flag string, e.g. "AKE" (storage/notify.h)
+  bool enable_debug_command = true;    // "yes" or "local"; see DebugCommandAllowed()
   // Startup-only state from the config file / command line.
   std::string config_file;  // absolute path of the main config file, "" when none
   std::vector<std::pair<std::string, std::string>> renamed_commands;  // rename-command lines

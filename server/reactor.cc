@@ -156,6 +156,7 @@ Reactor::Reactor(Server& server, int index, const Config& config)
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   // (reactors_ is still being filled: the planned count is in the server info.)
   shard_.set_placement(index, server.info().thread_count > 0 ? server.info().thread_count : 1);
+  shard_.notifier().set_flags(NotifyFlagsFromString(config.notify_keyspace_events));
   UpdateClock();
 }
 
@@ -262,11 +263,13 @@ void Reactor::Run() {
     DrainMailbox();
     if (!waiter_deadlines_.empty()) ExpireWaiters();
     if (!cross_block_deadlines_.empty()) ExpireCrossBlocks();
+    if (shard_.notifier().has_pending()) PublishKeyspaceEvents();
     FlushOutgoing();
     FlushWrites();
     if (MonoMs() >= next_cron_ms_) {
       Cron();
       next_cron_ms_ = MonoMs() + 1000 / (config_.hz > 0 ? config_.hz : 10);
+      if (shard_.notifier().has_pending()) PublishKeyspaceEvents();  // e.g. active expiry
     }
     graveyard_.clear();
   }

@@ -251,6 +251,8 @@ class Reactor : public ServerContext {
   void Cron();
   void AofCron();  // reactor 0: scheduled and automatic AOF rewrites (dispatch.cc)
   void UpdateClock();
+  // Publishes the keyspace notifications raised on this shard so far (keyspace_events.cc).
+  void PublishKeyspaceEvents();
   void StopNow();
 
   // Command processing (dispatch.cc).

@@ -17,6 +17,7 @@ void Db::CountExpired(const Entry& entry) {
   Touch(entry.key());
   --expires_;
   ++stats_->expired_keys;
+  Notify(kNotifyExpired, "expired", entry.key());
 }
 
 void Db::MarkDead(Entry* entry) {
@@ -64,6 +65,7 @@ Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
     *inserted = true;
   }
   if (*inserted) {
+    Notify(kNotifyNew, "new", key);
     e->set_access_time(clock_->now_ms);
     if (!watched_.empty()) SignalKeyReady(key);
   }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "storage/keyspace.h"
+#include "storage/notify.h"
 
 namespace shardis {
 
@@ -96,6 +97,11 @@ class Db {
   void Maintain(int64_t budget_us);
 
   Keyspace& keyspace() { return keys_; }
+  // Where expiry ("expired") and key creation ("new") events go; null: nowhere.
+  void set_notifier(KeyspaceNotifier* notifier) { notifier_ = notifier; }
+  void Notify(uint32_t type, const char* event, std::string_view key) {
+    if (notifier_ != nullptr) notifier_->Notify(type, event, key, index_);
+  }
   int index() const { return index_; }
   void set_index(int index) { index_ = index; }
 
@@ -136,6 +142,7 @@ class Db {
   uint64_t expire_cursor_ = 0;
   int index_;
   ReadyKeys* ready_;
+  KeyspaceNotifier* notifier_ = nullptr;
   std::unordered_map<std::string, int> watched_;  // key -> blocked clients (usually empty)
   struct WatchState {
     uint64_t version = 0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/db.h"
+#include "storage/notify.h"
 
 namespace shardis {
 
@@ -17,6 +18,7 @@ class ShardData {
     dbs_.reserve(num_dbs);
     for (int i = 0; i < num_dbs; ++i) {
       dbs_.push_back(std::make_unique<Db>(&clock_, &stats_, i, &ready_keys_));
+      dbs_.back()->set_notifier(&notifier_);
     }
   }
 
@@ -36,6 +38,8 @@ class ShardData {
   }
   // Keys made ready for blocked clients by the commands run so far (see Db::WatchKey).
   ReadyKeys& ready_keys() { return ready_keys_; }
+  // Keyspace notifications raised by the commands run so far (see storage/notify.h).
+  KeyspaceNotifier& notifier() { return notifier_; }
   // Where this shard sits among the server's shards (index 0 of 1 until set), for commands
   // that derive key names from data (SORT BY/GET) and must tell whether such a key is theirs.
   void set_placement(int index, int count) {
@@ -49,6 +53,7 @@ class ShardData {
   ShardClock clock_;
   ShardStats stats_;
   ReadyKeys ready_keys_;
+  KeyspaceNotifier notifier_;
   std::vector<std::unique_ptr<Db>> dbs_;
   std::mt19937_64 rng_{0x5eed};
   int shard_index_ = 0;

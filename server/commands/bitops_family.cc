@@ -134,6 +134,7 @@ void SetBitCmd(ShardCommand& c) {
   int shift = 7 - static_cast<int>(offset & 7);
   int old = (byte >> shift) & 1;
   byte = static_cast<unsigned char>((byte & ~(1 << shift)) | (on << shift));
+  NotifyKeyspaceEvent(c, kNotifyString, "setbit", c.args[1]);
   c.reply.Integer(old);
 }
 
@@ -400,11 +401,12 @@ std::string ComputeBitOp(BitOp op, const std::vector<std::string_view>& srcs) {
 // Stores BITOP's result at `dest` (a raw string without TTL), or deletes `dest` when empty.
 void StoreBitOpResult(Db& db, std::string_view dest, std::string result) {
   if (result.empty()) {
-    db.Erase(dest);
+    if (db.Erase(dest)) db.Notify(kNotifyGeneric, "del", dest);
     return;
   }
   Entry* e = db.Set(dest, Value::RawString(std::move(result)));
   e->set_access_time(db.now_ms());
+  db.Notify(kNotifyString, "set", dest);
 }
 
 void BitOpShard(ShardCommand& c) {
@@ -663,8 +665,8 @@ bool ParseBitfieldOps(ShardCommand& c, std::vector<BitfieldOp>* ops, bool* write
 }
 
 // Runs one SET or INCRBY on `s`, replying with the old value (SET), the new value (INCRBY) or
-// nil (overflow with FAIL, nothing written).
-void RunFieldWrite(const BitfieldOp& f, char* bytes, size_t size, ReplyBuilder& reply) {
+// nil (overflow with FAIL, nothing written). Returns whether it wrote.
+bool RunFieldWrite(const BitfieldOp& f, char* bytes, size_t size, ReplyBuilder& reply) {
   std::string_view s(bytes, size);
   int64_t wrapped = 0;
   if (f.is_signed) {
@@ -684,11 +686,11 @@ void RunFieldWrite(const BitfieldOp& f, char* bytes, size_t size, ReplyBuilder& 
     }
     if (overflow && f.overflow == Overflow::kFail) {
       reply.Null();
-      return;
+      return false;
     }
     reply.Integer(ret);
     SetField(bytes, f.offset, f.bits, static_cast<uint64_t>(next));
-    return;
+    return true;
   }
   uint64_t old = GetUnsignedField(s, f.offset, f.bits);
   uint64_t next, ret, uwrapped = 0;
@@ -705,10 +707,11 @@ void RunFieldWrite(const BitfieldOp& f, char* bytes, size_t size, ReplyBuilder& 
   }
   if (overflow && f.overflow == Overflow::kFail) {
     reply.Null();
-    return;
+    return false;
   }
   reply.Integer(static_cast<int64_t>(ret));
   SetField(bytes, f.offset, f.bits, next);
+  return true;
 }
 
 void BitfieldGeneric(ShardCommand& c, bool read_only_command) {
@@ -733,9 +736,10 @@ void BitfieldGeneric(ShardCommand& c, bool read_only_command) {
     if (e == nullptr) return;
   }
   c.reply.ArrayHeader(ops.size());
+  bool changed = false;
   for (const BitfieldOp& f : ops) {
     if (f.op != FieldOp::kGet) {
-      RunFieldWrite(f, c.db.ResizeString(e, e->str().size()), e->str().size(), c.reply);
+      changed |= RunFieldWrite(f, c.db.ResizeString(e, e->str().size()), e->str().size(), c.reply);
       continue;
     }
     std::string_view s = e != nullptr ? e->str() : std::string_view();
@@ -745,6 +749,7 @@ void BitfieldGeneric(ShardCommand& c, bool read_only_command) {
       c.reply.Integer(static_cast<int64_t>(GetUnsignedField(s, f.offset, f.bits)));
     }
   }
+  if (changed) NotifyKeyspaceEvent(c, kNotifyString, "setbit", c.args[1]);
 }
 
 void BitfieldCmd(ShardCommand& c) { BitfieldGeneric(c, false); }

@@ -173,6 +173,7 @@ void GeoaddCommand(ShardCommand& cmd) {
       if (r == ZAddResult::kUpdated) ++updated;
     }
     if (z->empty()) cmd.db.Erase(key);
+    if (added + updated > 0) NotifyKeyspaceEvent(cmd, kNotifyZset, "zadd", key);  // as ZADD
   }
   cmd.reply.Integer(ch ? added + updated : added);
 }
@@ -672,6 +673,11 @@ bool RoutedKey(ArgList args, int flags, std::string_view key) {
   return false;
 }
 
+// The keyspace notification of a storing search (georadiusGeneric).
+constexpr const char* StoreEvent(int flags) {
+  return (flags & (kSearch | kSearchStore)) ? "geosearchstore" : "georadiusstore";
+}
+
 template <int kFlags>
 void SearchOnShard(ShardCommand& cmd) {
   SearchResult res = RunSearch(cmd.db, cmd.args, kFlags);
@@ -689,7 +695,8 @@ void SearchOnShard(ShardCommand& cmd) {
     return;
   }
   int64_t n = static_cast<int64_t>(res.points.size());
-  zset::StoreResult(cmd.db, res.store_key, StoredEntries(res), zset::LimitsOf(cmd.config));
+  zset::StoreResult(cmd.db, res.store_key, StoredEntries(res), StoreEvent(kFlags),
+                    zset::LimitsOf(cmd.config));
   cmd.reply.Integer(n);
 }
 
@@ -723,7 +730,7 @@ void SearchOnClient(ClientCommand& cmd) {
             {ShardOfKey(res.store_key, runner.shard_count())},
             [st](ShardAccess& a) {
               zset::StoreResult(a.db, st->result.store_key, StoredEntries(st->result),
-                                zset::LimitsOf(a.config));
+                                StoreEvent(kFlags), zset::LimitsOf(a.config));
             },
             [st](ReplyBuilder& reply, FanOutRunner&) {
               reply.Integer(static_cast<int64_t>(st->result.points.size()));

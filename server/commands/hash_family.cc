@@ -110,6 +110,7 @@ void HSetGeneric(ShardCommand& c, bool hmset) {
   for (size_t i = 2; i < c.args.size(); i += 2) {
     created += h->Set(c.args[i], c.args[i + 1], limits.max_entries, limits.max_value) ? 1 : 0;
   }
+  NotifyKeyspaceEvent(c, kNotifyHash, "hset", c.args[1]);
   if (hmset) {
     c.reply.Ok();
   } else {
@@ -130,6 +131,7 @@ void HSetNxCmd(ShardCommand& c) {
   Limits limits = LimitsOf(c.config);
   h->PrepareWrite(c.args.subspan(2, 2), limits.max_value);
   h->Set(c.args[2], c.args[3], limits.max_entries, limits.max_value);
+  NotifyKeyspaceEvent(c, kNotifyHash, "hset", c.args[1]);
   c.reply.Integer(1);
 }
 
@@ -178,7 +180,11 @@ void HDelCmd(ShardCommand& c) {
       if (h->empty()) break;
     }
   }
-  if (h->empty()) c.db.Erase(c.args[1]);
+  if (deleted > 0) NotifyKeyspaceEvent(c, kNotifyHash, "hdel", c.args[1]);
+  if (h->empty()) {
+    c.db.Erase(c.args[1]);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "del", c.args[1]);
+  }
   c.reply.Integer(deleted);
 }
 
@@ -258,6 +264,7 @@ void HIncrByCmd(ShardCommand& c) {
   value += incr;
   Limits limits = LimitsOf(c.config);
   h->Set(c.args[2], std::to_string(value), limits.max_entries, limits.max_value);
+  NotifyKeyspaceEvent(c, kNotifyHash, "hincrby", c.args[1]);
   c.reply.Integer(value);
 }
 
@@ -288,6 +295,7 @@ void HIncrByFloatCmd(ShardCommand& c) {
   std::string formatted = cmd::FormatLongDouble(value);
   Limits limits = LimitsOf(c.config);
   h->Set(c.args[2], formatted, limits.max_entries, limits.max_value);
+  NotifyKeyspaceEvent(c, kNotifyHash, "hincrbyfloat", c.args[1]);
   c.reply.Bulk(formatted);
 }
 

@@ -104,6 +104,7 @@ HllStatus StoreMerged(Db& db, std::string_view key, const hll::RawRegisters& max
   std::string hll(e->str());
   if (!hll::Store(&hll, max, to_dense, sparse_max)) return HllStatus::kCorrupt;
   db.SetString(e, hll, StringEncoding::kRaw);
+  db.Notify(kNotifyString, "pfadd", key);  // PFMERGE's event, as Redis names it
   return HllStatus::kOk;
 }
 
@@ -127,7 +128,10 @@ void PfAddCmd(ShardCommand& c) {
     // A dense HLL keeps its size: update the value's bytes in place.
     char* bytes = c.db.ResizeString(e, e->str().size());
     for (size_t j = 2; j < c.args.size(); ++j) updated += hll::AddDense(bytes, c.args[j]);
-    if (updated != 0) hll::InvalidateCache(bytes);
+    if (updated != 0) {
+      hll::InvalidateCache(bytes);
+      NotifyKeyspaceEvent(c, kNotifyString, "pfadd", key);
+    }
     c.reply.Integer(updated != 0 ? 1 : 0);
     return;
   }
@@ -147,6 +151,7 @@ void PfAddCmd(ShardCommand& c) {
     c.db.SetString(e, hll, StringEncoding::kRaw);
   }
   updated += changed;
+  if (updated != 0) NotifyKeyspaceEvent(c, kNotifyString, "pfadd", key);
   c.reply.Integer(updated != 0 ? 1 : 0);
 }
 

@@ -151,7 +151,11 @@ std::vector<std::string> OwnedArgs(ArgList args) {
 
 using KeyOp = int64_t (*)(ShardData& shard, Db& db, std::string_view key);
 
-int64_t DelOp(ShardData&, Db& db, std::string_view key) { return db.Erase(key) ? 1 : 0; }
+int64_t DelOp(ShardData& shard, Db& db, std::string_view key) {
+  if (!db.Erase(key)) return 0;
+  shard.notifier().Notify(kNotifyGeneric, "del", key, db.index());
+  return 1;
+}
 
 int64_t ExistsOp(ShardData& shard, Db& db, std::string_view key) {
   return LookupNoTouch(shard, db, key) != nullptr ? 1 : 0;
@@ -226,6 +230,7 @@ void PersistCommand(ShardCommand& cmd) {
     return;
   }
   cmd.db.ClearExpiry(e);
+  NotifyKeyspaceEvent(cmd, kNotifyGeneric, "persist", cmd.args[1]);
   cmd.reply.Integer(1);
 }
 
@@ -307,8 +312,10 @@ void ExpireGeneric(ShardCommand& cmd, std::string_view name) {
   }
   if (when <= cmd.now_ms()) {
     cmd.db.Erase(cmd.args[1]);
+    NotifyKeyspaceEvent(cmd, kNotifyGeneric, "del", cmd.args[1]);
   } else {
     cmd.db.SetExpiry(e, when);
+    NotifyKeyspaceEvent(cmd, kNotifyGeneric, "expire", cmd.args[1]);
   }
   cmd.reply.Integer(1);
 }
@@ -602,7 +609,11 @@ Result RenameLocal(Db& db, std::string_view src, std::string_view dst, bool nx) 
   if (src == dst) return nx ? Result::Int(0) : Result::Ok();
   if (nx && LookupWrite(db, dst) != nullptr) return Result::Int(0);
   std::optional<Db::Taken> moved = db.Take(src);
+  // Redis deletes an existing destination and adds the key anew ("new", n).
+  if (db.Find(dst) != nullptr) db.Notify(kNotifyNew, "new", dst);
   StoreValue(db, dst, std::move(moved->value), moved->expire_at_ms);
+  db.Notify(kNotifyGeneric, "rename_from", src);
+  db.Notify(kNotifyGeneric, "rename_to", dst);
   return nx ? Result::Int(1) : Result::Ok();
 }
 
@@ -632,9 +643,14 @@ void RenameStore(std::shared_ptr<RenameState> st, FanOutRunner& runner) {
   runner.RunOnShards(
       {st->dst_shard},
       [st](ShardAccess& a) {
-        if (st->nx && a.db.Find(st->dst) != nullptr) return;
+        bool dst_exists = a.db.Find(st->dst) != nullptr;
+        if (st->nx && dst_exists) return;
+        if (dst_exists) a.db.Notify(kNotifyNew, "new", st->dst);  // deleted, then added
         StoreValue(a.db, st->dst, std::move(st->value), st->expire_at_ms);
         st->stored = true;
+        // Raised here, once the rename happened (the source shard only detached the value).
+        a.db.Notify(kNotifyGeneric, "rename_from", st->src);
+        a.db.Notify(kNotifyGeneric, "rename_to", st->dst);
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
         if (st->stored) {
@@ -765,8 +781,11 @@ bool ParseCopyOptions(const std::vector<std::string>& args, int db_count, int cu
 // Writes a copy into the destination db; the copy's reply.
 Result CopyStore(Db& dst, std::string_view key, const CopyOptions& opts, Value value,
                  int64_t expire_at_ms) {
-  if (LookupWrite(dst, key) != nullptr && !opts.replace) return Result::Int(0);
+  bool exists = LookupWrite(dst, key) != nullptr;
+  if (exists && !opts.replace) return Result::Int(0);
+  if (exists) dst.Notify(kNotifyNew, "new", key);  // Redis deletes it, then adds the copy
   StoreValue(dst, key, std::move(value), expire_at_ms);
+  dst.Notify(kNotifyGeneric, "copy_to", key);
   return Result::Int(1);
 }
 
@@ -863,6 +882,8 @@ void MoveCommand(ShardCommand& cmd) {
   }
   std::optional<Db::Taken> taken = cmd.db.Take(key);
   StoreValue(dst, key, std::move(taken->value), taken->expire_at_ms);
+  NotifyKeyspaceEvent(cmd, kNotifyGeneric, "move_from", key);
+  dst.Notify(kNotifyGeneric, "move_to", key);
   cmd.reply.Integer(1);
 }
 

@@ -89,10 +89,16 @@ ListValue* CreateList(Db& db, const Config& config, std::string_view key) {
   return ListOf(e);
 }
 
-// A list left empty by a command is deleted (Redis never keeps empty lists).
+// A list left empty by a command is deleted (Redis never keeps empty lists), with a "del" event
+// after the command's own.
 void DeleteIfEmpty(Db& db, std::string_view key, const ListValue* l) {
-  if (l->empty()) db.Erase(key);
+  if (!l->empty()) return;
+  db.Erase(key);
+  db.Notify(kNotifyGeneric, "del", key);
 }
+
+const char* PopEvent(bool front) { return front ? "lpop" : "rpop"; }
+const char* PushEvent(bool front) { return front ? "lpush" : "rpush"; }
 
 void Push(ListValue* l, std::string_view value, bool front) {
   if (front) {
@@ -241,6 +247,7 @@ void PushCommand(ShardCommand& cmd) {
     l = CreateList(cmd.db, cmd.config, cmd.args[1]);
   }
   for (size_t j = 2; j < cmd.args.size(); ++j) Push(l, cmd.args[j], kFront);
+  NotifyKeyspaceEvent(cmd, kNotifyList, PushEvent(kFront), cmd.args[1]);
   cmd.reply.Integer(static_cast<int64_t>(l->size()));
 }
 
@@ -287,6 +294,7 @@ void PopCommand(ShardCommand& cmd) {
   } else {
     PopRangeReply(cmd.reply, l, kFront, static_cast<uint64_t>(count));
   }
+  NotifyKeyspaceEvent(cmd, kNotifyList, PopEvent(kFront), cmd.args[1]);
   DeleteIfEmpty(cmd.db, cmd.args[1], l);
 }
 
@@ -479,6 +487,7 @@ void LsetCommand(ShardCommand& cmd) {
     return;
   }
   l->Set(pos, cmd.args[3]);
+  NotifyKeyspaceEvent(cmd, kNotifyList, "lset", cmd.args[1]);
   cmd.reply.Ok();
 }
 
@@ -511,6 +520,7 @@ void LinsertCommand(ShardCommand& cmd) {
     return;
   }
   l->Insert(static_cast<size_t>(pivot) + (after ? 1 : 0), cmd.args[4]);
+  NotifyKeyspaceEvent(cmd, kNotifyList, "linsert", cmd.args[1]);
   cmd.reply.Integer(static_cast<int64_t>(l->size()));
 }
 
@@ -531,6 +541,7 @@ void LremCommand(ShardCommand& cmd) {
     return;
   }
   size_t removed = l->Remove(cmd.args[3], count);
+  if (removed > 0) NotifyKeyspaceEvent(cmd, kNotifyList, "lrem", cmd.args[1]);
   DeleteIfEmpty(cmd.db, cmd.args[1], l);
   cmd.reply.Integer(static_cast<int64_t>(removed));
 }
@@ -567,6 +578,7 @@ void LtrimCommand(ShardCommand& cmd) {
   }
   l->Erase(0, static_cast<size_t>(ltrim));
   if (rtrim > 0) l->Erase(l->size() - static_cast<size_t>(rtrim), static_cast<size_t>(rtrim));
+  NotifyKeyspaceEvent(cmd, kNotifyList, "ltrim", cmd.args[1]);
   DeleteIfEmpty(cmd.db, cmd.args[1], l);
   cmd.reply.Ok();
 }
@@ -591,6 +603,9 @@ Outcome MoveLocal(Db& db, const Config& config, std::string_view src, std::strin
     to = CreateList(db, config, dst);
   }
   Push(to, out.str, to_front);
+  // Redis's order: the push, then the pop, then the source's deletion.
+  db.Notify(kNotifyList, PushEvent(to_front), dst);
+  db.Notify(kNotifyList, PopEvent(from_front), src);
   if (src != dst) DeleteIfEmpty(db, src, from);
   return out;
 }
@@ -632,6 +647,7 @@ struct MoveState {
   bool dst_wrong_type = false;
   // Phase 2 (source shard) and 3 (destination shard).
   bool popped = false;
+  bool src_deleted = false;  // the pop emptied (and deleted) the source
   std::string value;
   bool pushed = false;
 };
@@ -658,6 +674,10 @@ void MovePush(std::shared_ptr<MoveState> st, FanOutRunner& runner) {
         Push(to, st->value, st->to_front);
         a.db.Touch(st->dst);
         st->pushed = true;
+        // The source shard's events too, raised here so they follow the push as in Redis.
+        a.db.Notify(kNotifyList, PushEvent(st->to_front), st->dst);
+        a.db.Notify(kNotifyList, PopEvent(st->from_front), st->src);
+        if (st->src_deleted) a.db.Notify(kNotifyGeneric, "del", st->src);
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
         if (st->pushed) {
@@ -691,7 +711,8 @@ void MovePop(std::shared_ptr<MoveState> st, FanOutRunner& runner) {
         if (from == nullptr) return;
         st->value = Pop(from, st->from_front);
         st->popped = true;
-        DeleteIfEmpty(a.db, st->src, from);
+        st->src_deleted = from->empty();
+        if (st->src_deleted) a.db.Erase(st->src);  // its events come with the push
         a.db.Touch(st->src);
       },
       [st](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -811,6 +832,7 @@ bool MpopLocal(ShardCommand& cmd, ArgList keys, const MpopArgs& m, bool skip_wro
     cmd.reply.ArrayHeader(2);
     cmd.reply.Bulk(key);
     PopRangeReply(cmd.reply, l, m.left, static_cast<uint64_t>(m.count));
+    NotifyKeyspaceEvent(cmd, kNotifyList, PopEvent(m.left), key);
     DeleteIfEmpty(cmd.db, key, l);
     return true;
   }
@@ -895,6 +917,7 @@ void MpopPopAt(std::shared_ptr<MpopState> st, size_t i, FanOutRunner& runner) {
         out.str = st->keys[i];
         uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(st->args.count), l->size());
         for (uint64_t k = 0; k < n; ++k) out.elements.push_back(Pop(l, st->args.left));
+        a.db.Notify(kNotifyList, PopEvent(st->args.left), st->keys[i]);
         DeleteIfEmpty(a.db, st->keys[i], l);
         a.db.Touch(st->keys[i]);
         st->popped = true;
@@ -951,6 +974,7 @@ void BlockingPopCommand(ShardCommand& cmd) {
     } else {
       l->PopBack();
     }
+    NotifyKeyspaceEvent(cmd, kNotifyList, PopEvent(kFront), key);
     DeleteIfEmpty(cmd.db, key, l);
     return;
   }

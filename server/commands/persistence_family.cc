@@ -91,13 +91,15 @@ void RestoreCommand(ShardCommand& cmd) {
       cmd.reply.Error("ERR Bad data format");
       return;
   }
-  if (replace) rdb::DeleteKey(cmd.db, key);
+  bool deleted = replace && rdb::DeleteKey(cmd.db, key);
   if (ttl != 0 && !absttl) ttl += cmd.now_ms();
   if (ttl != 0 && ttl <= cmd.now_ms()) {
+    if (deleted) NotifyKeyspaceEvent(cmd, kNotifyGeneric, "del", key);
     cmd.reply.Ok();  // already expired: nothing is created (an old value was still replaced)
     return;
   }
   rdb::StoreKey(cmd.db, key, std::move(value), ttl != 0 ? ttl : -1, idle);
+  NotifyKeyspaceEvent(cmd, kNotifyGeneric, "restore", key);
   cmd.reply.Ok();
 }
 

@@ -85,6 +85,8 @@ void CmdConfigSet(ClientCommand& c) {
       [shared](ServerContext& ctx) {
         // Validated above; the local flag only gates protected configs, already allowed.
         (void)ctx.mutable_config().SetMany(*shared, /*local_client=*/true);
+        ctx.shard().notifier().set_flags(
+            NotifyFlagsFromString(ctx.config().notify_keyspace_events));
         for (const auto& [name, value] : *shared) {
           // requirepass is the `default` user's password (Redis's compatibility layer).
           if (cmd::EqualsIgnoreCase(name, "requirepass")) {

@@ -64,13 +64,15 @@ Entry* StoreSet(Db& db, std::string_view key, std::unique_ptr<SetValue> set) {
 }
 
 // The STORE variants' last step: the result replaces dst, or dst is deleted when it is empty.
-// Returns the reply (the result's size).
-int64_t StoreResult(Db& db, std::string_view dst, std::unique_ptr<SetValue> result) {
+// Returns the reply (the result's size). `event`: "sinterstore", "sunionstore" or "sdiffstore".
+int64_t StoreResult(Db& db, std::string_view dst, std::unique_ptr<SetValue> result,
+                    const char* event) {
   int64_t n = static_cast<int64_t>(result->size());
   if (n > 0) {
     StoreSet(db, dst, std::move(result));
-  } else {
-    db.Erase(dst);
+    db.Notify(kNotifySet, event, dst);
+  } else if (db.Erase(dst)) {
+    db.Notify(kNotifyGeneric, "del", dst);
   }
   return n;
 }
@@ -317,7 +319,7 @@ void GatherSources(ClientCommand& cmd, std::vector<std::string> keys, SourcesFn 
 
 // The STORE variants' second phase: writes the result on the destination's shard.
 void StoreOnShard(FanOutRunner& runner, int shard, std::string dst,
-                  std::unique_ptr<SetValue> result) {
+                  std::unique_ptr<SetValue> result, const char* event) {
   struct StoreState {
     std::string dst;
     std::unique_ptr<SetValue> result;
@@ -328,7 +330,9 @@ void StoreOnShard(FanOutRunner& runner, int shard, std::string dst,
   st->result = std::move(result);
   runner.RunOnShards(
       {shard},
-      [st](ShardAccess& a) { st->reply = StoreResult(a.db, st->dst, std::move(st->result)); },
+      [st, event](ShardAccess& a) {
+        st->reply = StoreResult(a.db, st->dst, std::move(st->result), event);
+      },
       [st](ReplyBuilder& reply, FanOutRunner&) { reply.Integer(st->reply); });
 }
 
@@ -351,6 +355,7 @@ void SAddCommand(ShardCommand& c) {
   size_t max = MaxIntsetEntries(c.config);
   int64_t added = 0;
   for (size_t i = 2; i < c.args.size(); ++i) added += set->Add(c.args[i], max) ? 1 : 0;
+  if (added > 0) NotifyKeyspaceEvent(c, kNotifySet, "sadd", key);
   c.reply.Integer(added);
 }
 
@@ -369,10 +374,12 @@ void SRemCommand(ShardCommand& c) {
   for (size_t i = 2; i < c.args.size(); ++i) {
     if (!set->Remove(c.args[i])) continue;
     ++removed;
-    if (set->empty()) {
-      c.db.Erase(c.args[1]);
-      break;
-    }
+    if (set->empty()) break;
+  }
+  if (removed > 0) NotifyKeyspaceEvent(c, kNotifySet, "srem", c.args[1]);
+  if (set->empty()) {
+    c.db.Erase(c.args[1]);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "del", c.args[1]);
   }
   c.reply.Integer(removed);
 }
@@ -453,12 +460,14 @@ void SPopWithCount(ShardCommand& c) {
   size_t max = MaxIntsetEntries(c.config);
   uint64_t size = set->size();
   uint64_t n = static_cast<uint64_t>(count);
+  NotifyKeyspaceEvent(c, kNotifySet, "spop", key);
   if (n >= size) {
     // The whole set, replied as Redis does: through a union of the one set (whose read lookup
     // counts a keyspace hit).
     c.db.Lookup(key);
     ReplyResult(UnionDiff({set}, SetOp::kUnion, max), c.reply);
     c.db.Erase(key);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "del", key);
     return;
   }
   uint64_t remaining = size - n;
@@ -499,7 +508,11 @@ void SPopCommand(ShardCommand& c) {
   }
   SetValue* set = SetOf(e);
   c.reply.Bulk(set->RemoveAt(c.shard.Random() % set->size()));
-  if (set->empty()) c.db.Erase(c.args[1]);
+  NotifyKeyspaceEvent(c, kNotifySet, "spop", c.args[1]);
+  if (set->empty()) {
+    c.db.Erase(c.args[1]);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "del", c.args[1]);
+  }
 }
 
 // `count` distinct indexes below `size` (count < size), in random order.
@@ -613,9 +626,15 @@ void SMoveOnShard(ShardCommand& c) {
     c.reply.Integer(0);
     return;
   }
-  if (src_set->empty()) c.db.Erase(src_key);
+  NotifyKeyspaceEvent(c, kNotifySet, "srem", src_key);
+  if (src_set->empty()) {
+    c.db.Erase(src_key);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "del", src_key);
+  }
   if (dst_set == nullptr) dst_set = SetOf(StoreSet(c.db, dst_key, SetValue::CreateFor(member)));
-  dst_set->Add(member, MaxIntsetEntries(c.config));
+  if (dst_set->Add(member, MaxIntsetEntries(c.config))) {
+    NotifyKeyspaceEvent(c, kNotifySet, "sadd", dst_key);
+  }
   c.reply.Integer(1);
 }
 
@@ -647,7 +666,7 @@ bool AddMember(ShardAccess& a, const std::string& key, const std::string& member
   Entry* e = LookupWrite(a.db, key);
   if (e != nullptr && !IsSet(e)) return false;
   if (e == nullptr) e = StoreSet(a.db, key, SetValue::CreateFor(member));
-  SetOf(e)->Add(member, MaxIntsetEntries(a.config));
+  if (SetOf(e)->Add(member, MaxIntsetEntries(a.config))) a.db.Notify(kNotifySet, "sadd", key);
   return true;
 }
 
@@ -702,7 +721,11 @@ void SMoveOnClient(ClientCommand& cmd) {
               Entry* e = LookupWrite(a.db, st->src);
               if (e == nullptr || !IsSet(e) || !SetOf(e)->Remove(st->member)) return;
               st->removed = true;
-              if (SetOf(e)->empty()) a.db.Erase(st->src);
+              a.db.Notify(kNotifySet, "srem", st->src);
+              if (SetOf(e)->empty()) {
+                a.db.Erase(st->src);
+                a.db.Notify(kNotifyGeneric, "del", st->src);
+              }
             },
             [st](ReplyBuilder& reply, FanOutRunner& runner) {
               if (!st->removed) {
@@ -739,7 +762,7 @@ void SInterStoreOnShard(ShardCommand& c) {
     return;
   }
   auto result = IntersectionSet(sets, MaxIntsetEntries(c.config));
-  c.reply.Integer(StoreResult(c.db, c.args[1], std::move(result)));
+  c.reply.Integer(StoreResult(c.db, c.args[1], std::move(result), "sinterstore"));
 }
 
 void SInterStoreOnClient(ClientCommand& cmd) {
@@ -748,8 +771,12 @@ void SInterStoreOnClient(ClientCommand& cmd) {
   GatherSources(cmd, OwnedArgs(cmd.args, 2),
                 [dst, dst_shard](const std::vector<const SetValue*>& sets, size_t max,
                                  ReplyBuilder&, FanOutRunner& runner) {
-                  StoreOnShard(runner, dst_shard, dst, IntersectionSet(sets, max));
+                  StoreOnShard(runner, dst_shard, dst, IntersectionSet(sets, max), "sinterstore");
                 });
+}
+
+constexpr const char* StoreEvent(SetOp op) {
+  return op == SetOp::kUnion ? "sunionstore" : "sdiffstore";
 }
 
 template <SetOp kOp>
@@ -777,7 +804,7 @@ void UnionDiffStoreOnShard(ShardCommand& c) {
     return;
   }
   auto result = UnionDiff(sets, kOp, MaxIntsetEntries(c.config));
-  c.reply.Integer(StoreResult(c.db, c.args[1], std::move(result)));
+  c.reply.Integer(StoreResult(c.db, c.args[1], std::move(result), StoreEvent(kOp)));
 }
 
 template <SetOp kOp>
@@ -787,7 +814,7 @@ void UnionDiffStoreOnClient(ClientCommand& cmd) {
   GatherSources(cmd, OwnedArgs(cmd.args, 2),
                 [dst, dst_shard](const std::vector<const SetValue*>& sets, size_t max,
                                  ReplyBuilder&, FanOutRunner& runner) {
-                  StoreOnShard(runner, dst_shard, dst, UnionDiff(sets, kOp, max));
+                  StoreOnShard(runner, dst_shard, dst, UnionDiff(sets, kOp, max), StoreEvent(kOp));
                 });
 }
 

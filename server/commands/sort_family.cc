@@ -470,7 +470,7 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
 void StoreList(Db& db, const Config& config, std::string_view dst,
                const std::vector<std::optional<std::string>>& values) {
   if (values.empty()) {
-    db.Erase(dst);
+    if (db.Erase(dst)) db.Notify(kNotifyGeneric, "del", dst);
     return;
   }
   auto list = std::make_unique<ListValue>(config.list_max_listpack_size);
@@ -478,6 +478,7 @@ void StoreList(Db& db, const Config& config, std::string_view dst,
   bool existed = db.Find(dst) != nullptr;
   Entry* e = db.Set(dst, Value::OfCollection(ValueType::kList, std::move(list)));
   e->set_access_time(db.now_ms());
+  db.Notify(kNotifyList, "sortstore", dst);
   // A created key is signalled by Db itself; an overwritten one here.
   if (existed) db.SignalKeyReady(dst);
 }

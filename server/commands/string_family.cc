@@ -202,7 +202,11 @@ void SetGeneric(ShardCommand& c, uint32_t flags, std::string_view key, std::stri
   Entry* e = Store(c.db, key, Value::FromString(std::string(value)), keep_ttl);
   // An expiry already in the past (EXAT/PXAT) leaves a key that expires on its next access, as
   // redis-server 7.0 does.
-  if (expire) c.db.SetExpiry(e, at_ms);
+  NotifyKeyspaceEvent(c, kNotifyString, "set", key);
+  if (expire) {
+    c.db.SetExpiry(e, at_ms);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "expire", key);
+  }
   if (!(flags & kSetGet)) {
     if (int_reply) {
       c.reply.Integer(1);
@@ -249,10 +253,13 @@ void GetExCmd(ShardCommand& c) {
   c.reply.Bulk(e->str());
   if ((ext.flags & (kSetExat | kSetPxat)) && at_ms <= c.now_ms()) {
     c.db.Erase(c.args[1]);  // an absolute time already past deletes the key
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "del", c.args[1]);
   } else if (ext.expire) {
     c.db.SetExpiry(e, at_ms);
-  } else if (ext.flags & kSetPersist) {
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "expire", c.args[1]);
+  } else if ((ext.flags & kSetPersist) && e->has_expiry()) {
     c.db.ClearExpiry(e);
+    NotifyKeyspaceEvent(c, kNotifyGeneric, "persist", c.args[1]);
   }
 }
 
@@ -268,11 +275,13 @@ void GetDelCmd(ShardCommand& c) {
   }
   c.reply.Bulk(e->str());
   c.db.Erase(c.args[1]);
+  NotifyKeyspaceEvent(c, kNotifyGeneric, "del", c.args[1]);
 }
 
 void GetSetCmd(ShardCommand& c) {
   if (!ReplyGet(c, c.args[1])) return;
   Store(c.db, c.args[1], Value::FromString(std::string(c.args[2])), false);
+  NotifyKeyspaceEvent(c, kNotifyString, "set", c.args[1]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +352,7 @@ void MSetShard(ShardCommand& c) {
   if (!CheckPairs(c.args, "mset", c.reply)) return;
   for (size_t i = 1; i < c.args.size(); i += 2) {
     Store(c.db, c.args[i], Value::FromString(std::string(c.args[i + 1])), false);
+    NotifyKeyspaceEvent(c, kNotifyString, "set", c.args[i]);
   }
   c.reply.Ok();
 }
@@ -357,6 +367,7 @@ void MSetNxShard(ShardCommand& c) {
   }
   for (size_t i = 1; i < c.args.size(); i += 2) {
     Store(c.db, c.args[i], Value::FromString(std::string(c.args[i + 1])), false);
+    NotifyKeyspaceEvent(c, kNotifyString, "set", c.args[i]);
   }
   c.reply.Integer(1);
 }
@@ -383,6 +394,7 @@ std::shared_ptr<MSetState> MakeMSetState(ClientCommand& cmd, std::vector<int>* s
 void StoreOwnedPairs(const MSetState& st, ShardAccess& a) {
   for (size_t i : st.by_shard[a.shard_index]) {
     Store(a.db, st.keys[i], Value::FromString(st.values[i]), false);
+    NotifyKeyspaceEvent(a, kNotifyString, "set", st.keys[i]);
   }
 }
 
@@ -433,6 +445,7 @@ void AppendCmd(ShardCommand& c) {
   Entry* e = FindForWrite(c.db, key);
   if (e == nullptr) {
     Store(c.db, key, Value::FromString(std::string(tail)), false);
+    NotifyKeyspaceEvent(c, kNotifyString, "append", key);
     c.reply.Integer(static_cast<int64_t>(tail.size()));
     return;
   }
@@ -444,6 +457,7 @@ void AppendCmd(ShardCommand& c) {
   if (!CheckStringLength(c.reply, c.config, size, tail.size())) return;
   char* bytes = c.db.ResizeString(e, size + tail.size());  // now raw: modified in place
   std::memcpy(bytes + size, tail.data(), tail.size());
+  NotifyKeyspaceEvent(c, kNotifyString, "append", key);
   c.reply.Integer(static_cast<int64_t>(size + tail.size()));
 }
 
@@ -482,6 +496,7 @@ void IncrDecr(ShardCommand& c, int64_t incr) {
   } else {
     Store(c.db, c.args[1], std::move(result), false);
   }
+  NotifyKeyspaceEvent(c, kNotifyString, "incrby", c.args[1]);
   c.reply.Integer(value);
 }
 
@@ -535,6 +550,7 @@ void IncrByFloatCmd(ShardCommand& c) {
   } else {
     Store(c.db, c.args[1], std::move(result), false);
   }
+  NotifyKeyspaceEvent(c, kNotifyString, "incrbyfloat", c.args[1]);
 }
 
 void GetRangeCmd(ShardCommand& c) {
@@ -591,6 +607,7 @@ void SetRangeCmd(ShardCommand& c) {
     std::string s(offset, '\0');
     s.append(value);
     e = Store(c.db, key, Value::RawString(std::move(s)), false);
+    NotifyKeyspaceEvent(c, kNotifyString, "setrange", key);
     c.reply.Integer(static_cast<int64_t>(e->str().size()));
     return;
   }
@@ -607,6 +624,7 @@ void SetRangeCmd(ShardCommand& c) {
   size = std::max(size, static_cast<size_t>(offset) + value.size());
   char* bytes = c.db.ResizeString(e, size);  // now raw
   std::memcpy(bytes + offset, value.data(), value.size());
+  NotifyKeyspaceEvent(c, kNotifyString, "setrange", key);
   c.reply.Integer(static_cast<int64_t>(size));
 }
 

@@ -35,16 +35,17 @@
 namespace shardis {
 namespace zset {
 
-void StoreResult(Db& db, std::string_view key, std::vector<ZEntry> sorted,
+void StoreResult(Db& db, std::string_view key, std::vector<ZEntry> sorted, const char* event,
                  const ZSetLimits& limits) {
   if (sorted.empty()) {
-    db.Erase(key);
+    if (db.Erase(key)) db.Notify(kNotifyGeneric, "del", key);
     return;
   }
   bool existed = db.Find(key) != nullptr;
   Entry* e = db.Set(
       key, Value::OfCollection(ValueType::kZSet, ZSetValue::FromSorted(std::move(sorted), limits)));
   e->set_access_time(db.now_ms());
+  db.Notify(kNotifyZset, event, key);
   // A created key is signalled by Db itself; an overwritten one (e.g. a string) here.
   if (existed) db.SignalKeyReady(key);
 }
@@ -221,6 +222,7 @@ void ZaddGeneric(ShardCommand& cmd, bool zincrby) {
       ZAddResult r = z->Add(scores[j], args[idx + 2 * j + 1], flags, limits, &new_score);
       if (r == ZAddResult::kNaN) {
         if (z->empty()) cmd.db.Erase(key);
+        if (added + updated > 0) NotifyKeyspaceEvent(cmd, kNotifyZset, "zincr", key);
         cmd.reply.Error(kNanErr);
         return;
       }
@@ -232,6 +234,7 @@ void ZaddGeneric(ShardCommand& cmd, bool zincrby) {
       }
     }
     if (z->empty()) cmd.db.Erase(key);
+    if (added + updated > 0) NotifyKeyspaceEvent(cmd, kNotifyZset, incr ? "zincr" : "zadd", key);
   }
   if (incr) {
     if (processed > 0) {
@@ -264,10 +267,12 @@ void ZremCommand(ShardCommand& cmd) {
   int64_t deleted = 0;
   for (size_t j = 2; j < cmd.args.size(); ++j) {
     if (z->Remove(cmd.args[j])) ++deleted;
-    if (z->empty()) {
-      cmd.db.Erase(cmd.args[1]);
-      break;
-    }
+    if (z->empty()) break;
+  }
+  if (deleted > 0) NotifyKeyspaceEvent(cmd, kNotifyZset, "zrem", cmd.args[1]);
+  if (z->empty()) {
+    cmd.db.Erase(cmd.args[1]);
+    NotifyKeyspaceEvent(cmd, kNotifyGeneric, "del", cmd.args[1]);
   }
   cmd.reply.Integer(deleted);
 }
@@ -546,7 +551,7 @@ void ZrangestoreOnShard(ShardCommand& cmd) {
     return;
   }
   int64_t count = static_cast<int64_t>(entries.size());
-  StoreResult(cmd.db, cmd.args[1], std::move(entries), limits);
+  StoreResult(cmd.db, cmd.args[1], std::move(entries), "zrangestore", limits);
   cmd.reply.Integer(count);
 }
 
@@ -584,7 +589,7 @@ void ZrangestoreOnClient(ClientCommand& cmd) {
         runner.RunOnShards(
             {dst_shard},
             [st](ShardAccess& a) {
-              StoreResult(a.db, st->dst, std::move(st->entries), LimitsOf(a.config));
+              StoreResult(a.db, st->dst, std::move(st->entries), "zrangestore", LimitsOf(a.config));
             },
             [st](ReplyBuilder& reply, FanOutRunner&) { reply.Integer(st->count); });
       });
@@ -623,7 +628,17 @@ void ZremrangeCommand(ShardCommand& cmd) {
   ZSetValue* z = ZSetOf(e);
   Slice s = ResolveSlice(*z, req);
   size_t removed = z->RemoveRanks({s.begin, s.end});
-  if (z->empty()) cmd.db.Erase(cmd.args[1]);
+  if (removed > 0) {
+    NotifyKeyspaceEvent(cmd, kNotifyZset,
+                        kType == RangeType::kRank    ? "zremrangebyrank"
+                        : kType == RangeType::kScore ? "zremrangebyscore"
+                                                     : "zremrangebylex",
+                        cmd.args[1]);
+  }
+  if (z->empty()) {
+    cmd.db.Erase(cmd.args[1]);
+    NotifyKeyspaceEvent(cmd, kNotifyGeneric, "del", cmd.args[1]);
+  }
   cmd.reply.Integer(static_cast<int64_t>(removed));
 }
 
@@ -637,7 +652,11 @@ std::vector<ZEntry> PopFrom(Db& db, std::string_view key, Entry* e, bool max, in
   ZSetValue* z = ZSetOf(e);
   size_t n = count < 0 ? 1 : static_cast<size_t>(std::min<uint64_t>(count, z->size()));
   std::vector<ZEntry> popped = z->Pop(n, max);
-  if (z->empty()) db.Erase(key);
+  db.Notify(kNotifyZset, max ? "zpopmax" : "zpopmin", key);
+  if (z->empty()) {
+    db.Erase(key);
+    db.Notify(kNotifyGeneric, "del", key);
+  }
   return popped;
 }
 

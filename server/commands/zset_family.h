@@ -40,7 +40,8 @@ inline ZSetValue* ZSetOf(const Entry* e) { return e->As<ZSetValue>(); }
 
 // Stores a computed sorted set (entries sorted, distinct) under `key`, replacing what was there,
 // or deletes `key` when there are none (the *STORE commands). Wakes clients blocked on the key.
-void StoreResult(Db& db, std::string_view key, std::vector<ZEntry> sorted,
+// `event`: the keyspace notification of a stored result ("zunionstore", "geosearchstore"...).
+void StoreResult(Db& db, std::string_view key, std::vector<ZEntry> sorted, const char* event,
                  const ZSetLimits& limits);
 
 // Number of reply elements announced for `count` (member, score) pairs: flat in RESP2 when

@@ -305,7 +305,8 @@ void SetOpOnShard(ShardCommand& cmd) {
     return;
   }
   int64_t count = static_cast<int64_t>(res.entries.size());
-  StoreResult(cmd.db, cmd.args[1], std::move(res.entries), LimitsOf(cmd.config));
+  StoreResult(cmd.db, cmd.args[1], std::move(res.entries), CommandName<kOp, kStore, kCard>().data(),
+              LimitsOf(cmd.config));
   cmd.reply.Integer(count);
 }
 
@@ -387,7 +388,8 @@ void SetOpOnClient(ClientCommand& cmd) {
         runner.RunOnShards(
             {dst_shard},
             [st](ShardAccess& a) {
-              StoreResult(a.db, st->dst, st->result.entries, LimitsOf(a.config));
+              StoreResult(a.db, st->dst, st->result.entries,
+                          CommandName<kOp, kStore, kCard>().data(), LimitsOf(a.config));
             },
             [st](ReplyBuilder& reply, FanOutRunner&) {
               reply.Integer(static_cast<int64_t>(st->result.entries.size()));
