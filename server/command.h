@@ -264,6 +264,8 @@ void DebugReload(ClientCommand& c);
 void RegisterScriptingCommands(std::vector<CommandSpec>* table);
 void RegisterFunctionCommands(std::vector<CommandSpec>* table);
 void RegisterAclCommands(std::vector<CommandSpec>* table);
+void RegisterSlowlogCommands(std::vector<CommandSpec>* table);
+void RegisterLatencyCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

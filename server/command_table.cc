@@ -32,6 +32,8 @@ const CommandTable& CommandTable::Get() {
     RegisterScriptingCommands(&specs);
     RegisterFunctionCommands(&specs);
     RegisterAclCommands(&specs);
+    RegisterSlowlogCommands(&specs);
+    RegisterLatencyCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -336,7 +336,7 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       uint64_t start = MonoMicros();
       ClientCommand cmd(views, *state, reply, this, runner);
       spec.on_client(cmd);
-      RecordCall(spec, MonoMicros() - start);
+      AfterCall(spec, views, MonoMicros() - start, state, nullptr);
     };
     if (!RunBody(origin, body, finish)) finish();
   });
@@ -350,7 +350,7 @@ void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_ind
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
   ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
   spec.on_shard(cmd);
-  RecordCall(spec, MonoMicros() - start);
+  AfterCall(spec, args, MonoMicros() - start, nullptr, nullptr);
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
 }
 
@@ -508,7 +508,7 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
         uint64_t start = MonoMicros();
         ClientCommand cmd(args, *state, reply, this, runner);
         spec->on_client(cmd);
-        RecordCall(*spec, MonoMicros() - start);
+        AfterCall(*spec, args, MonoMicros() - start, state, nullptr);
       };
     }
     if (RunBody(origin, body, [this, run] { ExecContinue(run); })) return;

@@ -124,6 +124,7 @@ void BatchMessage::Clear() {
   reply.clear();
   transaction = false;
   watch_checks.clear();
+  slow_entries.clear();
 }
 
 void UnwatchMessage::Deliver(Reactor& reactor) {

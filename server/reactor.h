@@ -28,6 +28,7 @@
 #include "server/connection.h"
 #include "server/mailbox.h"
 #include "server/server_context.h"
+#include "server/slowlog.h"
 #include "storage/shard_data.h"
 
 namespace shardis {
@@ -61,6 +62,9 @@ struct BatchMessage : MailboxMessage {
   // array header, or replies a null array when a watched key changed.
   bool transaction = false;
   std::vector<TransactionState::Watched> watch_checks;
+  // Slow log entries of these commands, completed with the client's address and name by the
+  // origin thread when the reply comes back.
+  std::vector<SlowlogEntry> slow_entries;
 
   void Deliver(Reactor& reactor) override;
   void Clear();
@@ -208,6 +212,8 @@ class Reactor : public ServerContext {
   void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
   PubSubRegistry& pubsub() override { return pubsub_; }
   AclStore& acl() override { return acl_; }
+  Slowlog& slowlog() override { return slowlog_; }
+  LatencyMonitor& latency() override { return latency_; }
   size_t DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
@@ -327,6 +333,10 @@ class Reactor : public ServerContext {
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, uint64_t usec);
+  // After any command ran on this thread: its stats, the slow log and the latency monitor.
+  // `client` when known here, else `batch` (whose origin says who sent it), else neither.
+  void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
+                 BatchMessage* batch);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
@@ -371,6 +381,8 @@ class Reactor : public ServerContext {
   std::vector<BatchMessage*> free_batches_;
 
   PubSubRegistry pubsub_;
+  Slowlog slowlog_;
+  LatencyMonitor latency_;
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
   int64_t next_cron_ms_ = 0;

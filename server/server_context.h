@@ -14,7 +14,9 @@
 #include "server/acl.h"
 #include "server/client_state.h"
 #include "server/command.h"
+#include "server/latency.h"
 #include "server/pubsub.h"
+#include "server/slowlog.h"
 
 namespace shardis {
 
@@ -92,6 +94,9 @@ class ServerContext {
   virtual PubSubRegistry& pubsub() = 0;
   // This thread's copy of the ACL users and its part of the ACL LOG (server/acl.h).
   virtual AclStore& acl() = 0;
+  // This thread's slow log and latency monitor (server/slowlog.h, server/latency.h).
+  virtual Slowlog& slowlog() = 0;
+  virtual LatencyMonitor& latency() = 0;
   virtual size_t DeliverMessage(SubKind kind, std::string_view channel,
                                 std::string_view message) = 0;
 

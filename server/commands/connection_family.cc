@@ -510,7 +510,7 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
     spec.on_client = handler;
     table->push_back(spec);
   };
-  add("ping", -1, kCmdFast | kCmdSkipSlowlog, "@fast @connection",
+  add("ping", -1, kCmdFast, "@fast @connection",
       "Returns the server's liveliness response.", "1.0.0", CmdPing);
   add("echo", 2, kCmdFast | kCmdLoading | kCmdStale, "@fast @connection",
       "Returns the given string.", "1.0.0", CmdEcho);
@@ -524,7 +524,7 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
       "Authenticates the connection.", "1.0.0", CmdAuth);
   add("hello", -1, kConn | kCmdFast | kCmdNoAuth | kCmdAllowBusy, "@fast @connection",
       "Handshakes with the Redis server.", "6.0.0", CmdHello);
-  add("client", -2, kCmdSkipSlowlog, "@slow", "A container for client connection commands.",
+  add("client", -2, 0, "@slow", "A container for client connection commands.",
       "2.4.0", CmdClient);
   constexpr uint32_t kClientSub = kConn;
   add("client|id", 2, kClientSub, "@slow @connection",
