@@ -13,9 +13,10 @@ std::string FormatClientInfo(const ClientState& c, int64_t now_ms, size_t query_
       "multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=0 "
       "tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
       c.id, c.addr, c.laddr, c.fd, c.name, age < 0 ? 0 : age, idle < 0 ? 0 : idle,
-      c.subscribed() ? "P" : "N", c.db_index, c.subscribed_channels, c.subscribed_patterns,
-      c.subscribed_shard_channels, c.in_multi() ? static_cast<int>(c.tx->queue.size()) : -1,
-      query_buffer, query_buffer_free, query_buffer + query_buffer_free, output_bytes,
+      c.monitor ? "O" : (c.subscribed() ? "P" : "N"), c.db_index, c.subscribed_channels,
+      c.subscribed_patterns, c.subscribed_shard_channels,
+      c.in_multi() ? static_cast<int>(c.tx->queue.size()) : -1, query_buffer, query_buffer_free,
+      query_buffer + query_buffer_free, output_bytes,
       query_buffer + query_buffer_free + output_bytes, c.last_command, c.user,
       static_cast<int>(c.resp), c.lib_name, c.lib_ver);
 }

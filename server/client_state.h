@@ -56,6 +56,7 @@ struct ClientState {
   uint64_t acl_epoch = 0;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool no_evict = false;
+  bool monitor = false;  // MONITOR
   // Counters for CLIENT LIST.
   uint64_t commands = 0;
   // Pub/sub subscriptions (the names live in the thread's PubSubRegistry).

@@ -34,6 +34,7 @@ const CommandTable& CommandTable::Get() {
     RegisterAclCommands(&specs);
     RegisterSlowlogCommands(&specs);
     RegisterLatencyCommands(&specs);
+    RegisterMonitorCommand(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

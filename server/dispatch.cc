@@ -6,6 +6,7 @@
 // for one remote shard accumulate in one batch while they come in a row; any other command first
 // sends the batch and waits for its reply, so a later command never runs before an earlier one
 // has finished, and replies are appended to the output in request order.
+#include <sys/time.h>
 #include <time.h>
 
 #include <algorithm>
@@ -264,7 +265,29 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   ++c->state.commands;
   ++counters_.commands_processed;
   bool no_block = false;
+  // MONITOR: one relaxed load when nobody monitors. Shard commands are shown as they start,
+  // connection-side ones once run (SELECT shows its new db, EXEC follows its commands, as
+  // Redis).
+  const bool monitored = MonitorsExist();
+  if (monitored && spec->name == "exec" && c->state.in_multi() && !c->state.tx->aborted) {
+    std::vector<std::string_view> queued;
+    for (const auto& q : c->state.tx->queue) {
+      queued.assign(q.args.begin(), q.args.end());
+      FeedCommand(c, *q.spec, queued);
+    }
+  }
   if (!on_shard) {
+    // The handler may change the client's db or close it; args stay valid meanwhile.
+    struct FeedAfter {
+      Reactor* r;
+      Connection* c;
+      const CommandSpec* spec;
+      ArgList args;
+      bool on;
+      ~FeedAfter() {
+        if (on) r->FeedCommand(c, *spec, args);
+      }
+    } feed_after{this, c, spec, args, monitored};
     if (spec->on_shard != nullptr && spec->on_client == nullptr) {
       StartCrossShardBlock(c, *spec, args);  // BLPOP... over keys of several shards
     } else if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec) || atomic_keys) {
@@ -276,6 +299,7 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     }
     return true;
   }
+  if (monitored) FeedCommand(c, *spec, args);
   if (c->batch == nullptr && target == index_) {
     Connection* saved = executing_conn_;
     executing_conn_ = c;
@@ -339,6 +363,26 @@ void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {
   CommandStat& stat = command_stats_[&spec - CommandTable::Get().specs().data()];
   ++stat.calls;
   stat.usec += usec;
+}
+
+void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) {
+  const CommandSpec* effective = &spec;
+  if (args.size() >= 2 && spec.name.find('|') == std::string_view::npos) {
+    if (const CommandSpec* sub = CommandTable::Get().FindSubcommand(args[0], args[1])) {
+      effective = sub;
+    }
+  }
+  // Scripts are flagged skip_monitor, yet Redis shows EVAL/FCALL lines (its script code feeds
+  // them itself) before the "lua" lines of their calls.
+  static constexpr std::string_view kScripts[] = {"eval",       "evalsha", "eval_ro",
+                                                  "evalsha_ro", "fcall",   "fcall_ro"};
+  bool script =
+      std::find(std::begin(kScripts), std::end(kScripts), effective->name) != std::end(kScripts);
+  if (!script && !ShownToMonitors(effective->flags)) return;
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  FeedMonitorLine(FormatMonitorLine(static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec,
+                                    c->state.db_index, c->state.addr, args));
 }
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,

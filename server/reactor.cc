@@ -127,6 +127,41 @@ void BatchMessage::Clear() {
   slow_entries.clear();
 }
 
+void MonitorMessage::Deliver(Reactor& reactor) {
+  reactor.DeliverMonitorLines(lines);
+  delete this;
+}
+
+void Reactor::StartMonitor() {
+  Connection* c = current_conn_;
+  if (c == nullptr || c->state.monitor) return;
+  c->state.monitor = true;
+  monitors_.push_back(c->state.id);
+  local_monitors_.fetch_add(1, std::memory_order_relaxed);
+  MonitorCount().fetch_add(1, std::memory_order_relaxed);
+}
+
+void Reactor::DeliverMonitorLines(const std::string& lines) {
+  for (uint64_t id : monitors_) {
+    auto it = connections_by_id_.find(id);
+    if (it == connections_by_id_.end()) continue;
+    it->second->out.append(lines);
+    MarkDirty(it->second);
+  }
+}
+
+void Reactor::FeedMonitorLine(std::string line) {
+  if (!monitors_.empty()) DeliverMonitorLines(line);
+  for (int t = 0; t < thread_count(); ++t) {
+    if (t == index_ || server_.reactor(t).local_monitors() == 0) continue;
+    if (monitor_out_[t] == nullptr) {
+      monitor_out_[t] = new MonitorMessage;
+      Send(t, monitor_out_[t]);
+    }
+    monitor_out_[t]->lines.append(line);
+  }
+}
+
 void UnwatchMessage::Deliver(Reactor& reactor) {
   for (const auto& [db, key] : keys) reactor.shard().db(db).Unwatch(key);
   delete this;
@@ -215,6 +250,8 @@ void Reactor::Run() {
   running_ = true;
   scripting::LuaEngine::SetThreadShard(index_, thread_count());
   scripting::LuaEngine::SetBusyPoller([this] { return ServeWhileBusy(); });
+  SetThreadMonitorFeed(this);
+  monitor_out_.assign(thread_count(), nullptr);
   std::vector<epoll_event> events(kMaxEvents);
   next_cron_ms_ = MonoMs();
   while (!stop_requested_.load(std::memory_order_acquire)) {
@@ -536,6 +573,11 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->in_dirty_list) std::erase(dirty_, c);
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
+  if (c->state.monitor) {
+    std::erase(monitors_, c->state.id);
+    local_monitors_.fetch_sub(1, std::memory_order_relaxed);
+    MonitorCount().fetch_sub(1, std::memory_order_relaxed);
+  }
   if (c->state.tx != nullptr) ReleaseWatches(c->state);
   if (!cross_block_by_conn_.empty()) CancelCrossBlock(c->state.id);
   if (auto held = held_for_test_.find(c->state.id); held != held_for_test_.end()) {
@@ -566,6 +608,7 @@ void Reactor::FlushOutgoing() {
     for (size_t i = 0; i + 1 < queue.size(); ++i) {
       queue[i]->next.store(queue[i + 1], std::memory_order_relaxed);
     }
+    if (!monitor_out_.empty()) monitor_out_[t] = nullptr;  // filled no more: it is on its way
     server_.reactor(static_cast<int>(t)).mailbox().PushChain(queue.front(), queue.back());
     queue.clear();
   }

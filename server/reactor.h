@@ -27,6 +27,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/mailbox.h"
+#include "server/monitor.h"
 #include "server/server_context.h"
 #include "server/slowlog.h"
 #include "storage/shard_data.h"
@@ -178,7 +179,7 @@ struct FanOutMessage : MailboxMessage {
   void Deliver(Reactor& reactor) override;
 };
 
-class Reactor : public ServerContext {
+class Reactor : public ServerContext, public MonitorFeed {
  public:
   Reactor(Server& server, int index, const Config& config);
   ~Reactor() override;
@@ -217,6 +218,12 @@ class Reactor : public ServerContext {
   size_t DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
+  void StartMonitor() override;
+  // MONITOR (server/monitor.h): a line for every monitor of the process, and lines another
+  // thread sent for this thread's monitors.
+  void FeedMonitorLine(std::string line) override;
+  void DeliverMonitorLines(const std::string& lines);
+  int local_monitors() const { return local_monitors_.load(std::memory_order_relaxed); }
   void ExecTransaction() override;
   void ReleaseWatches(ClientState& client) override;
 
@@ -333,6 +340,8 @@ class Reactor : public ServerContext {
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, uint64_t usec);
+  // MONITOR: shows a client's command (when its flags allow) to every monitor.
+  void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
@@ -382,6 +391,11 @@ class Reactor : public ServerContext {
 
   PubSubRegistry pubsub_;
   Slowlog slowlog_;
+  // MONITOR: this thread's monitors (connection ids), their count for other threads, and the
+  // message being filled for each other thread during this loop turn.
+  std::vector<uint64_t> monitors_;
+  std::atomic<int> local_monitors_{0};
+  std::vector<MonitorMessage*> monitor_out_;
   LatencyMonitor latency_;
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()

@@ -117,6 +117,8 @@ class ServerContext {
 
   // Asks the whole server to shut down (stop accepting, flush replies, exit 0).
   virtual void RequestShutdown() = 0;
+  // MONITOR: the running client becomes a monitor of every thread's commands.
+  virtual void StartMonitor() = 0;
 };
 
 }  // namespace shardis

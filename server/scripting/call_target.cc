@@ -3,6 +3,7 @@
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/monitor.h"
 #include "storage/shard_data.h"
 
 namespace shardis::scripting {
@@ -75,6 +76,7 @@ bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder&
       return false;
     }
   }
+  FeedScriptCommandToMonitors(db_index_, args);
   if (spec.on_shard != nullptr) {  // as the dispatcher: keys (if any) all on this shard
     Db& db = shard_.db(db_index_);
     ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
