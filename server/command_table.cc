@@ -35,6 +35,7 @@ const CommandTable& CommandTable::Get() {
     RegisterSlowlogCommands(&specs);
     RegisterLatencyCommands(&specs);
     RegisterMonitorCommand(&specs);
+    RegisterTrackingCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -325,7 +325,12 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
   c->waiting = true;
   c->inflight_shard = -1;
   StartAtomic(std::move(scope), [this, origin, argv, &spec](uint64_t op_id) {
-    auto finish = [this, origin, op_id] {
+    auto finish = [this, origin, op_id, argv, &spec] {
+      // Client-side caching: its keys changed on their shards (told before the intents go).
+      if ((spec.flags & kCmdWrite) && TrackingClientCount().load(std::memory_order_relaxed) > 0) {
+        std::vector<std::string_view> views(argv->begin(), argv->end());
+        InvalidateEverywhere(spec, views, ClientRef{origin.thread, origin.conn_id});
+      }
       ReleaseAtomic(op_id);
       FinishOp(origin, nullptr);
     };

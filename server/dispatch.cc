@@ -269,6 +269,11 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   // connection-side ones once run (SELECT shows its new db, EXEC follows its commands, as
   // Redis).
   const bool monitored = MonitorsExist();
+  if (c->state.tracking.on) TrackCommand(c, *spec, args);
+  if ((spec->name == "flushall" || spec->name == "flushdb") &&
+      TrackingClientCount().load(std::memory_order_relaxed) > 0) {
+    c->tracking_flush = true;  // FinishOp tells every tracking client once the flush is done
+  }
   if (monitored && spec->name == "exec" && c->state.in_multi() && !c->state.tx->aborted) {
     std::vector<std::string_view> queued;
     for (const auto& q : c->state.tx->queue) {
@@ -388,6 +393,13 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
                         const ClientState* client, BatchMessage* batch) {
   RecordCall(spec, usec);
+  if (client != nullptr) {
+    writer_ = ClientRef{index_, client->id};
+  } else if (batch != nullptr) {
+    writer_ = ClientRef{batch->origin.thread, batch->origin.conn_id};
+  } else {
+    writer_ = ClientRef{};
+  }
   bool slow = config_.slowlog_log_slower_than >= 0 &&
               static_cast<int64_t>(usec) >= config_.slowlog_log_slower_than;
   bool latent = config_.latency_monitor_threshold > 0 &&
@@ -534,6 +546,7 @@ bool Reactor::WritesDeniedByDiskError() const {
 
 void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
   NoteWrites(index_);  // the `save` schedule's change counter (one per write command)
+  if (!tracking_.empty()) InvalidateWrites(spec, args);
   if (!db.has_watches()) return;
   CommandTable::KeyPositions(spec, args, &key_positions_);
   for (int pos : key_positions_) db.Touch(args[pos]);
@@ -726,6 +739,10 @@ void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& fini
   if (it == connections_by_id_.end()) return;
   Connection* c = it->second;
   c->waiting = false;
+  if (c->tracking_flush) {
+    c->tracking_flush = false;
+    BroadcastTrackingFlush();
+  }
   MarkDirty(c);
   ResumeConnection(c);
 }

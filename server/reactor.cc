@@ -251,6 +251,19 @@ void Reactor::Run() {
   scripting::LuaEngine::SetThreadShard(index_, thread_count());
   scripting::LuaEngine::SetBusyPoller([this] { return ServeWhileBusy(); });
   SetThreadMonitorFeed(this);
+  SetThreadTrackingSink(this);
+  for (int i = 0; i < shard_.db_count(); ++i) {
+    shard_.db(i).set_expiry_listener(
+        [](void* self, std::string_view key) {
+          auto* r = static_cast<Reactor*>(self);
+          if (r->tracking_.empty()) return;
+          ClientRef saved = r->writer_;
+          r->writer_ = ClientRef{};  // an expiry is nobody's write (NOLOOP)
+          r->InvalidateKey(key);
+          r->writer_ = saved;
+        },
+        this);
+  }
   monitor_out_.assign(thread_count(), nullptr);
   std::vector<epoll_event> events(kMaxEvents);
   next_cron_ms_ = MonoMs();
@@ -573,6 +586,11 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->in_dirty_list) std::erase(dirty_, c);
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
+  if (c->state.tracking.on) {
+    ClientTracking before = c->state.tracking;
+    c->state.tracking = ClientTracking{};
+    TrackingChanged(c->state, before);
+  }
   if (c->state.monitor) {
     std::erase(monitors_, c->state.id);
     local_monitors_.fetch_sub(1, std::memory_order_relaxed);
@@ -638,6 +656,7 @@ void Reactor::Cron() {
     }
   }
   for (int i = 0; i < shard_.db_count(); ++i) shard_.db(i).Maintain(500);
+  if (tracking_.keys() > 0) LimitTrackingTable();
   if (config_.timeout > 0) {
     int64_t limit = shard_.now_ms() - static_cast<int64_t>(config_.timeout) * 1000;
     std::vector<Connection*> idle;

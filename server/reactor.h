@@ -179,7 +179,7 @@ struct FanOutMessage : MailboxMessage {
   void Deliver(Reactor& reactor) override;
 };
 
-class Reactor : public ServerContext, public MonitorFeed {
+class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
  public:
   Reactor(Server& server, int index, const Config& config);
   ~Reactor() override;
@@ -219,6 +219,11 @@ class Reactor : public ServerContext, public MonitorFeed {
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
   void StartMonitor() override;
+  // Client-side caching (tracking_reactor.cc, server/tracking.h).
+  void TrackingChanged(ClientState& client, const ClientTracking& before) override;
+  bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
+  const TrackingTable& tracking() const override { return tracking_; }
+  void OnTrackingMessage(TrackingMessage* m);
   // MONITOR (server/monitor.h): a line for every monitor of the process, and lines another
   // thread sent for this thread's monitors.
   void FeedMonitorLine(std::string line) override;
@@ -342,6 +347,20 @@ class Reactor : public ServerContext, public MonitorFeed {
   void RecordCall(const CommandSpec& spec, uint64_t usec);
   // MONITOR: shows a client's command (when its flags allow) to every monitor.
   void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
+  // Tracking: a tracking client's command (remembers what it reads, CACHING's one-shot flag);
+  // a key changed on this shard; the writes of a command; FLUSHALL/FLUSHDB to every thread;
+  // an invalidation for a local tracking client; the table's size limit.
+  void TrackCommand(Connection* c, const CommandSpec& spec, ArgList args);
+  void InvalidateKey(std::string_view key) override;
+  bool tracking_empty() const override { return tracking_.empty(); }
+  void InvalidateWrites(const CommandSpec& spec, ArgList args);
+  // A multi-shard write ran: each of its keys' shards invalidates them.
+  void InvalidateEverywhere(const CommandSpec& spec, ArgList args, ClientRef writer);
+  void BroadcastTrackingFlush();
+  void TrackingFlushHere();
+  void WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null);
+  void SendInvalidation(ClientRef target, std::vector<std::string> keys, bool null, bool bcast);
+  void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
@@ -396,6 +415,8 @@ class Reactor : public ServerContext, public MonitorFeed {
   std::vector<uint64_t> monitors_;
   std::atomic<int> local_monitors_{0};
   std::vector<MonitorMessage*> monitor_out_;
+  TrackingTable tracking_;
+  ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   LatencyMonitor latency_;
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()

@@ -17,6 +17,7 @@
 #include "server/latency.h"
 #include "server/pubsub.h"
 #include "server/slowlog.h"
+#include "server/tracking.h"
 
 namespace shardis {
 
@@ -119,6 +120,11 @@ class ServerContext {
   virtual void RequestShutdown() = 0;
   // MONITOR: the running client becomes a monitor of every thread's commands.
   virtual void StartMonitor() = 0;
+  // CLIENT TRACKING: the client's options changed from `before` (counts, BCAST registrations
+  // on every thread); whether a client with this id lives on this thread; this thread's table.
+  virtual void TrackingChanged(ClientState& client, const ClientTracking& before) = 0;
+  virtual bool HasClient(uint64_t id) const = 0;
+  virtual const TrackingTable& tracking() const = 0;
 };
 
 }  // namespace shardis

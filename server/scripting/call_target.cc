@@ -4,6 +4,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/monitor.h"
+#include "server/tracking.h"
 #include "storage/shard_data.h"
 
 namespace shardis::scripting {
@@ -82,6 +83,7 @@ bool LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBuilder&
     ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
     cmd.from_script = true;
     spec.on_shard(cmd);
+    if (spec.flags & kCmdWrite) InvalidateScriptWrite(args, positions_);
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
     }
