@@ -222,6 +222,10 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
   bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
+  void SetBcastPrefixes(ClientRef client, const std::vector<std::string>& prefixes) override {
+    tracking_.RemoveClient(client);
+    for (const std::string& p : prefixes) tracking_.AddPrefix(client, p);
+  }
   const TrackingTable& tracking() const override { return tracking_; }
   void OnTrackingMessage(TrackingMessage* m);
   // MONITOR (server/monitor.h): a line for every monitor of the process, and lines another

@@ -124,6 +124,9 @@ class ServerContext {
   // on every thread); whether a client with this id lives on this thread; this thread's table.
   virtual void TrackingChanged(ClientState& client, const ClientTracking& before) = 0;
   virtual bool HasClient(uint64_t id) const = 0;
+  // BCAST: this thread's copy of a client's prefixes becomes `prefixes` (run on every thread
+  // before CLIENT TRACKING ON BCAST replies).
+  virtual void SetBcastPrefixes(ClientRef client, const std::vector<std::string>& prefixes) = 0;
   virtual const TrackingTable& tracking() const = 0;
 };
 

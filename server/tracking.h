@@ -95,7 +95,6 @@ struct TrackingMessage : MailboxMessage {
     kInvalidate,   // to a tracking client's thread: `keys` changed (or `null`: flushed)
     kRedirected,   // to a redirect target's thread: write the push for `client`
     kFlush,        // to every thread: tables cleared, every tracking client told (null)
-    kBcastAdd,     // to every thread: `client` registers `keys` as prefixes
     kBcastRemove,  // to every thread: `client` leaves BCAST mode
     kWritten       // to a shard: `keys` were written by `writer` (a multi-shard command)
   };

@@ -181,9 +181,6 @@ void Reactor::OnTrackingMessage(TrackingMessage* m) {
     case Kind::kFlush:
       TrackingFlushHere();
       break;
-    case Kind::kBcastAdd:
-      for (std::string& prefix : m->keys) tracking_.AddPrefix(m->client, std::move(prefix));
-      break;
     case Kind::kBcastRemove:
       tracking_.RemoveClient(m->client);
       break;
@@ -218,33 +215,20 @@ void Reactor::BroadcastTrackingFlush() {
 void Reactor::TrackingChanged(ClientState& client, const ClientTracking& before) {
   const ClientTracking& now = client.tracking;
   if (before.on != now.on) TrackingClientCount().fetch_add(now.on ? 1 : -1);
-  bool bcast_changed = before.bcast != now.bcast || before.prefixes != now.prefixes ||
-                       (before.on && before.bcast && !now.on);
-  if (!bcast_changed) return;
+  // Leaving BCAST: every thread drops the prefixes (fire and forget: a late invalidation finds
+  // the client out of BCAST mode and is dropped). Entering it registers them on every thread
+  // before CLIENT TRACKING replies (SetBcastPrefixes).
+  if (!(before.on && before.bcast) || (now.on && now.bcast)) return;
   ClientRef me{index_, client.id};
   for (int t = 0; t < thread_count(); ++t) {
-    // Every thread's copy of the BCAST registrations; one sender's messages stay in order.
-    if (before.on && before.bcast) {
-      if (t == index_) {
-        tracking_.RemoveClient(me);
-      } else {
-        auto* m = new TrackingMessage;
-        m->kind = TrackingMessage::Kind::kBcastRemove;
-        m->client = me;
-        Send(t, m);
-      }
+    if (t == index_) {
+      tracking_.RemoveClient(me);
+      continue;
     }
-    if (now.on && now.bcast) {
-      if (t == index_) {
-        for (const std::string& p : now.prefixes) tracking_.AddPrefix(me, p);
-      } else {
-        auto* m = new TrackingMessage;
-        m->kind = TrackingMessage::Kind::kBcastAdd;
-        m->client = me;
-        m->keys = now.prefixes;
-        Send(t, m);
-      }
-    }
+    auto* m = new TrackingMessage;
+    m->kind = TrackingMessage::Kind::kBcastRemove;
+    m->client = me;
+    Send(t, m);
   }
 }
 

@@ -19,40 +19,56 @@ void Apply(ServerContext* server, ClientState& client, ClientTracking next) {
   server->TrackingChanged(client, before);
 }
 
+// BCAST: the prefixes reach every thread before the reply, so a write that follows it anywhere
+// is seen. Then the client's options change and +OK.
+void RegisterThenApply(ServerContext* server, ClientState* self, uint64_t self_id,
+                       std::shared_ptr<ClientTracking> next, ReplyBuilder& reply) {
+  if (!(next->on && next->bcast)) {
+    Apply(server, *self, std::move(*next));
+    reply.Ok();
+    return;
+  }
+  ClientRef me{server->thread_index(), self_id};
+  server->ForEachThread(
+      [me, next](ServerContext& ctx) { ctx.SetBcastPrefixes(me, next->prefixes); },
+      [server, self, self_id, next](ReplyBuilder& r, FanOutRunner&) {
+        if (!server->HasClient(self_id)) return;  // the client left meanwhile
+        Apply(server, *self, std::move(*next));
+        r.Ok();
+      });
+}
+
 void CmdClientTracking(ClientCommand& c) {
   std::vector<std::string> args(c.args.begin(), c.args.end());
-  ClientTracking next;
-  std::string error = ParseTracking(c.client.tracking, args, &next);
+  auto next = std::make_shared<ClientTracking>();
+  std::string error = ParseTracking(c.client.tracking, args, next.get());
   if (!error.empty()) {
     c.reply.Error(error);
     return;
   }
-  if (!next.on || next.redirect == 0) {
-    Apply(c.server, c.client, std::move(next));
-    c.reply.Ok();
+  ClientState* self = &c.client;
+  uint64_t self_id = c.client.id;
+  ServerContext* server = c.server;
+  if (!next->on || next->redirect == 0) {
+    RegisterThenApply(server, self, self_id, next, c.reply);
     return;
   }
   // The redirect target must exist now (Redis's sanity check); find its thread.
   auto found = std::make_shared<std::vector<char>>(c.shard_count(), 0);
-  uint64_t target = next.redirect;
-  uint64_t self_id = c.client.id;
-  ClientState* self = &c.client;
-  ServerContext* server = c.server;
-  auto pending = std::make_shared<ClientTracking>(std::move(next));
+  uint64_t target = next->redirect;
   c.server->ForEachThread(
       [found, target](ServerContext& ctx) {
         (*found)[ctx.thread_index()] = ctx.HasClient(target) ? 1 : 0;
       },
-      [found, pending, self, self_id, server](ReplyBuilder& reply, FanOutRunner&) {
+      [found, next, self, self_id, server](ReplyBuilder& reply, FanOutRunner&) {
         auto it = std::find(found->begin(), found->end(), 1);
         if (it == found->end()) {
           reply.Error("ERR The client ID you want redirect to does not exist");
           return;
         }
         if (!server->HasClient(self_id)) return;  // the client left meanwhile
-        pending->redirect_thread = static_cast<int>(it - found->begin());
-        Apply(server, *self, std::move(*pending));
-        reply.Ok();
+        next->redirect_thread = static_cast<int>(it - found->begin());
+        RegisterThenApply(server, self, self_id, next, reply);
       });
 }
 
