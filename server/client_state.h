@@ -34,6 +34,20 @@ struct TransactionState {
   std::vector<Watched> watched;
 };
 
+// CLIENT TRACKING options of a client (its own thread's copy).
+struct ClientTracking {
+  bool on = false;
+  bool bcast = false;
+  bool optin = false;
+  bool optout = false;
+  bool noloop = false;
+  bool caching = false;  // CLIENT CACHING given for the next command
+  bool broken_redirect = false;
+  uint64_t redirect = 0;  // client id, 0: none
+  int redirect_thread = -1;
+  std::vector<std::string> prefixes;
+};
+
 struct ClientState {
   uint64_t id = 0;
   int db_index = 0;
@@ -56,6 +70,8 @@ struct ClientState {
   uint64_t acl_epoch = 0;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool no_evict = false;
+  bool monitor = false;  // MONITOR
+  ClientTracking tracking;
   // Counters for CLIENT LIST.
   uint64_t commands = 0;
   // Pub/sub subscriptions (the names live in the thread's PubSubRegistry).

@@ -279,6 +279,10 @@ void RegisterScriptingCommands(std::vector<CommandSpec>* table);
 void RegisterFunctionCommands(std::vector<CommandSpec>* table);
 void RegisterReplicationCommands(std::vector<CommandSpec>* table);
 void RegisterAclCommands(std::vector<CommandSpec>* table);
+void RegisterSlowlogCommands(std::vector<CommandSpec>* table);
+void RegisterLatencyCommands(std::vector<CommandSpec>* table);
+void RegisterMonitorCommand(std::vector<CommandSpec>* table);
+void RegisterTrackingCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

@@ -35,6 +35,10 @@ const CommandTable& CommandTable::Get() {
     RegisterFunctionCommands(&specs);
     RegisterReplicationCommands(&specs);
     RegisterAclCommands(&specs);
+    RegisterSlowlogCommands(&specs);
+    RegisterLatencyCommands(&specs);
+    RegisterMonitorCommand(&specs);
+    RegisterTrackingCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

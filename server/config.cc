@@ -1072,6 +1072,8 @@ const std::pair<std::string_view, int64_t Config::*> kInt64Fields[] = {
     {"client-query-buffer-limit", &Config::client_query_buffer_limit},
     {"slowlog-log-slower-than", &Config::slowlog_log_slower_than},
     {"slowlog-max-len", &Config::slowlog_max_len},
+    {"latency-monitor-threshold", &Config::latency_monitor_threshold},
+    {"tracking-table-max-keys", &Config::tracking_table_max_keys},
     {"busy-reply-threshold", &Config::busy_reply_threshold}};
 const std::pair<std::string_view, bool Config::*> kBoolFields[] = {
     {"pin", &Config::pin},

@@ -121,7 +121,9 @@ class Config {
   std::string pidfile;
   int64_t slowlog_log_slower_than = 10000;
   int64_t slowlog_max_len = 128;
-  int64_t busy_reply_threshold = 5000;  // ms a script runs before other clients get BUSY
+  int64_t latency_monitor_threshold = 0;
+  int64_t tracking_table_max_keys = 1000000;  // ms; 0: the latency monitor is off
+  int64_t busy_reply_threshold = 5000;        // ms a script runs before other clients get BUSY
   bool lazyfree_lazy_user_del = false;
   bool lazyfree_lazy_user_flush = false;
   std::string notify_keyspace_events;  // normalized flag string, e.g. "AKE" (storage/notify.h)

@@ -36,6 +36,7 @@ struct Connection {
   int batch_shard = -1;
   int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
 
+  bool tracking_flush = false;  // FLUSHALL/FLUSHDB ran: tell tracking clients when it is done
   int64_t over_soft_limit_since_ms = 0;  // client-output-buffer-limit soft limit tracking
 
   size_t pending_output() const { return out.size() - out_pos; }

@@ -331,6 +331,11 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       // A command over several shards is logged whole, by this thread, before its intents go
       // (and so before any later write to its keys can be logged).
       if ((spec.flags & kCmdWrite) && aof::Active()) aof::Record(origin.db_index, *argv);
+      // Client-side caching: its keys changed on their shards (told before the intents go).
+      if ((spec.flags & kCmdWrite) && TrackingClientCount().load(std::memory_order_relaxed) > 0) {
+        std::vector<std::string_view> views(argv->begin(), argv->end());
+        InvalidateEverywhere(spec, views, ClientRef{origin.thread, origin.conn_id});
+      }
       ReleaseAtomic(op_id);
       FinishOp(origin, nullptr);
     };
@@ -341,7 +346,7 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       uint64_t start = MonoMicros();
       ClientCommand cmd(views, *state, reply, this, runner);
       spec.on_client(cmd);
-      RecordCall(spec, MonoMicros() - start);
+      AfterCall(spec, views, MonoMicros() - start, state, nullptr);
     };
     if (!RunBody(origin, body, finish)) finish();
   });
@@ -355,7 +360,7 @@ void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_ind
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
   ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
   aof::RunShardHandler(spec, cmd);
-  RecordCall(spec, MonoMicros() - start);
+  AfterCall(spec, args, MonoMicros() - start, nullptr, nullptr);
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
 }
 
@@ -526,7 +531,7 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
         uint64_t start = MonoMicros();
         ClientCommand cmd(args, *state, reply, this, runner);
         spec->on_client(cmd);
-        RecordCall(*spec, MonoMicros() - start);
+        AfterCall(*spec, args, MonoMicros() - start, state, nullptr);
       };
     }
     if (RunBody(origin, body, [this, run] { ExecContinue(run); })) return;

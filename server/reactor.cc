@@ -125,6 +125,42 @@ void BatchMessage::Clear() {
   reply.clear();
   transaction = false;
   watch_checks.clear();
+  slow_entries.clear();
+}
+
+void MonitorMessage::Deliver(Reactor& reactor) {
+  reactor.DeliverMonitorLines(lines);
+  delete this;
+}
+
+void Reactor::StartMonitor() {
+  Connection* c = current_conn_;
+  if (c == nullptr || c->state.monitor) return;
+  c->state.monitor = true;
+  monitors_.push_back(c->state.id);
+  local_monitors_.fetch_add(1, std::memory_order_relaxed);
+  MonitorCount().fetch_add(1, std::memory_order_relaxed);
+}
+
+void Reactor::DeliverMonitorLines(const std::string& lines) {
+  for (uint64_t id : monitors_) {
+    auto it = connections_by_id_.find(id);
+    if (it == connections_by_id_.end()) continue;
+    it->second->out.append(lines);
+    MarkDirty(it->second);
+  }
+}
+
+void Reactor::FeedMonitorLine(std::string line) {
+  if (!monitors_.empty()) DeliverMonitorLines(line);
+  for (int t = 0; t < thread_count(); ++t) {
+    if (t == index_ || server_.reactor(t).local_monitors() == 0) continue;
+    if (monitor_out_[t] == nullptr) {
+      monitor_out_[t] = new MonitorMessage;
+      Send(t, monitor_out_[t]);
+    }
+    monitor_out_[t]->lines.append(line);
+  }
 }
 
 void UnwatchMessage::Deliver(Reactor& reactor) {
@@ -217,6 +253,21 @@ void Reactor::Run() {
   aof::AttachThread();
   scripting::LuaEngine::SetThreadShard(index_, thread_count());
   scripting::LuaEngine::SetBusyPoller([this] { return ServeWhileBusy(); });
+  SetThreadMonitorFeed(this);
+  SetThreadTrackingSink(this);
+  for (int i = 0; i < shard_.db_count(); ++i) {
+    shard_.db(i).set_expiry_listener(
+        [](void* self, std::string_view key) {
+          auto* r = static_cast<Reactor*>(self);
+          if (r->tracking_.empty()) return;
+          ClientRef saved = r->writer_;
+          r->writer_ = ClientRef{};  // an expiry is nobody's write (NOLOOP)
+          r->InvalidateKey(key);
+          r->writer_ = saved;
+        },
+        this);
+  }
+  monitor_out_.assign(thread_count(), nullptr);
   std::vector<epoll_event> events(kMaxEvents);
   next_cron_ms_ = MonoMs();
   while (!stop_requested_.load(std::memory_order_acquire)) {
@@ -541,6 +592,16 @@ void Reactor::CloseConnection(Connection* c) {
   if (c->in_dirty_list) std::erase(dirty_, c);
   if (c->paused) std::erase(paused_, c->state.id);
   if (c->state.subscribed()) pubsub_.RemoveAll(c->state.id);
+  if (c->state.tracking.on) {
+    ClientTracking before = c->state.tracking;
+    c->state.tracking = ClientTracking{};
+    TrackingChanged(c->state, before);
+  }
+  if (c->state.monitor) {
+    std::erase(monitors_, c->state.id);
+    local_monitors_.fetch_sub(1, std::memory_order_relaxed);
+    MonitorCount().fetch_sub(1, std::memory_order_relaxed);
+  }
   if (c->state.tx != nullptr) ReleaseWatches(c->state);
   if (!cross_block_by_conn_.empty()) CancelCrossBlock(c->state.id);
   if (auto held = held_for_test_.find(c->state.id); held != held_for_test_.end()) {
@@ -573,6 +634,7 @@ void Reactor::FlushOutgoing() {
     for (size_t i = 0; i + 1 < queue.size(); ++i) {
       queue[i]->next.store(queue[i + 1], std::memory_order_relaxed);
     }
+    if (!monitor_out_.empty()) monitor_out_[t] = nullptr;  // filled no more: it is on its way
     server_.reactor(static_cast<int>(t)).mailbox().PushChain(queue.front(), queue.back());
     queue.clear();
   }
@@ -604,6 +666,7 @@ void Reactor::Cron() {
   for (int i = 0; i < shard_.db_count(); ++i) shard_.db(i).Maintain(500);
   // Expired keys wake their blocked clients (a blocked XREADGROUP then gets its error).
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
+  if (tracking_.keys() > 0) LimitTrackingTable();
   if (config_.timeout > 0) {
     int64_t limit = shard_.now_ms() - static_cast<int64_t>(config_.timeout) * 1000;
     std::vector<Connection*> idle;

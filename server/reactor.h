@@ -27,7 +27,9 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/mailbox.h"
+#include "server/monitor.h"
 #include "server/server_context.h"
+#include "server/slowlog.h"
 #include "storage/shard_data.h"
 
 namespace shardis {
@@ -61,6 +63,9 @@ struct BatchMessage : MailboxMessage {
   // array header, or replies a null array when a watched key changed.
   bool transaction = false;
   std::vector<TransactionState::Watched> watch_checks;
+  // Slow log entries of these commands, completed with the client's address and name by the
+  // origin thread when the reply comes back.
+  std::vector<SlowlogEntry> slow_entries;
 
   void Deliver(Reactor& reactor) override;
   void Clear();
@@ -174,7 +179,7 @@ struct FanOutMessage : MailboxMessage {
   void Deliver(Reactor& reactor) override;
 };
 
-class Reactor : public ServerContext {
+class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
  public:
   Reactor(Server& server, int index, const Config& config);
   ~Reactor() override;
@@ -208,9 +213,26 @@ class Reactor : public ServerContext {
   void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
   PubSubRegistry& pubsub() override { return pubsub_; }
   AclStore& acl() override { return acl_; }
+  Slowlog& slowlog() override { return slowlog_; }
+  LatencyMonitor& latency() override { return latency_; }
   size_t DeliverMessage(SubKind kind, std::string_view channel, std::string_view message) override;
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
+  void StartMonitor() override;
+  // Client-side caching (tracking_reactor.cc, server/tracking.h).
+  void TrackingChanged(ClientState& client, const ClientTracking& before) override;
+  bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
+  void SetBcastPrefixes(ClientRef client, const std::vector<std::string>& prefixes) override {
+    tracking_.RemoveClient(client);
+    for (const std::string& p : prefixes) tracking_.AddPrefix(client, p);
+  }
+  const TrackingTable& tracking() const override { return tracking_; }
+  void OnTrackingMessage(TrackingMessage* m);
+  // MONITOR (server/monitor.h): a line for every monitor of the process, and lines another
+  // thread sent for this thread's monitors.
+  void FeedMonitorLine(std::string line) override;
+  void DeliverMonitorLines(const std::string& lines);
+  int local_monitors() const { return local_monitors_.load(std::memory_order_relaxed); }
   void ExecTransaction() override;
   void ReleaseWatches(ClientState& client) override;
 
@@ -330,6 +352,26 @@ class Reactor : public ServerContext {
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, uint64_t usec);
+  // MONITOR: shows a client's command (when its flags allow) to every monitor.
+  void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
+  // Tracking: a tracking client's command (remembers what it reads, CACHING's one-shot flag);
+  // a key changed on this shard; the writes of a command; FLUSHALL/FLUSHDB to every thread;
+  // an invalidation for a local tracking client; the table's size limit.
+  void TrackCommand(Connection* c, const CommandSpec& spec, ArgList args);
+  void InvalidateKey(std::string_view key) override;
+  bool tracking_empty() const override { return tracking_.empty(); }
+  void InvalidateWrites(const CommandSpec& spec, ArgList args);
+  // A multi-shard write ran: each of its keys' shards invalidates them.
+  void InvalidateEverywhere(const CommandSpec& spec, ArgList args, ClientRef writer);
+  void BroadcastTrackingFlush();
+  void TrackingFlushHere();
+  void WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null);
+  void SendInvalidation(ClientRef target, std::vector<std::string> keys, bool null, bool bcast);
+  void LimitTrackingTable();
+  // After any command ran on this thread: its stats, the slow log and the latency monitor.
+  // `client` when known here, else `batch` (whose origin says who sent it), else neither.
+  void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
+                 BatchMessage* batch);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
@@ -374,6 +416,15 @@ class Reactor : public ServerContext {
   std::vector<BatchMessage*> free_batches_;
 
   PubSubRegistry pubsub_;
+  Slowlog slowlog_;
+  // MONITOR: this thread's monitors (connection ids), their count for other threads, and the
+  // message being filled for each other thread during this loop turn.
+  std::vector<uint64_t> monitors_;
+  std::atomic<int> local_monitors_{0};
+  std::vector<MonitorMessage*> monitor_out_;
+  TrackingTable tracking_;
+  ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
+  LatencyMonitor latency_;
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
   int64_t next_cron_ms_ = 0;

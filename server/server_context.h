@@ -14,7 +14,10 @@
 #include "server/acl.h"
 #include "server/client_state.h"
 #include "server/command.h"
+#include "server/latency.h"
 #include "server/pubsub.h"
+#include "server/slowlog.h"
+#include "server/tracking.h"
 
 namespace shardis {
 
@@ -92,6 +95,9 @@ class ServerContext {
   virtual PubSubRegistry& pubsub() = 0;
   // This thread's copy of the ACL users and its part of the ACL LOG (server/acl.h).
   virtual AclStore& acl() = 0;
+  // This thread's slow log and latency monitor (server/slowlog.h, server/latency.h).
+  virtual Slowlog& slowlog() = 0;
+  virtual LatencyMonitor& latency() = 0;
   virtual size_t DeliverMessage(SubKind kind, std::string_view channel,
                                 std::string_view message) = 0;
 
@@ -112,6 +118,16 @@ class ServerContext {
 
   // Asks the whole server to shut down (stop accepting, flush replies, exit 0).
   virtual void RequestShutdown() = 0;
+  // MONITOR: the running client becomes a monitor of every thread's commands.
+  virtual void StartMonitor() = 0;
+  // CLIENT TRACKING: the client's options changed from `before` (counts, BCAST registrations
+  // on every thread); whether a client with this id lives on this thread; this thread's table.
+  virtual void TrackingChanged(ClientState& client, const ClientTracking& before) = 0;
+  virtual bool HasClient(uint64_t id) const = 0;
+  // BCAST: this thread's copy of a client's prefixes becomes `prefixes` (run on every thread
+  // before CLIENT TRACKING ON BCAST replies).
+  virtual void SetBcastPrefixes(ClientRef client, const std::vector<std::string>& prefixes) = 0;
+  virtual const TrackingTable& tracking() const = 0;
 };
 
 }  // namespace shardis

@@ -15,6 +15,7 @@ int64_t NowMicros() {
 
 void Db::CountExpired(const Entry& entry) {
   Touch(entry.key());
+  if (expiry_listener_ != nullptr) expiry_listener_(expiry_context_, entry.key());
   --expires_;
   ++stats_->expired_keys;
   Notify(kNotifyExpired, "expired", entry.key());

@@ -125,6 +125,12 @@ class Db {
   }
   void TouchAll();
   bool has_watches() const { return !watch_versions_.empty(); }
+  // Told each key found expired (client-side caching invalidation); null: nobody.
+  using ExpiryListener = void (*)(void* context, std::string_view key);
+  void set_expiry_listener(ExpiryListener fn, void* context) {
+    expiry_listener_ = fn;
+    expiry_context_ = context;
+  }
 
  private:
   // Bookkeeping of a key that just expired: WATCH touch, stats, expiry count.
@@ -133,6 +139,8 @@ class Db {
   void ReapDead();
   void TouchSlow(std::string_view key);
 
+  ExpiryListener expiry_listener_ = nullptr;
+  void* expiry_context_ = nullptr;
   const ShardClock* clock_;
   ShardStats* stats_;
   Keyspace keys_;

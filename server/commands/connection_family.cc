@@ -428,8 +428,6 @@ void CmdClientNoEvict(ClientCommand& c) {
   c.reply.Ok();
 }
 
-void CmdClientGetRedir(ClientCommand& c) { c.reply.Integer(-1); }
-
 void CmdClientUnblock(ClientCommand& c) {
   // No command blocks yet, so no client can be unblocked.
   int64_t id = 0;
@@ -448,10 +446,12 @@ void CmdClientUnblock(ClientCommand& c) {
 void CmdClientHelp(ClientCommand& c) {
   static constexpr std::string_view kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GETNAME",
-      "    Return the name of the current connection.",
+      "CACHING (YES|NO)",
+      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
       "GETREDIR",
       "    Return the client ID we are redirecting to when tracking is enabled.",
+      "GETNAME",
+      "    Return the name of the current connection.",
       "ID",
       "    Return the ID of the current connection.",
       "INFO",
@@ -484,6 +484,11 @@ void CmdClientHelp(ClientCommand& c) {
       "    Set client meta attr. Options are:",
       "UNBLOCK <clientid> [TIMEOUT|ERROR]",
       "    Unblock the specified blocked client.",
+      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+      "         [OPTIN] [OPTOUT] [NOLOOP]",
+      "    Control server assisted client side caching.",
+      "TRACKINGINFO",
+      "    Report tracking status for the current connection.",
       "NO-EVICT (ON|OFF)",
       "    Protect current client connection from eviction.",
       "HELP",
@@ -510,8 +515,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
     spec.on_client = handler;
     table->push_back(spec);
   };
-  add("ping", -1, kCmdFast | kCmdSkipSlowlog, "@fast @connection",
-      "Returns the server's liveliness response.", "1.0.0", CmdPing);
+  add("ping", -1, kCmdFast, "@fast @connection", "Returns the server's liveliness response.",
+      "1.0.0", CmdPing);
   add("echo", 2, kCmdFast | kCmdLoading | kCmdStale, "@fast @connection",
       "Returns the given string.", "1.0.0", CmdEcho);
   add("quit", -1, kCmdAllowBusy | kCmdNoscript | kCmdLoading | kCmdStale | kCmdNoAuth | kCmdFast,
@@ -524,8 +529,7 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
       "Authenticates the connection.", "1.0.0", CmdAuth);
   add("hello", -1, kConn | kCmdFast | kCmdNoAuth | kCmdAllowBusy, "@fast @connection",
       "Handshakes with the Redis server.", "6.0.0", CmdHello);
-  add("client", -2, kCmdSkipSlowlog, "@slow", "A container for client connection commands.",
-      "2.4.0", CmdClient);
+  add("client", -2, 0, "@slow", "A container for client connection commands.", "2.4.0", CmdClient);
   constexpr uint32_t kClientSub = kConn;
   add("client|id", 2, kClientSub, "@slow @connection",
       "Returns the unique client ID of the connection.", "5.0.0", CmdClientId);
@@ -547,9 +551,6 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
       "Resumes processing commands from paused clients.", "6.2.0", CmdClientUnpause);
   add("client|no-evict", 3, kClientSub | kCmdAdmin, "@admin @slow @dangerous @connection",
       "Sets the client eviction mode of the connection.", "7.0.0", CmdClientNoEvict);
-  add("client|getredir", 2, kClientSub, "@slow @connection",
-      "Returns the client ID to which the connection's tracking notifications are redirected.",
-      "6.0.0", CmdClientGetRedir);
   add("client|unblock", -3, kClientSub | kCmdAdmin, "@admin @slow @dangerous @connection",
       "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
       CmdClientUnblock);

@@ -36,6 +36,9 @@ struct ThreadSnapshot {
   ShardStats shard_stats;
   size_t connections = 0;
   size_t blocked = 0;
+  size_t tracking_keys = 0;
+  size_t tracking_items = 0;
+  size_t tracking_prefixes = 0;
   std::vector<std::pair<size_t, size_t>> dbs;  // (keys, expires) per db
 };
 
@@ -194,7 +197,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("client_recent_max_input_buffer", 0);
     w.Field("client_recent_max_output_buffer", 0);
     w.Field("blocked_clients", blocked);
-    w.Field("tracking_clients", 0);
+    w.Field("tracking_clients", TrackingClientCount().load(std::memory_order_relaxed));
     w.Field("clients_in_timeout_table", 0);
   }
   if (w.Wants("memory")) {
@@ -275,6 +278,15 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("pubsub_patterns", 0);
     w.Field("latest_fork_usec", 0);
     w.Field("total_forks", 0);
+    size_t tracking_keys = 0, tracking_items = 0, tracking_prefixes = 0;
+    for (const ThreadSnapshot& t : threads) {
+      tracking_keys += t.tracking_keys;
+      tracking_items += t.tracking_items;
+      tracking_prefixes = std::max(tracking_prefixes, t.tracking_prefixes);  // copies
+    }
+    w.Field("tracking_total_keys", tracking_keys);
+    w.Field("tracking_total_items", tracking_items);
+    w.Field("tracking_total_prefixes", tracking_prefixes);
     w.Field("total_error_replies", total.total_error_replies);
   }
   if (w.Wants("replication")) {
@@ -374,6 +386,9 @@ void CmdInfo(ClientCommand& c) {
         t.shard_stats = ctx.shard().stats();
         t.connections = ctx.connection_count();
         t.blocked = ctx.blocked_clients();
+        t.tracking_keys = ctx.tracking().keys();
+        t.tracking_items = ctx.tracking().items();
+        t.tracking_prefixes = ctx.tracking().prefixes();
         for (int i = 0; i < ctx.shard().db_count(); ++i) {
           t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
         }

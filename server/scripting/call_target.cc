@@ -4,6 +4,8 @@
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/monitor.h"
+#include "server/tracking.h"
 #include "storage/shard_data.h"
 
 namespace shardis::scripting {
@@ -71,11 +73,13 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
       return CallStatus::kFailed;
     }
   }
+  FeedScriptCommandToMonitors(db_index_, args);
   if (spec.on_shard != nullptr) {  // as the dispatcher: keys (if any) all on this shard
     Db& db = shard_.db(db_index_);
     ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
     cmd.from_script = true;
     aof::RunShardHandler(spec, cmd);
+    if (spec.flags & kCmdWrite) InvalidateScriptWrite(args, positions_);
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
     }
