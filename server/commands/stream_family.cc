@@ -276,7 +276,8 @@ void XaddCommand(ShardCommand& cmd) {
       return;
   }
   cmd.reply.Bulk(id.ToString());
-  s->Trim(parsed.trim);
+  NotifyKeyspaceEvent(cmd, kNotifyStream, "xadd", key);
+  if (s->Trim(parsed.trim) > 0) NotifyKeyspaceEvent(cmd, kNotifyStream, "xtrim", key);
   // Clients blocked in XREAD on this key get served (a new key was signalled when created).
   if (e != nullptr) cmd.db.SignalKeyReady(key);
 }
@@ -294,7 +295,9 @@ void XtrimCommand(ShardCommand& cmd) {
     cmd.reply.Error(cmd::kWrongTypeErr);
     return;
   }
-  cmd.reply.Integer(AsStream(e)->Trim(parsed.trim));
+  int64_t trimmed = AsStream(e)->Trim(parsed.trim);
+  cmd.reply.Integer(trimmed);
+  if (trimmed > 0) NotifyKeyspaceEvent(cmd, kNotifyStream, "xtrim", cmd.args[1]);
 }
 
 // XLEN key
@@ -390,7 +393,9 @@ void XdelCommand(ShardCommand& cmd) {
       return;
     }
   }
-  cmd.reply.Integer(static_cast<int64_t>(AsStream(e)->Delete(ids)));
+  int64_t deleted = static_cast<int64_t>(AsStream(e)->Delete(ids));
+  cmd.reply.Integer(deleted);
+  if (deleted > 0) NotifyKeyspaceEvent(cmd, kNotifyStream, "xdel", cmd.args[1]);
 }
 
 // XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
@@ -454,6 +459,7 @@ void XsetidCommand(ShardCommand& cmd) {
   if (entries_added != -1) s->set_entries_added(static_cast<uint64_t>(entries_added));
   if (!max_deleted.IsZero()) s->set_max_deleted_id(max_deleted);
   cmd.reply.Ok();
+  NotifyKeyspaceEvent(cmd, kNotifyStream, "xsetid", cmd.args[1]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -193,6 +193,7 @@ void XgroupCommand(ShardCommand& cmd) {
       return;
     }
     cmd.reply.Ok();
+    NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-create", key);
   } else if (setid) {
     if (argc != 5 && argc != 7) {
       SubcommandSyntaxError(cmd);
@@ -208,6 +209,7 @@ void XgroupCommand(ShardCommand& cmd) {
     group->last_id = id;
     group->entries_read = entries_read;
     cmd.reply.Ok();
+    NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-setid", key);
   } else if (destroy) {
     if (group == nullptr) {
       cmd.reply.Integer(0);
@@ -215,15 +217,21 @@ void XgroupCommand(ShardCommand& cmd) {
     }
     s->groups().Destroy(name);
     cmd.reply.Integer(1);
+    NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-destroy", key);
     // Clients blocked in XREADGROUP on this group get their NOGROUP error.
     cmd.db.SignalKeyReady(key);
   } else if (sub->name == "xgroup|createconsumer") {
-    cmd.reply.Integer(group->CreateConsumer(args[4], cmd.now_ms()) != nullptr ? 1 : 0);
+    bool created = group->CreateConsumer(args[4], cmd.now_ms()) != nullptr;
+    cmd.reply.Integer(created ? 1 : 0);
+    if (created) NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-createconsumer", key);
   } else {  // delconsumer
     int64_t pending = 0;
     if (StreamConsumer* c = group->FindConsumer(args[4])) {
       pending = static_cast<int64_t>(c->pel.size());
       group->DeleteConsumer(c);
+      cmd.reply.Integer(pending);
+      NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-delconsumer", key);
+      return;
     }
     cmd.reply.Integer(pending);
   }
@@ -396,6 +404,7 @@ void ServeBlockedReadGroup(ShardCommand& cmd, const ReadGroupArgs& parsed) {
     if (s->last_id() <= group->last_id) continue;
     bool created;
     StreamConsumer* consumer = group->FindOrCreateConsumer(parsed.consumer, cmd.now_ms(), &created);
+    if (created) NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-createconsumer", keys[i]);
     consumer->seen_time = cmd.now_ms();
     ReadHeader(cmd.reply, 1);
     if (!cmd.reply.resp3()) cmd.reply.ArrayHeader(2);
@@ -444,6 +453,7 @@ bool ServeReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_view key
   if (!history && (s->size() == 0 || s->last_valid_id() <= group->last_id)) return false;
   bool created;
   StreamConsumer* consumer = group->FindOrCreateConsumer(parsed.consumer, now_ms, &created);
+  if (created) db.Notify(kNotifyStream, "xgroup-createconsumer", key);
   consumer->seen_time = now_ms;
   if (!out.resp3()) out.ArrayHeader(2);
   out.Bulk(key);
@@ -854,6 +864,7 @@ void XclaimCommand(ShardCommand& cmd) {
     if (consumer == nullptr) {
       bool created;
       consumer = group->FindOrCreateConsumer(args[3], now, &created);
+      if (created) NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-createconsumer", args[1]);
       consumer->seen_time = now;
     }
     if (fresh) {
@@ -958,6 +969,7 @@ void XautoclaimCommand(ShardCommand& cmd) {
     if (consumer == nullptr) {
       bool created;
       consumer = group->FindOrCreateConsumer(args[3], now, &created);
+      if (created) NotifyKeyspaceEvent(cmd, kNotifyStream, "xgroup-createconsumer", args[1]);
       consumer->seen_time = now;
     }
     group->Assign(nack, id, consumer);

@@ -9,7 +9,7 @@
 // Scenarios cover every event family (strings, generic, lists, hashes, sets, sorted sets, geo,
 // bitmaps, HyperLogLog) under notify-keyspace-events KEA, a few narrower flag sets, "new" (n),
 // and expiry: lazy (DEBUG SET-ACTIVE-EXPIRE 0, then a read) and active (the cron deletes the
-// key nobody reads). Streams are not covered yet (their family is being rewritten).
+// key nobody reads), and streams with their consumer groups.
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -305,6 +305,33 @@ TEST_F(DifferentialNotifyTest, Hashes) {
                        {"HDEL", "nokey", "nope"},
                        {"HDEL", "h", "f1", "f2", "f3"},
                        {"HDEL", "h", "f4", "n", "fl"},
+                   });
+}
+
+TEST_F(DifferentialNotifyTest, StreamsAndGroups) {
+  RunScript("KEA", {
+                       {"XADD", "s", "1-1", "a", "1"},
+                       {"XADD", "s", "MAXLEN", "1", "2-1", "a", "2"},
+                       {"XTRIM", "s", "MAXLEN", "0"},
+                       {"XTRIM", "s", "MAXLEN", "0"},
+                       {"XADD", "s", "3-1", "a", "3"},
+                       {"XDEL", "s", "3-1", "9-9"},
+                       {"XDEL", "s", "9-9"},
+                       {"XSETID", "s", "10-1"},
+                       {"XGROUP", "CREATE", "s", "g", "0"},
+                       {"XGROUP", "CREATE", "s2", "g", "0", "MKSTREAM"},
+                       {"XGROUP", "SETID", "s", "g", "0"},
+                       {"XGROUP", "CREATECONSUMER", "s", "g", "c1"},
+                       {"XGROUP", "CREATECONSUMER", "s", "g", "c1"},
+                       {"XADD", "s", "11-1", "a", "1"},
+                       {"XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"},
+                       {"XCLAIM", "s", "g", "c3", "0", "11-1"},
+                       {"XAUTOCLAIM", "s", "g", "c4", "0", "0"},
+                       {"XGROUP", "DELCONSUMER", "s", "g", "c1"},
+                       {"XGROUP", "DELCONSUMER", "s", "g", "nosuch"},
+                       {"XGROUP", "DESTROY", "s", "g"},
+                       {"XGROUP", "DESTROY", "s", "g"},
+                       {"DEL", "s", "s2"},
                    });
 }
 
