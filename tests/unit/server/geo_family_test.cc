@@ -165,7 +165,9 @@ TEST_P(GeoFamilyTest, SearchRepliesAndOptions) {
 TEST_P(GeoFamilyTest, StoreFormsOnOneShardAndAcross) {
   AddSicily();
   // With four shards "dst" lives away from the source: the fan-out path runs.
-  if (GetParam() == 4) ASSERT_NE(ShardOfKey("dst", 4), ShardOfKey("Sicily", 4));
+  if (GetParam() == 4) {
+    ASSERT_NE(ShardOfKey("dst", 4), ShardOfKey("Sicily", 4));
+  }
   for (const std::string dst : {"dst", "{Sicily}dst"}) {
     EXPECT_EQ(Run({"GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE", dst}), Int(2));
     EXPECT_EQ(Run({"ZRANGE", dst, "0", "-1", "WITHSCORES"}),
