@@ -270,6 +270,7 @@ void DebugReload(ClientCommand& c);
 void RegisterScriptingCommands(std::vector<CommandSpec>* table);
 void RegisterFunctionCommands(std::vector<CommandSpec>* table);
 void RegisterAclCommands(std::vector<CommandSpec>* table);
+void RegisterMemoryCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

@@ -33,6 +33,7 @@ const CommandTable& CommandTable::Get() {
     RegisterScriptingCommands(&specs);
     RegisterFunctionCommands(&specs);
     RegisterAclCommands(&specs);
+    RegisterMemoryCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

@@ -170,6 +170,14 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     // ACL: one branch for users with every permission (the default user unless restricted).
     error = CheckAcl(c, *spec, args, user);
   }
+  if (error.empty() && config_.maxmemory > 0 && OomRejects(c, *spec)) {
+    if (spec->name == "exec") {
+      c->state.tx->aborted = true;  // EXEC then discards it with the OOM reason
+      c->state.tx->abort_reason = kOomError;
+    } else {
+      error = kOomError;
+    }
+  }
   if (!error.empty()) {
   } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
              !AllowedWhileSubscribed(spec->name)) {
@@ -360,6 +368,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&c->out, c->state.resp);
   BlockRequest block;
+  if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
   spec.on_shard(cmd);
@@ -486,6 +495,7 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&b->reply, b->origin.resp);
   BlockRequest block;
+  if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
   spec.on_shard(cmd);
@@ -874,8 +884,11 @@ void Reactor::ExecTransaction() {
   if (tx->aborted) {
     tx->aborted = false;
     ReleaseWatches(c->state);
+    std::string reason = std::move(tx->abort_reason);
+    tx->abort_reason.clear();
     ReplyBuilder(&c->out, c->state.resp)
-        .Error("EXECABORT Transaction discarded because of previous errors.");
+        .Error(reason.empty() ? "EXECABORT Transaction discarded because of previous errors."
+                              : Cat("EXECABORT Transaction discarded because of: ", reason));
     return;
   }
   std::vector<TransactionState::Watched> watched = std::move(tx->watched);

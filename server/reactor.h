@@ -174,6 +174,9 @@ struct FanOutMessage : MailboxMessage {
   void Deliver(Reactor& reactor) override;
 };
 
+// Redis's OOM error (shared.oomerr), without the leading '-'.
+extern const char* const kOomError;
+
 class Reactor : public ServerContext {
  public:
   Reactor(Server& server, int index, const Config& config);
@@ -274,6 +277,13 @@ class Reactor : public ServerContext {
   void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
   // stop-writes-on-bgsave-error with a save schedule, after a failed save.
   bool WritesDeniedByDiskError() const;
+  // maxmemory (eviction_reactor.cc): evicts from this shard while over the limit; false when
+  // still over and nothing (here or on other shards) can be evicted. OomRejects applies Redis's
+  // rule for which commands get the OOM error then.
+  bool EvictForWrite();
+  bool OomRejects(Connection* c, const CommandSpec& spec);
+  void EvictionCron();
+  void SyncEvictionConfig();
   void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void SendBatch(Connection* c);
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
@@ -351,6 +361,9 @@ class Reactor : public ServerContext {
   Config config_;
   AclStore acl_;
   ShardData shard_;
+  int eviction_samples_ = 5;
+  int eviction_tenacity_ = 10;
+  int64_t last_recalibrate_ms_ = 0;
   Mailbox mailbox_;
   int epoll_fd_ = -1;
   std::vector<int> listen_fds_;

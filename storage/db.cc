@@ -64,7 +64,7 @@ Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
     *inserted = true;
   }
   if (*inserted) {
-    e->set_access_time(clock_->now_ms);
+    e->InitAccess(clock_->now_ms);
     if (!watched_.empty()) SignalKeyReady(key);
   }
   return e;
@@ -137,6 +137,12 @@ bool Db::Erase(std::string_view key) {
   // as Redis's signalDeletedKeyAsReady makes it. A dead entry signalled when it died.
   if (!was_dead && !watched_.empty()) SignalKeyReady(key);
   return live;
+}
+
+bool Db::Evict(std::string_view key) {
+  if (keys_.Find(key) == nullptr) return false;
+  if (Erase(key)) ++stats_->evicted_keys;
+  return true;
 }
 
 std::optional<Db::Taken> Db::Take(std::string_view key) {
