@@ -204,7 +204,7 @@ void MemoryStats(ClientCommand& cmd) {
         auto ratio = [](size_t a, size_t b) {
           return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
         };
-        reply.MapHeader(26 + nonempty);
+        reply.MapHeader(27 + nonempty);
         auto field = [&](std::string_view name, int64_t v) {
           reply.Bulk(name);
           reply.Integer(v);
