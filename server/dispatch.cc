@@ -13,6 +13,7 @@
 
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/memory_accounting.h"
 #include "server/persistence.h"
 #include "server/reactor.h"
 #include "server/scripting/lua_engine.h"
@@ -170,7 +171,8 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     // ACL: one branch for users with every permission (the default user unless restricted).
     error = CheckAcl(c, *spec, args, user);
   }
-  if (error.empty() && config_.maxmemory > 0 && OomRejects(c, *spec)) {
+  if (error.empty() && (config_.maxmemory > 0 || memory::ScriptOom()) &&
+      OomRejects(c, *spec, args)) {
     if (spec->name == "exec") {
       c->state.tx->aborted = true;  // EXEC then discards it with the OOM reason
       c->state.tx->abort_reason = kOomError;

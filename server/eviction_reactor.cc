@@ -12,6 +12,7 @@
 
 #include "server/memory_accounting.h"
 #include "server/reactor.h"
+#include "server/scripting/lua_engine.h"
 
 namespace shardis {
 namespace {
@@ -35,6 +36,11 @@ int ConfigInt(const Config& config, const char* name, int fallback) {
   char* end = nullptr;
   long v = std::strtol(value.c_str(), &end, 10);
   return end == value.c_str() ? fallback : static_cast<int>(v);
+}
+
+bool IsScriptCommand(std::string_view name) {
+  return name == "eval" || name == "evalsha" || name == "eval_ro" || name == "evalsha_ro" ||
+         name == "fcall" || name == "fcall_ro";
 }
 
 bool IsDenyOomExec(const ClientState& state) {
@@ -81,9 +87,28 @@ bool Reactor::EvictForWrite() {
   return true;
 }
 
-bool Reactor::OomRejects(Connection* c, const CommandSpec& spec) {
-  if (config_.maxmemory <= 0) return false;
+bool Reactor::OomRejects(Connection* c, const CommandSpec& spec, ArgList args) {
+  bool script = IsScriptCommand(spec.name);
+  if (config_.maxmemory <= 0) {
+    if (script) memory::SetScriptOom(false);
+    return false;
+  }
   bool reject = (spec.flags & kCmdDenyOom) != 0;
+  if (script) {
+    // Redis: a script is refused up front when it declares flags without allow-oom or
+    // no-writes (EVAL; EVALSHA and FCALL scripts are checked per call instead); otherwise its
+    // deny-oom calls fail while the state taken now says OOM.
+    bool oom = !EvictForWrite();
+    memory::SetScriptOom(oom);
+    if (spec.name == "eval" && args.size() >= 2) {
+      uint32_t flags = scripting::EvalScriptFlags(args[1]);
+      if ((flags & scripting::kScriptShebang) &&
+          !(flags & (scripting::kScriptAllowOom | scripting::kScriptNoWrites))) {
+        reject = true;
+      }
+    }
+    if (!c->state.in_multi()) return reject && oom;
+  }
   // Redis: inside MULTI, queuing may take unbounded memory, so everything but EXEC, DISCARD,
   // QUIT and RESET is refused; EXEC when it holds deny-oom commands.
   if (c->state.in_multi()) {
@@ -104,7 +129,10 @@ void Reactor::EvictionCron() {
     memory::Recalibrate();
     last_recalibrate_ms_ = shard_.now_ms();
   }
-  if (config_.maxmemory <= 0) return;
+  if (config_.maxmemory <= 0) {
+    if (index_ == 0) memory::SetScriptOom(false);
+    return;
+  }
   EvictionPolicy policy =
       ParseEvictionPolicy(config_.maxmemory_policy).value_or(EvictionPolicy::kNoEviction);
   memory::PublishCandidates(index_, Evictor::HasCandidates(shard_, policy));

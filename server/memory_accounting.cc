@@ -27,6 +27,7 @@ std::atomic<int> g_slot_count{0};
 std::atomic<int64_t> g_baseline{0};
 std::atomic<bool> g_baseline_set{false};
 std::atomic<int64_t> g_peak{0};
+std::atomic<bool> g_script_oom{false};
 std::atomic<uint8_t> g_candidates[kMaxCandidateSlots];
 
 struct ThreadState {
@@ -126,6 +127,9 @@ void Recalibrate() {
   g_baseline.store(static_cast<int64_t>(AllocatorAllocated()) - sum, std::memory_order_relaxed);
 #endif
 }
+
+void SetScriptOom(bool oom) { g_script_oom.store(oom, std::memory_order_relaxed); }
+bool ScriptOom() { return g_script_oom.load(std::memory_order_relaxed); }
 
 void PublishCandidates(int thread_index, bool has_candidates) {
   if (thread_index < 0 || thread_index >= kMaxCandidateSlots) return;

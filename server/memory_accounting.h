@@ -43,4 +43,10 @@ size_t AllocatorAllocated();
 void PublishCandidates(int thread_index, bool has_candidates);
 bool AnyCandidates();
 
+// Redis's pre_command_oom_state for scripts: set when an EVAL/EVALSHA/FCALL is dispatched
+// (over the limit with nothing to evict), read by redis.call of deny-oom commands. One
+// process-wide flag: concurrent scripts on other threads see the latest dispatch's state.
+void SetScriptOom(bool oom);
+bool ScriptOom();
+
 }  // namespace shardis::memory

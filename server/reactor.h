@@ -281,7 +281,7 @@ class Reactor : public ServerContext {
   // still over and nothing (here or on other shards) can be evicted. OomRejects applies Redis's
   // rule for which commands get the OOM error then.
   bool EvictForWrite();
-  bool OomRejects(Connection* c, const CommandSpec& spec);
+  bool OomRejects(Connection* c, const CommandSpec& spec, ArgList args);
   void EvictionCron();
   void SyncEvictionConfig();
   void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/memory_accounting.h"
 #include "server/scripting/lua_convert.h"
 #include "server/scripting/sha1.h"
 
@@ -331,6 +332,10 @@ struct LuaEngine::Impl {
         error = "This Redis command is not allowed from script";
       } else if ((flags & kCmdWrite) && read_only) {
         error = "Write commands are not allowed from read-only scripts.";
+      } else if ((flags & kCmdDenyOom) && !(e->cur_.flags & kScriptAllowOom) &&
+                 memory::ScriptOom()) {
+        // Redis's scriptVerifyOOM: the state taken when the script's command was dispatched.
+        error = "-OOM command not allowed when used memory > 'maxmemory'.";  // code kept
       }
     }
     if (error.empty()) {
@@ -625,6 +630,12 @@ struct LuaEngine::Impl {
     return true;
   }
 };
+
+uint32_t EvalScriptFlags(std::string_view body) {
+  uint32_t flags = 0;
+  std::string error;
+  return ParseShebang(body, &flags, &error) ? flags : 0;
+}
 
 namespace {
 

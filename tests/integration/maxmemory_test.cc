@@ -198,6 +198,16 @@ TEST_P(MaxmemoryTest, NoevictionRefusesWritesAsRedis) {
   EXPECT_EQ(client_->Run({"MULTI"}), "status:\"OK\"");
   EXPECT_EQ(client_->Run({"DISCARD"}), "status:\"OK\"");
   EXPECT_EQ(client_->Run({"DEL", "k:0"}), "int:1");
+  // Scripts, as Redis 7.0: deny-oom calls fail inside a script without flags; a script with
+  // flags is refused up front unless allow-oom or no-writes.
+  EXPECT_EQ(client_->Run({"EVAL", "return redis.call('set','x','y')", "0"}),
+            Err(std::string(kOom) +
+                " script: 71e6319f97b0fe8bdfa1c5df3ce4489946dda479, on @user_script:1."));
+  EXPECT_EQ(client_->Run({"EVAL", "return redis.pcall('get','x')", "0"}), "nil");
+  EXPECT_EQ(client_->Run({"EVAL", "#!lua\nreturn 1", "0"}), Err(kOom));
+  EXPECT_EQ(client_->Run({"EVAL", "#!lua flags=no-writes\nreturn 1", "0"}), "int:1");
+  EXPECT_EQ(client_->Run({"EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','x','y')", "0"}),
+            "status:\"OK\"");
   // Raising the limit lets writes through again.
   EXPECT_EQ(client_->Run({"CONFIG", "SET", "maxmemory", "0"}), "status:\"OK\"");
   EXPECT_EQ(client_->Run({"SET", "a", "b"}), "status:\"OK\"");
