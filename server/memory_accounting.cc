@@ -6,7 +6,9 @@
 #ifdef SHARDIS_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
+// The sanitizer runtime's allocator statistics (sanitizer/allocator_interface.h, whose header
+// Debian ships only with clang).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #define SHARDIS_SANITIZER_ALLOCATOR 1
 #else
 #include <malloc.h>

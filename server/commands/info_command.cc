@@ -66,8 +66,7 @@ MemoryFacts ReadMemory() {
   }
   m.allocator = "jemalloc-" + v;
 #else
-  struct mallinfo2 mi = mallinfo2();
-  m.allocated = mi.uordblks + mi.hblkhd;
+  m.allocated = memory::AllocatorAllocated();  // the figure maxmemory uses
   m.active = m.allocated;
   m.resident = m.allocated;
   m.allocator = "libc";
