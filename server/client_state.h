@@ -29,7 +29,8 @@ struct TransactionState {
     uint64_t version;
   };
   bool in_multi = false;
-  bool aborted = false;  // a queued command was rejected: EXEC replies EXECABORT
+  bool aborted = false;      // a queued command was rejected: EXEC replies EXECABORT
+  std::string abort_reason;  // set when EXEC itself was refused (OOM): EXECABORT names it
   std::vector<Queued> queue;
   std::vector<Watched> watched;
 };

@@ -283,6 +283,7 @@ void RegisterSlowlogCommands(std::vector<CommandSpec>* table);
 void RegisterLatencyCommands(std::vector<CommandSpec>* table);
 void RegisterMonitorCommand(std::vector<CommandSpec>* table);
 void RegisterTrackingCommands(std::vector<CommandSpec>* table);
+void RegisterMemoryCommands(std::vector<CommandSpec>* table);
 
 // Shared helpers for handlers (commands/util.cc).
 namespace cmd {

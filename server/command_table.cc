@@ -39,6 +39,7 @@ const CommandTable& CommandTable::Get() {
     RegisterLatencyCommands(&specs);
     RegisterMonitorCommand(&specs);
     RegisterTrackingCommands(&specs);
+    RegisterMemoryCommands(&specs);
     return new CommandTable(std::move(specs));
   }();
   return *table;

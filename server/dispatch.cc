@@ -17,6 +17,7 @@
 #include "server/aof.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/memory_accounting.h"
 #include "server/persistence.h"
 #include "server/reactor.h"
 #include "server/scripting/lua_engine.h"
@@ -175,6 +176,15 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     // ACL: one branch for users with every permission (the default user unless restricted).
     error = CheckAcl(c, *spec, args, user);
     acl_restricted = true;
+  }
+  if (error.empty() && (config_.maxmemory > 0 || memory::ScriptOom()) &&
+      OomRejects(c, *spec, args)) {
+    if (spec->name == "exec") {
+      c->state.tx->aborted = true;  // EXEC then discards it with the OOM reason
+      c->state.tx->abort_reason = kOomError;
+    } else {
+      error = kOomError;
+    }
   }
   if (!error.empty()) {
   } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
@@ -465,6 +475,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&c->out, c->state.resp);
   BlockRequest block;
+  if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
   aof::RunShardHandler(spec, cmd);
@@ -592,6 +603,7 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
   uint64_t start = MonoMicros();
   ReplyBuilder reply(&b->reply, b->origin.resp);
   BlockRequest block;
+  if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
   aof::RunShardHandler(spec, cmd);
@@ -1003,8 +1015,11 @@ void Reactor::ExecTransaction() {
   if (tx->aborted) {
     tx->aborted = false;
     ReleaseWatches(c->state);
+    std::string reason = std::move(tx->abort_reason);
+    tx->abort_reason.clear();
     ReplyBuilder(&c->out, c->state.resp)
-        .Error("EXECABORT Transaction discarded because of previous errors.");
+        .Error(reason.empty() ? "EXECABORT Transaction discarded because of previous errors."
+                              : Cat("EXECABORT Transaction discarded because of: ", reason));
     return;
   }
   std::vector<TransactionState::Watched> watched = std::move(tx->watched);

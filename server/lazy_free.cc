@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include "server/memory_accounting.h"
+
 namespace shardis {
 namespace {
 
@@ -45,12 +47,14 @@ void LazyFreer::Stop() {
 }
 
 void LazyFreer::Run() {
+  memory::RegisterThread();  // its frees count against maxmemory at once
   while (true) {
     while (MailboxMessage* m = g_mailbox->Pop()) {
       delete m;  // destroys the collection
       g_pending.fetch_sub(1, std::memory_order_relaxed);
       g_freed.fetch_add(1, std::memory_order_relaxed);
     }
+    memory::Publish();
     if (stop_.load()) {
       // Reactors have stopped pushing (the hook is gone); a push may still be mid-link.
       if (MailboxMessage* m = g_mailbox->Pop()) {

@@ -1,6 +1,8 @@
 // Reactor: the event loop, sockets and mailbox delivery. Command dispatch is in dispatch.cc.
 #include "server/reactor.h"
 
+#include "server/memory_accounting.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -268,6 +270,8 @@ void Reactor::Run() {
         this);
   }
   monitor_out_.assign(thread_count(), nullptr);
+  memory::RegisterThread();
+  SyncEvictionConfig();
   std::vector<epoll_event> events(kMaxEvents);
   next_cron_ms_ = MonoMs();
   while (!stop_requested_.load(std::memory_order_acquire)) {
@@ -657,6 +661,7 @@ void Reactor::DrainMailbox() {
 }
 
 void Reactor::Cron() {
+  EvictionCron();
   if (active_expire_) {
     for (int i = 0; i < shard_.db_count(); ++i) {
       Db& db = shard_.db(i);

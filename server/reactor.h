@@ -179,6 +179,9 @@ struct FanOutMessage : MailboxMessage {
   void Deliver(Reactor& reactor) override;
 };
 
+// Redis's OOM error (shared.oomerr), without the leading '-'.
+extern const char* const kOomError;
+
 class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
  public:
   Reactor(Server& server, int index, const Config& config);
@@ -299,6 +302,13 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
   // stop-writes-on-bgsave-error with a save schedule, after a failed save.
   bool WritesDeniedByDiskError() const;
+  // maxmemory (eviction_reactor.cc): evicts from this shard while over the limit; false when
+  // still over and nothing (here or on other shards) can be evicted. OomRejects applies Redis's
+  // rule for which commands get the OOM error then.
+  bool EvictForWrite();
+  bool OomRejects(Connection* c, const CommandSpec& spec, ArgList args);
+  void EvictionCron();
+  void SyncEvictionConfig();
   void AppendToBatch(Connection* c, const CommandSpec& spec, ArgList args, bool no_block);
   void SendBatch(Connection* c);
   void StartFanOut(const OpOrigin& origin, std::vector<int> shards, ShardTask shard_task,
@@ -396,6 +406,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   Config config_;
   AclStore acl_;
   ShardData shard_;
+  int eviction_samples_ = 5;
+  int eviction_tenacity_ = 10;
+  int64_t last_recalibrate_ms_ = 0;
   Mailbox mailbox_;
   int epoll_fd_ = -1;
   std::vector<int> listen_fds_;

@@ -67,7 +67,7 @@ Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
   }
   if (*inserted) {
     Notify(kNotifyNew, "new", key);
-    e->set_access_time(clock_->now_ms);
+    e->InitAccess(clock_->now_ms);
     if (!watched_.empty()) SignalKeyReady(key);
   }
   return e;
@@ -140,6 +140,18 @@ bool Db::Erase(std::string_view key) {
   // as Redis's signalDeletedKeyAsReady makes it. A dead entry signalled when it died.
   if (!was_dead && !watched_.empty()) SignalKeyReady(key);
   return live;
+}
+
+bool Db::Evict(std::string_view key) {
+  if (keys_.Find(key) == nullptr) return false;
+  std::string name(key);  // `key` may live in the entry that goes
+  if (Erase(name)) {
+    ++stats_->evicted_keys;
+    Notify(kNotifyEvicted, "evicted", name);
+    // Client-side caching: an evicted key is invalidated like an expired one.
+    if (expiry_listener_ != nullptr) expiry_listener_(expiry_context_, name);
+  }
+  return true;
 }
 
 std::optional<Db::Taken> Db::Take(std::string_view key) {

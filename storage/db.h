@@ -36,6 +36,7 @@ struct ShardStats {
   uint64_t expired_keys = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
+  uint64_t evicted_keys = 0;
 };
 
 class Db {
@@ -59,6 +60,9 @@ class Db {
   Entry* Set(std::string_view key, Value value, bool keep_ttl = false);
   // Deletes key; true if it was live.
   bool Erase(std::string_view key);
+  // Deletes key to free memory (maxmemory): a deletion for WATCH and blocked clients, counted
+  // in evicted_keys when it was live. True if an entry was removed (live, expired or dead).
+  bool Evict(std::string_view key);
   // Removes key and hands over its value and expiry (RENAME, MOVE); nullopt if not live.
   struct Taken {
     Value value;

@@ -108,6 +108,51 @@ struct Keyspace::Segment {
 // ---------------------------------------------------------------------------------------------
 // Entry
 
+AccessPolicy& GlobalAccessPolicy() {
+  static AccessPolicy policy;
+  return policy;
+}
+
+namespace {
+
+// Minutes since the LFU pair's decrement time, modulo 2^16 (Redis's LFUTimeElapsed).
+uint64_t LfuElapsedMinutes(uint64_t ldt, int64_t now_ms) {
+  uint64_t now = Entry::LfuMinutes(now_ms);
+  return now >= ldt ? now - ldt : 65535 - ldt + now;
+}
+
+// The shard thread's generator for LFU's probabilistic increments (no shared state).
+uint64_t NextLfuRandom() {
+  thread_local uint64_t state = 0x9E3779B97F4A7C15ULL ^ reinterpret_cast<uintptr_t>(&state);
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+
+}  // namespace
+
+int Entry::LfuCounter(int64_t now_ms) const {
+  uint32_t bits = access_bits();
+  uint64_t counter = bits & 0xFF;
+  int decay = GlobalAccessPolicy().lfu_decay_time.load(std::memory_order_relaxed);
+  uint64_t periods = decay > 0 ? LfuElapsedMinutes(bits >> 8, now_ms) / decay : 0;
+  return static_cast<int>(periods > counter ? 0 : counter - periods);
+}
+
+void Entry::TouchLfu(int64_t now_ms) {
+  uint64_t counter = static_cast<uint64_t>(LfuCounter(now_ms));
+  if (counter < 255) {
+    // LFULogIncr: increment with probability 1 / ((counter - LFU_INIT_VAL) * factor + 1).
+    double r = static_cast<double>(NextLfuRandom() >> 11) * (1.0 / 9007199254740992.0);
+    double base = counter > kLfuInitCounter ? static_cast<double>(counter - kLfuInitCounter) : 0.0;
+    int factor = GlobalAccessPolicy().lfu_log_factor.load(std::memory_order_relaxed);
+    double p = 1.0 / (base * factor + 1);
+    if (r < p) ++counter;
+  }
+  set_access_bits((LfuMinutes(now_ms) << 8) | counter);
+}
+
 size_t Entry::key_size() const {
   if (meta_ & kLongKey) return Load<uint32_t>(block() + (has_expiry() ? 8 : 0));
   return (meta_ >> kKeyLenShift) & 0xFF;
@@ -594,6 +639,48 @@ Entry* Keyspace::Random(uint64_t random_bits) {
     }
   }
   return nullptr;
+}
+
+size_t Keyspace::volatile_size() const {
+  size_t n = 0;
+  for (size_t i = 0; i < directory_.size();) {
+    const Segment* seg = directory_[i];
+    n += seg->volatile_count;
+    i += size_t{1} << (depth_ - seg->depth);
+  }
+  return n;
+}
+
+size_t Keyspace::Sample(uint64_t random_bits, size_t n, bool volatile_only,
+                        const std::function<void(Entry&)>& fn) {
+  if (size_ == 0 || n == 0) return 0;
+  uint64_t r = random_bits;
+  r ^= r >> 31;
+  r *= 0xBF58476D1CE4E5B9ULL;
+  r ^= r >> 27;
+  size_t index = r % directory_.size();
+  const Segment* start_seg = directory_[index];
+  size_t given = 0;
+  bool first = true;
+  for (int visited = 0; visited < 64 && given < n; ++visited) {
+    Segment* seg = directory_[index];
+    if (seg->count > 0 && (!volatile_only || seg->volatile_count > 0)) {
+      Entry* es = seg->entries();
+      size_t start = first ? (r >> 32) % seg->slots : 0;
+      for (size_t k = 0; k < seg->slots && given < n; ++k) {
+        size_t i = (start + k) % seg->slots;
+        if (es[i].empty() || (volatile_only && !es[i].has_expiry())) continue;
+        fn(es[i]);
+        ++given;
+      }
+    }
+    first = false;
+    // The next segment in hash order (wrapping around).
+    uint64_t end = SegmentEnd(index);
+    index = end >= (uint64_t{1} << 32) ? 0 : DirectoryIndex(static_cast<uint32_t>(end));
+    if (directory_[index] == start_seg) break;  // came full circle
+  }
+  return given;
 }
 
 }  // namespace shardis

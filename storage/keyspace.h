@@ -31,6 +31,7 @@
 // rebuilds and splits in between.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -46,6 +47,19 @@ namespace shardis {
 inline constexpr int64_t kNoExpiry = -1;
 
 class Keyspace;
+
+// How entries track accesses, process-wide (maxmemory-policy decides; every shard thread reads it
+// with relaxed loads, the config code stores it). With lfu off, an entry's 24 access bits are an
+// LRU clock of seconds; with lfu on they are Redis's LFU pair: 16 bits of last decrement time in
+// minutes and an 8-bit logarithmic counter. Switching at run time reinterprets old bits, as in
+// Redis ("LRU and LFU data will take some time to adjust").
+struct AccessPolicy {
+  std::atomic<bool> lfu{false};
+  std::atomic<int> lfu_log_factor{10};
+  std::atomic<int> lfu_decay_time{1};
+};
+AccessPolicy& GlobalAccessPolicy();
+inline constexpr int kLfuInitCounter = 5;
 
 class Entry {
  public:
@@ -71,10 +85,32 @@ class Entry {
   // Absolute unix time in ms, or kNoExpiry.
   int64_t expire_at_ms() const;
 
-  // Last access, as a 24-bit clock of seconds (it wraps every 194 days, as Redis's LRU clock).
+  // Records an access: the LRU clock (a 24-bit clock of seconds, wrapping every 194 days as
+  // Redis's), or under an LFU policy Redis's updateLFU (decay, then a logarithmic increment).
   void set_access_time(int64_t now_ms) {
-    uint64_t clock = static_cast<uint64_t>(now_ms / 1000) & kClockMax;
-    meta_ = (meta_ & ~(kClockMax << kClockShift)) | (clock << kClockShift);
+    if (GlobalAccessPolicy().lfu.load(std::memory_order_relaxed)) {
+      TouchLfu(now_ms);
+    } else {
+      set_access_bits(static_cast<uint64_t>(now_ms / 1000) & kClockMax);
+    }
+  }
+  // A new key's access bits: now as LRU clock, or (now in minutes, LFU_INIT_VAL) under LFU.
+  void InitAccess(int64_t now_ms) {
+    if (GlobalAccessPolicy().lfu.load(std::memory_order_relaxed)) {
+      set_access_bits((LfuMinutes(now_ms) << 8) | kLfuInitCounter);
+    } else {
+      set_access_bits(static_cast<uint64_t>(now_ms / 1000) & kClockMax);
+    }
+  }
+  // LFU: the counter decayed to now (Redis's LFUDecrAndReturn), without changing the entry.
+  int LfuCounter(int64_t now_ms) const;
+  void TouchLfu(int64_t now_ms);
+  uint32_t access_bits() const { return static_cast<uint32_t>((meta_ >> kClockShift) & kClockMax); }
+  void set_access_bits(uint64_t bits) {
+    meta_ = (meta_ & ~(kClockMax << kClockShift)) | ((bits & kClockMax) << kClockShift);
+  }
+  static uint64_t LfuMinutes(int64_t now_ms) {
+    return static_cast<uint64_t>(now_ms / 60000) & 0xFFFF;
   }
   int64_t IdleSeconds(int64_t now_ms) const {
     uint64_t now = static_cast<uint64_t>(now_ms / 1000) & kClockMax;
@@ -169,6 +205,14 @@ class Keyspace {
 
   // A random entry (null when empty; maybe dead); fair enough for RANDOMKEY and eviction.
   Entry* Random(uint64_t random_bits);
+  // Eviction sampling: calls fn for up to n occupied entries (dead ones too) taken in table order
+  // from a random position (random segment, random slot), moving on to following segments as
+  // needed; with volatile_only, only entries with an expiry (segments without any are skipped
+  // by their count). Visits at most 64 segments; no allocation. fn must not insert or erase.
+  // Returns how many entries it passed to fn.
+  size_t Sample(uint64_t random_bits, size_t n, bool volatile_only,
+                const std::function<void(Entry&)>& fn);
+  size_t volatile_size() const;
 
   static uint64_t HashKey(std::string_view key);
 

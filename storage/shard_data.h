@@ -9,6 +9,7 @@
 
 #include "storage/db.h"
 #include "storage/notify.h"
+#include "storage/eviction.h"
 
 namespace shardis {
 
@@ -27,6 +28,7 @@ class ShardData {
   ShardClock& clock() { return clock_; }
   int64_t now_ms() const { return clock_.now_ms; }
   ShardStats& stats() { return stats_; }
+  Evictor& evictor() { return evictor_; }
   uint64_t Random() { return rng_(); }
   // SWAPDB: the Db objects trade places (their indexes follow their slot).
   void SwapDbs(int a, int b) {
@@ -54,6 +56,7 @@ class ShardData {
   ShardStats stats_;
   ReadyKeys ready_keys_;
   KeyspaceNotifier notifier_;
+  Evictor evictor_;
   std::vector<std::unique_ptr<Db>> dbs_;
   std::mt19937_64 rng_{0x5eed};
   int shard_index_ = 0;

@@ -17,6 +17,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/lazy_free.h"
+#include "server/memory_accounting.h"
 #include "server/persistence.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
@@ -69,8 +70,7 @@ MemoryFacts ReadMemory() {
   }
   m.allocator = "jemalloc-" + v;
 #else
-  struct mallinfo2 mi = mallinfo2();
-  m.allocated = mi.uordblks + mi.hblkhd;
+  m.allocated = memory::AllocatorAllocated();  // the figure maxmemory uses
   m.active = m.allocated;
   m.resident = m.allocated;
   m.allocator = "libc";
@@ -152,6 +152,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     connections += t.connections;
     blocked += t.blocked;
     shard_total.expired_keys += t.shard_stats.expired_keys;
+    shard_total.evicted_keys += t.shard_stats.evicted_keys;
     shard_total.keyspace_hits += t.shard_stats.keyspace_hits;
     shard_total.keyspace_misses += t.shard_stats.keyspace_misses;
   }
@@ -210,8 +211,12 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("used_memory_human", Human(mem.allocated));
     w.Field("used_memory_rss", rss);
     w.Field("used_memory_rss_human", Human(rss));
-    w.Field("used_memory_peak", mem.allocated);
-    w.Field("used_memory_peak_human", Human(mem.allocated));
+    memory::Observe(static_cast<int64_t>(mem.allocated));
+    auto peak = static_cast<size_t>(memory::Peak());
+    w.Field("used_memory_peak", peak);
+    w.Field("used_memory_peak_human", Human(peak));
+    w.Field("used_memory_peak_perc",
+            absl::StrFormat("%.2f%%", peak ? 100.0 * mem.allocated / peak : 100.0));
     w.Field("used_memory_startup", 0);
     w.Field("allocator_allocated", mem.allocated);
     w.Field("allocator_active", mem.active);
@@ -230,6 +235,9 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("maxmemory_policy", config.maxmemory_policy);
     w.Field("mem_fragmentation_ratio",
             absl::StrFormat("%.2f", mem.allocated ? static_cast<double>(rss) / mem.allocated : 0));
+    w.Field("mem_fragmentation_bytes",
+            static_cast<int64_t>(rss) - static_cast<int64_t>(mem.allocated));
+    w.Field("mem_not_counted_for_evict", 0);
     w.Field("mem_allocator", mem.allocator);
     w.Field("lazyfree_pending_objects", LazyFreer::pending());
     w.Field("lazyfreed_objects", LazyFreer::freed());
@@ -271,7 +279,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("total_net_output_bytes", total.net_output_bytes);
     w.Field("rejected_connections", total.rejected_connections);
     w.Field("expired_keys", shard_total.expired_keys);
-    w.Field("evicted_keys", 0);
+    w.Field("evicted_keys", shard_total.evicted_keys);
     w.Field("keyspace_hits", shard_total.keyspace_hits);
     w.Field("keyspace_misses", shard_total.keyspace_misses);
     w.Field("pubsub_channels", 0);

@@ -46,8 +46,6 @@ constexpr std::string_view kLfuSelectedErr =
 // Redis's shared integer objects: OBJECT REFCOUNT reports INT_MAX for them.
 constexpr int64_t kSharedIntegers = 10000;
 constexpr int64_t kSharedRefcount = INT_MAX;
-// The LFU counter a new object starts with (LFU_INIT_VAL).
-constexpr int64_t kLfuInitVal = 5;
 
 // ---------------------------------------------------------------------------------------------
 // A reply computed on a shard and written later on the connection's thread.
@@ -893,20 +891,9 @@ void MoveCommand(ShardCommand& cmd) {
 
 enum class ObjectSub : uint8_t { kEncoding, kFreq, kIdletime, kRefcount };
 
-// Redis's LFUDecrAndReturn for a counter that starts at LFU_INIT_VAL and was last touched at the
-// key's access time: one unit off per lfu-decay-time minutes.
-int64_t LfuCounter(const Entry& e, int64_t now_ms, const Config& config) {
-  int64_t decay = 1;
-  std::string value;
-  if (config.Get("lfu-decay-time", &value)) {
-    int64_t parsed = 0;
-    if (cmd::ParseInt64(value, &parsed) && parsed >= 0) decay = parsed;
-  }
-  int64_t elapsed_min = e.IdleSeconds(now_ms) / 60;
-  if (elapsed_min < 0) elapsed_min = 0;
-  int64_t periods = decay > 0 ? elapsed_min / decay : 0;
-  return periods > kLfuInitVal ? 0 : kLfuInitVal - periods;
-}
+// Redis's LFUDecrAndReturn: the key's counter decayed to now (the entry keeps LFU data while an
+// LFU policy is selected).
+int64_t LfuCounter(const Entry& e, int64_t now_ms) { return e.LfuCounter(now_ms); }
 
 Result ObjectQuery(ShardData& shard, Db& db, const Config& config, ObjectSub sub,
                    std::string_view key) {
@@ -929,7 +916,7 @@ Result ObjectQuery(ShardData& shard, Db& db, const Config& config, ObjectSub sub
     }
     case ObjectSub::kFreq:
       if (!IsLfuPolicy(config)) return Result::Error(kLfuNotSelectedErr);
-      return Result::Int(LfuCounter(*e, db.now_ms(), config));
+      return Result::Int(LfuCounter(*e, db.now_ms()));
   }
   return Result::Null();
 }

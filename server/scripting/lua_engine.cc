@@ -21,6 +21,7 @@
 #include "server/acl.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/memory_accounting.h"
 #include "server/scripting/lua_convert.h"
 #include "server/scripting/sha1.h"
 
@@ -356,6 +357,10 @@ struct LuaEngine::Impl {
       }
       if (error.empty() && (flags & kCmdWrite) && read_only) {
         error = "Write commands are not allowed from read-only scripts.";
+      } else if ((flags & kCmdDenyOom) && !(e->cur_.flags & kScriptAllowOom) &&
+                 memory::ScriptOom()) {
+        // Redis's scriptVerifyOOM: the state taken when the script's command was dispatched.
+        error = "-OOM command not allowed when used memory > 'maxmemory'.";  // code kept
       }
     }
     if (error.empty()) {
@@ -650,6 +655,12 @@ struct LuaEngine::Impl {
     return true;
   }
 };
+
+uint32_t EvalScriptFlags(std::string_view body) {
+  uint32_t flags = 0;
+  std::string error;
+  return ParseShebang(body, &flags, &error) ? flags : 0;
+}
 
 namespace {
 

@@ -53,6 +53,9 @@ enum ScriptFlag : uint32_t {
   kScriptShebang = 1u << 8,  // an EVAL script that declared flags (even none)
 };
 
+// The flags of an EVAL script body (its "#!lua flags=..." line); 0 without one or when bad.
+uint32_t EvalScriptFlags(std::string_view body);
+
 enum class CallStatus : uint8_t {
   kReplied,   // one RESP reply appended (an error reply included)
   kFailed,    // *error set, nothing appended
