@@ -1,8 +1,6 @@
 // Reactor: the event loop, sockets and mailbox delivery. Command dispatch is in dispatch.cc.
 #include "server/reactor.h"
 
-#include "server/memory_accounting.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,6 +18,7 @@
 #include "server/aof.h"
 #include "server/command_table.h"
 #include "server/logging.h"
+#include "server/memory_accounting.h"
 #include "server/persistence.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server.h"

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "storage/db.h"
-#include "storage/notify.h"
 #include "storage/eviction.h"
+#include "storage/notify.h"
 
 namespace shardis {
 

@@ -305,11 +305,11 @@ TEST_F(CoordinationTest, ConcurrencyCheckerKeepsInvariants) {
           case 11: {  // a script moves an amount between counters it does not declare
             size_t from = pick(counters.size());
             size_t to = (from + 1 + pick(counters.size() - 1)) % counters.size();
-            ReplyPtr r = c->Command({"EVAL",
-                                     "redis.call('decrby', ARGV[1], ARGV[3]) "
-                                     "return redis.call('incrby', ARGV[2], ARGV[3])",
-                                     "0", counters[from], counters[to],
-                                     std::to_string(1 + pick(9))});
+            ReplyPtr r =
+                c->Command({"EVAL",
+                            "redis.call('decrby', ARGV[1], ARGV[3]) "
+                            "return redis.call('incrby', ARGV[2], ARGV[3])",
+                            "0", counters[from], counters[to], std::to_string(1 + pick(9))});
             if (r == nullptr || r->type != REDIS_REPLY_INTEGER) {
               failures.Add("script transfer " + Render(r.get()));
             }
