@@ -2,7 +2,8 @@
 # Builds Shardis and runs every test: unit and integration tests on a normal build, then the
 # unit and integration tests under AddressSanitizer+UBSan, then the cross-thread paths (the
 # mailbox and the multi-threaded integration tests) under ThreadSanitizer.
-# SHARDIS_SANITIZERS=0 skips the sanitizer builds (quicker local runs).
+# SHARDIS_SANITIZERS=0 skips the sanitizer builds (quicker local runs). Tests run in parallel
+# (-j, one per CPU): each starts its own servers on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -19,14 +20,14 @@ build() {
 
 echo "=== build and test: RelWithDebInfo"
 build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-ctest --test-dir build --output-on-failure --timeout 600
+ctest --test-dir build --output-on-failure --timeout 600 -j"$jobs"
 
 if [ "${SHARDIS_SANITIZERS:-1}" != 0 ]; then
   echo "=== build and test: AddressSanitizer + UndefinedBehaviorSanitizer"
   build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDIS_SANITIZE=address \
     -DSHARDIS_BUILD_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure --timeout 900 \
-    -E 'benchmark_test'
+    -j"$jobs" -E 'benchmark_test'
 
   echo "=== build and test: ThreadSanitizer (cross-thread paths)"
   # Only what crosses threads: the mailbox, and the multi-threaded integration tests.
@@ -40,5 +41,5 @@ if [ "${SHARDIS_SANITIZERS:-1}" != 0 ]; then
   ninja -C build-tsan -j"$jobs" shardis-server "${tsan_tests[@]}"
   regex="^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build-tsan --output-on-failure --timeout 900 -R "$regex"
+    ctest --test-dir build-tsan --output-on-failure --timeout 900 -j"$jobs" -R "$regex"
 fi
