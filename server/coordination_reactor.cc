@@ -23,16 +23,6 @@
 #include "server/server.h"
 
 namespace shardis {
-namespace {
-
-uint64_t MonoMicros() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-}  // namespace
-
 void IntentMessage::Deliver(Reactor& reactor) { reactor.OnIntentMessage(this); }
 
 // ---- Coordinator side ----
@@ -343,10 +333,11 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       std::vector<std::string_view> views(argv->begin(), argv->end());
       ClientState gone;  // the client left meanwhile: the command still runs, unanswered
       ClientState* state = current_conn_ != nullptr ? &current_conn_->state : &gone;
-      uint64_t start = MonoMicros();
+      call_clock_.Break();  // a phase of an atomic operation: other work came before it
+      uint64_t start = call_clock_.Start();
       ClientCommand cmd(views, *state, reply, this, runner);
       spec.on_client(cmd);
-      AfterCall(spec, views, MonoMicros() - start, state, nullptr);
+      AfterCall(spec, views, call_clock_.Stop(start), state, nullptr);
     };
     if (!RunBody(origin, body, finish)) finish();
   });
@@ -354,13 +345,13 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
 
 void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_index,
                                RespVersion resp, std::string* out, bool retrying) {
-  uint64_t start = MonoMicros();
+  uint64_t start = call_clock_.Start();
   ReplyBuilder reply(out, resp);
   Db& db = shard_.db(db_index);
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
   ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, MonoMicros() - start, nullptr, nullptr);
+  AfterCall(spec, args, call_clock_.Stop(start), nullptr, nullptr);
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
 }
 
@@ -528,10 +519,11 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
         }
         ClientState gone;
         ClientState* state = current_conn_ != nullptr ? &current_conn_->state : &gone;
-        uint64_t start = MonoMicros();
+        call_clock_.Break();
+        uint64_t start = call_clock_.Start();
         ClientCommand cmd(args, *state, reply, this, runner);
         spec->on_client(cmd);
-        AfterCall(*spec, args, MonoMicros() - start, state, nullptr);
+        AfterCall(*spec, args, call_clock_.Stop(start), state, nullptr);
       };
     }
     if (RunBody(origin, body, [this, run] { ExecContinue(run); })) return;

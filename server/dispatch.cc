@@ -65,12 +65,6 @@ bool AllowedWhileSubscribed(std::string_view name) {
   return false;
 }
 
-uint64_t MonoMicros() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
 }  // namespace
 
 // The FanOutRunner of one client operation (a handler call or a fan-out continuation). `finish`
@@ -124,6 +118,7 @@ class Reactor::Runner : public FanOutRunner {
 
 size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
   size_t consumed = 0;
+  call_clock_.Break();  // the read() that brought this input is nobody's command
   int budget = kCommandsPerTurn;
   while (!c->waiting && !c->closed && !c->paused && !c->protocol_error &&
          !c->state.close_after_reply) {
@@ -472,14 +467,14 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
       return;
     }
   }
-  uint64_t start = MonoMicros();
+  uint64_t start = call_clock_.Start();
   ReplyBuilder reply(&c->out, c->state.resp);
   BlockRequest block;
   if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, MonoMicros() - start, &c->state, nullptr);
+  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested) {
     // The client waits on this very shard: park it with an empty batch whose reply comes back
@@ -495,7 +490,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
 }
 
 void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args) {
-  uint64_t start = MonoMicros();
+  uint64_t start = call_clock_.Start();
   ReplyBuilder reply(&c->out, c->state.resp);
   Runner runner(*this, OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp});
   Runner* saved = current_runner_;
@@ -507,7 +502,7 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   current_runner_ = saved;
   if (runner.started()) c->waiting = true;
   if (spec.flags & kCmdWrite) NoteWrites(index_);
-  AfterCall(spec, args, MonoMicros() - start, &c->state, nullptr);
+  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr);
   MarkDirty(c);
 }
 
@@ -574,6 +569,7 @@ void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
 }
 
 void Reactor::RunBatchFrom(BatchMessage* b, size_t from, bool gated) {
+  call_clock_.Break();
   std::vector<std::string_view> args;
   for (size_t i = from; i < b->commands.size(); ++i) {
     const BatchMessage::Command& command = b->commands[i];
@@ -600,14 +596,14 @@ void Reactor::RunBatchFrom(BatchMessage* b, size_t from, bool gated) {
 
 bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& spec, ArgList args,
                               bool retrying, bool no_block) {
-  uint64_t start = MonoMicros();
+  uint64_t start = call_clock_.Start();
   ReplyBuilder reply(&b->reply, b->origin.resp);
   BlockRequest block;
   if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, MonoMicros() - start, nullptr, b);
+  AfterCall(spec, args, call_clock_.Stop(start), nullptr, b);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
@@ -876,13 +872,13 @@ void Reactor::ServeReadyKeys() {
         }
         BatchMessage* b = w->batch;
         size_t next = w->next_command;
-        uint64_t start = MonoMicros();
+        uint64_t start = call_clock_.Start();
         ReplyBuilder reply(&b->reply, b->origin.resp);
         BlockRequest block;
         ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply, config_,
                          &block, true};
         aof::RunShardHandler(*w->spec, cmd);
-        AfterCall(*w->spec, args, MonoMicros() - start, nullptr, b);
+        AfterCall(*w->spec, args, call_clock_.Stop(start), nullptr, b);
         if (block.requested) continue;  // still nothing for it: keeps its place in line
         Unpark(w);
         RunBatchFrom(b, next);
@@ -991,11 +987,11 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
         auto [offset, len] = b->args[command.first_arg + j];
         args.emplace_back(b->arena.data() + offset, len);
       }
-      uint64_t start = MonoMicros();
+      uint64_t start = call_clock_.Start();
       // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
       ShardCommand cmd{args, shard_, db, b->origin.db_index, reply, config_};
       aof::RunShardHandler(*command.spec, cmd);
-      AfterCall(*command.spec, args, MonoMicros() - start, nullptr, b);
+      AfterCall(*command.spec, args, call_clock_.Stop(start), nullptr, b);
       if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args);
     }
     capture.reset();

@@ -286,6 +286,7 @@ void Reactor::Run() {
     mailbox_.Awake();
     ++counters_.loop_turns;
     UpdateClock();
+    call_clock_.Break();
     for (int i = 0; i < n; ++i) {
       uint64_t data = events[i].data.u64;
       uint32_t tag = static_cast<uint32_t>(data >> 32);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/call_clock.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/config.h"
@@ -438,6 +439,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   TrackingTable tracking_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   LatencyMonitor latency_;
+  CallClock call_clock_;  // times commands for stats and SLOWLOG (one read per command)
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
   int64_t next_cron_ms_ = 0;
