@@ -37,6 +37,16 @@ using scripting::ScriptRun;
 
 // ---- FCALL ----
 
+// FCALL function numkeys key... arg...: numkeys, or Redis's error (empty when valid).
+std::string_view ParseFcallNumkeys(ArgList args, int64_t* numkeys) {
+  if (!cmd::ParseInt64(args[2], numkeys)) return "ERR Bad number of keys provided";
+  if (*numkeys > static_cast<int64_t>(args.size()) - 3) {
+    return "ERR Number of keys can't be greater than number of args";
+  }
+  if (*numkeys < 0) return "ERR Number of keys can't be negative";
+  return {};
+}
+
 void RunFcallHere(ArgList args, ShardData& shard, int db_index, const Config& config,
                   int shard_index, ReplyBuilder& reply) {
   LuaEngine& engine = LuaEngine::ThisThread();
@@ -46,16 +56,8 @@ void RunFcallHere(ArgList args, ShardData& shard, int db_index, const Config& co
     return;
   }
   int64_t numkeys;
-  if (!cmd::ParseInt64(args[2], &numkeys)) {
-    reply.Error("ERR Bad number of keys provided");
-    return;
-  }
-  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
-    reply.Error("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (numkeys < 0) {
-    reply.Error("ERR Number of keys can't be negative");
+  if (std::string_view error = ParseFcallNumkeys(args, &numkeys); !error.empty()) {
+    reply.Error(error);
     return;
   }
   bool ro = args[0].size() == 8;  // fcall_ro
@@ -108,16 +110,8 @@ void FcallClient(ClientCommand& c) {
     return;
   }
   int64_t numkeys;
-  if (!cmd::ParseInt64(c.args[2], &numkeys)) {
-    c.reply.Error("ERR Bad number of keys provided");
-    return;
-  }
-  if (numkeys > static_cast<int64_t>(c.args.size()) - 3) {
-    c.reply.Error("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (numkeys < 0) {
-    c.reply.Error("ERR Number of keys can't be negative");
+  if (std::string_view error = ParseFcallNumkeys(c.args, &numkeys); !error.empty()) {
+    c.reply.Error(error);
     return;
   }
   scripting::CrossShardScript script;

@@ -465,16 +465,12 @@ void XsetidCommand(ShardCommand& cmd) {
 // ---------------------------------------------------------------------------------------------
 // XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 
-struct XreadArgs {
-  uint64_t count = 0;  // 0 = no limit
-  bool block = false;
-  int64_t timeout_ms = 0;
-  size_t streams_at = 0;  // index of the first key
-  size_t streams = 0;     // number of keys (and of IDs)
-};
+}  // namespace
 
-// Parses XREAD's options as Redis's xreadCommand does. False with *error set on failure.
-bool ParseXread(ArgList args, XreadArgs* out, std::string* error) {
+// Parses the options of XREAD (`group` false) and XREADGROUP (`group` true) as Redis's
+// xreadCommand does, with its errors. False with *error set on failure.
+bool ParseStreamRead(ArgList args, bool group, StreamReadArgs* out, std::string* error) {
+  bool have_group = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const size_t moreargs = args.size() - i - 1;
     std::string_view opt = args[i];
@@ -509,11 +505,20 @@ bool ParseXread(ArgList args, XreadArgs* out, std::string* error) {
       out->streams = n / 2;
       break;
     } else if (EqualsIgnoreCase(opt, "group") && moreargs >= 2) {
-      *error = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
-      return false;
+      if (!group) {
+        *error = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+        return false;
+      }
+      out->group = args[i + 1];
+      out->consumer = args[i + 2];
+      have_group = true;
+      i += 2;
     } else if (EqualsIgnoreCase(opt, "noack")) {
-      *error = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
-      return false;
+      if (!group) {
+        *error = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
+        return false;
+      }
+      out->noack = true;
     } else {
       *error = std::string(cmd::kSyntaxErr);
       return false;
@@ -523,14 +528,20 @@ bool ParseXread(ArgList args, XreadArgs* out, std::string* error) {
     *error = std::string(cmd::kSyntaxErr);
     return false;
   }
+  if (group && !have_group) {
+    *error = "ERR Missing GROUP option for XREADGROUP";
+    return false;
+  }
   return true;
 }
 
+namespace {
+
 // The key finder: the keys after STREAMS (none when the arguments are malformed).
 void XreadKeys(ArgList args, std::vector<int>* positions) {
-  XreadArgs parsed;
+  StreamReadArgs parsed;
   std::string error;
-  if (!ParseXread(args, &parsed, &error)) return;
+  if (!ParseStreamRead(args, false, &parsed, &error)) return;
   for (size_t i = 0; i < parsed.streams; ++i) {
     positions->push_back(static_cast<int>(parsed.streams_at + i));
   }
@@ -570,7 +581,7 @@ std::vector<std::string> UniqueKeys(ArgList keys) {
 // A blocked XREAD run again because one of its keys was written: like Redis's
 // serveClientsBlockedOnStreamKey, it serves the first of its streams whose last ID moved past
 // the requested one (a one-stream reply), or keeps waiting. Other types at the keys are ignored.
-void ServeBlockedXread(ShardCommand& cmd, const XreadArgs& parsed) {
+void ServeBlockedXread(ShardCommand& cmd, const StreamReadArgs& parsed) {
   ArgList keys = cmd.args.subspan(parsed.streams_at, parsed.streams);
   ArgList ids = cmd.args.subspan(parsed.streams_at + parsed.streams, parsed.streams);
   for (size_t i = 0; i < parsed.streams; ++i) {
@@ -586,9 +597,9 @@ void ServeBlockedXread(ShardCommand& cmd, const XreadArgs& parsed) {
 }
 
 void XreadCommand(ShardCommand& cmd) {
-  XreadArgs parsed;
+  StreamReadArgs parsed;
   std::string error;
-  if (!ParseXread(cmd.args, &parsed, &error)) {
+  if (!ParseStreamRead(cmd.args, false, &parsed, &error)) {
     cmd.reply.Error(error);
     return;
   }
@@ -646,9 +657,9 @@ void XreadCommand(ShardCommand& cmd) {
 // XREAD whose keys span shards: each shard resolves and reads its own keys; the reply is merged
 // in key order, the first key (in argument order) with an error deciding the error.
 void XreadOnClient(ClientCommand& c) {
-  XreadArgs parsed;
+  StreamReadArgs parsed;
   std::string error;
-  if (!ParseXread(c.args, &parsed, &error)) {
+  if (!ParseStreamRead(c.args, false, &parsed, &error)) {
     c.reply.Error(error);
     return;
   }

@@ -240,79 +240,10 @@ void XgroupCommand(ShardCommand& cmd) {
 // ---------------------------------------------------------------------------------------------
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key... id...
 
-struct ReadGroupArgs {
-  std::string_view group, consumer;
-  uint64_t count = 0;  // 0 = no limit
-  bool block = false;
-  int64_t timeout_ms = 0;
-  bool noack = false;
-  size_t streams_at = 0;  // index of the first key
-  size_t streams = 0;     // number of keys (and of IDs)
-};
-
-// Parses XREADGROUP's options as Redis's xreadCommand does. False with *error set on failure.
-bool ParseReadGroup(ArgList args, ReadGroupArgs* out, std::string* error) {
-  bool have_group = false;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const size_t moreargs = args.size() - i - 1;
-    std::string_view opt = args[i];
-    if (EqualsIgnoreCase(opt, "block") && moreargs > 0) {
-      ++i;
-      if (!cmd::ParseInt64(args[i], &out->timeout_ms)) {
-        *error = "ERR timeout is not an integer or out of range";
-        return false;
-      }
-      if (out->timeout_ms < 0) {
-        *error = "ERR timeout is negative";
-        return false;
-      }
-      out->block = true;
-    } else if (EqualsIgnoreCase(opt, "count") && moreargs > 0) {
-      ++i;
-      int64_t count;
-      if (!cmd::ParseInt64(args[i], &count)) {
-        *error = std::string(cmd::kNotIntErr);
-        return false;
-      }
-      out->count = count < 0 ? 0 : static_cast<uint64_t>(count);
-    } else if (EqualsIgnoreCase(opt, "streams") && moreargs > 0) {
-      out->streams_at = i + 1;
-      size_t n = args.size() - out->streams_at;
-      if (n % 2 != 0) {
-        *error =
-            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-            "specified.";
-        return false;
-      }
-      out->streams = n / 2;
-      break;
-    } else if (EqualsIgnoreCase(opt, "group") && moreargs >= 2) {
-      out->group = args[i + 1];
-      out->consumer = args[i + 2];
-      have_group = true;
-      i += 2;
-    } else if (EqualsIgnoreCase(opt, "noack")) {
-      out->noack = true;
-    } else {
-      *error = std::string(cmd::kSyntaxErr);
-      return false;
-    }
-  }
-  if (out->streams_at == 0) {
-    *error = std::string(cmd::kSyntaxErr);
-    return false;
-  }
-  if (!have_group) {
-    *error = "ERR Missing GROUP option for XREADGROUP";
-    return false;
-  }
-  return true;
-}
-
 void XreadGroupKeys(ArgList args, std::vector<int>* positions) {
-  ReadGroupArgs parsed;
+  StreamReadArgs parsed;
   std::string error;
-  if (!ParseReadGroup(args, &parsed, &error)) return;
+  if (!ParseStreamRead(args, true, &parsed, &error)) return;
   for (size_t i = 0; i < parsed.streams; ++i) {
     positions->push_back(static_cast<int>(parsed.streams_at + i));
   }
@@ -387,7 +318,7 @@ std::vector<std::string> UniqueKeys(ArgList keys) {
 // The re-run of a blocked XREADGROUP (Redis's serveClientsBlockedOnStreamKey and
 // unblockDeletedStreamReadgroupClients): serves the first stream with entries past its group's
 // last ID, or replies an error when a stream or its group went away, or keeps waiting.
-void ServeBlockedReadGroup(ShardCommand& cmd, const ReadGroupArgs& parsed) {
+void ServeBlockedReadGroup(ShardCommand& cmd, const StreamReadArgs& parsed) {
   ArgList keys = cmd.args.subspan(parsed.streams_at, parsed.streams);
   for (size_t i = 0; i < parsed.streams; ++i) {
     StreamLookup found = LookupStream(cmd.db, keys[i], true);
@@ -431,7 +362,7 @@ std::string CheckReadGroupId(std::string_view id_arg, StreamId* id) {
 
 // Checks one key of an XREADGROUP as Redis does, in this order: the key's type, the group, then
 // the ID ("$" refused, ">" as StreamId::Max()). Returns an empty string, or the error.
-std::string CheckReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_view key,
+std::string CheckReadGroupKey(Db& db, const StreamReadArgs& parsed, std::string_view key,
                               std::string_view id_arg, StreamId* id) {
   StreamLookup found = LookupStream(db, key, false);
   if (found.wrong_type) return std::string(cmd::kWrongTypeErr);
@@ -445,7 +376,7 @@ std::string CheckReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_v
 // Serves one checked key into `out` ([key, entries], or the key and entries of a RESP3 map
 // entry): the consumer's history for an ID, or new entries for ">" when there are some. Returns
 // whether it wrote anything.
-bool ServeReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_view key, StreamId id,
+bool ServeReadGroupKey(Db& db, const StreamReadArgs& parsed, std::string_view key, StreamId id,
                        int64_t now_ms, ReplyBuilder& out) {
   StreamValue* s = LookupStream(db, key, true).stream;
   StreamGroup* group = s->groups().Find(parsed.group);
@@ -468,9 +399,9 @@ bool ServeReadGroupKey(Db& db, const ReadGroupArgs& parsed, std::string_view key
 }
 
 void XreadGroupCommand(ShardCommand& cmd) {
-  ReadGroupArgs parsed;
+  StreamReadArgs parsed;
   std::string error;
-  if (!ParseReadGroup(cmd.args, &parsed, &error)) {
+  if (!ParseStreamRead(cmd.args, true, &parsed, &error)) {
     cmd.reply.Error(error);
     return;
   }
@@ -516,9 +447,9 @@ void XreadGroupCommand(ShardCommand& cmd) {
 // the error, as in Redis), each shard serves its keys and the reply is merged in key order. A
 // blocking one is refused with CROSSSLOT, as XREAD's.
 void XreadGroupOnClient(ClientCommand& c) {
-  ReadGroupArgs parsed;
+  StreamReadArgs parsed;
   std::string error;
-  if (!ParseReadGroup(c.args, &parsed, &error)) {
+  if (!ParseStreamRead(c.args, true, &parsed, &error)) {
     c.reply.Error(error);
     return;
   }
@@ -529,7 +460,7 @@ void XreadGroupOnClient(ClientCommand& c) {
   };
   struct State {
     std::vector<std::string> args;
-    ReadGroupArgs parsed;  // its views point into `args`
+    StreamReadArgs parsed;  // its views point into `args`
     RespVersion resp;
     int shard_count;
     std::vector<int> shards;
@@ -538,7 +469,7 @@ void XreadGroupOnClient(ClientCommand& c) {
   auto st = std::make_shared<State>();
   st->args.assign(c.args.begin(), c.args.end());
   std::vector<std::string_view> views(st->args.begin(), st->args.end());
-  ParseReadGroup(views, &st->parsed, &error);
+  ParseStreamRead(views, true, &st->parsed, &error);
   st->resp = c.reply.version();
   st->shard_count = c.shard_count();
   st->per_shard.resize(c.shard_count());
@@ -558,7 +489,7 @@ void XreadGroupOnClient(ClientCommand& c) {
     return [st, serve](ShardAccess& a) {
       std::vector<KeyResult>& out = st->per_shard[a.shard_index];
       out.clear();
-      const ReadGroupArgs& p = st->parsed;
+      const StreamReadArgs& p = st->parsed;
       const size_t n = p.streams;
       for (size_t i = 0; i < n; ++i) {
         std::string_view key = st->args[p.streams_at + i];
