@@ -194,6 +194,9 @@ class ClientCommand {
   ReplyBuilder& reply;    // valid during the handler call only
   ServerContext* server;  // the reactor's services (clients, stats); null in unit tests of
                           // data command families, which must not use it
+  // The client's own command, not one inside EXEC or a script: it may wait on keys of several
+  // shards (ServerContext::BlockAcrossShards). Elsewhere blocking commands do not block.
+  bool may_block_across_shards = false;
 
   int shard_count() const { return runner_.shard_count(); }
   int ShardOf(std::string_view key) const { return ShardOfKey(key, runner_.shard_count()); }

@@ -336,6 +336,7 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       call_clock_.Break();  // a phase of an atomic operation: other work came before it
       uint64_t start = call_clock_.Start();
       ClientCommand cmd(views, *state, reply, this, runner);
+      cmd.may_block_across_shards = state != &gone;
       spec.on_client(cmd);
       AfterCall(spec, views, call_clock_.Stop(start), state, nullptr);
     };

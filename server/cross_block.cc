@@ -1,6 +1,7 @@
 // Cross-shard blocking pops: BLPOP, BRPOP, BZPOPMIN, BZPOPMAX, BLMPOP, BZMPOP whose keys live on
-// several shards, and BLMOVE / BRPOPLPUSH between two shards (MovePhase). Runs on the client's
-// thread (the coordinator) and on the keys' shards.
+// several shards, BLMOVE / BRPOPLPUSH between two shards (MovePhase), and XREAD / XREADGROUP
+// BLOCK over streams of several shards once their first read found nothing (BlockAcrossShards).
+// Runs on the client's thread (the coordinator) and on the keys' shards.
 //
 // A try is an atomic operation (coordination.h) over every key: holding their intents, it runs
 // the command on one key at a time, in argument order, as a non-blocking pop on that key's shard
@@ -12,7 +13,9 @@
 // coordinator, which tries again (the first shard that can serve wins; a client that was faster
 // leaves it empty and the watch is renewed). The deadline is kept by the coordinator.
 #include <algorithm>
+#include <cassert>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 
 #include "server/command_table.h"
@@ -146,6 +149,35 @@ void Reactor::StartCrossShardBlock(Connection* c, const CommandSpec& spec, ArgLi
   cross_block_by_conn_[c->state.id] = op->id;
   c->waiting = true;
   c->inflight_shard = -1;
+  CrossBlockTry(op);
+}
+
+void Reactor::BlockAcrossShards(uint64_t conn_id, std::vector<std::string> keys,
+                                std::vector<std::vector<std::string>> try_args,
+                                int64_t timeout_ms) {
+  auto it = connections_by_id_.find(conn_id);
+  if (it == connections_by_id_.end() || try_args.empty()) return;
+  const ClientState& state = it->second->state;
+  auto op = std::make_shared<CrossBlock>();
+  op->origin = OpOrigin{index_, conn_id, state.db_index, state.resp};
+  op->spec = CommandTable::Get().Find(try_args[0][0]);
+  assert(op->spec != nullptr && op->spec->on_shard != nullptr);
+  op->keys = std::move(keys);
+  op->try_args = std::move(try_args);
+  // BLOCK 0: forever; a deadline past int64 also never comes (as Redis).
+  int64_t now = shard_.now_ms();
+  op->deadline_ms = timeout_ms > 0 && timeout_ms <= INT64_MAX - now ? now + timeout_ms : 0;
+  op->retrying = true;  // every try serves as a wake-up does: the first key with something
+  deferred_cross_blocks_[conn_id] = std::move(op);
+}
+
+void Reactor::StartDeferredCrossBlock(Connection* c, std::shared_ptr<CrossBlock> op) {
+  op->id = next_atomic_id_++;
+  cross_blocks_[op->id] = op;
+  cross_block_by_conn_[c->state.id] = op->id;
+  c->waiting = true;
+  c->inflight_shard = -1;
+  MarkDirty(c);  // anything the operation wrote before (nothing, for XREAD) goes out
   CrossBlockTry(op);
 }
 

@@ -759,9 +759,20 @@ void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& fini
     finish();
     return;
   }
+  std::shared_ptr<CrossBlock> deferred;
+  if (!deferred_cross_blocks_.empty()) {
+    if (auto d = deferred_cross_blocks_.find(origin.conn_id); d != deferred_cross_blocks_.end()) {
+      deferred = std::move(d->second);
+      deferred_cross_blocks_.erase(d);
+    }
+  }
   auto it = connections_by_id_.find(origin.conn_id);
   if (it == connections_by_id_.end()) return;
   Connection* c = it->second;
+  if (deferred != nullptr) {
+    StartDeferredCrossBlock(c, std::move(deferred));  // the client keeps waiting
+    return;
+  }
   c->waiting = false;
   if (c->tracking_flush) {
     c->tracking_flush = false;

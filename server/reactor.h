@@ -239,6 +239,10 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   int local_monitors() const { return local_monitors_.load(std::memory_order_relaxed); }
   void ExecTransaction() override;
   void ReleaseWatches(ClientState& client) override;
+  void StartDeferredCrossBlock(Connection* c, std::shared_ptr<CrossBlock> op);
+  void BlockAcrossShards(uint64_t conn_id, std::vector<std::string> keys,
+                         std::vector<std::vector<std::string>> try_args,
+                         int64_t timeout_ms) override;
 
   // Coordination (coordination_reactor.cc).
   void OnIntentMessage(IntentMessage* m);
@@ -468,6 +472,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   // Cross-shard blocking: as coordinator, and as shard (IntentKey -> (thread, op id)).
   absl::flat_hash_map<uint64_t, std::shared_ptr<CrossBlock>> cross_blocks_;
   absl::flat_hash_map<uint64_t, uint64_t> cross_block_by_conn_;
+  // BlockAcrossShards: cross-shard waits that start when the client's running operation ends.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<CrossBlock>> deferred_cross_blocks_;
   std::set<std::pair<int64_t, uint64_t>> cross_block_deadlines_;
   absl::flat_hash_map<std::string, std::vector<std::pair<int, uint64_t>>> cross_block_watches_;
   Runner* current_runner_ = nullptr;

@@ -109,6 +109,14 @@ class ServerContext {
   virtual void ExecTransaction() = 0;
   // Drops the client's WATCHes on their shards (no reply; fire and forget).
   virtual void ReleaseWatches(ClientState& client) = 0;
+  // A blocking read over keys of several shards that found nothing (XREAD/XREADGROUP BLOCK):
+  // once the running operation ends, client `conn_id` waits as a cross-shard blocking command
+  // (server/cross_block.cc) whose tries run `try_args[i]` (a one-key form of the command, run as
+  // a re-run after a wake-up) on the shard of `keys[i]`, in order, until one serves something
+  // or `timeout_ms` (0: forever) passes. Only for a ClientCommand with may_block_across_shards.
+  virtual void BlockAcrossShards(uint64_t conn_id, std::vector<std::string> keys,
+                                 std::vector<std::vector<std::string>> try_args,
+                                 int64_t timeout_ms) = 0;
 
   // Test hook (DEBUG INTENT-HOLD / INTENT-RELEASE): the running client takes exclusive intents
   // on `keys` of its db (replying +OK once held) and keeps them past the command, until it

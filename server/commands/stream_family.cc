@@ -8,8 +8,9 @@
 // live on one shard, XREAD runs there and may block (the dispatcher re-runs it when XADD signals
 // one of its keys); otherwise its on_client handler, on the connection's thread, fans the reads
 // out to the owning shards, each task writing only its own slot, and merges them in key order.
-// A blocking XREAD whose keys span shards is refused with CROSSSLOT. XINFO's key is its third
-// argument, also found by a key finder.
+// A blocking XREAD whose keys span shards and found nothing then waits as a cross-shard blocking
+// command (ServerContext::BlockAcrossShards). XINFO's key is its third argument, also found by a
+// key finder.
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
@@ -19,10 +20,12 @@
 #include <utility>
 #include <vector>
 
+#include "server/client_state.h"
 #include "server/command.h"
 #include "server/command_table.h"
 #include "server/commands/stream_group_family.h"
 #include "server/config.h"
+#include "server/server_context.h"
 #include "storage/db.h"
 #include "storage/stream_value.h"
 #include "storage/value.h"
@@ -34,7 +37,6 @@ using cmd::EqualsIgnoreCase;
 
 constexpr std::string_view kInvalidIdErr =
     "ERR Invalid stream ID specified as stream command argument";
-constexpr std::string_view kCrossSlotErr = "CROSSSLOT Keys in request don't hash to the same slot";
 constexpr std::string_view kXReadGroupOnlyIdErr =
     "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
     "<consumer> option.";
@@ -667,11 +669,18 @@ void XreadOnClient(ClientCommand& c) {
   struct KeyResult {
     size_t index;
     std::string error;
-    std::string body;  // the stream's part of the reply; empty when it has nothing to serve
+    std::string body;   // the stream's part of the reply; empty when it has nothing to serve
+    std::string after;  // the ID read after ("$" resolved)
   };
   struct State {
     std::vector<std::string> keys, ids;
     uint64_t count;
+    // BLOCK over keys of several shards: if nothing is served, the client waits for the first
+    // stream to move past the IDs resolved now (ServerContext::BlockAcrossShards).
+    bool block_across = false;
+    int64_t timeout_ms = 0;
+    uint64_t conn_id = 0;
+    ServerContext* server = nullptr;
     RespVersion resp;
     int shard_count;
     std::vector<std::vector<KeyResult>> per_shard;  // one slot per shard
@@ -688,17 +697,18 @@ void XreadOnClient(ClientCommand& c) {
     int shard = c.ShardOf(st->keys.back());
     if (std::find(shards.begin(), shards.end(), shard) == shards.end()) shards.push_back(shard);
   }
-  if (parsed.block && shards.size() > 1) {
-    c.reply.Error(kCrossSlotErr);
-    return;
-  }
+  // Inside MULTI or a script a blocking read does not block (as Redis).
+  st->block_across = parsed.block && shards.size() > 1 && c.may_block_across_shards;
+  st->timeout_ms = parsed.timeout_ms;
+  st->conn_id = c.client.id;
+  st->server = c.server;
   c.RunOnShards(
       shards,
       [st](ShardAccess& a) {
         std::vector<KeyResult>& out = st->per_shard[a.shard_index];
         for (size_t i = 0; i < st->keys.size(); ++i) {
           if (ShardOfKey(st->keys[i], st->shard_count) != a.shard_index) continue;
-          KeyResult r{i, {}, {}};
+          KeyResult r{i, {}, {}, {}};
           StreamId after;
           std::string_view err = ResolveReadId(a.db, st->keys[i], st->ids[i], &after);
           if (!err.empty()) {
@@ -707,6 +717,7 @@ void XreadOnClient(ClientCommand& c) {
             ReplyBuilder body(&r.body, st->resp);
             ReplyReadStream(body, st->keys[i], *s, after, st->count);
           }
+          r.after = after.ToString();
           out.push_back(std::move(r));
         }
       },
@@ -724,6 +735,17 @@ void XreadOnClient(ClientCommand& c) {
             return;
           }
           if (!r->body.empty()) ++served;
+        }
+        if (served == 0 && st->block_across) {
+          std::vector<std::vector<std::string>> tries;
+          for (const KeyResult* r : results) {
+            std::vector<std::string> one = {"xread"};
+            if (st->count > 0) one.insert(one.end(), {"COUNT", std::to_string(st->count)});
+            one.insert(one.end(), {"STREAMS", st->keys[r->index], r->after});
+            tries.push_back(std::move(one));
+          }
+          st->server->BlockAcrossShards(st->conn_id, st->keys, std::move(tries), st->timeout_ms);
+          return;
         }
         if (served == 0) {
           reply.NullArray();

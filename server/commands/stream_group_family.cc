@@ -4,11 +4,13 @@
 // in storage/stream_groups.h, owned by the StreamValue.
 //
 // Every handler runs on the thread of the shard owning its keys. XREADGROUP's keys follow its
-// STREAMS keyword (a key finder tells the dispatcher): all of them must live on one shard (it
-// writes to every stream it reads, so there is no fan-out variant: keys on several shards get
-// CROSSSLOT). A blocked XREADGROUP is re-run when one of its keys is signalled (XADD, XGROUP
-// DESTROY, a deletion or overwrite): it then serves new entries, or replies the error Redis gives
-// when the group or the key went away, or keeps waiting.
+// STREAMS keyword (a key finder tells the dispatcher). With keys on one shard it runs there; a
+// blocked XREADGROUP is re-run when one of its keys is signalled (XADD, XGROUP DESTROY, a
+// deletion or overwrite): it then serves new entries, or replies the error Redis gives when the
+// group or the key went away, or keeps waiting. With keys on several shards its on_client
+// handler runs atomically over them, and if it blocks and finds nothing it waits as a
+// cross-shard blocking command whose tries are the one-key re-run above
+// (ServerContext::BlockAcrossShards).
 #include "server/commands/stream_group_family.h"
 
 #include <algorithm>
@@ -20,8 +22,10 @@
 #include <utility>
 #include <vector>
 
+#include "server/client_state.h"
 #include "server/command.h"
 #include "server/command_table.h"
+#include "server/server_context.h"
 #include "storage/db.h"
 #include "storage/stream_groups.h"
 #include "storage/stream_value.h"
@@ -34,7 +38,6 @@ using cmd::EqualsIgnoreCase;
 
 constexpr std::string_view kInvalidIdErr =
     "ERR Invalid stream ID specified as stream command argument";
-constexpr std::string_view kCrossSlotErr = "CROSSSLOT Keys in request don't hash to the same slot";
 
 // The only places that look inside a keyspace Entry.
 struct StreamLookup {
@@ -445,7 +448,7 @@ void XreadGroupCommand(ShardCommand& cmd) {
 // XREADGROUP whose keys span shards (the dispatcher runs this atomically over its keys): each
 // shard first checks its keys; if none fails (the first failing key in argument order decides
 // the error, as in Redis), each shard serves its keys and the reply is merged in key order. A
-// blocking one is refused with CROSSSLOT, as XREAD's.
+// blocking one that serves nothing (only ">" IDs, no new entries) then waits across shards.
 void XreadGroupOnClient(ClientCommand& c) {
   StreamReadArgs parsed;
   std::string error;
@@ -465,6 +468,9 @@ void XreadGroupOnClient(ClientCommand& c) {
     int shard_count;
     std::vector<int> shards;
     std::vector<std::vector<KeyResult>> per_shard;  // one slot per shard
+    bool block_across = false;  // BLOCK over keys of several shards, outside MULTI and scripts
+    uint64_t conn_id = 0;
+    ServerContext* server = nullptr;
   };
   auto st = std::make_shared<State>();
   st->args.assign(c.args.begin(), c.args.end());
@@ -480,10 +486,9 @@ void XreadGroupOnClient(ClientCommand& c) {
       st->shards.push_back(shard);
     }
   }
-  if (parsed.block && st->shards.size() > 1) {
-    c.reply.Error(kCrossSlotErr);
-    return;
-  }
+  st->block_across = parsed.block && st->shards.size() > 1 && c.may_block_across_shards;
+  st->conn_id = c.client.id;
+  st->server = c.server;
   // Runs `serve` (false: check) for this shard's keys, in argument order.
   auto phase = [st](bool serve) {
     return [st, serve](ShardAccess& a) {
@@ -514,8 +519,25 @@ void XreadGroupOnClient(ClientCommand& c) {
               [](const KeyResult* x, const KeyResult* y) { return x->index < y->index; });
     return results;
   };
+  // Nothing served and BLOCK: the client waits for the first key with new entries, trying each
+  // key with the one-key form of the command (only ">" IDs get here).
+  auto wait_across = [st] {
+    const StreamReadArgs& p = st->parsed;
+    std::vector<std::string> keys;
+    std::vector<std::vector<std::string>> tries;
+    for (size_t i = 0; i < p.streams; ++i) {
+      keys.emplace_back(st->args[p.streams_at + i]);
+      std::vector<std::string> one = {"xreadgroup", "GROUP", std::string(p.group),
+                                      std::string(p.consumer)};
+      if (p.count > 0) one.insert(one.end(), {"COUNT", std::to_string(p.count)});
+      if (p.noack) one.emplace_back("NOACK");
+      one.insert(one.end(), {"STREAMS", keys.back(), ">"});
+      tries.push_back(std::move(one));
+    }
+    st->server->BlockAcrossShards(st->conn_id, std::move(keys), std::move(tries), p.timeout_ms);
+  };
   c.RunOnShards(st->shards, phase(false),
-                [st, phase, sorted](ReplyBuilder& reply, FanOutRunner& runner) {
+                [st, phase, sorted, wait_across](ReplyBuilder& reply, FanOutRunner& runner) {
                   for (const KeyResult* r : sorted()) {
                     if (!r->error.empty()) {
                       reply.Error(r->error);
@@ -523,11 +545,15 @@ void XreadGroupOnClient(ClientCommand& c) {
                     }
                   }
                   runner.RunOnShards(st->shards, phase(true),
-                                     [st, sorted](ReplyBuilder& reply, FanOutRunner&) {
+                                     [st, sorted, wait_across](ReplyBuilder& reply, FanOutRunner&) {
                                        std::vector<const KeyResult*> results = sorted();
                                        size_t served = 0;
                                        for (const KeyResult* r : results) {
                                          if (!r->body.empty()) ++served;
+                                       }
+                                       if (served == 0 && st->block_across) {
+                                         wait_across();
+                                         return;
                                        }
                                        if (served == 0) {
                                          reply.NullArray();

@@ -1,9 +1,9 @@
 // Integration tests of blocking XREAD against shardis-server --threads 4: a reader parked on the
 // shard that owns its keys is served by an XADD from another connection (whatever the threads of
 // the two connections), times out with nil, reads only what was added after it blocked when it
-// asked for "$", waits forever with BLOCK 0, ignores other types written to its key, and is
-// refused (CROSSSLOT) when its keys span shards. SHARDIS_TEST_AGAINST_REDIS=1 runs the same
-// expectations against redis-server (except CROSSSLOT, which is Shardis's).
+// asked for "$", waits forever with BLOCK 0, ignores other types written to its key, and waits
+// the same way (XREAD and XREADGROUP) when its keys span shards. SHARDIS_TEST_AGAINST_REDIS=1
+// runs the same expectations against redis-server.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -222,26 +222,73 @@ TEST_F(BlockingStreamTest, Resp3Reply) {
   EXPECT_EQ(reader->last_raw(), "_\r\n");
 }
 
-TEST_F(BlockingStreamTest, BlockingAcrossShardsIsRefused) {
-  if (AgainstRedis()) GTEST_SKIP() << "CROSSSLOT is Shardis's restriction";
-  auto c = Connect();
-  // Some of these keys live on other shards than keys[0]'s.
+// Eight keys: with four threads they live on several shards.
+std::vector<std::string> SpreadKeys(const std::string& prefix) {
   std::vector<std::string> keys;
-  for (int i = 0; i < 64 && keys.size() < 8; ++i) keys.push_back(absl::StrCat("x", i));
-  bool refused = false;
-  for (size_t i = 1; i < keys.size() && !refused; ++i) {
-    std::string r = c->Run({"XREAD", "BLOCK", "10", "STREAMS", keys[0], keys[i], "$", "$"});
-    if (r == "err:\"CROSSSLOT Keys in request don't hash to the same slot\"") {
-      refused = true;
-    } else {
-      EXPECT_EQ(r, "nil");
-    }
-  }
-  EXPECT_TRUE(refused);
-  // Without BLOCK the same read fans out.
-  c->Run({"XADD", keys[0], "1-1", "f", "v"});
-  EXPECT_EQ(c->Run({"XREAD", "STREAMS", keys[0], keys[1], "0", "0"}),
-            OneStream(keys[0], Entry("1-1", "f", "v")));
+  for (int i = 0; i < 8; ++i) keys.push_back(absl::StrCat(prefix, i));
+  return keys;
+}
+
+TEST_F(BlockingStreamTest, XreadBlockingAcrossShards) {
+  auto probe = Connect();
+  auto reader = Connect();
+  auto writer = Connect();
+  std::vector<std::string> keys = SpreadKeys("xs");
+  writer->Run({"XADD", keys[2], "1-1", "f", "old"});
+  // Data at the call: every stream that has some answers at once, in key order.
+  std::vector<std::string> read = {"XREAD", "BLOCK", "0", "STREAMS"};
+  read.insert(read.end(), keys.begin(), keys.end());
+  std::vector<std::string> from_zero = read;
+  for (size_t i = 0; i < keys.size(); ++i) from_zero.push_back("0");
+  writer->Run({"XADD", keys[6], "1-1", "f", "old"});
+  EXPECT_EQ(reader->Run(from_zero),
+            absl::StrCat("arr:[arr:[str:\"", keys[2], "\",arr:[", Entry("1-1", "f", "old"),
+                         "]],arr:[str:\"", keys[6], "\",arr:[", Entry("1-1", "f", "old"), "]]]"));
+  // Nothing after "$": it waits, and the first stream written serves it (that one only).
+  std::vector<std::string> from_now = read;
+  for (size_t i = 0; i < keys.size(); ++i) from_now.push_back("$");
+  ASSERT_TRUE(reader->Append(from_now));
+  ASSERT_TRUE(reader->Flush());
+  ASSERT_TRUE(WaitBlocked(probe.get(), 1));
+  writer->Run({"SET", keys[0], "not a stream"});  // other types are ignored
+  writer->Run({"XADD", keys[5], "2-2", "f", "new"});
+  EXPECT_EQ(Render(reader->GetReply().get()), OneStream(keys[5], Entry("2-2", "f", "new")));
+  // A timeout gives nil; the connection goes on.
+  std::vector<std::string> timed = {"XREAD", "COUNT", "5", "BLOCK", "50", "STREAMS"};
+  timed.insert(timed.end(), keys.begin() + 1, keys.end());
+  for (size_t i = 1; i < keys.size(); ++i) timed.push_back("$");
+  EXPECT_EQ(reader->Run(timed), "nil");
+  EXPECT_EQ(reader->Run({"PING"}), "status:\"PONG\"");
+  // In MULTI it does not block.
+  reader->Run({"MULTI"});
+  reader->Run(timed);
+  EXPECT_EQ(reader->Run({"EXEC"}), "arr:[nil]");
+}
+
+TEST_F(BlockingStreamTest, XreadgroupBlockingAcrossShards) {
+  auto probe = Connect();
+  auto reader = Connect();
+  auto writer = Connect();
+  std::vector<std::string> keys = SpreadKeys("gs");
+  for (const std::string& k : keys) writer->Run({"XGROUP", "CREATE", k, "g", "$", "MKSTREAM"});
+  std::vector<std::string> read = {"XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS"};
+  read.insert(read.end(), keys.begin(), keys.end());
+  for (size_t i = 0; i < keys.size(); ++i) read.push_back(">");
+  ASSERT_TRUE(reader->Append(read));
+  ASSERT_TRUE(reader->Flush());
+  ASSERT_TRUE(WaitBlocked(probe.get(), 1));
+  writer->Run({"XADD", keys[3], "5-5", "f", "v"});
+  EXPECT_EQ(Render(reader->GetReply().get()), OneStream(keys[3], Entry("5-5", "f", "v")));
+  // The entry is now pending for alice.
+  EXPECT_EQ(writer->Run({"XPENDING", keys[3], "g"}),
+            "arr:[int:1,str:\"5-5\",str:\"5-5\",arr:[arr:[str:\"alice\",str:\"1\"]]]");
+  // A group destroyed while the client waits: Redis's error.
+  ASSERT_TRUE(reader->Append(read));
+  ASSERT_TRUE(reader->Flush());
+  ASSERT_TRUE(WaitBlocked(probe.get(), 1));
+  writer->Run({"XGROUP", "DESTROY", keys[6], "g"});
+  EXPECT_EQ(Render(reader->GetReply().get()),
+            "err:\"NOGROUP the consumer group this client was blocked on no longer exists\"");
 }
 
 }  // namespace
