@@ -399,5 +399,52 @@ TEST_F(TlsTest, ConfigSetReloadsTheContext) {
   EXPECT_EQ(old->Run({"PING"}), "status:\"PONG\"");
 }
 
+TEST_F(TlsTest, TlsOnlyWithPortZero) {
+  int tls_port = PickFreePort();
+  std::string bin = AgainstRedis() ? RedisServerPath() : ShardisServerPath();
+  std::string extra = AgainstRedis() ? "" : " --threads 2 --pin no";
+  std::string cli =
+      absl::StrCat("redis-cli -p ", tls_port, " --tls --cacert ", CertPath("ca.crt"), " --cert ",
+                   CertPath("client.crt"), " --key ", CertPath("client.key"));
+  // The server runs in this shell only, and is stopped by its pid.
+  std::string script =
+      absl::StrCat(ShellQuote(bin), " --port 0 --bind 127.0.0.1 --save '' --tls-port ", tls_port,
+                   " --tls-cert-file ", CertPath("server.crt"), " --tls-key-file ",
+                   CertPath("server.key"), " --tls-ca-cert-file ", CertPath("ca.crt"), extra, " >",
+                   g_dir, "/tls-only.log 2>&1 & pid=$!\n", "ok=0; for i in $(seq 200); do if ", cli,
+                   " PING 2>/dev/null | grep -q PONG; then ok=1; break; fi; sleep 0.05; done\n",
+                   cli, " CONFIG GET port\n", "kill $pid; wait $pid; echo ok=$ok\n");
+  ShellResult r = RunShell(script, "", std::chrono::seconds(60));
+  EXPECT_NE(r.out.find("port\n0\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok=1"), std::string::npos) << r.out << r.err;
+}
+
+TEST_F(TlsTest, BadTlsSetupStopsTheServerAtStartup) {
+  int port = PickFreePort();
+  std::vector<std::string> args = {"--port",
+                                   absl::StrCat(port),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--tls-port",
+                                   absl::StrCat(PickFreePort()),
+                                   "--tls-cert-file",
+                                   "/nonexistent/server.crt",
+                                   "--tls-key-file",
+                                   CertPath("server.key"),
+                                   "--tls-ca-cert-file",
+                                   CertPath("ca.crt")};
+  if (!AgainstRedis()) args.insert(args.end(), {"--threads", "1", "--pin", "no"});
+  ServerProcess p;
+  EXPECT_FALSE(p.Start(AgainstRedis() ? RedisServerPath() : ShardisServerPath(), args, port,
+                       std::chrono::seconds(5)));
+  std::string log = p.Log();
+  EXPECT_NE(log.find("Failed to load certificate: /nonexistent/server.crt"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("Failed to configure TLS. Check logs for more info."), std::string::npos)
+      << log;
+}
+
 }  // namespace
 }  // namespace shardis::test
