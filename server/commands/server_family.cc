@@ -84,6 +84,7 @@ void CmdConfigSet(ClientCommand& c) {
   // not load refuses the whole CONFIG SET. The error names the first parameter that has Redis
   // rebuild its context (tls-auth-clients and friends are read per connection there).
   bool tls_changed = false;
+  int old_tls_port = TlsPort(c.server->config());
   std::string tls_param;
   for (const auto& [name, value] : pairs) {
     if (!IsTlsParam(name)) continue;
@@ -110,13 +111,17 @@ void CmdConfigSet(ClientCommand& c) {
   // Per-thread listening errors of a tls-port change (each thread writes its own slot).
   auto listen_errors = std::make_shared<std::vector<std::string>>(c.server->thread_count());
   c.server->ForEachThread(
-      [shared, tls, tls_changed, listen_errors](ServerContext& ctx) {
+      [shared, tls, tls_changed, listen_errors, old_tls_port](ServerContext& ctx) {
         // Validated above; the local flag only gates protected configs, already allowed.
         (void)ctx.mutable_config().SetMany(*shared, /*local_client=*/true);
         ctx.shard().notifier().set_flags(
             NotifyFlagsFromString(ctx.config().notify_keyspace_events));
         if (tls_changed) {
-          (*listen_errors)[ctx.thread_index()] = ctx.SetTls(tls, TlsPort(ctx.config()));
+          std::string error = ctx.SetTls(tls, TlsPort(ctx.config()));
+          if (!error.empty()) {  // the old listeners stay: so does the old tls-port
+            (void)ctx.mutable_config().Set("tls-port", absl::StrCat(old_tls_port));
+            (*listen_errors)[ctx.thread_index()] = error;
+          }
         }
         for (const auto& [name, value] : *shared) {
           // requirepass is the `default` user's password (Redis's compatibility layer).

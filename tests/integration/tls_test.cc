@@ -386,6 +386,22 @@ TEST_F(TlsTest, ConfigSetReloadsTheContext) {
   std::string error;
   auto old = TlsClient::Connect(tls_port_, {}, &error);
   ASSERT_NE(old, nullptr) << error;
+  // A port another socket holds: refused, the listeners and tls-port stay.
+  int busy_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sa_len = sizeof(sa);
+  ASSERT_EQ(bind(busy_fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  ASSERT_EQ(listen(busy_fd, 1), 0);
+  getsockname(busy_fd, reinterpret_cast<sockaddr*>(&sa), &sa_len);
+  EXPECT_EQ(plain->Run({"CONFIG", "SET", "tls-port", absl::StrCat(ntohs(sa.sin_port))}),
+            "err:\"ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to "
+            "listen on this port. Check server logs.\"");
+  close(busy_fd);
+  EXPECT_EQ(plain->Run({"CONFIG", "GET", "tls-port"}),
+            absl::StrCat("arr:[str:\"tls-port\",str:\"", tls_port_, "\"]"));
+  EXPECT_EQ(TlsPing(tls_port_), "status:\"PONG\"");
   // tls-port moves the listeners.
   int moved = PickFreePort();
   EXPECT_EQ(plain->Run({"CONFIG", "SET", "tls-port", absl::StrCat(moved)}), "status:\"OK\"");
