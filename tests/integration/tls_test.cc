@@ -158,9 +158,9 @@ class TlsTest : public ::testing::Test {
     // A CA, a server certificate for localhost/127.0.0.1, a client certificate it signed, and a
     // client certificate from another (untrusted) CA.
     std::string script = R"(set -e
-      gen() { openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=$2" -keyout $1.key -out $1.csr 2>/dev/null; }
-      openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 2 -subj "/CN=Test CA" -keyout ca.key -out ca.crt 2>/dev/null
-      openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 2 -subj "/CN=Rogue CA" -keyout rogue-ca.key -out rogue-ca.crt 2>/dev/null
+      gen() { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -subj "/CN=$2" -keyout $1.key -out $1.csr 2>/dev/null; }
+      openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 -subj "/CN=Test CA" -keyout ca.key -out ca.crt 2>/dev/null
+      openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 -subj "/CN=Rogue CA" -keyout rogue-ca.key -out rogue-ca.crt 2>/dev/null
       gen server localhost; gen client client; gen rogue rogue
       printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
       openssl x509 -req -sha256 -days 2 -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -extfile san.ext -out server.crt 2>/dev/null
