@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config libabsl-dev libgtest-dev libgmock-dev
       libbenchmark-dev libjemalloc-dev libhiredis-dev redis-tools redis-server
-      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev)
+      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

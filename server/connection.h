@@ -12,6 +12,7 @@
 
 #include "protocol/request_parser.h"
 #include "server/client_state.h"
+#include "server/tls.h"
 
 namespace shardis {
 
@@ -38,6 +39,7 @@ struct Connection {
 
   bool tracking_flush = false;  // FLUSHALL/FLUSHDB ran: tell tracking clients when it is done
   int64_t over_soft_limit_since_ms = 0;  // client-output-buffer-limit soft limit tracking
+  std::unique_ptr<TlsConn> tls;          // accepted on the tls-port; null: plain TCP
 
   size_t pending_output() const { return out.size() - out_pos; }
 };

@@ -26,6 +26,7 @@
 #include "server/config.h"
 #include "server/logging.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 #ifdef SHARDIS_JEMALLOC
 // As redis-server: jemalloc's background thread returns freed pages to the OS, so RSS follows
@@ -209,7 +210,8 @@ int Main(int argc, char** argv) {
   Log(LogLevel::kNotice, "Running mode=standalone, port=%d, threads=%d, bind=%s", config.port,
       server.thread_count(), absl::StrJoin(config.bind, " "));
   Log(LogLevel::kNotice, "Server initialized");
-  Log(LogLevel::kNotice, "Ready to accept connections tcp");
+  if (config.port != 0) Log(LogLevel::kNotice, "Ready to accept connections tcp");
+  if (TlsPort(config) != 0) Log(LogLevel::kNotice, "Ready to accept connections tls");
   server.WaitForShutdown();
   if (!config.pidfile.empty()) unlink(config.pidfile.c_str());
   return server.exit_code();

@@ -200,6 +200,7 @@ Reactor::Reactor(Server& server, int index, const Config& config)
 Reactor::~Reactor() {
   for (auto& [fd, c] : connections_) close(fd);
   for (int fd : listen_fds_) close(fd);
+  for (int fd : tls_listen_fds_) close(fd);
   if (epoll_fd_ >= 0) close(epoll_fd_);
   for (auto& queue : outgoing_) {
     for (MailboxMessage* m : queue) delete m;
@@ -212,28 +213,63 @@ Reactor::~Reactor() {
 int Reactor::thread_count() const { return server_.thread_count(); }
 const ServerInfo& Reactor::server_info() const { return server_.info(); }
 
-std::string Reactor::Listen() {
-  outgoing_.resize(server_.thread_count());
+std::string Reactor::ListenAll(int port, uint32_t tag, std::vector<int>* fds) {
   for (const std::string& spec : config_.bind) {
     bool optional = !spec.empty() && spec[0] == '-';
     std::string address = optional ? spec.substr(1) : spec;
     std::string error;
-    int fd = ListenOn(address, config_.port, config_.tcp_backlog, &error);
+    int fd = ListenOn(address, port, config_.tcp_backlog, &error);
     if (fd < 0) {
       if (optional) continue;
+      for (int opened : *fds) close(opened);
+      fds->clear();
       return error;
     }
-    listen_fds_.push_back(fd);
+    fds->push_back(fd);
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.u64 = static_cast<uint64_t>(fd) | (1ULL << 32);  // tag: listening socket
+    ev.data.u64 = static_cast<uint64_t>(fd) | (static_cast<uint64_t>(tag) << 32);
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   }
-  if (listen_fds_.empty()) return "Failed listening on any bind address";
+  if (fds->empty()) return "Failed listening on any bind address";
+  return "";
+}
+
+std::string Reactor::Listen() {
+  outgoing_.resize(server_.thread_count());
+  // Tags: 1 plain listening socket, 2 mailbox, 3 TLS listening socket (0: a connection).
+  if (config_.port != 0) {
+    std::string error = ListenAll(config_.port, 1, &listen_fds_);
+    if (!error.empty()) return error;
+  }
+  int tls_port = TlsPort(config_);
+  if (tls_port != 0) {
+    if (tls_ctx_ == nullptr) return "Failed to configure TLS. Check logs for more info.";
+    std::string error = ListenAll(tls_port, 3, &tls_listen_fds_);
+    if (!error.empty()) return error;
+    tls_port_ = tls_port;
+  }
+  if (listen_fds_.empty() && tls_listen_fds_.empty()) {
+    return "Configured to not listen anywhere, exiting.";
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = static_cast<uint64_t>(mailbox_.event_fd()) | (2ULL << 32);  // tag: mailbox
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_.event_fd(), &ev);
+  return "";
+}
+
+std::string Reactor::SetTls(std::shared_ptr<TlsContext> ctx, int port) {
+  tls_ctx_ = std::move(ctx);
+  if (port == tls_port_) return "";
+  std::vector<int> fds;
+  if (port != 0) {
+    std::string error = ListenAll(port, 3, &fds);
+    if (!error.empty()) return error;  // the old listeners stay
+  }
+  for (int fd : tls_listen_fds_) close(fd);  // (closing drops it from the epoll set)
+  tls_listen_fds_ = std::move(fds);
+  tls_port_ = port;
   return "";
 }
 
@@ -280,7 +316,7 @@ void Reactor::Run() {
       if (until < timeout) timeout = static_cast<int>(until);
     }
     if (timeout < 0) timeout = 0;
-    if (!ready_.empty() || !local_queue_.empty()) timeout = 0;
+    if (!ready_.empty() || !local_queue_.empty() || !tls_pending_.empty()) timeout = 0;
     if (timeout > 0 && !mailbox_.PrepareToSleep()) timeout = 0;
     int n = epoll_wait(epoll_fd_, events.data(), kMaxEvents, timeout);
     mailbox_.Awake();
@@ -291,8 +327,8 @@ void Reactor::Run() {
       uint64_t data = events[i].data.u64;
       uint32_t tag = static_cast<uint32_t>(data >> 32);
       int fd = static_cast<int>(data & 0xffffffff);
-      if (tag == 1) {
-        Accept(fd);
+      if (tag == 1 || tag == 3) {
+        Accept(fd, tag == 3);
         continue;
       }
       if (tag == 2) {
@@ -306,6 +342,7 @@ void Reactor::Run() {
       if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) OnReadable(c);
       if (!c->closed && (events[i].events & EPOLLOUT)) OnWritable(c);
     }
+    if (!tls_pending_.empty()) ReadTlsPending();
     // Connections with input left from an earlier turn (fairness budget, or resumed).
     if (!ready_.empty()) {
       std::vector<Connection*> ready;
@@ -343,8 +380,8 @@ bool Reactor::ServeWhileBusy() {
   for (int i = 0; i < n; ++i) {
     uint64_t data = events[i].data.u64;
     uint32_t tag = static_cast<uint32_t>(data >> 32);
-    if (tag == 1) {  // new clients are accepted (and told BUSY), as by Redis
-      Accept(static_cast<int>(data & 0xffffffff));
+    if (tag == 1 || tag == 3) {  // new clients are accepted (and told BUSY), as by Redis
+      Accept(static_cast<int>(data & 0xffffffff), tag == 3);
       continue;
     }
     if (tag != 0) continue;  // the mailbox waits for the script's end
@@ -370,6 +407,8 @@ bool Reactor::ServeWhileBusy() {
 void Reactor::StopNow() {
   for (int fd : listen_fds_) close(fd);
   listen_fds_.clear();
+  for (int fd : tls_listen_fds_) close(fd);
+  tls_listen_fds_.clear();
   // Deliver what other threads already answered, then write what we have.
   DrainMailbox();
   FlushWrites();
@@ -379,7 +418,7 @@ void Reactor::StopNow() {
   graveyard_.clear();
 }
 
-void Reactor::Accept(int listen_fd) {
+void Reactor::Accept(int listen_fd, bool tls) {
   for (int i = 0; i < kAcceptsPerTurn; ++i) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
@@ -414,6 +453,14 @@ void Reactor::Accept(int listen_fd) {
     }
     auto conn = std::make_unique<Connection>();
     Connection* c = conn.get();
+    if (tls) {
+      if (tls_ctx_ != nullptr) c->tls = TlsConn::Accept(*tls_ctx_, fd);
+      if (c->tls == nullptr) {
+        close(fd);
+        server_.ReleaseClientSlot();
+        continue;
+      }
+    }
     c->state.id = server_.NextClientId();
     c->state.fd = fd;
     c->state.thread_index = index_;
@@ -454,7 +501,34 @@ void Reactor::UpdateInterest(Connection* c) {
   c->events = mask;
 }
 
+ssize_t Reactor::ConnRead(Connection* c, char* buf, size_t len) {
+  if (c->tls == nullptr) [[likely]]
+    return read(c->state.fd, buf, len);
+  return c->tls->Read(buf, len);
+}
+
+ssize_t Reactor::ConnWrite(Connection* c, const char* buf, size_t len) {
+  if (c->tls == nullptr) [[likely]]
+    return send(c->state.fd, buf, len, MSG_NOSIGNAL);
+  return c->tls->Write(buf, len);
+}
+
+void Reactor::ReadTlsPending() {
+  std::vector<Connection*> pending;
+  pending.swap(tls_pending_);
+  for (Connection* c : pending) {
+    c->tls->in_pending_list = false;
+    // Reads only when the connection reads at all (not held back by backpressure);
+    // UpdateInterest puts it back here when it does again.
+    if (!c->closed && (c->events & EPOLLIN) && c->tls->HasPending()) OnReadable(c);
+  }
+}
+
 void Reactor::OnReadable(Connection* c) {
+  if (c->tls != nullptr && c->tls->write_wants_read()) [[unlikely]] {
+    WriteConnection(c);  // a write waited for the socket to be readable
+    if (c->closed) return;
+  }
   // Read into the shared scratch buffer when nothing is pending (the common case), so an idle
   // connection keeps no buffer of its own; big bulks are read straight into the connection's.
   size_t want = kScratchSize;
@@ -463,20 +537,23 @@ void Reactor::OnReadable(Connection* c) {
   bool direct = !c->in.empty() || c->waiting || big > kScratchSize || busy_serving_;
   ssize_t n;
   if (!direct) {
-    n = read(c->state.fd, scratch_.data(), kScratchSize);
+    n = ConnRead(c, scratch_.data(), kScratchSize);
   } else {
     if (big > want) want = big + 2 > c->in.size() ? big + 2 : kScratchSize;
     if (want > 1024 * 1024) want = 1024 * 1024;
     size_t old = c->in.size();
     c->in.resize(old + want);
-    n = read(c->state.fd, c->in.data() + old, want);
+    n = ConnRead(c, c->in.data() + old, want);
     c->in.resize(old + (n > 0 ? n : 0));
   }
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
     CloseConnection(c);
     return;
   }
-  if (n < 0) return;
+  if (n < 0) {
+    if (c->tls != nullptr) UpdateInterest(c);  // the handshake may wait for EPOLLOUT
+    return;
+  }
   counters_.net_input_bytes += n;
   c->state.last_interaction_ms = shard_.now_ms();
   if (static_cast<int64_t>(c->in.size() + (direct ? 0 : n)) > config_.client_query_buffer_limit) {
@@ -526,8 +603,9 @@ void Reactor::MarkReady(Connection* c) {
 
 void Reactor::WriteConnection(Connection* c) {
   aof::Flush();  // (and is fsynced, under appendfsync always) before any reply goes out
+  if (c->tls != nullptr && !c->tls->handshake_done()) return;  // nothing to say before that
   while (c->pending_output() > 0) {
-    ssize_t n = send(c->state.fd, c->out.data() + c->out_pos, c->pending_output(), MSG_NOSIGNAL);
+    ssize_t n = ConnWrite(c, c->out.data() + c->out_pos, c->pending_output());
     if (n > 0) {
       c->out_pos += n;
       counters_.net_output_bytes += n;
@@ -536,6 +614,10 @@ void Reactor::WriteConnection(Connection* c) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     CloseConnection(c);
+    return;
+  }
+  if (c->tls != nullptr && c->tls->write_wants_read()) [[unlikely]] {
+    UpdateInterest(c);  // retried from OnReadable, not on EPOLLOUT (which would spin)
     return;
   }
   if (c->pending_output() == 0) {
@@ -558,7 +640,13 @@ void Reactor::WriteConnection(Connection* c) {
   }
 }
 
-void Reactor::OnWritable(Connection* c) { WriteConnection(c); }
+void Reactor::OnWritable(Connection* c) {
+  if (c->tls != nullptr && c->tls->read_wants_write()) [[unlikely]] {
+    OnReadable(c);  // a read or the handshake waited for the socket to be writable
+    if (c->closed) return;
+  }
+  WriteConnection(c);
+}
 
 void Reactor::FlushWrites() {
   for (size_t i = 0; i < dirty_.size(); ++i) {
@@ -586,6 +674,10 @@ void Reactor::CloseConnection(Connection* c) {
     Send(c->inflight_shard, cancel);
   }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->state.fd, nullptr);
+  if (c->tls != nullptr) {
+    c->tls->Shutdown();  // close_notify, best effort (the SSL is freed with the connection)
+    if (c->tls->in_pending_list) std::erase(tls_pending_, c);
+  }
   close(c->state.fd);
   if (c->batch != nullptr) {
     FreeBatch(c->batch);

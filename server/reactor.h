@@ -190,6 +190,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
 
   // Opens the listening sockets (SO_REUSEPORT). Returns an error text, empty on success.
   std::string Listen();
+  // Before Listen(): the TLS context (needed when tls-port is set).
+  void set_tls_context(std::shared_ptr<TlsContext> ctx) { tls_ctx_ = std::move(ctx); }
   // The thread body: runs until Stop().
   void Run();
   // Any thread: asks the loop to finish (flush replies, close connections) and return.
@@ -231,6 +233,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
     for (const std::string& p : prefixes) tracking_.AddPrefix(client, p);
   }
   const TrackingTable& tracking() const override { return tracking_; }
+  std::string SetTls(std::shared_ptr<TlsContext> ctx, int port) override;
   void OnTrackingMessage(TrackingMessage* m);
   // MONITOR (server/monitor.h): a line for every monitor of the process, and lines another
   // thread sent for this thread's monitors.
@@ -266,7 +269,15 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   friend class Runner;
 
   // Event handling.
-  void Accept(int listen_fd);
+  void Accept(int listen_fd, bool tls);
+  // Opens this thread's listening sockets for `port` on every bind address into *fds (tagged
+  // `tag` in epoll). Returns an error text, empty on success.
+  std::string ListenAll(int port, uint32_t tag, std::vector<int>* fds);
+  // The transport: a direct system call for plain TCP, TlsConn for TLS (one branch).
+  ssize_t ConnRead(Connection* c, char* buf, size_t len);
+  ssize_t ConnWrite(Connection* c, const char* buf, size_t len);
+  // TLS connections whose decrypted input waits inside OpenSSL (epoll cannot see it).
+  void ReadTlsPending();
   void OnReadable(Connection* c);
   void OnWritable(Connection* c);
   void CloseConnection(Connection* c);
@@ -417,6 +428,10 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   Mailbox mailbox_;
   int epoll_fd_ = -1;
   std::vector<int> listen_fds_;
+  std::vector<int> tls_listen_fds_;
+  std::shared_ptr<TlsContext> tls_ctx_;  // shared read-only by every reactor (tls.h)
+  int tls_port_ = 0;                     // what tls_listen_fds_ listen on
+  std::vector<Connection*> tls_pending_;
   std::atomic<bool> stop_requested_{false};
   bool running_ = false;
   bool active_expire_ = true;

@@ -10,6 +10,7 @@
 #include "server/logging.h"
 #include "server/persistence.h"
 #include "server/reactor.h"
+#include "server/tls.h"
 
 namespace shardis {
 
@@ -51,6 +52,15 @@ absl::Status Server::Start() {
   // The threads do not run yet: the main thread may fill every shard directly.
   std::string load_error = aof::StartupLoad(config_, Shards());
   if (!load_error.empty()) return absl::FailedPreconditionError(load_error);
+  if (TlsPort(config_) != 0) {
+    std::string tls_error;
+    std::shared_ptr<TlsContext> tls = TlsContext::Create(config_, &tls_error);
+    if (tls == nullptr) {
+      Log(LogLevel::kWarning, "%s", tls_error);
+      return absl::FailedPreconditionError("Failed to configure TLS. Check logs for more info.");
+    }
+    for (auto& r : reactors_) r->set_tls_context(tls);
+  }
   for (auto& r : reactors_) {
     std::string error = r->Listen();
     if (!error.empty()) return absl::UnavailableError(error);

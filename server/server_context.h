@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 namespace shardis {
 
 class Config;
+class TlsContext;
 
 // Facts fixed at start-up, shared read-only by all threads.
 struct ServerInfo {
@@ -136,6 +138,10 @@ class ServerContext {
   // before CLIENT TRACKING ON BCAST replies).
   virtual void SetBcastPrefixes(ClientRef client, const std::vector<std::string>& prefixes) = 0;
   virtual const TrackingTable& tracking() const = 0;
+  // TLS (server/tls.h), from CONFIG SET of tls-* parameters: new connections use `ctx` (open
+  // ones keep theirs); the TLS listeners move to `port` (0: closed). Returns an error text, ""
+  // on success.
+  virtual std::string SetTls(std::shared_ptr<TlsContext> ctx, int port) { return ""; }
 };
 
 }  // namespace shardis

@@ -22,6 +22,7 @@
 #include "server/logging.h"
 #include "server/persistence.h"
 #include "server/server_context.h"
+#include "server/tls.h"
 #include "storage/glob.h"
 
 namespace shardis {
@@ -79,14 +80,49 @@ void CmdConfigSet(ClientCommand& c) {
     c.reply.Error(Cat("ERR ", status.message()));
     return;
   }
+  // A tls-* change rebuilds the TLS context first (Redis's applyTlsCfg): a context that does
+  // not load refuses the whole CONFIG SET. The error names the first parameter that has Redis
+  // rebuild its context (tls-auth-clients and friends are read per connection there).
+  bool tls_changed = false;
+  int old_tls_port = TlsPort(c.server->config());
+  std::string tls_param;
+  for (const auto& [name, value] : pairs) {
+    if (!IsTlsParam(name)) continue;
+    tls_changed = true;
+    std::string lower = cmd::ToLower(name);
+    bool rebuilds =
+        lower != "tls-auth-clients" && lower != "tls-cluster" && lower != "tls-replication";
+    if (rebuilds || tls_param.empty()) tls_param = lower;
+    if (rebuilds) break;
+  }
+  std::shared_ptr<TlsContext> tls;
+  if (tls_changed && TlsPort(copy) != 0) {
+    std::string tls_error;
+    tls = TlsContext::Create(copy, &tls_error);
+    if (tls == nullptr) {
+      Log(LogLevel::kWarning, "%s", tls_error);
+      c.reply.Error(Cat("ERR CONFIG SET failed (possibly related to argument '", tls_param,
+                        "') - Unable to update TLS configuration. Check server logs."));
+      return;
+    }
+  }
   InitLogging("", copy.loglevel);
   auto shared = std::make_shared<std::vector<std::pair<std::string, std::string>>>(pairs);
+  // Per-thread listening errors of a tls-port change (each thread writes its own slot).
+  auto listen_errors = std::make_shared<std::vector<std::string>>(c.server->thread_count());
   c.server->ForEachThread(
-      [shared](ServerContext& ctx) {
+      [shared, tls, tls_changed, listen_errors, old_tls_port](ServerContext& ctx) {
         // Validated above; the local flag only gates protected configs, already allowed.
         (void)ctx.mutable_config().SetMany(*shared, /*local_client=*/true);
         ctx.shard().notifier().set_flags(
             NotifyFlagsFromString(ctx.config().notify_keyspace_events));
+        if (tls_changed) {
+          std::string error = ctx.SetTls(tls, TlsPort(ctx.config()));
+          if (!error.empty()) {  // the old listeners stay: so does the old tls-port
+            (void)ctx.mutable_config().Set("tls-port", absl::StrCat(old_tls_port));
+            (*listen_errors)[ctx.thread_index()] = error;
+          }
+        }
         for (const auto& [name, value] : *shared) {
           // requirepass is the `default` user's password (Redis's compatibility layer).
           if (cmd::EqualsIgnoreCase(name, "requirepass")) {
@@ -97,7 +133,16 @@ void CmdConfigSet(ClientCommand& c) {
           }
         }
       },
-      [shared, copy = std::make_shared<Config>(copy)](ReplyBuilder& reply, FanOutRunner& runner) {
+      [shared, listen_errors, copy = std::make_shared<Config>(copy)](ReplyBuilder& reply,
+                                                                     FanOutRunner& runner) {
+        for (const std::string& error : *listen_errors) {
+          if (error.empty()) continue;
+          Log(LogLevel::kWarning, "%s", error);
+          reply.Error(
+              "ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to listen "
+              "on this port. Check server logs.");
+          return;
+        }
         for (const auto& [name, value] : *shared) {
           if (cmd::EqualsIgnoreCase(name, "appendonly") ||
               cmd::EqualsIgnoreCase(name, "appendfsync") ||
