@@ -669,10 +669,21 @@ TEST(AofTest, RdbSnapshotsKeepFunctionLibraries) {
     again->WaitForExit();
   }
   const std::string one = "int:1 err:\"ERR Function not found\" err:\"ERR Function not found\" ";
-  auto redis = StartRedis({"--dir", dir});  // the shutdown save, in redis-server
-  ASSERT_NE(redis, nullptr);
-  EXPECT_EQ(FunctionState(redis->port()), one + one + one);
-  redis->Stop();
+  {
+    auto redis = StartRedis({"--dir", dir});  // the shutdown save, in redis-server
+    ASSERT_NE(redis, nullptr);
+    EXPECT_EQ(FunctionState(redis->port()), one + one + one);
+    // And back: redis-server's file (its code strings LZF-compressed) in Shardis.
+    auto r = Client::Connect(redis->port());
+    ASSERT_EQ(r->Run({"FUNCTION", "LOAD", Lib("lib4", "f4", 4)}), "str:\"lib4\"");
+    ASSERT_EQ(r->Run({"SAVE"}), "status:\"OK\"");
+    redis->Stop();
+  }
+  auto back = StartShardis(2, {"--dir", dir});
+  ASSERT_NE(back, nullptr);
+  const std::string two = "int:1 err:\"ERR Function not found\" int:4 ";
+  EXPECT_EQ(FunctionState(back->port()), two + two + two);
+  back->Stop();
   RemoveTree(dir);
 }
 
