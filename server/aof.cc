@@ -23,6 +23,7 @@
 #include "server/coordination.h"
 #include "server/logging.h"
 #include "server/persistence.h"
+#include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
 
 namespace shardis {
@@ -271,8 +272,14 @@ class ReplayRunner : public FanOutRunner {
     } else if (spec->on_shard != nullptr || IsKeylessDataCommand(*spec)) {
       ClientCommand cmd(args, client_, reply, nullptr, *this);
       spec->on_client(cmd);
+    } else if (spec->name == "function") {
+      // Library changes apply to this (the main) thread's engine, whose set every reactor
+      // thread starts with. A failing one is skipped, as Redis's loader ignores replies.
+      std::string error = scripting::ReplayFunctionCommand(args);
+      if (!error.empty())
+        Log(LogLevel::kWarning, "AOF: FUNCTION %s: %s", std::string(args[1]), error);
     } else {
-      ++skipped_;  // FUNCTION LOAD and other server commands are not replayed
+      ++skipped_;  // other server commands are not replayed
     }
     return "";
   }
@@ -328,6 +335,7 @@ std::string LoadRdbInto(const std::string& path, const Config& config,
   for (size_t i = 0; error.empty() && i < shards.size(); ++i) {
     error = InsertLoadedKeys(*shards[i], &per_shard[i]);
   }
+  if (error.empty()) error = scripting::LoadLibrariesAtStartup(stats.functions);
   return error;
 }
 
@@ -602,7 +610,9 @@ std::string StartupLoad(const Config& config, const std::vector<ShardData*>& sha
   if (!config.appendonly) {
     // Remember an existing directory's sequence numbers, for a later CONFIG SET appendonly yes.
     if (ReadWholeFile(manifest_path, &text)) (void)ParseManifest(text, &g.manifest);
-    return LoadAtStartup(config, shards);
+    std::string error = LoadAtStartup(config, shards);
+    scripting::FinishStartupLibraries();
+    return error;
   }
 
   int64_t start = NowMs();
@@ -651,13 +661,14 @@ std::string StartupLoad(const Config& config, const std::vector<ShardData*>& sha
           order[i]->name);
     }
     if (runner.skipped() > 0) {
-      Log(LogLevel::kWarning, "AOF: %d server commands (FUNCTION...) were not replayed",
+      Log(LogLevel::kWarning, "AOF: %d server commands were not replayed",
           static_cast<int64_t>(runner.skipped()));
     }
     Log(LogLevel::kNotice, "DB loaded from append only file: %.3f seconds",
         (NowMs() - start) / 1000.0);
     if (incrs.empty()) g.manifest.push_back({IncrName(MaxSeq('i') + 1), MaxSeq('i') + 1, 'i'});
   }
+  scripting::FinishStartupLibraries();
   std::string error;
   std::string incr_name;
   for (const ManifestEntry& e : g.manifest) {

@@ -5,8 +5,12 @@
 // ran, its effect is appended as RESP to a thread-local buffer, in the form Redis propagates it
 // (EXPIRE -> PEXPIREAT, SET EX -> SET PXAT, INCRBYFLOAT -> SET KEEPTTL, SPOP -> SREM, served
 // blocking pops -> their non-blocking form, XADD * -> the id chosen, scripts -> their writes in
-// MULTI/EXEC). Operations spanning shards (cross-shard commands, cross-shard EXEC) are recorded
-// by the coordinating thread, as one command or one MULTI/EXEC, before their intents are released.
+// MULTI/EXEC, XREADGROUP / XCLAIM / XAUTOCLAIM -> XCLAIMs with explicit times and counts plus
+// XGROUP SETID ... ENTRIESREAD, so that a replay gives back the same PEL whatever the clock).
+// Operations spanning shards (cross-shard commands, cross-shard EXEC) are recorded by the
+// coordinating thread, as one command or one MULTI/EXEC, before their intents are released.
+// FUNCTION LOAD/DELETE/FLUSH/RESTORE are recorded as given by thread 0, which orders library
+// changes; the base (an RDB file) holds the libraries, as redis-server's does.
 //
 // Writing: a thread writes its buffer to the current incr file (one O_APPEND write(2)) before any
 // message or reply leaves it (Reactor::FlushOutgoing, WriteConnection): so whatever another thread
@@ -21,7 +25,8 @@
 // written the manifest is replaced (temp + rename) and the old files are deleted.
 //
 // Startup replays base + incr files in manifest order through the command handlers, on the main
-// thread, before the reactor threads run.
+// thread, before the reactor threads run (FUNCTION commands on the main thread's Lua engine,
+// whose libraries every reactor thread's engine then starts with).
 #pragma once
 
 #include <atomic>

@@ -7,6 +7,8 @@
 
 #include "server/aof.h"
 #include "server/command_table.h"
+#include "storage/db.h"
+#include "storage/stream_value.h"
 
 namespace shardis {
 namespace aof {
@@ -207,6 +209,177 @@ void RewriteApproxTrim(const ShardCommand& cmd, size_t from, Argv* argv) {
     }
     return;
   }
+}
+
+// ---- Consumer groups: their effects with explicit IDs, times and counts (as Redis 7.0) ----
+
+// The group `group` of the stream at `key`, or null.
+StreamGroup* FindGroup(const ShardCommand& cmd, std::string_view key, std::string_view group,
+                       StreamValue** stream) {
+  Entry* e = cmd.db.Find(key);
+  if (e == nullptr || e->type() != ValueType::kStream) return nullptr;
+  *stream = e->As<StreamValue>();
+  return (*stream)->groups().Find(group);
+}
+
+// XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last: on replay it puts
+// the PEL entry exactly as it is now (a deleted entry's goes, as the original's did).
+void EmitClaim(int db, std::string_view key, std::string_view group, std::string_view consumer,
+               StreamId id, const StreamGroup& g) {
+  auto it = g.pel.find(id);
+  int64_t time = it != g.pel.end() ? it->second.delivery_time : 0;
+  uint64_t count = it != g.pel.end() ? it->second.delivery_count : 0;
+  std::string_view owner = it != g.pel.end() && it->second.consumer != nullptr
+                               ? std::string_view(it->second.consumer->name)
+                               : consumer;
+  Emit(db, {"XCLAIM", std::string(key), std::string(group), std::string(owner), "0", id.ToString(),
+            "TIME", std::to_string(time), "RETRYCOUNT", std::to_string(count), "FORCE", "JUSTID",
+            "LASTID", g.last_id.ToString()});
+}
+
+// XGROUP SETID key group last [ENTRIESREAD n]: the group's last ID and read counter as they are.
+void EmitGroupId(int db, std::string_view key, std::string_view group, const StreamGroup& g) {
+  Argv out{"XGROUP", "SETID", std::string(key), std::string(group), g.last_id.ToString()};
+  if (g.entries_read != kInvalidEntriesRead) {
+    out.push_back("ENTRIESREAD");
+    out.push_back(std::to_string(g.entries_read));
+  }
+  Emit(db, out);
+}
+
+// Reads one entry of a stream reply ([id, fields], [id, nil], or a bare id under JUSTID).
+// *live: its fields were there (not a deleted entry).
+bool ReadEntryId(ReplyReader& r, StreamId* id, bool* live) {
+  char type;
+  std::string scalar;
+  int64_t count = 0;
+  bool is_null;
+  if (!r.Next(&type, &scalar, &count, &is_null) || is_null) return false;
+  *live = true;
+  if (type != '*') return ParseStreamId(scalar, true, 0, id);
+  if (count != 2 || !r.Scalar(&scalar) || !ParseStreamId(scalar, true, 0, id)) return false;
+  size_t at = r.pos;
+  int64_t fields = 0;
+  if (!r.Aggregate(&fields)) {
+    r.pos = at;
+    *live = false;
+    return r.Skip();
+  }
+  for (int64_t i = 0; i < fields; ++i) {
+    if (!r.Skip()) return false;
+  }
+  return true;
+}
+
+// XREADGROUP: per stream served, each delivered (or re-delivered, for a history read) entry as
+// an XCLAIM, then the group's last ID and read counter; NOACK reads as the consumer's creation
+// and the group's new position. (Redis logs neither history reads nor the read counter of
+// deliveries; both are logged here so that a replay gives back the very same group.)
+void PropagateReadGroup(const ShardCommand& cmd, ReplyReader& r) {
+  ArgList a = cmd.args;
+  std::string_view group, consumer;
+  bool noack = false;
+  size_t streams_at = 0;
+  for (size_t i = 1; i < a.size();) {
+    if (Is(a[i], "group") && i + 2 < a.size()) {
+      group = a[i + 1];
+      consumer = a[i + 2];
+      i += 3;
+    } else if (Is(a[i], "noack")) {
+      noack = true;
+      ++i;
+    } else if (Is(a[i], "streams")) {
+      streams_at = i + 1;
+      break;
+    } else {
+      i += 2;  // COUNT n, BLOCK ms
+    }
+  }
+  if (streams_at == 0) return;
+  size_t n = (a.size() - streams_at) / 2;
+  char type;
+  std::string scalar;
+  int64_t served = 0;
+  bool is_null;
+  if (!r.Next(&type, &scalar, &served, &is_null) || is_null) return;
+  bool map = type == '%';
+  if (map) served /= 2;
+  int db = cmd.db_index;
+  for (int64_t k = 0; k < served; ++k) {
+    int64_t pair = 0, entries = 0;
+    std::string key;
+    if ((!map && (!r.Aggregate(&pair) || pair != 2)) || !r.Scalar(&key) || !r.Aggregate(&entries)) {
+      return;
+    }
+    bool history = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (a[streams_at + i] == key) {
+        history = a[streams_at + n + i] != ">";
+        break;
+      }
+    }
+    std::vector<StreamId> ids;
+    for (int64_t e = 0; e < entries; ++e) {
+      StreamId id;
+      bool live = false;
+      if (!ReadEntryId(r, &id, &live)) return;
+      if (live) ids.push_back(id);
+    }
+    StreamValue* s = nullptr;
+    StreamGroup* g = FindGroup(cmd, key, group, &s);
+    if (g == nullptr) continue;
+    if (noack && !history) {
+      Emit(db, {"XGROUP", "CREATECONSUMER", key, std::string(group), std::string(consumer)});
+    } else {
+      for (StreamId id : ids) EmitClaim(db, key, group, consumer, id, *g);
+    }
+    if (!history && !ids.empty()) EmitGroupId(db, key, group, *g);
+  }
+}
+
+// XCLAIM / XAUTOCLAIM: each claimed entry as an XCLAIM with its resulting time and count, each
+// entry found deleted (its PEL entry dropped) as an XCLAIM that drops it again; XCLAIM's LASTID
+// as the group's position.
+void PropagateClaim(const ShardCommand& cmd, ReplyReader& r, bool autoclaim) {
+  ArgList a = cmd.args;
+  StreamValue* s = nullptr;
+  StreamGroup* g = FindGroup(cmd, a[1], a[2], &s);
+  if (g == nullptr) return;
+  int db = cmd.db_index;
+  std::vector<StreamId> claimed, dropped;
+  int64_t n = 0;
+  std::string scalar;
+  if (autoclaim) {
+    if (!r.Aggregate(&n) || n != 3 || !r.Scalar(&scalar) || !r.Aggregate(&n)) return;
+  } else if (!r.Aggregate(&n)) {
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    StreamId id;
+    bool live = false;
+    if (!ReadEntryId(r, &id, &live)) return;
+    claimed.push_back(id);
+  }
+  if (autoclaim) {
+    if (!r.Aggregate(&n)) return;
+    for (int64_t i = 0; i < n; ++i) {
+      StreamId id;
+      if (!r.Scalar(&scalar) || !ParseStreamId(scalar, true, 0, &id)) return;
+      dropped.push_back(id);
+    }
+  } else {
+    for (size_t j = 5; j < a.size(); ++j) {
+      StreamId id;
+      if (!ParseStreamId(a[j], true, 0, &id)) break;
+      if (!s->Contains(id)) dropped.push_back(id);
+    }
+  }
+  bool lastid = false;
+  for (size_t j = 5; !autoclaim && j < a.size(); ++j) lastid = lastid || Is(a[j], "lastid");
+  if (claimed.empty() && dropped.empty() && !lastid) return;
+  for (StreamId id : claimed) EmitClaim(db, a[1], a[2], a[3], id, *g);
+  for (StreamId id : dropped) EmitClaim(db, a[1], a[2], a[3], id, *g);
+  if (lastid) EmitGroupId(db, a[1], a[2], *g);
 }
 
 }  // namespace
@@ -410,6 +583,18 @@ void Propagate(const CommandSpec& spec, const ShardCommand& cmd, std::string_vie
   } else if (name == "xtrim") {
     RewriteApproxTrim(cmd, 2, &argv);
     Emit(db, argv);
+  } else if (name == "xreadgroup" || name == "xclaim" || name == "xautoclaim") {
+    // One command's records go as one MULTI/EXEC (Redis wraps its also-propagated commands).
+    Sink effects;
+    {
+      Capture capture(&effects);
+      if (name == "xreadgroup") {
+        PropagateReadGroup(cmd, r);
+      } else {
+        PropagateClaim(cmd, r, name == "xautoclaim");
+      }
+    }
+    AppendTransaction(effects);
   } else if (name == "blpop" || name == "brpop") {
     EmitServedPop(db, name == "blpop" ? "LPOP" : "RPOP", r, false);
   } else if (name == "bzpopmin" || name == "bzpopmax") {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "server/logging.h"
+#include "server/scripting/lua_engine.h"
 #include "storage/rdb/rdb_db.h"
 
 namespace shardis {
@@ -34,6 +35,7 @@ uint64_t TotalDirty() {
 struct Snapshot {
   std::vector<std::vector<rdb::DbSection>> shards;  // [shard][db]
   std::vector<uint64_t> dirty;                      // each shard's counter when serialized
+  std::vector<std::string> functions;  // the function libraries' code at the snapshot instant
   std::string dir;
   std::string filename;
   bool checksum = true;
@@ -81,6 +83,7 @@ std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes, bool aof_base =
                                         {"ctime", std::to_string(NowMs() / 1000)},
                                         {"used-mem", "0"},
                                         {"aof-base", aof_base ? "1" : "0"}});
+  rdb::AppendFunctions(&header, snap.functions);
   return rdb::WriteFile(snap.dir, snap.filename, header, dbs, snap.checksum, bytes);
 }
 
@@ -178,6 +181,10 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
         if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
         snap->dirty[access.shard_index] =
             Persistence().dirty[access.shard_index].load(std::memory_order_relaxed);
+        // Library changes are ordered on thread 0 (shard 0's): its set is the one of this instant.
+        if (access.shard_index == 0) {
+          snap->functions = scripting::LuaEngine::ThisThread().LibraryCodes();
+        }
         snap->shards[access.shard_index] = SerializeShard(access.shard, options);
       },
       [snap, background, finished](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -224,6 +231,10 @@ bool StartAofBaseSave(const Config& config, const FanOutStarter& start, const st
       [snap, options, at_instant](ShardAccess& access) {
         if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
         at_instant(access.shard_index);
+        // Library changes are ordered on thread 0 (shard 0's): its set is the one of this instant.
+        if (access.shard_index == 0) {
+          snap->functions = scripting::LuaEngine::ThisThread().LibraryCodes();
+        }
         snap->shards[access.shard_index] = SerializeShard(access.shard, options);
       },
       [snap, written, serialized](ReplyBuilder& reply, FanOutRunner& runner) {
@@ -253,6 +264,7 @@ std::string WriteShardsNow(const Config& config, const std::vector<ShardData*>& 
   snap.filename = filename;
   snap.checksum = config.rdbchecksum;
   snap.databases = config.databases;
+  snap.functions = scripting::LuaEngine::LatestLibraries();
   rdb::SaveOptions options = SaveOptionsFrom(config);
   for (ShardData* s : shards) snap.shards.push_back(SerializeShard(*s, options));
   uint64_t bytes = 0;
@@ -315,6 +327,7 @@ std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& s
   Log(LogLevel::kNotice, "Loading RDB file %s", path);
   std::string error =
       ReadRdbFile(path, config, static_cast<int>(shards.size()), start, &per_shard, &stats, true);
+  if (error.empty()) error = scripting::LoadLibrariesAtStartup(stats.functions);
   if (!error.empty()) {
     return "Error loading the RDB file " + path + ": " + error +
            ". Refusing to start with an incomplete dataset: fix or remove the file.";
@@ -356,6 +369,7 @@ std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& 
   snap.checksum = config.rdbchecksum;
   snap.databases = config.databases;
   snap.start_ms = NowMs();
+  snap.functions = scripting::LuaEngine::LatestLibraries();
   rdb::SaveOptions options = SaveOptionsFrom(config);
   for (size_t i = 0; i < shards.size(); ++i) {
     shards[i]->clock().now_ms = snap.start_ms;

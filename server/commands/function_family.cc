@@ -311,7 +311,9 @@ struct Change {
   enum Kind { kLoad, kDelete, kFlush, kRestore } kind;
   std::string text;  // code, library name or payload
   bool replace = false;
-  int policy = 0;  // restore: 0 append, 1 replace, 2 flush
+  int policy = 0;                 // restore: 0 append, 1 replace, 2 flush
+  std::vector<std::string> argv;  // the command, for the AOF (recorded as given, as Redis)
+  int db = 0;                     // the client's database (Redis's record SELECTs it)
   // Results (written on thread 0).
   std::string error;
   std::string name;
@@ -362,6 +364,7 @@ void ApplyChange(LuaEngine& e, Change& ch) {
   ch.generation = e.library_generation() + 1;
   e.set_library_generation(ch.generation);
   ch.codes = e.LibraryCodes();
+  LuaEngine::NoteLatestLibraries(ch.codes);
 }
 
 void ReplyChange(const Change& ch, ReplyBuilder& reply) {
@@ -377,7 +380,12 @@ void ReplyChange(const Change& ch, ReplyBuilder& reply) {
 void RunChange(ClientCommand& c, std::shared_ptr<Change> ch) {
   ServerContext* server = c.server;
   c.RunOnShards(
-      {0}, [ch](ShardAccess&) { ApplyChange(LuaEngine::ThisThread(), *ch); },
+      {0},
+      [ch](ShardAccess&) {
+        ApplyChange(LuaEngine::ThisThread(), *ch);
+        // Logged by the thread that orders the changes, in that order, before any reply.
+        if (ch->error.empty() && aof::Active()) aof::Record(ch->db, ch->argv);
+      },
       [ch, server](ReplyBuilder& reply, FanOutRunner&) {
         if (!ch->error.empty() || server == nullptr || server->thread_count() == 1) {
           ReplyChange(*ch, reply);
@@ -400,60 +408,64 @@ void CmdFunction(ClientCommand& c) {
   sub->on_client(c);
 }
 
-void CmdFunctionLoad(ClientCommand& c) {
+// Parses FUNCTION LOAD/DELETE/FLUSH/RESTORE (args[1] names which); null with *error set when
+// the arguments are wrong.
+std::shared_ptr<Change> ParseChange(ArgList args, std::string* error) {
   auto ch = std::make_shared<Change>();
-  ch->kind = Change::kLoad;
-  for (size_t i = 2; i + 1 < c.args.size(); ++i) {
-    if (cmd::EqualsIgnoreCase(c.args[i], "replace")) {
-      ch->replace = true;
-    } else {
-      c.reply.Error(Cat("ERR Unknown option given: ", c.args[i]));
-      return;
+  ch->argv.assign(args.begin(), args.end());
+  std::string_view sub = args[1];
+  if (cmd::EqualsIgnoreCase(sub, "load")) {
+    ch->kind = Change::kLoad;
+    for (size_t i = 2; i + 1 < args.size(); ++i) {
+      if (cmd::EqualsIgnoreCase(args[i], "replace")) {
+        ch->replace = true;
+      } else {
+        *error = Cat("ERR Unknown option given: ", args[i]);
+        return nullptr;
+      }
+    }
+    ch->text = std::string(args.back());
+  } else if (cmd::EqualsIgnoreCase(sub, "delete")) {
+    ch->kind = Change::kDelete;
+    ch->text = std::string(args[2]);
+  } else if (cmd::EqualsIgnoreCase(sub, "flush")) {
+    if (args.size() > 3 || (args.size() == 3 && !cmd::EqualsIgnoreCase(args[2], "async") &&
+                            !cmd::EqualsIgnoreCase(args[2], "sync"))) {
+      *error = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+      return nullptr;
+    }
+    ch->kind = Change::kFlush;
+  } else {
+    ch->kind = Change::kRestore;
+    ch->text = std::string(args[2]);
+    if (args.size() > 4) {
+      *error = cmd::kSyntaxErr;
+      return nullptr;
+    }
+    if (args.size() == 4) {
+      if (cmd::EqualsIgnoreCase(args[3], "append")) {
+        ch->policy = 0;
+      } else if (cmd::EqualsIgnoreCase(args[3], "replace")) {
+        ch->policy = 1;
+      } else if (cmd::EqualsIgnoreCase(args[3], "flush")) {
+        ch->policy = 2;
+      } else {
+        *error = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
+        return nullptr;
+      }
     }
   }
-  ch->text = std::string(c.args.back());
-  RunChange(c, ch);
+  return ch;
 }
 
-void CmdFunctionDelete(ClientCommand& c) {
-  auto ch = std::make_shared<Change>();
-  ch->kind = Change::kDelete;
-  ch->text = std::string(c.args[2]);
-  RunChange(c, ch);
-}
-
-void CmdFunctionFlush(ClientCommand& c) {
-  if (c.args.size() > 3 || (c.args.size() == 3 && !cmd::EqualsIgnoreCase(c.args[2], "async") &&
-                            !cmd::EqualsIgnoreCase(c.args[2], "sync"))) {
-    c.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+void CmdFunctionChange(ClientCommand& c) {
+  std::string error;
+  std::shared_ptr<Change> ch = ParseChange(c.args, &error);
+  if (ch == nullptr) {
+    c.reply.Error(error);
     return;
   }
-  auto ch = std::make_shared<Change>();
-  ch->kind = Change::kFlush;
-  RunChange(c, ch);
-}
-
-void CmdFunctionRestore(ClientCommand& c) {
-  auto ch = std::make_shared<Change>();
-  ch->kind = Change::kRestore;
-  ch->text = std::string(c.args[2]);
-  if (c.args.size() > 4) {
-    c.reply.Error(cmd::kSyntaxErr);
-    return;
-  }
-  if (c.args.size() == 4) {
-    if (cmd::EqualsIgnoreCase(c.args[3], "append")) {
-      ch->policy = 0;
-    } else if (cmd::EqualsIgnoreCase(c.args[3], "replace")) {
-      ch->policy = 1;
-    } else if (cmd::EqualsIgnoreCase(c.args[3], "flush")) {
-      ch->policy = 2;
-    } else {
-      c.reply.Error(
-          "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
-      return;
-    }
-  }
+  ch->db = c.client.db_index;
   RunChange(c, ch);
 }
 
@@ -643,17 +655,17 @@ void RegisterFunctionCommands(std::vector<CommandSpec>* table) {
   constexpr std::string_view kWrite = "@write @slow @scripting";
   add("function", -2, 0, "@slow", "A container for function commands", CmdFunction);
   add("function|load", -3, kCmdWrite | kCmdDenyOom | kCmdNoscript, kWrite,
-      "Create a function with the given arguments (name, code, description)", CmdFunctionLoad);
+      "Create a function with the given arguments (name, code, description)", CmdFunctionChange);
   add("function|list", -2, kCmdNoscript, kSlow, "List information about all the functions",
       CmdFunctionList);
   add("function|delete", 3, kCmdWrite | kCmdNoscript, kWrite, "Delete a function by name",
-      CmdFunctionDelete);
+      CmdFunctionChange);
   add("function|flush", -2, kCmdWrite | kCmdNoscript, kWrite, "Deleting all functions",
-      CmdFunctionFlush);
+      CmdFunctionChange);
   add("function|dump", 2, kCmdNoscript, kSlow,
       "Dump all functions into a serialized binary payload", CmdFunctionDump);
   add("function|restore", -3, kCmdWrite | kCmdDenyOom | kCmdNoscript, kWrite,
-      "Restore all the functions on the given payload", CmdFunctionRestore);
+      "Restore all the functions on the given payload", CmdFunctionChange);
   add("function|stats", 2, kCmdNoscript | kCmdAllowBusy, kSlow,
       "Return information about the function currently running (name, description, duration)",
       CmdFunctionStats);
@@ -663,4 +675,42 @@ void RegisterFunctionCommands(std::vector<CommandSpec>* table) {
       "Show helpful text about the different subcommands", CmdFunctionHelp);
 }
 
+namespace scripting {
+
+std::string LoadLibrariesAtStartup(const std::vector<std::string>& codes) {
+  LuaEngine& e = LuaEngine::ThisThread();
+  for (const std::string& code : codes) {
+    std::string name, error;
+    if (!e.LoadLibrary(code, false, &name, &error)) return "Failed loading library: " + error;
+  }
+  if (!codes.empty()) {
+    e.set_library_generation(e.library_generation() + 1);
+    LuaEngine::NoteLatestLibraries(e.LibraryCodes());
+  }
+  return "";
+}
+
+std::string ReplayFunctionCommand(ArgList args) {
+  if (args.size() < 2) return "";
+  std::string_view sub = args[1];
+  if (!cmd::EqualsIgnoreCase(sub, "load") && !cmd::EqualsIgnoreCase(sub, "delete") &&
+      !cmd::EqualsIgnoreCase(sub, "flush") && !cmd::EqualsIgnoreCase(sub, "restore")) {
+    return "";  // LIST, DUMP, STATS...: nothing to apply
+  }
+  const CommandSpec* spec = CommandTable::Get().FindSubcommand(args[0], args[1]);
+  if (spec == nullptr || !CommandTable::ArityOk(*spec, args.size())) {
+    return "ERR wrong number of arguments";
+  }
+  std::string error;
+  std::shared_ptr<Change> ch = ParseChange(args, &error);
+  if (ch == nullptr) return error;
+  ApplyChange(LuaEngine::ThisThread(), *ch);
+  return ch->error;
+}
+
+void FinishStartupLibraries() {
+  LuaEngine::SetStartupLibraries(LuaEngine::ThisThread().LibraryCodes());
+}
+
+}  // namespace scripting
 }  // namespace shardis

@@ -708,10 +708,42 @@ void SetLogAndVersion(lua_State* L) {
 
 // ---- Engine ----
 
+namespace {
+
+// The process's library set as persisted (see lua_engine.h): the start-up set, written by the
+// main thread before the reactor threads start and read by every engine created after; the
+// latest set, written by the thread that orders library changes (thread 0) or by the main thread
+// while no reactor runs, and read by the main thread while no reactor runs.
+std::vector<std::string>& StartupLibs() {
+  static std::vector<std::string> codes;
+  return codes;
+}
+std::vector<std::string>& LatestLibs() {
+  static std::vector<std::string> codes;
+  return codes;
+}
+
+std::unique_ptr<LuaEngine> NewThreadEngine() {
+  auto engine = std::make_unique<LuaEngine>();
+  if (!StartupLibs().empty()) engine->InstallLibraries(StartupLibs(), 1);
+  return engine;
+}
+
+}  // namespace
+
 LuaEngine& LuaEngine::ThisThread() {
-  thread_local std::unique_ptr<LuaEngine> engine = std::make_unique<LuaEngine>();
+  thread_local std::unique_ptr<LuaEngine> engine = NewThreadEngine();
   return *engine;
 }
+
+void LuaEngine::SetStartupLibraries(const std::vector<std::string>& codes) {
+  StartupLibs() = codes;
+  LatestLibs() = codes;
+}
+
+void LuaEngine::NoteLatestLibraries(const std::vector<std::string>& codes) { LatestLibs() = codes; }
+
+std::vector<std::string> LuaEngine::LatestLibraries() { return LatestLibs(); }
 
 void LuaEngine::SetThreadShard(int index, int count) {
   tls_shard_index = index;

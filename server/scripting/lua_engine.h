@@ -93,6 +93,14 @@ enum class BusyKind : int { kNone = 0, kEval = 1, kFunction = 2 };
 
 class AsyncScript;
 
+// Function persistence at start-up (main thread, reactors not running; function_family.cc).
+// Loads libraries read from an RDB file into this thread's engine; returns "" or the error.
+std::string LoadLibrariesAtStartup(const std::vector<std::string>& codes);
+// Applies a FUNCTION LOAD/DELETE/FLUSH/RESTORE read from the AOF; returns "" or its error.
+std::string ReplayFunctionCommand(ArgList args);
+// Makes this thread's library set the start-up set of every engine.
+void FinishStartupLibraries();
+
 // The state of the invocation in progress; a suspended coroutine run keeps its own copy.
 struct RunState {
   const ScriptRun* run = nullptr;  // null between scripts
@@ -121,6 +129,13 @@ class LuaEngine {
 
   // The engine of the calling thread.
   static LuaEngine& ThisThread();
+  // Persistence of the function libraries (RDB, AOF). The start-up set: the main thread sets it
+  // once the data is loaded, before the reactor threads run; every engine created afterwards
+  // starts with it. The latest set: noted by thread 0 after each library change (and by the
+  // set above), read by the main thread while no reactor runs (start-up base, shutdown save).
+  static void SetStartupLibraries(const std::vector<std::string>& codes);
+  static void NoteLatestLibraries(const std::vector<std::string>& codes);
+  static std::vector<std::string> LatestLibraries();
   // Called by each reactor when it starts: the shard this thread owns, among how many.
   static void SetThreadShard(int index, int count);
   static int ThreadShardIndex();

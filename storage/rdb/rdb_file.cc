@@ -24,6 +24,14 @@ std::string FileHeader(const std::vector<std::pair<std::string, std::string>>& a
   return out;
 }
 
+void AppendFunctions(std::string* out, const std::vector<std::string>& codes) {
+  Writer w(out);
+  for (const std::string& code : codes) {
+    w.U8(kOpFunction2);
+    w.String(code, false);
+  }
+}
+
 void AppendKeyRecord(std::string* out, std::string_view key, int64_t expire_ms, ValueType type,
                      std::string_view str, const Collection* coll, const SaveOptions& options) {
   Writer w(out);
@@ -198,9 +206,14 @@ std::string ParseFile(std::string_view data, const LoadLimits& limits, int64_t n
       case kOpModuleAux:
         r.Fail("module data (MODULE_AUX) is not supported");
         return r.error();
-      case kOpFunction2:
+      case kOpFunction2: {
+        std::string code;
+        if (!r.String(&code)) return r.error();
+        stats->functions.push_back(std::move(code));
+        continue;
+      }
       case kOpFunctionPreGa:
-        r.Fail("functions (FUNCTION opcode) are not supported");
+        r.Fail("Pre-release function format not supported");
         return r.error();
       case kOpEof: {
         if (version >= 5) {

@@ -21,6 +21,9 @@ namespace shardis::rdb {
 // "REDIS0010" and the AUX fields (name, value), as redis-server writes redis-ver, redis-bits,
 // ctime, used-mem, aof-base.
 std::string FileHeader(const std::vector<std::pair<std::string, std::string>>& aux);
+// The function libraries (their Lua code), as redis-server 7.0 writes them after the AUX fields:
+// per library the FUNCTION2 opcode and the code as an RDB string. Appended to the header.
+void AppendFunctions(std::string* out, const std::vector<std::string>& codes);
 // One key record: [EXPIRETIME_MS t] type key object.
 void AppendKeyRecord(std::string* out, std::string_view key, int64_t expire_ms, ValueType type,
                      std::string_view str, const Collection* coll, const SaveOptions& options);
@@ -55,6 +58,7 @@ struct LoadStats {
   uint64_t expired_skipped = 0;
   uint64_t empty_skipped = 0;
   int version = 0;
+  std::vector<std::string> functions;  // the function libraries' code (FUNCTION2 records)
 };
 // Receives each key; returns an error text ("" to go on), e.g. for a duplicate key.
 using KeySink = std::function<std::string(LoadedKey&&)>;

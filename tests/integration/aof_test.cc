@@ -5,6 +5,12 @@
 // aof-load-truncated yes (cut at the last whole command) and refuses to start with no; a corrupt
 // file refuses to start naming file and offset; redis-server 7.0 loads a Shardis AOF directory
 // and Shardis loads redis-server's; CONFIG SET appendonly yes at runtime starts with a rewrite.
+// Function libraries: FUNCTION LOAD/DELETE/FLUSH/RESTORE are logged as redis-server logs them,
+// replayed, and kept by the rewrite's base and by RDB snapshots (SAVE, BGSAVE, DEBUG RELOAD,
+// shutdown), readable by redis-server. Consumer groups: the PEL after a replay (and after a
+// rewrite, and in redis-server replaying Shardis's log) is the PEL before. Crashes and full
+// disks: kill -9 under everysec keeps a prefix of the acknowledged writes; a failed write under
+// always exits (no reply); a full disk fails BGSAVE (MISCONF) and a rewrite (status err).
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +26,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/rdb_dataset.h"
 #include "tests/test_server.h"
@@ -526,6 +533,437 @@ TEST(AofTest, ConfigSetAppendonlyAtRuntime) {
   EXPECT_EQ(c2->Run({"GET", "before"}), "str:\"1\"");
   EXPECT_EQ(c2->Run({"GET", "after"}), "str:\"2\"");
   EXPECT_EQ(c2->Run({"GET", "synced"}), "str:\"3\"");
+  again->Stop();
+  RemoveTree(dir);
+}
+
+// ---- Functions and consumer groups ----
+
+// The commands of an AOF incr file, one rendered line each, SELECTs included where the database
+// changes. (Shardis's threads each start what they append with a SELECT.)
+std::vector<std::string> IncrCommands(const std::string& path) {
+  std::string db;
+  std::string data = ReadAll(path);
+  std::vector<std::string> out;
+  std::string_view rest(data);
+  while (!rest.empty()) {
+    RespValue v;
+    int64_t n = ParseResp(rest, &v);
+    if (n <= 0) break;
+    std::vector<std::string> argv;
+    for (const RespValue& e : v.elems) argv.push_back(e.str);
+    rest.remove_prefix(static_cast<size_t>(n));
+    if (argv.size() == 2 && argv[0] == "SELECT") {
+      if (argv[1] == db) continue;
+      db = argv[1];
+    }
+    out.push_back(RenderCommand(argv));
+  }
+  return out;
+}
+
+std::string Lib(const std::string& name, const std::string& fn, int value) {
+  return absl::StrCat("#!lua name=", name, "\nredis.register_function('", fn,
+                      "', function(keys, args) return ", value, " end)");
+}
+
+// FCALL's answers for f1, f3, f4 (and so which libraries, in which version, are loaded), asked
+// on several connections (so on several reactor threads).
+std::string FunctionState(int port) {
+  std::string out;
+  for (int i = 0; i < 3; ++i) {
+    auto c = Client::Connect(port);
+    if (c == nullptr) return "no connection";
+    for (const char* f : {"f1", "f3", "f4"}) absl::StrAppend(&out, c->Run({"FCALL", f, "0"}), " ");
+  }
+  return out;
+}
+
+TEST(AofTest, FunctionLibrariesAreLoggedReplayedAndKeptInTheBase) {
+  std::string dir = MakeTempDir("aof-functions");
+  std::string rdir = MakeTempDir("aof-functions-redis");
+  auto s = StartShardis(3, AofArgs(dir, "always"));
+  ASSERT_NE(s, nullptr);
+  auto redis = StartRedis({"--dir", rdir, "--appendonly", "yes"});
+  ASSERT_NE(redis, nullptr);
+  auto c = Client::Connect(s->port());
+  auto r = Client::Connect(redis->port());
+  ASSERT_EQ(c->Run({"FUNCTION", "LOAD", Lib("lib1", "f1", 1)}), "str:\"lib1\"");
+  ASSERT_EQ(c->Run({"FUNCTION", "LOAD", Lib("lib3", "f3", 3)}), "str:\"lib3\"");
+  ReplyPtr dump = c->Command({"FUNCTION", "DUMP"});
+  ASSERT_TRUE(dump != nullptr && dump->type == REDIS_REPLY_STRING);
+  std::string payload(dump->str, dump->len);
+  ASSERT_EQ(c->Run({"FUNCTION", "FLUSH"}), "status:\"OK\"");
+  for (Client* x : {c.get(), r.get()}) {
+    x->Run({"FUNCTION", "LOAD", Lib("lib1", "f1", 1)});
+    x->Run({"FUNCTION", "LOAD", "REPLACE", Lib("lib1", "f1", 2)});
+    x->Run({"FUNCTION", "LOAD", Lib("lib2", "f2", 2)});
+    x->Run({"FUNCTION", "DELETE", "lib2"});
+    EXPECT_EQ(x->Run({"FUNCTION", "DELETE", "nosuch"}), "err:\"ERR Library not found\"");
+    x->Run({"SELECT", "3"});
+    x->Run({"FUNCTION", "LOAD", Lib("lib3", "f3", 30)});
+    x->Run({"SELECT", "0"});
+    x->Run({"FUNCTION", "FLUSH", "ASYNC"});
+    x->Run({"FUNCTION", "LOAD", Lib("lib4", "f4", 4)});
+    x->Run({"FUNCTION", "RESTORE", payload, "FLUSH"});
+    x->Run({"FUNCTION", "LOAD", Lib("lib4", "f4", 4)});
+  }
+  const std::string expected = "int:1 int:3 int:4 ";  // lib1 and lib3 as dumped
+  ASSERT_EQ(FunctionState(s->port()), expected + expected + expected);
+  // The records are redis-server's (the Shardis log also holds the three commands before; the
+  // redis-server's log is read once it stopped: under everysec it may delay its writes).
+  redis->Stop();
+  std::vector<std::string> ours = IncrCommands(LastIncr(dir));
+  std::vector<std::string> theirs = IncrCommands(LastIncr(rdir));
+  ASSERT_EQ(ours.size(), theirs.size() + 3) << absl::StrJoin(ours, "\n");
+  ours.erase(ours.begin() + 1, ours.begin() + 4);
+  EXPECT_EQ(absl::StrJoin(ours, "\n"), absl::StrJoin(theirs, "\n"));
+  Kill9(*s);
+
+  auto again = StartShardis(2, AofArgs(dir));
+  ASSERT_NE(again, nullptr) << "restart failed";
+  EXPECT_EQ(FunctionState(again->port()), expected + expected + expected) << "after replay";
+  auto c2 = Client::Connect(again->port());
+  ASSERT_EQ(c2->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c2, "aof_rewrite_in_progress") == "0"; }));
+  EXPECT_EQ(InfoField(*c2, "aof_last_bgrewrite_status"), "ok");
+  ASSERT_EQ(c2->Run({"FUNCTION", "DELETE", "lib4"}), "status:\"OK\"");  // in the new incr file
+  Kill9(*again);
+
+  const std::string after_delete = "int:1 int:3 err:\"ERR Function not found\" ";
+  auto third = StartShardis(3, AofArgs(dir));
+  ASSERT_NE(third, nullptr) << "restart from the rewritten base failed";
+  EXPECT_EQ(FunctionState(third->port()), after_delete + after_delete + after_delete);
+  third->Stop();
+  // redis-server reads the libraries of Shardis's base (RDB FUNCTION2 records) and its log.
+  auto loaded = StartRedis({"--dir", dir, "--appendonly", "yes"});
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(FunctionState(loaded->port()), after_delete + after_delete + after_delete);
+  loaded->Stop();
+  RemoveTree(dir);
+  RemoveTree(rdir);
+}
+
+TEST(AofTest, RdbSnapshotsKeepFunctionLibraries) {
+  std::string dir = MakeTempDir("rdb-functions");
+  auto s = StartShardis(3, {"--dir", dir});
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  ASSERT_EQ(c->Run({"FUNCTION", "LOAD", Lib("lib1", "f1", 1)}), "str:\"lib1\"");
+  ASSERT_EQ(c->Run({"FUNCTION", "LOAD", Lib("lib3", "f3", 3)}), "str:\"lib3\"");
+  c->Run({"SET", "k", "v"});
+  const std::string loaded = "int:1 int:3 err:\"ERR Function not found\" ";
+  ASSERT_EQ(c->Run({"DEBUG", "RELOAD"}), "status:\"OK\"");
+  EXPECT_EQ(FunctionState(s->port()), loaded + loaded + loaded) << "after DEBUG RELOAD";
+  ASSERT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "rdb_bgsave_in_progress") == "0"; }));
+  Kill9(*s);
+  {
+    auto again = StartShardis(2, {"--dir", dir});
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(FunctionState(again->port()), loaded + loaded + loaded) << "BGSAVE's file";
+    auto c2 = Client::Connect(again->port());
+    EXPECT_EQ(c2->Run({"GET", "k"}), "str:\"v\"");
+    ASSERT_EQ(c2->Run({"FUNCTION", "DELETE", "lib3"}), "status:\"OK\"");
+    ASSERT_EQ(c2->Run({"SHUTDOWN", "SAVE"}), "io-error");
+    again->WaitForExit();
+  }
+  const std::string one = "int:1 err:\"ERR Function not found\" err:\"ERR Function not found\" ";
+  {
+    auto redis = StartRedis({"--dir", dir});  // the shutdown save, in redis-server
+    ASSERT_NE(redis, nullptr);
+    EXPECT_EQ(FunctionState(redis->port()), one + one + one);
+    // And back: redis-server's file (its code strings LZF-compressed) in Shardis.
+    auto r = Client::Connect(redis->port());
+    ASSERT_EQ(r->Run({"FUNCTION", "LOAD", Lib("lib4", "f4", 4)}), "str:\"lib4\"");
+    ASSERT_EQ(r->Run({"SAVE"}), "status:\"OK\"");
+    redis->Stop();
+  }
+  auto back = StartShardis(2, {"--dir", dir});
+  ASSERT_NE(back, nullptr);
+  const std::string two = "int:1 err:\"ERR Function not found\" int:4 ";
+  EXPECT_EQ(FunctionState(back->port()), two + two + two);
+  back->Stop();
+  RemoveTree(dir);
+}
+
+// Replaces each consumer's seen-time (set by whoever replays, in Redis too) in a rendering.
+std::string MaskSeenTime(std::string s) {
+  const std::string tag = "str:\"seen-time\",int:";
+  for (size_t p = s.find(tag); p != std::string::npos; p = s.find(tag, p + tag.size())) {
+    size_t q = p + tag.size();
+    size_t e = q;
+    while (e < s.size() && (isdigit(static_cast<unsigned char>(s[e])) || s[e] == '-')) ++e;
+    s.replace(q, e - q, "T");
+  }
+  return s;
+}
+
+// A stream's consumer groups as far as a replay must give them back: XINFO STREAM FULL (seen
+// times masked), and per group XPENDING's summary and extended form (idle times left out: they
+// grow with the clock; the delivery times are in XINFO).
+std::string GroupState(Client& c, const std::string& key) {
+  std::string out = MaskSeenTime(c.Run({"XINFO", "STREAM", key, "FULL"}));
+  for (const char* g : {"g", "g2"}) {
+    absl::StrAppend(&out, "\n", g, ": ", c.Run({"XPENDING", key, g}), "\n");
+    ReplyPtr r = c.Command({"XPENDING", key, g, "-", "+", "100"});
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
+      absl::StrAppend(&out, Render(r.get()));
+      continue;
+    }
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply* e = r->element[i];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements != 4) continue;
+      absl::StrAppend(&out, Render(e->element[0]), " ", Render(e->element[1]), " ",
+                      Render(e->element[3]), "; ");
+    }
+  }
+  return out;
+}
+
+int64_t BlockedClients(Client& c) {
+  ReplyPtr r = c.Command({"INFO", "clients"});
+  if (r == nullptr || r->type != REDIS_REPLY_STRING) return -1;
+  std::string text(r->str, r->len);
+  size_t at = text.find("blocked_clients:");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + 16));
+}
+
+// The consumer-group commands whose effect depends on the clock or on the group's state
+// (XREADGROUP new and history reads, NOACK, served when blocked, in MULTI; XCLAIM with IDLE /
+// RETRYCOUNT / JUSTID; XAUTOCLAIM, over deleted entries too) are logged with explicit IDs, times
+// and counts: a replay gives back the same PEL, by Shardis and by redis-server.
+void RunGroupCommands(Client& c, int port) {
+  for (int i = 1; i <= 6; ++i) c.Run({"XADD", "s", absl::StrCat(i, "-1"), "f", "v"});
+  c.Run({"XGROUP", "CREATE", "s", "g", "0"});
+  c.Run({"XGROUP", "CREATE", "s", "g2", "0"});
+  c.Run({"XGROUP", "CREATECONSUMER", "s", "g", "alice"});
+  c.Run({"XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">"});
+  c.Run({"XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", "0"});
+  c.Run({"XREADGROUP", "GROUP", "g", "carol", "NOACK", "COUNT", "1", "STREAMS", "s", ">"});
+  c.Run({"XREADGROUP", "GROUP", "g", "dave", "COUNT", "2", "STREAMS", "s", ">"});
+  c.Run({"XCLAIM", "s", "g", "alice", "0", "1-1"});
+  c.Run({"XCLAIM", "s", "g", "alice", "0", "2-1", "IDLE", "5000", "RETRYCOUNT", "7", "JUSTID"});
+  c.Run({"XAUTOCLAIM", "s", "g", "erin", "0", "0-0", "COUNT", "1"});
+  c.Run({"XDEL", "s", "2-1"});
+  c.Run({"XAUTOCLAIM", "s", "g", "frank", "0", "0-0", "COUNT", "3"});
+  c.Run({"XACK", "s", "g", "5-1"});
+  c.Run({"XREADGROUP", "GROUP", "g2", "zed", "STREAMS", "s", ">"});
+  c.Run({"XGROUP", "SETID", "s", "g2", "3-1", "ENTRIESREAD", "2"});
+  c.Run({"XGROUP", "DELCONSUMER", "s", "g", "carol"});
+  c.Run({"MULTI"});
+  c.Run({"XREADGROUP", "GROUP", "g", "ivy", "COUNT", "1", "STREAMS", "s", ">"});
+  c.Run({"XACK", "s", "g", "1-1"});
+  c.Run({"EXEC"});
+  // A blocked XREADGROUP, served by an XADD.
+  std::thread reader([port] {
+    auto b = Client::Connect(port);
+    if (b != nullptr)
+      b->Run({"XREADGROUP", "GROUP", "g", "hank", "BLOCK", "0", "STREAMS", "s", ">"});
+  });
+  WaitFor([&] { return BlockedClients(c) == 1; });
+  c.Run({"XADD", "s", "7-1", "f", "v"});
+  reader.join();
+}
+
+TEST(AofTest, ConsumerGroupsReplayToTheSamePel) {
+  std::string dir = MakeTempDir("aof-groups");
+  auto s = StartShardis(3, AofArgs(dir, "always"));
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  RunGroupCommands(*c, s->port());
+  std::string before = GroupState(*c, "s");
+  ASSERT_TRUE(absl::StrContains(before, "str:\"hank\"")) << before;
+  std::string incr = ReadAll(LastIncr(dir));
+  EXPECT_FALSE(absl::StrContains(incr, "XREADGROUP")) << Escape(incr);
+  EXPECT_FALSE(absl::StrContains(incr, "XAUTOCLAIM")) << Escape(incr);
+  Kill9(*s);
+  {
+    auto again = StartShardis(2, AofArgs(dir));
+    ASSERT_NE(again, nullptr) << "restart failed";
+    auto c2 = Client::Connect(again->port());
+    EXPECT_EQ(GroupState(*c2, "s"), before) << "after replay";
+    // Through a rewrite: the base holds the groups.
+    ASSERT_EQ(c2->Run({"BGREWRITEAOF"}),
+              "status:\"Background append only file rewriting started\"");
+    ASSERT_TRUE(WaitFor([&] { return InfoField(*c2, "aof_rewrite_in_progress") == "0"; }));
+    Kill9(*again);
+  }
+  {
+    auto again = StartShardis(1, AofArgs(dir));
+    ASSERT_NE(again, nullptr) << "restart after the rewrite failed";
+    auto c2 = Client::Connect(again->port());
+    EXPECT_EQ(GroupState(*c2, "s"), before) << "after the rewrite";
+    again->Stop();
+  }
+  RemoveTree(dir);
+}
+
+TEST(AofTest, RedisServerReplaysShardisConsumerGroupRecords) {
+  std::string dir = MakeTempDir("aof-groups-redis");
+  auto s = StartShardis(2, AofArgs(dir, "always"));
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  RunGroupCommands(*c, s->port());
+  std::string before = GroupState(*c, "s");
+  Kill9(*s);
+  auto redis = StartRedis({"--dir", dir, "--appendonly", "yes"});
+  ASSERT_NE(redis, nullptr);
+  auto r = Client::Connect(redis->port());
+  EXPECT_EQ(GroupState(*r, "s"), before);
+  redis->Stop();
+  RemoveTree(dir);
+}
+
+// ---- Crashes and full disks ----
+
+// appendfsync everysec, kill -9 at random moments while one client RPUSHes 0, 1, 2... to a list
+// (each push acknowledged before the next): after each restart the list is exactly 0..n-1 (a
+// prefix of what was sent: nothing reordered, nothing skipped), holds every push acknowledged
+// more than 3 s before the kill (everysec loses at most about a second on a machine crash; a
+// process kill loses nothing written), and at most the one push in flight beyond the last
+// acknowledged one. The first round runs past 3 s so that bound says something.
+TEST(AofTest, Kill9UnderEverysecKeepsAPrefixOfAcknowledgedWrites) {
+  using Clock = std::chrono::steady_clock;
+  std::string dir = MakeTempDir("aof-everysec");
+  std::mt19937 rng(std::random_device{}());
+  int64_t length = 0;       // what the last restart found
+  int64_t must_have = 0;    // pushes acknowledged more than 3 s before the last kill
+  int64_t last_acked = -1;  // the last acknowledged push (its value)
+  for (int round = 0; round <= 3; ++round) {
+    auto s = StartShardis(2, AofArgs(dir, "everysec"));
+    ASSERT_NE(s, nullptr) << "round " << round;
+    auto c = Client::Connect(s->port());
+    ReplyPtr len = c->Command({"LLEN", "log"});
+    ASSERT_TRUE(len != nullptr && len->type == REDIS_REPLY_INTEGER);
+    length = len->integer;
+    EXPECT_GE(length, must_have) << "round " << round << ": lost more than 3 s of writes";
+    EXPECT_LE(length, last_acked + 2) << "round " << round << ": more than the push in flight";
+    for (int64_t from = 0; from < length; from += 10000) {
+      ReplyPtr r = c->Command({"LRANGE", "log", absl::StrCat(from), absl::StrCat(from + 9999)});
+      ASSERT_TRUE(r != nullptr && r->type == REDIS_REPLY_ARRAY);
+      for (size_t i = 0; i < r->elements; ++i) {
+        ASSERT_EQ(std::string(r->element[i]->str, r->element[i]->len),
+                  absl::StrCat(from + static_cast<int64_t>(i)))
+            << "round " << round << ": not a prefix of the pushes";
+      }
+    }
+    if (round == 3) {
+      s->Stop();
+      break;
+    }
+    // (time, value) of each acknowledged push; written by the writer, read after it stopped.
+    std::vector<std::pair<Clock::time_point, int64_t>> acks;
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> acked{0};
+    int port = s->port();
+    int64_t first = length;
+    std::thread writer([&] {
+      auto w = Client::Connect(port, milliseconds(2000));
+      if (w == nullptr) return;
+      for (int64_t v = first; v < first + 400000 && !stop.load(); ++v) {
+        ReplyPtr r = w->Command({"RPUSH", "log", absl::StrCat(v)});
+        if (r == nullptr || r->type != REDIS_REPLY_INTEGER) return;
+        acks.emplace_back(Clock::now(), v);
+        acked.fetch_add(1);
+      }
+    });
+    // The kill comes a random time after the first acknowledged push.
+    EXPECT_TRUE(WaitFor([&] { return acked.load() > 0; })) << "round " << round;
+    int ms =
+        round == 0 ? 3200 + static_cast<int>(rng() % 500) : 200 + static_cast<int>(rng() % 600);
+    std::this_thread::sleep_for(milliseconds(ms));
+    Clock::time_point kill_at = Clock::now();
+    Kill9(*s);
+    stop.store(true);
+    writer.join();
+    must_have = length;
+    last_acked = acks.empty() ? length - 1 : acks.back().second;
+    for (const auto& [at, v] : acks) {
+      if (at < kill_at - std::chrono::seconds(3)) must_have = v + 1;
+    }
+    if (round == 0) {
+      EXPECT_GT(must_have, length) << "no push acknowledged 3 s before the kill";
+    }
+  }
+  RemoveTree(dir);
+}
+
+TEST(AofTest, WriteErrorUnderFsyncAlwaysExits) {
+  // As redis-server: the reply of a write that could not be logged must not go out.
+  std::string dir = MakeTempDir("aof-full-always");
+  {
+    auto s = StartShardis(2, AofArgs(dir, "always"));
+    ASSERT_NE(s, nullptr);
+    auto c = Client::Connect(s->port());
+    ASSERT_EQ(c->Run({"SET", "kept", "1"}), "status:\"OK\"");
+    Kill9(*s);
+  }
+  std::string incr = LastIncr(dir);
+  std::string kept = ReadAll(incr);
+  ASSERT_EQ(unlink(incr.c_str()), 0);
+  ASSERT_EQ(symlink("/dev/full", incr.c_str()), 0);
+  auto s = StartShardis(2, AofArgs(dir, "always"));
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  EXPECT_EQ(c->Run({"SET", "lost", "1"}), "io-error");  // no reply: the process exits
+  ASSERT_TRUE(s->WaitForExit());
+  EXPECT_EQ(s->exit_code(), 1) << s->DescribeExit();
+  EXPECT_TRUE(
+      absl::StrContains(s->Log(), "Error writing to the AOF file: No space left on device"));
+  EXPECT_TRUE(absl::StrContains(
+      s->Log(), "Can't recover from AOF write error when the AOF fsync policy is 'always'"));
+  // With the file back, nothing unacknowledged is there.
+  ASSERT_EQ(unlink(incr.c_str()), 0);
+  {
+    std::ofstream out(incr, std::ios::binary);
+    out << kept;
+  }
+  auto again = StartShardis(2, AofArgs(dir));
+  ASSERT_NE(again, nullptr);
+  auto c2 = Client::Connect(again->port());
+  EXPECT_EQ(c2->Run({"GET", "kept"}), "str:\"1\"");
+  EXPECT_EQ(c2->Run({"EXISTS", "lost"}), "int:0");
+  again->Stop();
+  RemoveTree(dir);
+}
+
+TEST(AofTest, DiskFullDuringBgsaveAndRewrite) {
+  // A full disk, as root too: the temp file each writer creates is made a link to /dev/full.
+  std::string dir = MakeTempDir("disk-full");
+  std::vector<std::string> args = AofArgs(dir);
+  for (const char* a : {"--save", "3600", "1"}) args.push_back(a);  // MISCONF needs a schedule
+  auto s = StartShardis(2, args);
+  ASSERT_NE(s, nullptr);
+  auto c = Client::Connect(s->port());
+  ASSERT_EQ(c->Run({"SET", "a", "1"}), "status:\"OK\"");
+  std::string rdb_temp = absl::StrCat(dir, "/temp-", s->pid(), ".rdb");
+  ASSERT_EQ(symlink("/dev/full", rdb_temp.c_str()), 0);
+  EXPECT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "rdb_bgsave_in_progress") == "0"; }));
+  EXPECT_EQ(InfoField(*c, "rdb_last_bgsave_status"), "err");
+  EXPECT_TRUE(absl::StrContains(c->Run({"SET", "b", "2"}), "MISCONF Redis is configured to save"));
+  EXPECT_TRUE(absl::StrContains(s->Log(), "No space left on device")) << s->LogTail();
+  unlink(rdb_temp.c_str());  // (the failed save removed it already)
+  EXPECT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "rdb_bgsave_in_progress") == "0"; }));
+  EXPECT_EQ(InfoField(*c, "rdb_last_bgsave_status"), "ok");
+  ASSERT_EQ(c->Run({"SET", "b", "2"}), "status:\"OK\"");
+  // The AOF rewrite's base cannot be written: the rewrite fails, writes go on (to the new incr
+  // file, already in the manifest) and are all replayed.
+  std::string aof_temp = absl::StrCat(dir, "/appendonlydir/temp-", s->pid(), ".rdb");
+  ASSERT_EQ(symlink("/dev/full", aof_temp.c_str()), 0);
+  ASSERT_EQ(c->Run({"BGREWRITEAOF"}), "status:\"Background append only file rewriting started\"");
+  ASSERT_TRUE(WaitFor([&] { return InfoField(*c, "aof_rewrite_in_progress") == "0"; }));
+  EXPECT_EQ(InfoField(*c, "aof_last_bgrewrite_status"), "err");
+  EXPECT_EQ(c->Run({"SET", "c", "3"}), "status:\"OK\"");
+  unlink(aof_temp.c_str());
+  Kill9(*s);
+  auto again = StartShardis(2, AofArgs(dir));
+  ASSERT_NE(again, nullptr);
+  auto c2 = Client::Connect(again->port());
+  EXPECT_EQ(c2->Run({"MGET", "a", "b", "c"}), "arr:[str:\"1\",str:\"2\",str:\"3\"]");
   again->Stop();
   RemoveTree(dir);
 }
