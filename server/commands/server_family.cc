@@ -474,6 +474,34 @@ void CmdLolwut(ClientCommand& c) {
   c.reply.Verbatim(out);
 }
 
+// DEBUG OBJECT key: Redis's one-line description of the value (the address is the entry's; the
+// serialized length is the value's size in bytes, not an RDB encoding's).
+void DebugObject(ClientCommand& c) {
+  auto key = std::make_shared<std::string>(c.args[2]);
+  auto line = std::make_shared<std::optional<std::string>>();
+  c.RunOnShards(
+      {c.ShardOf(*key)},
+      [key, line](ShardAccess& a) {
+        Entry* e = a.db.Find(*key);
+        if (e == nullptr) return;
+        size_t length =
+            e->type() == ValueType::kString ? e->str().size() : e->collection()->ElementCount();
+        int64_t idle = e->IdleSeconds(a.db.now_ms());
+        char addr[32];
+        std::snprintf(addr, sizeof(addr), "%p", static_cast<const void*>(e));
+        *line = Cat("Value at:", addr, " refcount:1 encoding:", EncodingName(*e),
+                    " serializedlength:", length, " lru:", e->access_bits(),
+                    " lru_seconds_idle:", idle < 0 ? 0 : idle);
+      },
+      [line](ReplyBuilder& reply, FanOutRunner&) {
+        if (line->has_value()) {
+          reply.SimpleString(**line);
+        } else {
+          reply.Error(cmd::kNoSuchKeyErr);
+        }
+      });
+}
+
 void CmdDebug(ClientCommand& c) {
   if (!c.server->config().DebugCommandAllowed(IsLocalClient(c.client))) {
     c.reply.Error(
@@ -510,12 +538,20 @@ void CmdDebug(ClientCommand& c) {
     c.reply.Ok();
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
+  } else if (sub == "error" && c.args.size() == 3) {
+    // The argument is the whole error reply (clients' tests fake LOADING, READONLY... with it).
+    c.reply.Error(c.args[2]);
+  } else if (sub == "object" && c.args.size() == 3) {
+    DebugObject(c);
   } else if (sub == "help") {
     ReplyHelp(
         c.reply,
         {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANGE-REPL-ID",
-         "    Change the replication IDs of the instance.", "LOG <message>",
-         "    Write <message> to the server log.", "SET-ACTIVE-EXPIRE <0|1>",
+         "    Change the replication IDs of the instance.", "ERROR <string>",
+         "    Return a Redis protocol error with <string> as message. Useful for clients",
+         "    unit tests to simulate Redis errors.", "LOG <message>",
+         "    Write <message> to the server log.", "OBJECT <key>",
+         "    Show low level info about `key` and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
          "    Setting it to 0 disables expiring keys in background when they are not",
          "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
          "    default.", "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
@@ -603,7 +639,7 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
   add("command|docs", -2, kCmdFlags, "@slow @connection", "server",
       "Returns documentary information about one, multiple or all commands.", "7.0.0",
       CmdCommandDocs);
-  add("command|getkeys", -3, kCmdFlags, "@slow @connection", "server",
+  add("command|getkeys", -4, kCmdFlags, "@slow @connection", "server",
       "Extracts the key names from an arbitrary command.", "2.8.13", CmdCommandGetKeys);
   add("command|list", -2, kCmdFlags, "@slow @connection", "server",
       "Returns a list of command names.", "7.0.0", CmdCommandList);
