@@ -177,10 +177,11 @@ void CmdAclLog(ClientCommand& c) {
                               [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
       return;
     }
-    if (!cmd::ParseInt64(c.args[2], &count) || count < 0) {
-      c.reply.Error("ERR value is out of range, must be positive");
+    if (!cmd::ParseInt64(c.args[2], &count)) {
+      c.reply.Error(cmd::kNotIntErr);
       return;
     }
+    if (count < 0) count = 0;  // as Redis: a negative count lists nothing
   }
   auto parts = std::make_shared<std::vector<std::deque<AclLogEntry>>>(c.server->thread_count());
   int64_t now = c.server->shard().now_ms();
