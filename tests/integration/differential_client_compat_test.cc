@@ -2,7 +2,8 @@
 // against shardis-server (--threads 2) and the reference redis-server 7.0: replies must match.
 // Each case is a command a client library's tests (or its users) send whose reply differed:
 // DEBUG ERROR (clients fake LOADING / READONLY errors with it), DEBUG OBJECT, COMMAND GETKEYS's
-// arity, CLIENT KILL USER of an unknown user, CLIENT REPLY ON, ACL LOG's count argument. Both
+// arity, CLIENT KILL USER of an unknown user, CLIENT REPLY ON, ACL LOG's count argument, the
+// cmsgpack library of Lua scripts (byte-exact packing, unpacking, its errors). Both
 // servers run with enable-debug-command yes, as client libraries' CI runs redis-server.
 #include <chrono>
 #include <memory>
@@ -84,6 +85,47 @@ TEST_F(DifferentialClientCompatTest, AclLogCount) {
   Both({"ACL", "LOG", "-5"});
   Both({"ACL", "LOG", "0"});
   Both({"ACL", "LOG", "RESET"});
+}
+
+TEST_F(DifferentialClientCompatTest, LuaCmsgpack) {
+  const std::vector<std::vector<std::string>> scripts = {
+      {"return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, "
+       "-32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, 1.5, 0.1, 1e300, -0.0, "
+       "2^53, 2^63, -2^63, 1/0, -1/0)"},
+      {"return cmsgpack.pack(true, false, nil, 'abc', string.rep('x', 31), string.rep('x', 32), "
+       "string.rep('y', 255), string.rep('z', 256), string.rep('w', 70000))"},
+      {"return cmsgpack.pack({}, {1,2,3}, {a=1}, {1,2,nil,4}, {[1]=1,[3]=3}, {[0]=1}, "
+       "{[1.5]=2}, {x={y={z={1}}}})"},
+      {"local t = {} local c = t for i=1,20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)"},
+      {"local t = {} for i=1,70000 do t[i]=i end return cmsgpack.pack(t)"},
+      {"local m = cmsgpack.unpack(ARGV[1]) return 'hello ' .. m['name']", "\x81\xa4name\xa3Joe"},
+      {"local m = cmsgpack.unpack(ARGV[1]) return 'hello ' .. name", "\x81\xa4name\xa3Joe"},
+      {"return {cmsgpack.unpack(cmsgpack.pack(1, 2, 'x', {1,2}))}"},
+      {"return {cmsgpack.unpack_one(ARGV[1])}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_one(ARGV[1], 2)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_limit(ARGV[1], 2, 1)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_one(ARGV[1], 5)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_one(ARGV[1], -1)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack(ARGV[1])}", "\x92\x01"},
+      {"return {cmsgpack.unpack(ARGV[1])}", "\xc1"},
+      {"return {cmsgpack.unpack(ARGV[1])}", "\xc4\x01" "a"},
+      {"return cmsgpack.pack()"},
+      {"return tostring(cmsgpack.unpack(ARGV[1]))",
+       std::string("\xcb\x3f\xb9\x99\x99\x99\x99\x99\x9a", 9)},
+      {"return tostring(cmsgpack.unpack(ARGV[1]))", std::string("\xca\x3f\xc0\x00\x00", 5)},
+      {"return tostring(cmsgpack.unpack(ARGV[1]))", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff"},
+      {"return cmsgpack.pack(cmsgpack.unpack(ARGV[1]))",
+       std::string("\xde\x00\x01\xa1k\xdc\x00\x02\x01\x02", 10)},
+      {"return {cmsgpack._NAME, cmsgpack._VERSION}"},
+      {"cmsgpack.pack = nil return 1"},
+      // Deep input is refused, not a crash.
+      {"return tostring(pcall(cmsgpack.unpack, string.rep(string.char(0x91), 100000)))"},
+  };
+  for (const auto& s : scripts) {
+    std::vector<std::string> args = {"EVAL", s[0], "0"};
+    args.insert(args.end(), s.begin() + 1, s.end());
+    Both(args);
+  }
 }
 
 }  // namespace
