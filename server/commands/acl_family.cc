@@ -96,7 +96,16 @@ void CmdAclGetUser(ClientCommand& c) {
   c.reply.Bulk("channels");
   c.reply.Bulk(AclStore::DescribeChannels(*u));
   c.reply.Bulk("selectors");
-  c.reply.ArrayHeader(0);
+  c.reply.ArrayHeader(u->selectors.size());
+  for (const AclUser& sel : u->selectors) {
+    c.reply.MapHeader(3);
+    c.reply.Bulk("commands");
+    c.reply.Bulk(AclStore::DescribeCommands(sel));
+    c.reply.Bulk("keys");
+    c.reply.Bulk(AclStore::DescribeKeys(sel));
+    c.reply.Bulk("channels");
+    c.reply.Bulk(AclStore::DescribeChannels(sel));
+  }
 }
 
 void CmdAclDelUser(ClientCommand& c) {

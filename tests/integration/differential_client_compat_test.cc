@@ -3,7 +3,8 @@
 // Each case is a command a client library's tests (or its users) send whose reply differed:
 // DEBUG ERROR (clients fake LOADING / READONLY errors with it), DEBUG OBJECT, COMMAND GETKEYS's
 // arity, CLIENT KILL USER of an unknown user, CLIENT REPLY ON, ACL LOG's count argument, the
-// cmsgpack library of Lua scripts (byte-exact packing, unpacking, its errors). Both
+// cmsgpack library of Lua scripts (byte-exact packing, unpacking, its errors), ACL selectors
+// (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they grant). Both
 // servers run with enable-debug-command yes, as client libraries' CI runs redis-server.
 #include <chrono>
 #include <memory>
@@ -87,6 +88,53 @@ TEST_F(DifferentialClientCompatTest, AclLogCount) {
   Both({"ACL", "LOG", "RESET"});
 }
 
+TEST_F(DifferentialClientCompatTest, AclSelectors) {
+  Both({"ACL", "SETUSER", "u1", "(+set"});
+  Both({"ACL", "SETUSER", "u1", "(on)"});
+  Both({"ACL", "SETUSER", "u1", "(reset)"});
+  Both({"ACL", "SETUSER", "u1", "(+nosuch)"});
+  Both({"ACL", "SETUSER", "u1", "(+set", "~x)"});
+  Both({"ACL", "SETUSER", "u1", "()", "(allkeys allchannels allcommands)", "(%R~r* &ch)"});
+  Both({"ACL", "GETUSER", "u1"});
+  Both({"ACL", "LIST"});
+  Both({"ACL", "SETUSER", "u1", "clearselectors"});
+  Both({"ACL", "LIST"});
+  Both(
+      {"ACL", "SETUSER", "u1", "reset", "on", ">pw", "+get", "~a*", "(+set ~b*)", "(+hset %W~h*)"});
+  Both({"ACL", "GETUSER", "u1"});
+  Both({"ACL", "LIST"});
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"get", "a1"},
+                                             {"get", "b1"},
+                                             {"set", "b1", "1"},
+                                             {"set", "a1", "1"},
+                                             {"hset", "h1", "f", "v"},
+                                             {"hset", "a1", "f", "v"},
+                                             {"hget", "h1", "f"},
+                                             {"publish", "c", "m"}}) {
+    std::vector<std::string> dry = {"ACL", "DRYRUN", "u1"};
+    dry.insert(dry.end(), cmd.begin(), cmd.end());
+    Both(dry);
+  }
+  // The permissions hold for a client authenticated as the user.
+  std::string error;
+  std::unique_ptr<Client> sh_user = Client::Connect(shardis_->port(), seconds(10), &error);
+  ASSERT_NE(sh_user, nullptr) << error;
+  std::unique_ptr<Client> ref_user = Client::Connect(redis_->port(), seconds(10), &error);
+  ASSERT_NE(ref_user, nullptr) << error;
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"AUTH", "u1", "pw"},
+                                             {"SET", "b1", "1"},
+                                             {"SET", "a1", "1"},
+                                             {"GET", "a1"},
+                                             {"GET", "b1"},
+                                             {"HSET", "h1", "f", "v"},
+                                             {"HGET", "h1", "f"}}) {
+    EXPECT_EQ(sh_user->Run(cmd), ref_user->Run(cmd)) << RenderCommand(cmd);
+  }
+  Both({"ACL", "DELUSER", "u1"});
+}
+
 TEST_F(DifferentialClientCompatTest, LuaCmsgpack) {
   const std::vector<std::vector<std::string>> scripts = {
       {"return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, "
@@ -108,7 +156,9 @@ TEST_F(DifferentialClientCompatTest, LuaCmsgpack) {
       {"return {cmsgpack.unpack_one(ARGV[1], -1)}", "\x01\x02\x03"},
       {"return {cmsgpack.unpack(ARGV[1])}", "\x92\x01"},
       {"return {cmsgpack.unpack(ARGV[1])}", "\xc1"},
-      {"return {cmsgpack.unpack(ARGV[1])}", "\xc4\x01" "a"},
+      {"return {cmsgpack.unpack(ARGV[1])}",
+       "\xc4\x01"
+       "a"},
       {"return cmsgpack.pack()"},
       {"return tostring(cmsgpack.unpack(ARGV[1]))",
        std::string("\xcb\x3f\xb9\x99\x99\x99\x99\x99\x9a", 9)},
