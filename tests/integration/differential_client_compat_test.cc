@@ -2,10 +2,11 @@
 // against shardis-server (--threads 2) and the reference redis-server 7.0: replies must match.
 // Each case is a command a client library's tests (or its users) send whose reply differed:
 // DEBUG ERROR (clients fake LOADING / READONLY errors with it), DEBUG OBJECT, COMMAND GETKEYS's
-// arity, CLIENT KILL USER of an unknown user, CLIENT REPLY ON, ACL LOG's count argument, the
-// cmsgpack library of Lua scripts (byte-exact packing, unpacking, its errors), ACL selectors
-// (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they grant). Both
-// servers run with enable-debug-command yes, as client libraries' CI runs redis-server.
+// arity and subcommands, COMMAND GETKEYSANDFLAGS, CLIENT KILL USER of an unknown user, CLIENT REPLY
+// ON, ACL LOG's count argument, the cmsgpack library of Lua scripts (byte-exact packing, unpacking,
+// its errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they
+// grant). Both servers run with enable-debug-command yes, as client libraries' CI runs
+// redis-server.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -67,6 +68,48 @@ TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
   Both({"COMMAND", "GETKEYS", "NOSUCH", "a"});
   Both({"COMMAND", "GETKEYS", "GET", "a", "b"});
   Both({"COMMAND", "INFO", "command|getkeys"});
+  Both({"COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"});
+  Both({"COMMAND", "GETKEYS", "OBJECT", "FOO", "k"});
+  Both({"COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"});
+}
+
+TEST_F(DifferentialClientCompatTest, CommandGetKeysAndFlags) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"LMOVE", "a", "b", "LEFT", "RIGHT"},
+      {"SET", "a", "b"},
+      {"SET", "a", "b", "GET"},
+      {"BITFIELD", "k", "GET", "u8", "0"},
+      {"BITFIELD", "k", "SET", "u8", "0", "1"},
+      {"GEORADIUS", "k", "1", "2", "3", "km", "STORE", "d"},
+      {"GEORADIUS", "k", "1", "2", "3", "km", "STOREDIST", "d"},
+      {"SORT", "k", "BY", "x", "GET", "y", "STORE", "d"},
+      {"SORT", "k"},
+      {"ZADD", "k", "1", "a"},
+      {"ZUNIONSTORE", "d", "2", "a", "b"},
+      {"EVAL", "return 1", "2", "a", "b"},
+      {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", "0", "0"},
+      {"OBJECT", "ENCODING", "k"},
+      {"XINFO", "STREAM", "s"},
+      {"DEL", "a", "b", "c"},
+      {"MSET", "a", "1", "b", "2"},
+      {"RENAME", "a", "b"},
+      {"BLMPOP", "0", "2", "a", "b", "LEFT"},
+      {"GEOSEARCHSTORE", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km"},
+      {"COPY", "a", "b"},
+      {"SMOVE", "a", "b", "m"},
+      {"PFMERGE", "d", "a", "b"},
+      {"GET"},
+      {"PING", "x"},
+      {"NOSUCH", "a"},
+      {"CONFIG", "GET", "x"},
+  };
+  for (const auto& cmd : commands) {
+    std::vector<std::string> args = {"COMMAND", "GETKEYSANDFLAGS"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    Both(args);
+  }
+  Both({"COMMAND", "GETKEYSANDFLAGS"});
+  Both({"COMMAND", "INFO", "command|getkeysandflags"});
 }
 
 TEST_F(DifferentialClientCompatTest, ClientKillUserAndReply) {
