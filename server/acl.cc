@@ -123,6 +123,32 @@ std::vector<std::string> SplitWords(std::string_view line) {
   return out;
 }
 
+// Redis's ACLMergeSelectorArguments: a selector split over several arguments ("(+set" "~x)")
+// becomes one. False when a selector is never closed; *unmatched is its first argument.
+bool MergeSelectorArgs(const std::vector<std::string>& in, std::vector<std::string>* out,
+                       std::string* unmatched) {
+  std::string selector;
+  bool open = false;
+  for (const std::string& op : in) {
+    if (!open && !op.empty() && op[0] == '(' && op.back() != ')') {
+      selector = op;
+      *unmatched = op;
+      open = true;
+      continue;
+    }
+    if (open) {
+      CatAppend(&selector, " ", op);
+      if (!op.empty() && op.back() == ')') {
+        out->push_back(std::move(selector));
+        open = false;
+      }
+      continue;
+    }
+    out->push_back(op);
+  }
+  return !open;
+}
+
 // What the key at args[pos] needs (AclUser::kRead / kWrite), from Redis's key specs: the
 // indexed spec covering it, else the union of the other specs. Commands Redis does not have fall
 // back to their flags (write: W, read-only: R).
@@ -246,11 +272,36 @@ void AclStore::ResetUser(AclUser* u) const {
   SetAll(u, false);
   u->future_commands = false;
   u->sanitize = 1;
+  u->selectors.clear();
+}
+
+bool AclStore::ApplySelector(AclUser* u, std::string_view op, std::string* reason) const {
+  std::string lower = cmd::ToLower(op);
+  bool allowed = lower == "allkeys" || lower == "resetkeys" || lower == "allchannels" ||
+                 lower == "resetchannels" || lower == "allcommands" || lower == "nocommands" ||
+                 (!op.empty() &&
+                  (op[0] == '~' || op[0] == '%' || op[0] == '&' || op[0] == '+' || op[0] == '-'));
+  if (!allowed) {
+    *reason = kReasonSyntax;
+    return false;
+  }
+  return ApplyRule(u, op, reason);
 }
 
 bool AclStore::ApplyRule(AclUser* u, std::string_view op, std::string* reason) const {
   std::string lower = cmd::ToLower(op);
-  if (lower == "on") {
+  if (op.size() >= 2 && op[0] == '(' && op.back() == ')') {
+    // A new selector: no commands, no keys, the default channels; then its own rules.
+    AclUser selector;
+    SetAll(&selector, false);
+    selector.all_channels = pubsub_default_all_;
+    for (const std::string& word : SplitWords(op.substr(1, op.size() - 2))) {
+      if (!ApplySelector(&selector, word, reason)) return false;
+    }
+    u->selectors.push_back(std::move(selector));
+  } else if (lower == "clearselectors") {
+    u->selectors.clear();
+  } else if (lower == "on") {
     u->enabled = true;
   } else if (lower == "off") {
     u->enabled = false;
@@ -408,9 +459,15 @@ bool AclStore::BuildUser(std::string_view name, const std::vector<std::string>& 
     *error = "ERR Usernames can't contain spaces or null characters";
     return false;
   }
+  std::vector<std::string> merged;
+  std::string unmatched;
+  if (!MergeSelectorArgs(rules, &merged, &unmatched)) {
+    *error = Cat("ERR Unmatched parenthesis in acl selector starting at '", unmatched, "'.");
+    return false;
+  }
   auto it = users_.find(name);
   *out = it != users_.end() ? *it->second : NewUser(name);
-  for (const std::string& rule : rules) {
+  for (const std::string& rule : merged) {
     std::string reason;
     if (!ApplyRule(out, rule, &reason)) {
       *error = Cat("ERR Error in ACL SETUSER modifier '", rule, "': ", reason);
@@ -477,6 +534,24 @@ bool AclStore::DefaultAutoAuth() const {
 }
 
 AclResult AclStore::Check(const AclUser& user, const CommandSpec& spec, ArgList args, int* errpos) {
+  AclResult result = CheckSelector(user, spec, args, errpos);
+  if (result == AclResult::kOk) return result;
+  // Redis: allowed when any selector allows it; else the most specific denial (command < key <
+  // channel) among them.
+  for (const AclUser& selector : user.selectors) {
+    int pos = 0;
+    AclResult r = CheckSelector(selector, spec, args, &pos);
+    if (r == AclResult::kOk) return r;
+    if (static_cast<int>(r) > static_cast<int>(result)) {
+      result = r;
+      *errpos = pos;
+    }
+  }
+  return result;
+}
+
+AclResult AclStore::CheckSelector(const AclUser& user, const CommandSpec& spec, ArgList args,
+                                  int* errpos) {
   const CommandTable& table = CommandTable::Get();
   size_t index = &spec - table.specs().data();
   if (!(spec.flags & kCmdNoAuth) && !user.CommandAllowed(index)) return AclResult::kDeniedCommand;
@@ -615,6 +690,20 @@ std::string AclStore::DescribeCommands(const AclUser& u) {
   return rules;
 }
 
+std::string AclStore::DescribeSelector(const AclUser& sel) {
+  std::string out = DescribeKeys(sel);
+  if (!out.empty()) out += ' ';
+  if (sel.all_channels) {
+    out += "&* ";
+  } else {
+    out += "resetchannels ";
+    std::string channels = DescribeChannels(sel);
+    if (!channels.empty()) CatAppend(&out, channels, " ");
+  }
+  out += DescribeCommands(sel);
+  return out;
+}
+
 std::string AclStore::Describe(const AclUser& u) const {
   std::string out = Cat("user ", u.name);
   for (const std::string& f : Flags(u)) CatAppend(&out, " ", f);
@@ -625,6 +714,7 @@ std::string AclStore::Describe(const AclUser& u) const {
   std::string channels = DescribeChannels(u);
   if (!channels.empty()) CatAppend(&out, " ", channels);
   CatAppend(&out, " ", DescribeCommands(u));
+  for (const AclUser& sel : u.selectors) CatAppend(&out, " (", DescribeSelector(sel), ")");
   return out;
 }
 
@@ -685,11 +775,19 @@ bool AclStore::LoadText(std::string_view text, std::string_view source, std::str
     }
     seen.push_back(words[1]);
     AclUser u = fresh.NewUser(words[1]);
-    for (size_t i = 2; i < words.size(); ++i) {
+    std::vector<std::string> rules;
+    std::string unmatched;
+    if (!MergeSelectorArgs(std::vector<std::string>(words.begin() + 2, words.end()), &rules,
+                           &unmatched)) {
+      *error = Cat(source, ":", lineno, ": Unmatched parenthesis in acl selector starting at '",
+                   unmatched, "'. ", kNoChange);
+      return false;
+    }
+    for (const std::string& rule : rules) {
       std::string reason;
-      if (!fresh.ApplyRule(&u, words[i], &reason)) {
-        *error = Cat(source, ":", lineno, ": Error in applying operation '", words[i],
-                     "': ", reason, ". ", kNoChange);
+      if (!fresh.ApplyRule(&u, rule, &reason)) {
+        *error = Cat(source, ":", lineno, ": Error in applying operation '", rule, "': ", reason,
+                     ". ", kNoChange);
         return false;
       }
     }

@@ -37,6 +37,9 @@ struct AclKeySpec {
 };
 // Redis 7.0's key specs of a command ("name" or "container|sub"); null when Redis has none.
 const std::vector<AclKeySpec>* AclKeySpecsFor(std::string_view name);
+// Their flags as COMMAND shows them ("RW access delete"), one per spec in the same order
+// (server/key_spec_flags.cc); null when Redis has no key specs for the command.
+const std::vector<std::string_view>* KeySpecFlagsFor(std::string_view name);
 
 enum class AclResult : uint8_t { kOk, kDeniedCommand, kDeniedKey, kDeniedChannel };
 
@@ -58,6 +61,10 @@ struct AclUser {
   bool all_channels = false;
   std::vector<KeyPattern> keys;
   std::vector<std::string> channels;
+  // Redis 7.0 selectors ("(+set ~app*)"): further permission sets, each with its own commands,
+  // keys and channels (their other fields unused). A command is allowed when the user's own
+  // rules or any one selector allow it whole.
+  std::vector<AclUser> selectors;
   // Every command, key and channel allowed: the dispatcher's one-branch fast path.
   bool unrestricted = false;
 
@@ -116,12 +123,17 @@ class AclStore {
   // The permission check for `spec` (the resolved subcommand for containers) with `args`.
   // On a denied key or channel, `*errpos` is the offending argument.
   static AclResult Check(const AclUser& user, const CommandSpec& spec, ArgList args, int* errpos);
+  // The same check for one permission set (the user's own rules, or one selector).
+  static AclResult CheckSelector(const AclUser& user, const CommandSpec& spec, ArgList args,
+                                 int* errpos);
 
   // ACL LIST line / GETUSER pieces.
   std::string Describe(const AclUser& user) const;
   static std::string DescribeCommands(const AclUser& user);
   static std::string DescribeKeys(const AclUser& user);
   static std::string DescribeChannels(const AclUser& user);
+  // A selector as ACL LIST shows it inside its parentheses.
+  static std::string DescribeSelector(const AclUser& selector);
   static std::vector<std::string> Flags(const AclUser& user);
 
   std::vector<std::string> UserNames() const;
@@ -140,6 +152,8 @@ class AclStore {
  private:
   // Applies one rule to `user`; errors are Redis's reasons ("Syntax error"...).
   bool ApplyRule(AclUser* user, std::string_view rule, std::string* reason) const;
+  // Rules of a selector "(...)": only command, key and channel rules.
+  bool ApplySelector(AclUser* user, std::string_view rule, std::string* reason) const;
   void ResetUser(AclUser* user) const;
   bool BuildUser(std::string_view name, const std::vector<std::string>& rules, AclUser* out,
                  std::string* error) const;

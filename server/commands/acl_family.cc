@@ -96,7 +96,16 @@ void CmdAclGetUser(ClientCommand& c) {
   c.reply.Bulk("channels");
   c.reply.Bulk(AclStore::DescribeChannels(*u));
   c.reply.Bulk("selectors");
-  c.reply.ArrayHeader(0);
+  c.reply.ArrayHeader(u->selectors.size());
+  for (const AclUser& sel : u->selectors) {
+    c.reply.MapHeader(3);
+    c.reply.Bulk("commands");
+    c.reply.Bulk(AclStore::DescribeCommands(sel));
+    c.reply.Bulk("keys");
+    c.reply.Bulk(AclStore::DescribeKeys(sel));
+    c.reply.Bulk("channels");
+    c.reply.Bulk(AclStore::DescribeChannels(sel));
+  }
 }
 
 void CmdAclDelUser(ClientCommand& c) {
@@ -177,10 +186,11 @@ void CmdAclLog(ClientCommand& c) {
                               [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
       return;
     }
-    if (!cmd::ParseInt64(c.args[2], &count) || count < 0) {
-      c.reply.Error("ERR value is out of range, must be positive");
+    if (!cmd::ParseInt64(c.args[2], &count)) {
+      c.reply.Error(cmd::kNotIntErr);
       return;
     }
+    if (count < 0) count = 0;  // as Redis: a negative count lists nothing
   }
   auto parts = std::make_shared<std::vector<std::deque<AclLogEntry>>>(c.server->thread_count());
   int64_t now = c.server->shard().now_ms();

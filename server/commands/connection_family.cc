@@ -343,6 +343,10 @@ void CmdClientKill(ClientCommand& c) {
       } else if (EqualsIgnoreCase(opt, "laddr")) {
         filter->laddr = std::string(val);
       } else if (EqualsIgnoreCase(opt, "user")) {
+        if (c.server->acl().Find(val) == nullptr) {
+          c.reply.Error(Cat("ERR No such user '", val, "'"));
+          return;
+        }
         filter->user = std::string(val);
       } else if (EqualsIgnoreCase(opt, "skipme")) {
         if (EqualsIgnoreCase(val, "yes")) {
@@ -426,6 +430,18 @@ void CmdClientNoEvict(ClientCommand& c) {
     return;
   }
   c.reply.Ok();
+}
+
+// CLIENT REPLY ON (replies are always on). OFF and SKIP, which silence the connection's
+// replies, are not supported: the replies of commands run on other shards arrive in batches.
+void CmdClientReply(ClientCommand& c) {
+  if (EqualsIgnoreCase(c.args[2], "on")) {
+    c.reply.Ok();
+  } else if (EqualsIgnoreCase(c.args[2], "off") || EqualsIgnoreCase(c.args[2], "skip")) {
+    c.reply.Error("ERR CLIENT REPLY OFF and SKIP are not supported by this server");
+  } else {
+    c.reply.Error(cmd::kSyntaxErr);
+  }
 }
 
 void CmdClientUnblock(ClientCommand& c) {
@@ -554,6 +570,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
   add("client|unblock", -3, kClientSub | kCmdAdmin, "@admin @slow @dangerous @connection",
       "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
       CmdClientUnblock);
+  add("client|reply", 3, kClientSub, "@slow @connection",
+      "Instructs the server whether to reply to commands.", "3.2.0", CmdClientReply);
   add("client|help", 2, kClientSub, "@slow @connection",
       "Returns helpful text about the different subcommands.", "5.0.0", CmdClientHelp);
 }

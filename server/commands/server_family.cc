@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/acl.h"
 #include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -369,25 +370,97 @@ void CmdCommandDocs(ClientCommand& c) {
   }
 }
 
-void CmdCommandGetKeys(ClientCommand& c) {
+// COMMAND GETKEYS / GETKEYSANDFLAGS: the command named in args[2] (a container's subcommand when
+// it has one) and its key positions, or false after replying Redis's error.
+bool ResolveKeys(ClientCommand& c, const CommandSpec** out, std::vector<int>* positions) {
   ArgList target = c.args.subspan(2);
-  const CommandSpec* spec = CommandTable::Get().Find(target[0]);
+  const CommandTable& table = CommandTable::Get();
+  const CommandSpec* spec = table.Find(target[0]);
+  if (spec != nullptr && target.size() >= 2 && spec->name.find('|') == std::string_view::npos &&
+      !table.Subcommands(spec->name).empty()) {
+    spec = table.FindSubcommand(spec->name, target[1]);
+  }
   if (spec == nullptr) {
     c.reply.Error("ERR Invalid command specified");
-    return;
+    return false;
   }
   if (!CommandTable::ArityOk(*spec, target.size())) {
     c.reply.Error("ERR Invalid number of arguments specified for command");
-    return;
+    return false;
   }
-  std::vector<int> positions;
-  CommandTable::KeyPositions(*spec, target, &positions);
-  if (positions.empty() && !(spec->flags & kCmdNoMandatoryKeys)) {
+  CommandTable::KeyPositions(*spec, target, positions);
+  if (positions->empty() && !(spec->flags & kCmdNoMandatoryKeys)) {
     c.reply.Error("ERR The command has no key arguments");
-    return;
+    return false;
   }
+  *out = spec;
+  return true;
+}
+
+void CmdCommandGetKeys(ClientCommand& c) {
+  const CommandSpec* spec = nullptr;
+  std::vector<int> positions;
+  if (!ResolveKeys(c, &spec, &positions)) return;
+  ArgList target = c.args.subspan(2);
   c.reply.ArrayHeader(positions.size());
   for (int pos : positions) c.reply.Bulk(target[pos]);
+}
+
+// The flags of the key at target[pos]: those of the key spec covering it (an index/range spec,
+// else the other specs, a writing one first), as Redis's key spec search; SET and BITFIELD
+// compute theirs from the arguments, as Redis's getkeys procedures.
+std::string KeyFlags(const CommandSpec& spec, ArgList target, int pos) {
+  bool has_get = false, writes = false;
+  for (size_t i = 3; i < target.size(); ++i) {
+    has_get = has_get || EqualsIgnoreCase(target[i], "get");
+  }
+  if (spec.name == "set") return has_get ? "RW access update" : "OW update";
+  if (spec.name == "bitfield") {
+    for (size_t i = 2; i < target.size(); ++i) {
+      writes =
+          writes || EqualsIgnoreCase(target[i], "set") || EqualsIgnoreCase(target[i], "incrby");
+    }
+    return writes ? "RW access update" : "RO access";
+  }
+  const std::vector<AclKeySpec>* specs = AclKeySpecsFor(spec.name);
+  const std::vector<std::string_view>* flags = KeySpecFlagsFor(spec.name);
+  if (specs == nullptr || flags == nullptr || flags->size() != specs->size()) {
+    return (spec.flags & kCmdWrite) ? "RW update" : "RO access";
+  }
+  int argc = static_cast<int>(target.size());
+  int other = -1;
+  for (size_t i = 0; i < specs->size(); ++i) {
+    const AclKeySpec& k = (*specs)[i];
+    if (k.begin < 0) {
+      bool write = !absl::StartsWith(AV((*flags)[i]), "RO");
+      if (other < 0 || (write && absl::StartsWith(AV((*flags)[other]), "RO"))) {
+        other = static_cast<int>(i);
+      }
+      continue;
+    }
+    int last = k.last_key >= 0 ? k.begin + k.last_key : argc + k.last_key;
+    int step = k.step > 0 ? k.step : 1;
+    if (pos >= k.begin && pos <= last && (pos - k.begin) % step == 0) {
+      return std::string((*flags)[i]);
+    }
+  }
+  return std::string((*flags)[other >= 0 ? other : 0]);
+}
+
+void CmdCommandGetKeysAndFlags(ClientCommand& c) {
+  const CommandSpec* spec = nullptr;
+  std::vector<int> positions;
+  if (!ResolveKeys(c, &spec, &positions)) return;
+  ArgList target = c.args.subspan(2);
+  c.reply.ArrayHeader(positions.size());
+  for (int pos : positions) {
+    c.reply.ArrayHeader(2);
+    c.reply.Bulk(target[pos]);
+    std::string flags = KeyFlags(*spec, target, pos);
+    std::vector<absl::string_view> words = absl::StrSplit(AV(flags), ' ', absl::SkipEmpty());
+    c.reply.SetHeader(words.size());
+    for (absl::string_view w : words) c.reply.SimpleString({w.data(), w.size()});
+  }
 }
 
 // COMMAND LIST names subcommands too ("config|get"), as Redis 7.0's does.
@@ -519,6 +592,34 @@ void CmdLolwut(ClientCommand& c) {
   c.reply.Verbatim(out);
 }
 
+// DEBUG OBJECT key: Redis's one-line description of the value (the address is the entry's; the
+// serialized length is the value's size in bytes, not an RDB encoding's).
+void DebugObject(ClientCommand& c) {
+  auto key = std::make_shared<std::string>(c.args[2]);
+  auto line = std::make_shared<std::optional<std::string>>();
+  c.RunOnShards(
+      {c.ShardOf(*key)},
+      [key, line](ShardAccess& a) {
+        Entry* e = a.db.Find(*key);
+        if (e == nullptr) return;
+        size_t length =
+            e->type() == ValueType::kString ? e->str().size() : e->collection()->ElementCount();
+        int64_t idle = e->IdleSeconds(a.db.now_ms());
+        char addr[32];
+        std::snprintf(addr, sizeof(addr), "%p", static_cast<const void*>(e));
+        *line = Cat("Value at:", addr, " refcount:1 encoding:", EncodingName(*e),
+                    " serializedlength:", length, " lru:", e->access_bits(),
+                    " lru_seconds_idle:", idle < 0 ? 0 : idle);
+      },
+      [line](ReplyBuilder& reply, FanOutRunner&) {
+        if (line->has_value()) {
+          reply.SimpleString(**line);
+        } else {
+          reply.Error(cmd::kNoSuchKeyErr);
+        }
+      });
+}
+
 void CmdDebug(ClientCommand& c) {
   if (!c.server->config().DebugCommandAllowed(IsLocalClient(c.client))) {
     c.reply.Error(
@@ -555,12 +656,20 @@ void CmdDebug(ClientCommand& c) {
     c.reply.Ok();
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
+  } else if (sub == "error" && c.args.size() == 3) {
+    // The argument is the whole error reply (clients' tests fake LOADING, READONLY... with it).
+    c.reply.Error(c.args[2]);
+  } else if (sub == "object" && c.args.size() == 3) {
+    DebugObject(c);
   } else if (sub == "help") {
     ReplyHelp(
         c.reply,
         {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANGE-REPL-ID",
-         "    Change the replication IDs of the instance.", "LOG <message>",
-         "    Write <message> to the server log.", "SET-ACTIVE-EXPIRE <0|1>",
+         "    Change the replication IDs of the instance.", "ERROR <string>",
+         "    Return a Redis protocol error with <string> as message. Useful for clients",
+         "    unit tests to simulate Redis errors.", "LOG <message>",
+         "    Write <message> to the server log.", "OBJECT <key>",
+         "    Show low level info about `key` and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
          "    Setting it to 0 disables expiring keys in background when they are not",
          "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
          "    default.", "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
@@ -648,8 +757,11 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
   add("command|docs", -2, kCmdFlags, "@slow @connection", "server",
       "Returns documentary information about one, multiple or all commands.", "7.0.0",
       CmdCommandDocs);
-  add("command|getkeys", -3, kCmdFlags, "@slow @connection", "server",
+  add("command|getkeys", -4, kCmdFlags, "@slow @connection", "server",
       "Extracts the key names from an arbitrary command.", "2.8.13", CmdCommandGetKeys);
+  add("command|getkeysandflags", -4, kCmdFlags, "@slow @connection", "server",
+      "Extracts the key names and access flags for an arbitrary command.", "7.0.0",
+      CmdCommandGetKeysAndFlags);
   add("command|list", -2, kCmdFlags, "@slow @connection", "server",
       "Returns a list of command names.", "7.0.0", CmdCommandList);
   add("command|help", 2, kCmdFlags, "@slow @connection", "server",

@@ -2,16 +2,16 @@
 // ALPHA, by the elements or by the values of other keys (BY pattern, `nosort`, hash `->field`),
 // with LIMIT, GET patterns (`#`, `*`, `->field`), ASC|DESC and STORE into a list.
 //
-// The sort runs on the thread of the shard that owns the sorted key. BY/GET patterns name other
-// keys, derived from the data: they are looked up on the same shard; one that belongs to another
-// shard (only with --threads > 1 and no {hashtag} tying it to the sorted key) makes the command
-// fail with Redis Cluster's error for BY/GET ("... denied in Cluster mode."), which redis-server
-// 7.0 replies in cluster mode. Shardis decides per formed key, so patterns whose keys share the
-// sorted key's hashtag work with any thread count.
+// Without BY/GET patterns naming keys, the sort runs on the thread of the shard that owns the
+// sorted key (STORE to a destination on the same shard is done in place).
 //
-// STORE to a destination on the same shard is done in place. A destination on another shard is
-// a two-phase fan-out (as zset_store_family.cc): the sort on the source shard, then the store on
-// the destination's shard; correct but not atomic.
+// BY/GET patterns name other keys, derived from the data, which may live on any shard. Such a
+// SORT runs connection-side (prefer_client), atomically over every shard (widen_scope): the
+// elements are collected on the sorted key's shard, then every key the patterns form is read on
+// its own shard, then the sort runs on the connection's thread, and a STORE goes to the
+// destination's shard. Inside MULTI/EXEC batches on one shard or Lua scripts (which run commands
+// on one shard), a pattern key of another shard still gets Redis Cluster's error ("... denied in
+// Cluster mode."), as redis-server 7.0 in cluster mode.
 //
 // Ordering follows Redis exactly: numeric ties are broken by comparing the elements as binary
 // strings; a full sort is stable (glibc's qsort is a merge sort); BY with a LIMIT uses Redis's
@@ -21,12 +21,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "storage/db.h"
@@ -111,29 +113,21 @@ void SortKeys(ArgList args, std::vector<int>* positions) {
   if (store >= 0) positions->push_back(store);
 }
 
-// Where pattern keys are looked up: one shard's db, and which keys that shard owns.
-struct PatternScope {
-  Db& db;
-  int shard_index;
-  int shard_count;
-  bool Owns(std::string_view key) const {
-    return shard_count <= 1 || ShardOfKey(key, shard_count) == shard_index;
-  }
-};
-
 enum class Lookup { kFound, kMissing, kOtherShard };
 
-// Redis's lookupKeyByPattern: "#" is the element itself; otherwise the first '*' is replaced by
-// the element, and a "->field" after it reads that field of a hash.
-Lookup LookupByPattern(const PatternScope& scope, std::string_view pattern, std::string_view elem,
-                       std::string* out) {
+// Resolves a key formed from a pattern (and a hash field, when the pattern has "->field").
+using KeyLookup = std::function<Lookup(const std::string& key,
+                                       std::optional<std::string_view> field, std::string* out)>;
+
+// Redis's lookupKeyByPattern, first half: the key a pattern forms for an element (the first '*'
+// replaced by the element) and the hash field after "->", if any. False for "#" and for patterns
+// without '*' (which name no key).
+bool FormPatternKey(std::string_view pattern, std::string_view elem, std::string* key,
+                    std::optional<std::string_view>* field) {
   std::string_view cpat = pattern.substr(0, pattern.find('\0'));  // C string view, as strchr
-  if (cpat == "#") {
-    out->assign(elem);
-    return Lookup::kFound;
-  }
+  if (cpat == "#") return false;
   size_t star = cpat.find('*');
-  if (star == std::string_view::npos) return Lookup::kMissing;
+  if (star == std::string_view::npos) return false;
   size_t arrow = cpat.find("->", star + 1);
   size_t fieldlen = 0;
   if (arrow != std::string_view::npos && arrow + 2 < cpat.size()) {
@@ -142,17 +136,27 @@ Lookup LookupByPattern(const PatternScope& scope, std::string_view pattern, std:
     arrow = std::string_view::npos;
   }
   size_t postfix = pattern.size() - (star + 1) - (fieldlen ? fieldlen + 2 : 0);
-  std::string key;
-  key.reserve(star + elem.size() + postfix);
-  key.append(pattern.substr(0, star));
-  key.append(elem);
-  key.append(pattern.substr(star + 1, postfix));
-  if (!scope.Owns(key)) return Lookup::kOtherShard;
-  Entry* e = scope.db.Lookup(key);
-  if (e == nullptr) return Lookup::kMissing;
+  key->clear();
+  key->reserve(star + elem.size() + postfix);
+  key->append(pattern.substr(0, star));
+  key->append(elem);
+  key->append(pattern.substr(star + 1, postfix));
   if (fieldlen != 0) {
+    *field = pattern.substr(arrow + 2);
+  } else {
+    field->reset();
+  }
+  return true;
+}
+
+// The value of `key` (a string, or a field of a hash) in `db`, as Redis reads it for BY/GET.
+Lookup ReadPatternKey(Db& db, const std::string& key, std::optional<std::string_view> field,
+                      std::string* out) {
+  Entry* e = db.Lookup(key);
+  if (e == nullptr) return Lookup::kMissing;
+  if (field.has_value()) {
     if (e->type() != ValueType::kHash) return Lookup::kMissing;
-    std::optional<std::string_view> v = e->As<HashValue>()->Get(pattern.substr(arrow + 2));
+    std::optional<std::string_view> v = e->As<HashValue>()->Get(*field);
     if (!v.has_value()) return Lookup::kMissing;
     out->assign(*v);
     return Lookup::kFound;
@@ -160,6 +164,28 @@ Lookup LookupByPattern(const PatternScope& scope, std::string_view pattern, std:
   if (e->type() != ValueType::kString) return Lookup::kMissing;
   out->assign(e->str());
   return Lookup::kFound;
+}
+
+// Redis's lookupKeyByPattern: "#" is the element itself; otherwise the formed key's value.
+Lookup LookupByPattern(const KeyLookup& lookup, std::string_view pattern, std::string_view elem,
+                       std::string* out) {
+  if (pattern.substr(0, pattern.find('\0')) == "#") {
+    out->assign(elem);
+    return Lookup::kFound;
+  }
+  std::string key;
+  std::optional<std::string_view> field;
+  if (!FormPatternKey(pattern, elem, &key, &field)) return Lookup::kMissing;
+  return lookup(key, field, out);
+}
+
+// Lookups on one shard's db: keys of other shards cannot be read there.
+KeyLookup ShardLookup(Db& db, int shard_index, int shard_count) {
+  return [&db, shard_index, shard_count](const std::string& key,
+                                         std::optional<std::string_view> field, std::string* out) {
+    if (shard_count > 1 && ShardOfKey(key, shard_count) != shard_index) return Lookup::kOtherShard;
+    return ReadPatternKey(db, key, field, out);
+  };
 }
 
 struct SortItem {
@@ -316,12 +342,20 @@ struct SortResult {
   std::vector<std::optional<std::string>> values;
 };
 
-// The sort itself, on the shard that owns `key` (Redis's sortCommandGeneric up to the output).
-// `from_script`: run by a Lua script (a set's order must then not leak either).
-SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions o,
-                   bool from_script) {
-  SortResult res;
-  Entry* e = scope.db.Lookup(key);
+// The elements to sort and the range wanted, as collected on the sorted key's shard.
+struct Collected {
+  std::string error;
+  SortOptions o;  // as adjusted for the value's type
+  std::vector<SortItem> vec;
+  int64_t start = 0;
+  int64_t end = -1;
+};
+
+// First half of Redis's sortCommandGeneric, on the shard that owns `key`: the elements and the
+// range. `from_script`: run by a Lua script (a set's order must then not leak either).
+Collected Collect(Db& db, std::string_view key, SortOptions o, bool from_script) {
+  Collected res;
+  Entry* e = db.Lookup(key);
   ValueType type = ValueType::kList;
   Collection* coll = nullptr;
   if (e != nullptr) {
@@ -339,9 +373,11 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
     o.alpha = true;
     o.by.reset();
   }
+  res.o = std::move(o);
+  const SortOptions& opts = res.o;
   int64_t vectorlen = coll == nullptr ? 0 : static_cast<int64_t>(coll->ElementCount());
-  int64_t start = std::min(std::max<int64_t>(o.limit_start, 0), vectorlen);
-  int64_t count = std::min(std::max<int64_t>(o.limit_count, -1), vectorlen);
+  int64_t start = std::min(std::max<int64_t>(opts.limit_start, 0), vectorlen);
+  int64_t count = std::min(std::max<int64_t>(opts.limit_count, -1), vectorlen);
   int64_t end = count < 0 ? vectorlen : start + count - 1;
   if (start >= vectorlen) {
     start = vectorlen - 1;
@@ -349,9 +385,9 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
   }
   if (end >= vectorlen) end = vectorlen - 1;
   const bool ordered = type == ValueType::kList || type == ValueType::kZSet;
-  if (ordered && o.dontsort && (start != 0 || end != vectorlen - 1)) vectorlen = end - start + 1;
+  if (ordered && opts.dontsort && (start != 0 || end != vectorlen - 1)) vectorlen = end - start + 1;
 
-  std::vector<SortItem> vec;
+  std::vector<SortItem>& vec = res.vec;
   vec.reserve(static_cast<size_t>(std::max<int64_t>(vectorlen, 0)));
   auto add = [&vec](std::string_view s) {
     vec.emplace_back();
@@ -361,14 +397,14 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
     // An absent key sorts as an empty list.
   } else if (type == ValueType::kList) {
     const ListValue* l = static_cast<ListValue*>(coll);
-    if (o.dontsort) {
+    if (opts.dontsort) {
       // The list's own order (reversed for DESC), and only the LIMIT range.
       if (end >= start) {
         int64_t len = static_cast<int64_t>(l->size());
-        ListValue::Iterator it = l->IteratorAt(o.desc ? len - start - 1 : start);
+        ListValue::Iterator it = l->IteratorAt(opts.desc ? len - start - 1 : start);
         while (static_cast<int64_t>(vec.size()) < vectorlen && it.Valid()) {
           add(it.value());
-          if (o.desc) {
+          if (opts.desc) {
             it.Prev();
           } else {
             it.Next();
@@ -384,14 +420,14 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
     static_cast<SetValue*>(coll)->ForEach([&](std::string_view m) { add(m); });
   } else {
     const ZSetValue* z = static_cast<ZSetValue*>(coll);
-    if (o.dontsort) {
+    if (opts.dontsort) {
       // Score order (reversed for DESC), only the LIMIT range.
       int64_t len = static_cast<int64_t>(z->size());
       if (vectorlen > 0) {
-        ZSetValue::Iterator it = z->At(static_cast<size_t>(o.desc ? len - 1 - start : start));
+        ZSetValue::Iterator it = z->At(static_cast<size_t>(opts.desc ? len - 1 - start : start));
         for (int64_t i = 0; i < vectorlen && it.valid(); ++i) {
           add(it.member());
-          if (o.desc) {
+          if (opts.desc) {
             it.Prev();
           } else {
             it.Next();
@@ -405,13 +441,25 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
     }
   }
 
+  res.start = start;
+  res.end = end;
+  return res;
+}
+
+// Second half: sorts (BY values from `lookup`) and applies the GET patterns to the range.
+SortResult Finish(Collected c, const KeyLookup& lookup) {
+  SortResult res;
+  const SortOptions& o = c.o;
+  std::vector<SortItem>& vec = c.vec;
+  int64_t start = c.start;
+  int64_t end = c.end;
   if (!o.dontsort) {
     bool conversion_error = false;
     std::string byval;
     for (SortItem& item : vec) {
       const std::string* val = &item.obj;
       if (o.by.has_value()) {
-        Lookup found = LookupByPattern(scope, *o.by, item.obj, &byval);
+        Lookup found = LookupByPattern(lookup, *o.by, item.obj, &byval);
         if (found == Lookup::kOtherShard) {
           res.error = kByCrossShardErr;
           return res;
@@ -449,7 +497,7 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
       continue;
     }
     for (const std::string& pattern : o.gets) {
-      Lookup found = LookupByPattern(scope, pattern, elem, &got);
+      Lookup found = LookupByPattern(lookup, pattern, elem, &got);
       if (found == Lookup::kOtherShard) {
         res.error = kGetCrossShardErr;
         res.values.clear();
@@ -463,6 +511,18 @@ SortResult Compute(const PatternScope& scope, std::string_view key, SortOptions 
     }
   }
   return res;
+}
+
+// The whole sort on the shard that owns `key`, pattern keys read from that shard only.
+SortResult Compute(Db& db, int shard_index, int shard_count, std::string_view key, SortOptions o,
+                   bool from_script) {
+  Collected c = Collect(db, key, std::move(o), from_script);
+  if (!c.error.empty()) {
+    SortResult res;
+    res.error = std::move(c.error);
+    return res;
+  }
+  return Finish(std::move(c), ShardLookup(db, shard_index, shard_count));
 }
 
 // STORE: the values as a list at `dst` (missing GETs as empty strings), or `dst` deleted when
@@ -502,9 +562,9 @@ void SortOnShard(ShardCommand& c) {
     c.reply.Error(err);
     return;
   }
-  PatternScope scope{c.db, c.shard.shard_index(), c.shard.shard_count()};
   std::optional<std::string> store = o.store;
-  SortResult res = Compute(scope, c.args[1], std::move(o), c.from_script);
+  SortResult res = Compute(c.db, c.shard.shard_index(), c.shard.shard_count(), c.args[1],
+                           std::move(o), c.from_script);
   if (!res.error.empty()) {
     c.reply.Error(res.error);
     return;
@@ -517,38 +577,158 @@ void SortOnShard(ShardCommand& c) {
   c.reply.Integer(static_cast<int64_t>(res.values.size()));
 }
 
-// SORT ... STORE dst with dst on another shard than the sorted key: sort there, then store.
+// Does a BY or GET pattern name keys (that may live on other shards)? Then the sort runs
+// connection-side, atomically over every shard. Reads the options loosely (as SortKeys): a
+// malformed command is answered by the handler.
+bool PatternsNameKeys(ArgList args) {
+  auto names_keys = [](std::string_view pattern, bool by) {
+    std::string_view cpat = pattern.substr(0, pattern.find('\0'));
+    if (!by && cpat == "#") return false;
+    return cpat.find('*') != std::string_view::npos;
+  };
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (cmd::EqualsIgnoreCase(args[i], "limit")) {
+      i += 2;
+    } else if (cmd::EqualsIgnoreCase(args[i], "store")) {
+      i += 1;
+    } else if (i + 1 < args.size() &&
+               (cmd::EqualsIgnoreCase(args[i], "by") || cmd::EqualsIgnoreCase(args[i], "get"))) {
+      if (names_keys(args[i + 1], cmd::EqualsIgnoreCase(args[i], "by"))) return true;
+      i += 1;
+    }
+  }
+  return false;
+}
+
+void WidenToAllShards(ArgList args, AtomicScope* scope) {
+  if (PatternsNameKeys(args)) scope->all_shards = true;
+}
+
+// The pattern keys a connection-side sort reads: each formed once, read on its own shard.
+struct PatternReads {
+  struct Read {
+    std::string key;
+    std::optional<std::string> field;
+    Lookup result = Lookup::kMissing;
+    std::string value;
+  };
+  std::vector<Read> reads;
+  absl::flat_hash_map<std::string, size_t> index;  // IndexKey(key, field) -> reads[i]
+
+  static std::string IndexKey(const std::string& key, std::optional<std::string_view> field) {
+    std::string k = Cat(key.size(), ':', key);
+    if (field.has_value()) CatAppend(&k, '>', *field);
+    return k;
+  }
+  void Add(std::string_view pattern, std::string_view elem) {
+    std::string key;
+    std::optional<std::string_view> field;
+    if (!FormPatternKey(pattern, elem, &key, &field)) return;
+    auto [it, inserted] = index.try_emplace(IndexKey(key, field), reads.size());
+    if (!inserted) return;
+    Read r;
+    r.key = std::move(key);
+    if (field.has_value()) r.field.emplace(*field);
+    reads.push_back(std::move(r));
+  }
+  KeyLookup Lookuper() const {
+    return [this](const std::string& key, std::optional<std::string_view> field, std::string* out) {
+      auto it = index.find(IndexKey(key, field));
+      if (it == index.end()) return Lookup::kMissing;  // not reached: every key was read
+      const Read& r = reads[it->second];
+      if (r.result == Lookup::kFound) out->assign(r.value);
+      return r.result;
+    };
+  }
+};
+
+// Replies the sort's result, or stores it on the destination's shard (a last phase).
+void ReplyOrStore(const std::shared_ptr<SortResult>& res, std::optional<std::string> store,
+                  int dst_shard, ReplyBuilder& reply, FanOutRunner& runner) {
+  if (!res->error.empty()) {
+    reply.Error(res->error);
+    return;
+  }
+  if (!store.has_value()) {
+    ReplyValues(reply, res->values);
+    return;
+  }
+  auto dst = std::make_shared<std::string>(std::move(*store));
+  runner.RunOnShards(
+      {dst_shard}, [dst, res](ShardAccess& a) { StoreList(a.db, a.config, *dst, res->values); },
+      [res](ReplyBuilder& reply, FanOutRunner&) {
+        reply.Integer(static_cast<int64_t>(res->values.size()));
+      });
+}
+
+// Connection-side SORT: a STORE destination on another shard than the sorted key, BY/GET
+// patterns naming keys (then: collect on the key's shard, read the pattern keys on their shards,
+// sort here), or an ACL-restricted user.
+template <bool kReadonly>
 void SortOnClient(ClientCommand& c) {
   auto o = std::make_shared<SortOptions>();
-  std::string err = ParseOptions(c.args, false, o.get());
+  std::string err = ParseOptions(c.args, kReadonly, o.get());
   if (!err.empty()) {
     c.reply.Error(err);
     return;
   }
   auto key = std::make_shared<std::string>(c.args[1]);
-  auto res = std::make_shared<SortResult>();
   int shards = c.shard_count();
-  int dst_shard = o->store.has_value() ? c.ShardOf(*o->store) : c.ShardOf(*key);
+  int key_shard = c.ShardOf(*key);
+  int dst_shard = o->store.has_value() ? c.ShardOf(*o->store) : key_shard;
+  if (!PatternsNameKeys(c.args)) {
+    auto res = std::make_shared<SortResult>();
+    c.RunOnShards(
+        {key_shard},
+        [o, key, res, shards](ShardAccess& a) {
+          *res = Compute(a.db, a.shard_index, shards, *key, *o, false);
+        },
+        [o, res, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
+          ReplyOrStore(res, o->store, dst_shard, reply, runner);
+        });
+    return;
+  }
+  auto collected = std::make_shared<Collected>();
   c.RunOnShards(
-      {c.ShardOf(*key)},
-      [o, key, res, shards](ShardAccess& a) {
-        PatternScope scope{a.db, a.shard_index, shards};
-        *res = Compute(scope, *key, *o, false);
-      },
-      [o, res, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
-        if (!res->error.empty()) {
-          reply.Error(res->error);
+      {key_shard},
+      [o, key, collected](ShardAccess& a) { *collected = Collect(a.db, *key, *o, false); },
+      [o, collected, shards, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
+        if (!collected->error.empty()) {
+          reply.Error(collected->error);
           return;
         }
-        if (!o->store.has_value()) {
-          ReplyValues(reply, res->values);
-          return;
+        // Every key the patterns form for any element (GET for every element, as the range's
+        // elements are known only once sorted).
+        auto reads = std::make_shared<PatternReads>();
+        const SortOptions& so = collected->o;
+        for (const SortItem& item : collected->vec) {
+          if (so.by.has_value() && !so.dontsort) reads->Add(*so.by, item.obj);
+          for (const std::string& g : so.gets) reads->Add(g, item.obj);
+        }
+        std::vector<int> targets;
+        std::vector<bool> seen(static_cast<size_t>(shards), false);
+        for (const PatternReads::Read& r : reads->reads) {
+          int s = ShardOfKey(r.key, shards);
+          if (!seen[static_cast<size_t>(s)]) {
+            seen[static_cast<size_t>(s)] = true;
+            targets.push_back(s);
+          }
         }
         runner.RunOnShards(
-            {dst_shard},
-            [o, res](ShardAccess& a) { StoreList(a.db, a.config, *o->store, res->values); },
-            [res](ReplyBuilder& reply, FanOutRunner&) {
-              reply.Integer(static_cast<int64_t>(res->values.size()));
+            std::move(targets),
+            [reads, shards](ShardAccess& a) {
+              // Each shard fills only the reads of the keys it owns.
+              for (PatternReads::Read& r : reads->reads) {
+                if (ShardOfKey(r.key, shards) != a.shard_index) continue;
+                std::optional<std::string_view> field;
+                if (r.field.has_value()) field = *r.field;
+                r.result = ReadPatternKey(a.db, r.key, field, &r.value);
+              }
+            },
+            [o, collected, reads, dst_shard](ReplyBuilder& reply, FanOutRunner& runner) {
+              auto res =
+                  std::make_shared<SortResult>(Finish(std::move(*collected), reads->Lookuper()));
+              ReplyOrStore(res, o->store, dst_shard, reply, runner);
             });
       });
 }
@@ -568,8 +748,10 @@ void RegisterSortCommands(std::vector<CommandSpec>* table) {
   sort.summary = "Sort the elements in a list, set or sorted set";
   sort.since = "1.0.0";
   sort.on_shard = SortOnShard<false>;
-  sort.on_client = SortOnClient;
+  sort.on_client = SortOnClient<false>;
   sort.get_keys = SortKeys;
+  sort.prefer_client = PatternsNameKeys;
+  sort.widen_scope = WidenToAllShards;
   table->push_back(sort);
 
   CommandSpec ro{};
@@ -584,6 +766,9 @@ void RegisterSortCommands(std::vector<CommandSpec>* table) {
   ro.summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.";
   ro.since = "7.0.0";
   ro.on_shard = SortOnShard<true>;
+  ro.on_client = SortOnClient<true>;
+  ro.prefer_client = PatternsNameKeys;
+  ro.widen_scope = WidenToAllShards;
   table->push_back(ro);
 }
 

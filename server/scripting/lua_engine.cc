@@ -5,7 +5,7 @@
 // libraries are open, every global moves into a hidden table and the globals table stays empty
 // with a metatable whose __index reads the hidden table (a missing name raises "Script attempted
 // to access nonexistent global variable") and whose __newindex raises "Attempt to modify a
-// readonly table". Library tables (redis, string, math, table, cjson, bit, coroutine) are
+// readonly table". Library tables (redis, string, math, table, cjson, cmsgpack, bit, coroutine) are
 // replaced by read-only proxies the same way. While a function library loads, globals resolve
 // in a separate table that holds only the load-time `redis` API (register_function, log).
 #include "server/scripting/lua_engine.h"
@@ -22,6 +22,7 @@
 #include "server/command_table.h"
 #include "server/logging.h"
 #include "server/memory_accounting.h"
+#include "server/scripting/lua_cmsgpack.h"
 #include "server/scripting/lua_convert.h"
 #include "server/scripting/sha1.h"
 
@@ -761,6 +762,7 @@ LuaEngine::LuaEngine() {
   OpenLib(L, LUA_STRLIBNAME, luaopen_string);
   OpenLib(L, LUA_MATHLIBNAME, luaopen_math);
   OpenLib(L, "cjson", luaopen_cjson);
+  OpenLib(L, "cmsgpack", OpenCmsgpack);
   OpenLib(L, "bit", luaopen_bit);
   for (const char* name : {"dofile", "loadfile", "print", "module", "require"}) {
     lua_pushnil(L);
@@ -817,7 +819,8 @@ LuaEngine::LuaEngine() {
     lua_pushnil(L);
     lua_rawset(L, LUA_GLOBALSINDEX);
   }
-  for (const char* lib : {"redis", "string", "math", "table", "cjson", "bit", "coroutine"}) {
+  for (const char* lib :
+       {"redis", "string", "math", "table", "cjson", "cmsgpack", "bit", "coroutine"}) {
     lua_getfield(L, hidden, lib);
     if (lua_istable(L, -1)) {
       MakeReadonlyProxy(L, false);

@@ -1,7 +1,7 @@
 // Unit tests of SORT / SORT_RO (server/commands/sort_family.cc), WAIT and LOLWUT, run through the
 // command table with the in-process CommandHarness, with one and with four shards (so STORE to a
-// destination on another shard takes the fan-out path, and BY/GET keys on another shard meet
-// the cluster-mode error). Expected replies are redis-server 7.0's.
+// destination on another shard takes the fan-out path, and BY/GET keys on other shards are read
+// there). Expected replies are redis-server 7.0's.
 #include <string>
 #include <vector>
 
@@ -141,17 +141,32 @@ TEST_P(SortTest, Store) {
 
 TEST_P(SortTest, PatternKeysOnAnotherShard) {
   Run({"RPUSH", "ids", "1", "2", "3"});
-  Run({"MSET", "w_1", "3", "w_2", "2", "w_3", "1"});
-  std::string by = Run({"SORT", "ids", "BY", "w_*"});
-  std::string get = Run({"SORT", "ids", "GET", "w_*"});
-  if (GetParam() == 1) {
-    EXPECT_EQ(by, Arr({"3", "2", "1"}));
-    EXPECT_EQ(get, Arr({"3", "2", "1"}));
-  } else {
-    // w_1, w_2, w_3 do not all live on the shard of "ids" among 4.
-    EXPECT_EQ(by, Err("ERR BY option of SORT denied in Cluster mode."));
-    EXPECT_EQ(get, Err("ERR GET option of SORT denied in Cluster mode."));
-  }
+  Run({"MSET", "w_1", "3", "w_2", "2", "w_3", "1", "name_1", "a", "name_3", "c"});
+  Run({"HSET", "obj_1", "f", "10"});
+  Run({"HSET", "obj_2", "f", "30"});
+  Run({"HSET", "obj_3", "f", "20", "g", "x"});
+  // w_1, w_2, w_3 do not all live on the shard of "ids" among 4: read on their own shards.
+  EXPECT_EQ(Run({"SORT", "ids", "BY", "w_*"}), Arr({"3", "2", "1"}));
+  EXPECT_EQ(Run({"SORT_RO", "ids", "BY", "w_*"}), Arr({"3", "2", "1"}));
+  EXPECT_EQ(Run({"SORT", "ids", "GET", "w_*"}), Arr({"3", "2", "1"}));
+  EXPECT_EQ(Run({"SORT", "ids", "GET", "name_*", "GET", "#"}),
+            Arr({"a", "1", "(nil)", "2", "c", "3"}));
+  EXPECT_EQ(Run({"SORT", "ids", "BY", "obj_*->f", "GET", "obj_*->f", "GET", "obj_*->g"}),
+            Arr({"10", "(nil)", "20", "x", "30", "(nil)"}));
+  EXPECT_EQ(Run({"SORT", "ids", "BY", "obj_*->f", "DESC", "LIMIT", "0", "2", "GET", "name_*"}),
+            Arr({"(nil)", "c"}));
+  EXPECT_EQ(Run({"SORT", "ids", "BY", "name_*", "ALPHA", "GET", "#"}), Arr({"2", "1", "3"}));
+  // Non-numeric BY values: the error, as Redis.
+  EXPECT_EQ(Run({"SORT", "ids", "BY", "name_*"}),
+            Err("ERR One or more scores can't be converted into double"));
+  // STORE with patterns, to a destination on any shard.
+  EXPECT_EQ(Run({"SORT", "ids", "BY", "w_*", "GET", "name_*", "STORE", "out"}), Int(3));
+  EXPECT_EQ(Run({"LRANGE", "out", "0", "-1"}), Arr({"c", "", "a"}));
+  EXPECT_EQ(Run({"SORT_RO", "ids", "GET", "w_*", "STORE", "out"}), Err("ERR syntax error"));
+  // The sorted key's own errors, and an absent key.
+  Run({"SET", "str", "x"});
+  EXPECT_EQ(Run({"SORT", "str", "GET", "w_*"}), kWrongType);
+  EXPECT_EQ(Run({"SORT", "nokey", "BY", "w_*", "GET", "w_*"}), Arr({}));
   // Constant BY and GET # never name a key.
   EXPECT_EQ(Run({"SORT", "ids", "BY", "nosort", "GET", "#"}), Arr({"1", "2", "3"}));
 }

@@ -1,0 +1,225 @@
+// Differential regression cases found by running a client library's own test suite (redis-py)
+// against shardis-server (--threads 2) and the reference redis-server 7.0: replies must match.
+// Each case is a command a client library's tests (or its users) send whose reply differed:
+// DEBUG ERROR (clients fake LOADING / READONLY errors with it), DEBUG OBJECT, COMMAND GETKEYS's
+// arity and subcommands, COMMAND GETKEYSANDFLAGS, CLIENT KILL USER of an unknown user, CLIENT REPLY
+// ON, ACL LOG's count argument, the cmsgpack library of Lua scripts (byte-exact packing, unpacking,
+// its errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they
+// grant). Both servers run with enable-debug-command yes, as client libraries' CI runs
+// redis-server.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/test_server.h"
+
+namespace shardis::test {
+namespace {
+
+using std::chrono::seconds;
+
+class DifferentialClientCompatTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    shardis_ = StartShardis(2, {"--enable-debug-command", "yes"}, &error);
+    ASSERT_NE(shardis_, nullptr) << "cannot start " << ShardisLabel() << ": " << error;
+    redis_ = StartRedis({"--enable-debug-command", "yes"}, &error);
+    ASSERT_NE(redis_, nullptr) << "cannot start redis-server: " << error;
+    sh_ = Client::Connect(shardis_->port(), seconds(10), &error);
+    ASSERT_NE(sh_, nullptr) << error;
+    ref_ = Client::Connect(redis_->port(), seconds(10), &error);
+    ASSERT_NE(ref_, nullptr) << error;
+  }
+
+  void Both(const std::vector<std::string>& args) {
+    std::string a = sh_->Run(args);
+    std::string b = ref_->Run(args);
+    EXPECT_EQ(a, b) << "command: " << RenderCommand(args);
+  }
+
+  std::unique_ptr<ServerProcess> shardis_, redis_;
+  std::unique_ptr<Client> sh_, ref_;
+};
+
+TEST_F(DifferentialClientCompatTest, DebugErrorAndObject) {
+  Both({"DEBUG", "ERROR", "LOADING fake message"});
+  Both({"DEBUG", "ERROR", "READONLY You can't write against a read only replica."});
+  Both({"DEBUG", "ERROR", "ERR with\r\nnewlines"});
+  Both({"DEBUG", "OBJECT", "nokey"});
+  Both({"SET", "a", "1"});
+  // The address and clock differ; the reply is a status line with Redis's fields.
+  for (Client* c : {sh_.get(), ref_.get()}) {
+    std::string line = c->Run({"DEBUG", "OBJECT", "a"});
+    EXPECT_NE(line.find("Value at:"), std::string::npos) << line;
+    EXPECT_NE(line.find(" refcount:"), std::string::npos) << line;
+    EXPECT_NE(line.find(" encoding:int serializedlength:"), std::string::npos) << line;
+    EXPECT_NE(line.find(" lru_seconds_idle:"), std::string::npos) << line;
+  }
+}
+
+TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
+  Both({"COMMAND", "GETKEYS", "GET"});
+  Both({"COMMAND", "GETKEYS", "PING"});
+  Both({"COMMAND", "GETKEYS", "PING", "x"});
+  Both({"COMMAND", "GETKEYS", "SET", "a", "b"});
+  Both({"COMMAND", "GETKEYS", "NOSUCH", "a"});
+  Both({"COMMAND", "GETKEYS", "GET", "a", "b"});
+  Both({"COMMAND", "INFO", "command|getkeys"});
+  Both({"COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"});
+  Both({"COMMAND", "GETKEYS", "OBJECT", "FOO", "k"});
+  Both({"COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"});
+}
+
+TEST_F(DifferentialClientCompatTest, CommandGetKeysAndFlags) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"LMOVE", "a", "b", "LEFT", "RIGHT"},
+      {"SET", "a", "b"},
+      {"SET", "a", "b", "GET"},
+      {"BITFIELD", "k", "GET", "u8", "0"},
+      {"BITFIELD", "k", "SET", "u8", "0", "1"},
+      {"GEORADIUS", "k", "1", "2", "3", "km", "STORE", "d"},
+      {"GEORADIUS", "k", "1", "2", "3", "km", "STOREDIST", "d"},
+      {"SORT", "k", "BY", "x", "GET", "y", "STORE", "d"},
+      {"SORT", "k"},
+      {"ZADD", "k", "1", "a"},
+      {"ZUNIONSTORE", "d", "2", "a", "b"},
+      {"EVAL", "return 1", "2", "a", "b"},
+      {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", "0", "0"},
+      {"OBJECT", "ENCODING", "k"},
+      {"XINFO", "STREAM", "s"},
+      {"DEL", "a", "b", "c"},
+      {"MSET", "a", "1", "b", "2"},
+      {"RENAME", "a", "b"},
+      {"BLMPOP", "0", "2", "a", "b", "LEFT"},
+      {"GEOSEARCHSTORE", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km"},
+      {"COPY", "a", "b"},
+      {"SMOVE", "a", "b", "m"},
+      {"PFMERGE", "d", "a", "b"},
+      {"GET"},
+      {"PING", "x"},
+      {"NOSUCH", "a"},
+      {"CONFIG", "GET", "x"},
+  };
+  for (const auto& cmd : commands) {
+    std::vector<std::string> args = {"COMMAND", "GETKEYSANDFLAGS"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    Both(args);
+  }
+  Both({"COMMAND", "GETKEYSANDFLAGS"});
+  Both({"COMMAND", "INFO", "command|getkeysandflags"});
+}
+
+TEST_F(DifferentialClientCompatTest, ClientKillUserAndReply) {
+  Both({"CLIENT", "KILL", "USER", "nouser"});
+  Both({"CLIENT", "KILL", "USER", "default", "SKIPME", "yes"});
+  Both({"CLIENT", "KILL", "USER", "nouser", "SKIPME", "yes"});
+  Both({"CLIENT", "REPLY", "ON"});
+  Both({"CLIENT", "REPLY", "bogus"});
+  Both({"PING"});
+}
+
+TEST_F(DifferentialClientCompatTest, AclLogCount) {
+  Both({"ACL", "LOG", "x"});
+  Both({"ACL", "LOG", "-1"});
+  Both({"ACL", "LOG", "0"});
+  Both({"AUTH", "nouser", "wrong"});
+  Both({"ACL", "LOG", "-5"});
+  Both({"ACL", "LOG", "0"});
+  Both({"ACL", "LOG", "RESET"});
+}
+
+TEST_F(DifferentialClientCompatTest, AclSelectors) {
+  Both({"ACL", "SETUSER", "u1", "(+set"});
+  Both({"ACL", "SETUSER", "u1", "(on)"});
+  Both({"ACL", "SETUSER", "u1", "(reset)"});
+  Both({"ACL", "SETUSER", "u1", "(+nosuch)"});
+  Both({"ACL", "SETUSER", "u1", "(+set", "~x)"});
+  Both({"ACL", "SETUSER", "u1", "()", "(allkeys allchannels allcommands)", "(%R~r* &ch)"});
+  Both({"ACL", "GETUSER", "u1"});
+  Both({"ACL", "LIST"});
+  Both({"ACL", "SETUSER", "u1", "clearselectors"});
+  Both({"ACL", "LIST"});
+  Both(
+      {"ACL", "SETUSER", "u1", "reset", "on", ">pw", "+get", "~a*", "(+set ~b*)", "(+hset %W~h*)"});
+  Both({"ACL", "GETUSER", "u1"});
+  Both({"ACL", "LIST"});
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"get", "a1"},
+                                             {"get", "b1"},
+                                             {"set", "b1", "1"},
+                                             {"set", "a1", "1"},
+                                             {"hset", "h1", "f", "v"},
+                                             {"hset", "a1", "f", "v"},
+                                             {"hget", "h1", "f"},
+                                             {"publish", "c", "m"}}) {
+    std::vector<std::string> dry = {"ACL", "DRYRUN", "u1"};
+    dry.insert(dry.end(), cmd.begin(), cmd.end());
+    Both(dry);
+  }
+  // The permissions hold for a client authenticated as the user.
+  std::string error;
+  std::unique_ptr<Client> sh_user = Client::Connect(shardis_->port(), seconds(10), &error);
+  ASSERT_NE(sh_user, nullptr) << error;
+  std::unique_ptr<Client> ref_user = Client::Connect(redis_->port(), seconds(10), &error);
+  ASSERT_NE(ref_user, nullptr) << error;
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"AUTH", "u1", "pw"},
+                                             {"SET", "b1", "1"},
+                                             {"SET", "a1", "1"},
+                                             {"GET", "a1"},
+                                             {"GET", "b1"},
+                                             {"HSET", "h1", "f", "v"},
+                                             {"HGET", "h1", "f"}}) {
+    EXPECT_EQ(sh_user->Run(cmd), ref_user->Run(cmd)) << RenderCommand(cmd);
+  }
+  Both({"ACL", "DELUSER", "u1"});
+}
+
+TEST_F(DifferentialClientCompatTest, LuaCmsgpack) {
+  const std::vector<std::vector<std::string>> scripts = {
+      {"return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, "
+       "-32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, 1.5, 0.1, 1e300, -0.0, "
+       "2^53, 2^63, -2^63, 1/0, -1/0)"},
+      {"return cmsgpack.pack(true, false, nil, 'abc', string.rep('x', 31), string.rep('x', 32), "
+       "string.rep('y', 255), string.rep('z', 256), string.rep('w', 70000))"},
+      {"return cmsgpack.pack({}, {1,2,3}, {a=1}, {1,2,nil,4}, {[1]=1,[3]=3}, {[0]=1}, "
+       "{[1.5]=2}, {x={y={z={1}}}})"},
+      {"local t = {} local c = t for i=1,20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)"},
+      {"local t = {} for i=1,70000 do t[i]=i end return cmsgpack.pack(t)"},
+      {"local m = cmsgpack.unpack(ARGV[1]) return 'hello ' .. m['name']", "\x81\xa4name\xa3Joe"},
+      {"local m = cmsgpack.unpack(ARGV[1]) return 'hello ' .. name", "\x81\xa4name\xa3Joe"},
+      {"return {cmsgpack.unpack(cmsgpack.pack(1, 2, 'x', {1,2}))}"},
+      {"return {cmsgpack.unpack_one(ARGV[1])}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_one(ARGV[1], 2)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_limit(ARGV[1], 2, 1)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_one(ARGV[1], 5)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack_one(ARGV[1], -1)}", "\x01\x02\x03"},
+      {"return {cmsgpack.unpack(ARGV[1])}", "\x92\x01"},
+      {"return {cmsgpack.unpack(ARGV[1])}", "\xc1"},
+      {"return {cmsgpack.unpack(ARGV[1])}",
+       "\xc4\x01"
+       "a"},
+      {"return cmsgpack.pack()"},
+      {"return tostring(cmsgpack.unpack(ARGV[1]))",
+       std::string("\xcb\x3f\xb9\x99\x99\x99\x99\x99\x9a", 9)},
+      {"return tostring(cmsgpack.unpack(ARGV[1]))", std::string("\xca\x3f\xc0\x00\x00", 5)},
+      {"return tostring(cmsgpack.unpack(ARGV[1]))", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff"},
+      {"return cmsgpack.pack(cmsgpack.unpack(ARGV[1]))",
+       std::string("\xde\x00\x01\xa1k\xdc\x00\x02\x01\x02", 10)},
+      {"return {cmsgpack._NAME, cmsgpack._VERSION}"},
+      {"cmsgpack.pack = nil return 1"},
+      // Deep input is refused, not a crash.
+      {"return tostring(pcall(cmsgpack.unpack, string.rep(string.char(0x91), 100000)))"},
+  };
+  for (const auto& s : scripts) {
+    std::vector<std::string> args = {"EVAL", s[0], "0"};
+    args.insert(args.end(), s.begin() + 1, s.end());
+    Both(args);
+  }
+}
+
+}  // namespace
+}  // namespace shardis::test
