@@ -45,6 +45,10 @@ struct Snapshot {
   std::atomic<bool> aborted{false};
   // BGSAVE: shards still serializing incrementally; the last one to finish starts the writer.
   std::atomic<int> pending{0};
+  // BGSAVE: each shard's finished walk, kept until the file is written (it owns the spill
+  // files that the sections name).
+  std::vector<std::unique_ptr<rdb::ShardSnapshot>> walks;
+  std::vector<std::string> errors;  // per shard: a failed spill ("" if none)
 };
 
 // A shard's part of a running BGSAVE (incremental): touched only by that shard's thread, or by
@@ -66,7 +70,13 @@ void ReportProgress(ShardJob& job) {
   uint64_t keys = job.work->keys_saved();
   uint64_t bytes = job.work->bytes();
   p.snapshot_keys_saved.fetch_add(keys - job.reported_keys, std::memory_order_relaxed);
-  p.snapshot_buffer_bytes.fetch_add(bytes - job.reported_bytes, std::memory_order_relaxed);
+  // Unsigned wrap-around makes this a subtraction when the shard spilled since.
+  uint64_t held =
+      p.snapshot_buffer_bytes.fetch_add(bytes - job.reported_bytes, std::memory_order_relaxed) +
+      (bytes - job.reported_bytes);
+  uint64_t peak = p.snapshot_buffer_peak.load(std::memory_order_relaxed);
+  while (held > peak && !p.snapshot_buffer_peak.compare_exchange_weak(peak, held)) {
+  }
   job.reported_keys = keys;
   job.reported_bytes = bytes;
 }
@@ -142,9 +152,14 @@ void StartWriter(std::shared_ptr<Snapshot> snap) {
   Persistence().writer_running.store(true);
   std::thread([snap] {
     uint64_t bytes = 0;
-    std::string error = WriteSnapshot(*snap, &bytes);
+    std::string error;
+    for (const std::string& e : snap->errors) {
+      if (error.empty()) error = e;
+    }
+    if (error.empty()) error = WriteSnapshot(*snap, &bytes);
+    snap->walks.clear();  // removes the spill files
     PersistenceState& p = Persistence();
-    p.last_snapshot_bytes.store(p.snapshot_buffer_bytes.load());
+    p.last_snapshot_bytes.store(p.snapshot_buffer_peak.load());
     p.snapshot_buffer_bytes.store(0);
     FinishSave(*snap, error, true);
     p.writer_running.store(false);
@@ -156,8 +171,10 @@ void StartWriter(std::shared_ptr<Snapshot> snap) {
 void CompleteJob(int shard) {
   std::unique_ptr<ShardJob> job = std::move(Jobs()[shard]);
   ReportProgress(*job);
+  job->snap->errors[shard] = job->work->spill_error();
   job->snap->shards[shard] = std::move(job->work->sections());
   std::shared_ptr<Snapshot> snap = job->snap;
+  snap->walks[shard] = std::move(job->work);
   job.reset();
   if (snap->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) StartWriter(std::move(snap));
 }
@@ -260,7 +277,10 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
     p.snapshot_keys_total.store(0);
     p.snapshot_keys_saved.store(0);
     p.snapshot_buffer_bytes.store(0);
+    p.snapshot_buffer_peak.store(0);
     snap->pending.store(p.shards);
+    snap->walks.resize(p.shards);
+    snap->errors.resize(p.shards);
   }
   start(
       [snap, options, background](ShardAccess& access) {
@@ -274,8 +294,9 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
         // The instant: attach, and serialize later in slices between commands (SnapshotSlice).
         auto job = std::make_unique<ShardJob>();
         job->snap = snap;
-        job->work =
-            std::make_unique<rdb::ShardSnapshot>(access.shard, options, access.shard.now_ms());
+        job->work = std::make_unique<rdb::ShardSnapshot>(
+            access.shard, options, access.shard.now_ms(),
+            snap->dir + "/temp-" + std::to_string(getpid()) + "-bgsave-" + std::to_string(i));
         Persistence().snapshot_keys_total.fetch_add(job->work->keys_at_start());
         Jobs()[i] = std::move(job);
       },

@@ -13,8 +13,9 @@
 //    (SnapshotSlice) in Scan order, and the Db pre-write hook serializes any entry a command is
 //    about to reach first, so the file holds every key as it was at the instant (copy-on-write
 //    at the entry level, by serializing rather than copying). The last shard to finish starts a
-//    short-lived writer thread. The memory held meanwhile is the serialized output (INFO
-//    current_cow_size), whatever the write load.
+//    short-lived writer thread. The memory held meanwhile is the serialized output not yet
+//    spilled to per-shard temp files (at most ~4 MB per shard and database in use; INFO
+//    current_cow_size), whatever the dataset and the write load.
 //
 // The process-wide status (INFO persistence, LASTSAVE, the schedule) lives in PersistenceState:
 // atomics written by whichever thread finishes a save, read by INFO on any thread. The change
@@ -58,6 +59,7 @@ struct PersistenceState {
   std::atomic<uint64_t> snapshot_keys_total{0};
   std::atomic<uint64_t> snapshot_keys_saved{0};
   std::atomic<uint64_t> snapshot_buffer_bytes{0};
+  std::atomic<uint64_t> snapshot_buffer_peak{0};
   std::atomic<uint64_t> last_snapshot_bytes{0};
   std::atomic<bool> snapshot_paused{
       false};  // DEBUG SNAPSHOT-PAUSE (tests)  // the last BGSAVE's (INFO rdb_last_cow_size)

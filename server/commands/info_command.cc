@@ -250,11 +250,11 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("loading", 0);
     w.Field("async_loading", 0);
     // No fork: the "copy-on-write" memory of a BGSAVE is its serialized output held in memory
-    // until the file is written (values about to change are serialized first, not copied).
+    // until spilled or written (values about to change are serialized first, not copied).
     uint64_t cow = bgsave ? p.snapshot_buffer_bytes.load() : 0;
     uint64_t total_keys = bgsave ? p.snapshot_keys_total.load() : 0;
     uint64_t saved_keys = bgsave ? p.snapshot_keys_saved.load() : 0;
-    w.Field("current_cow_peak", cow);
+    w.Field("current_cow_peak", bgsave ? p.snapshot_buffer_peak.load() : 0);
     w.Field("current_cow_size", cow);
     w.Field("current_cow_size_age", 0);
     w.Field("current_fork_perc",

@@ -6,12 +6,16 @@
 // while the shard keeps serving. Any entry a command is about to reach is serialized first by the
 // Db's pre-write hook, so each database's section holds exactly the keys that were live at the
 // instant, with their values at the instant. Used only on the shard's thread (or on the main
-// thread after the reactors stopped). Output is kept in memory per database (DbSection), as the
-// blocking save's, and handed to the file writer once complete.
+// thread after the reactors stopped). Output goes to one DbSection per database; with a spill
+// prefix, a section's bytes are appended to the temp file <prefix>-<db>.part whenever they reach
+// the spill threshold, so the memory a snapshot holds stays bounded (shards x databases in use
+// x threshold) whatever the dataset and the write load. The file writer copies spilled bytes
+// in order; this object removes its spill files when destroyed.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "storage/rdb/rdb_file.h"
@@ -23,7 +27,8 @@ class ShardSnapshot {
  public:
   // Attaches to every database of `shard`: the snapshot instant is now, `instant_ms` the shard's
   // clock then (keys whose expiry is before it are left out, as the blocking save does).
-  ShardSnapshot(ShardData& shard, const SaveOptions& options, int64_t instant_ms);
+  ShardSnapshot(ShardData& shard, const SaveOptions& options, int64_t instant_ms,
+                std::string spill_prefix = "", size_t spill_threshold = size_t{4} << 20);
   // Finishes the walk first if needed: detaching early would break the tables' epoch invariant.
   ~ShardSnapshot();
   ShardSnapshot(const ShardSnapshot&) = delete;
@@ -39,11 +44,16 @@ class ShardSnapshot {
   void Abandon();
   bool complete() const { return complete_; }
 
-  // Per database index at the instant (SWAPDB afterwards does not move a key's section).
+  // Per database index at the instant (SWAPDB afterwards does not move a key's section). Once
+  // complete, the sections (with their spill files) may be handed to the writer: the files stay
+  // until this object is destroyed.
   std::vector<DbSection>& sections() { return sections_; }
+  // A spill write that failed ("" if none): the sections are then unusable (the save fails).
+  const std::string& spill_error() const { return spill_error_; }
+  uint64_t spilled_bytes() const { return spilled_; }
   uint64_t keys_at_start() const { return keys_at_start_; }
   uint64_t keys_saved() const;
-  uint64_t bytes() const;  // serialized so far (buffered in memory)
+  uint64_t bytes() const;  // serialized so far and held in memory (not spilled)
 
  private:
   struct Sink;
@@ -55,6 +65,9 @@ class ShardSnapshot {
   };
   std::vector<PerDb> dbs_;
   std::vector<DbSection> sections_;
+  std::vector<std::string> spill_files_;  // to remove when destroyed
+  std::string spill_error_;
+  uint64_t spilled_ = 0;
   uint64_t keys_at_start_ = 0;
   bool complete_ = false;
 };

@@ -2,7 +2,8 @@
 // walked in small steps while the databases change between steps (overwrites, deletes, inserts,
 // in-place changes of collections, Take, expiry changes, lazy and active expiry, FLUSHDB, SWAPDB)
 // holds exactly the keys live at its instant, with their values at the instant, each once; a
-// second snapshot after it (the epoch bit flipped back) again holds everything.
+// second snapshot after it (the epoch bit flipped back) again holds everything; with spilling,
+// little stays in memory and the temp files go with the snapshot.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -172,6 +173,31 @@ TEST_F(SnapshotTest, ExpiryAfterTheInstantKeepsTheKeyInTheSnapshot) {
   shard_.db(0).Maintain(1'000'000);
   snap.Finish();
   EXPECT_EQ(Load(snap, kStart), expected);
+}
+
+TEST_F(SnapshotTest, SpillsToTempFilesAndKeepsLittleInMemory) {
+  Fill();
+  Dataset expected = Contents(shard_);
+  char tmpl[] = "/tmp/snapspillXXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string spill0;
+  {
+    ShardSnapshot snap(shard_, SaveOptions{}, kStart, dir + "/part", 1024);
+    int round = 0;
+    while (!snap.Step(0)) {
+      EXPECT_LT(snap.bytes(), 4u * (1024 + 256));  // at most a threshold (+ a record) per db
+      Put(0, "k" + std::to_string(round * 7 % 3000), "changed");
+      if (round == 2) shard_.db(1).Clear();  // a whole db drained at once, spilled as it goes
+      ++round;
+    }
+    EXPECT_EQ(snap.spill_error(), "");
+    EXPECT_GT(snap.spilled_bytes(), 0u);
+    spill0 = snap.sections()[0].spill_path;
+    EXPECT_EQ(access(spill0.c_str(), F_OK), 0);
+    EXPECT_EQ(Load(snap, kStart), expected);
+  }
+  EXPECT_NE(access(spill0.c_str(), F_OK), 0);  // removed with the snapshot
+  rmdir(dir.c_str());
 }
 
 TEST_F(SnapshotTest, NextSnapshotSeesEverythingAgain) {
