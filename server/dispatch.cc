@@ -752,6 +752,8 @@ void Reactor::AofCron() {
   // A connection-less operation (connection id 0), like the `save` schedule's fan-out.
   Runner runner(*this, OpOrigin{index_, 0, 0, RespVersion::kResp2});
   aof::Cron(config_, runner);
+  Runner save_runner(*this, OpOrigin{index_, 0, 0, RespVersion::kResp2});
+  PersistenceCron(config_, AtomicAllShardsStarter(save_runner));
 }
 
 void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& finish) {

@@ -13,6 +13,7 @@
 #include "server/logging.h"
 #include "server/scripting/lua_engine.h"
 #include "storage/rdb/rdb_db.h"
+#include "storage/rdb/rdb_snapshot.h"
 
 namespace shardis {
 namespace {
@@ -44,12 +45,48 @@ struct Snapshot {
   // The barrier that makes the snapshot one instant across shards (see ArriveAndWait).
   std::atomic<int> arrived{0};
   std::atomic<bool> aborted{false};
+  // BGSAVE: shards still serializing incrementally; the last one to finish starts the writer.
+  std::atomic<int> pending{0};
+  // BGSAVE: each shard's finished walk, kept until the file is written (it owns the spill
+  // files that the sections name).
+  std::vector<std::unique_ptr<rdb::ShardSnapshot>> walks;
+  std::vector<std::string> errors;  // per shard: a failed spill ("" if none)
 };
+
+// A shard's part of a running BGSAVE (incremental): touched only by that shard's thread, or by
+// the main thread once the reactors have stopped.
+struct ShardJob {
+  std::shared_ptr<Snapshot> snap;
+  std::unique_ptr<rdb::ShardSnapshot> work;
+  uint64_t reported_keys = 0;  // what this shard last added to the INFO counters
+  uint64_t reported_bytes = 0;
+};
+std::vector<std::unique_ptr<ShardJob>>& Jobs() {
+  static std::vector<std::unique_ptr<ShardJob>> jobs;
+  return jobs;
+}
+
+// INFO progress: this shard's counters moved from what it reported last to now.
+void ReportProgress(ShardJob& job) {
+  PersistenceState& p = Persistence();
+  uint64_t keys = job.work->keys_saved();
+  uint64_t bytes = job.work->bytes();
+  p.snapshot_keys_saved.fetch_add(keys - job.reported_keys, std::memory_order_relaxed);
+  // Unsigned wrap-around makes this a subtraction when the shard spilled since.
+  uint64_t held =
+      p.snapshot_buffer_bytes.fetch_add(bytes - job.reported_bytes, std::memory_order_relaxed) +
+      (bytes - job.reported_bytes);
+  uint64_t peak = p.snapshot_buffer_peak.load(std::memory_order_relaxed);
+  while (held > peak && !p.snapshot_buffer_peak.compare_exchange_weak(peak, held)) {
+  }
+  job.reported_keys = keys;
+  job.reported_bytes = bytes;
+}
 
 // Each shard's task waits here until every shard has reached its task, so that at the moment
 // the last one arrives all of them are paused between two commands: the shards then serialize
-// what they hold at that one instant. (A command spanning shards, e.g. a cross-shard MSET or
-// EXEC, is not atomic yet and may be seen half done.) The wait polls with short sleeps, and
+// what they hold at that one instant. (The save runs as an all-shards atomic operation, so no
+// multi-shard operation is half done then.) The wait polls with short sleeps, and
 // gives up when the server is shutting down (a stopped reactor never arrives); false then.
 bool ArriveAndWait(Snapshot& snap, int shards) {
   if (snap.arrived.fetch_add(1) + 1 >= shards) return true;
@@ -113,7 +150,55 @@ void FinishSave(const Snapshot& snap, const std::string& error, bool background)
   p.save_in_progress.store(false);
 }
 
+// The BGSAVE writer: a short-lived thread writes the file, then records the outcome.
+void StartWriter(std::shared_ptr<Snapshot> snap) {
+  Persistence().writer_running.store(true);
+  std::thread([snap] {
+    uint64_t bytes = 0;
+    std::string error;
+    for (const std::string& e : snap->errors) {
+      if (error.empty()) error = e;
+    }
+    if (error.empty()) error = WriteSnapshot(*snap, &bytes);
+    snap->walks.clear();  // removes the spill files
+    PersistenceState& p = Persistence();
+    p.last_snapshot_bytes.store(p.snapshot_buffer_peak.load());
+    p.snapshot_buffer_bytes.store(0);
+    FinishSave(*snap, error, true);
+    p.writer_running.store(false);
+  }).detach();
+}
+
+// A shard's incremental serialization is complete: its sections join the snapshot; the last
+// shard starts the writer.
+void CompleteJob(int shard) {
+  std::unique_ptr<ShardJob> job = std::move(Jobs()[shard]);
+  ReportProgress(*job);
+  job->snap->errors[shard] = job->work->spill_error();
+  job->snap->shards[shard] = std::move(job->work->sections());
+  std::shared_ptr<Snapshot> snap = job->snap;
+  snap->walks[shard] = std::move(job->work);
+  job.reset();
+  if (snap->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) StartWriter(std::move(snap));
+}
+
 }  // namespace
+
+bool SnapshotRunning(int shard) {
+  std::vector<std::unique_ptr<ShardJob>>& jobs = Jobs();
+  return shard < static_cast<int>(jobs.size()) && jobs[shard] != nullptr &&
+         !Persistence().snapshot_paused.load(std::memory_order_relaxed);
+}
+
+void SnapshotSlice(int shard, int64_t budget_us) {
+  ShardJob& job = *Jobs()[shard];
+  bool complete = job.work->Step(budget_us);
+  if (complete) {
+    CompleteJob(shard);
+  } else {
+    ReportProgress(job);
+  }
+}
 
 PersistenceState& Persistence() {
   static PersistenceState state;
@@ -125,6 +210,8 @@ void InitPersistence(int shards, int64_t now_s) {
   p.dirty.reset(new std::atomic<uint64_t>[shards]);
   for (int i = 0; i < shards; ++i) p.dirty[i].store(0);
   p.shards = shards;
+  Jobs().clear();
+  Jobs().resize(shards);
   p.dirty_at_last_save.store(0);
   p.last_save_time_s.store(now_s);
 }
@@ -133,6 +220,19 @@ uint64_t ChangesSinceLastSave() {
   uint64_t total = TotalDirty();
   uint64_t saved = Persistence().dirty_at_last_save.load();
   return total > saved ? total - saved : 0;
+}
+
+FanOutStarter AtomicAllShardsStarter(FanOutRunner& runner) {
+  return [&runner](ShardTask task, FanOutDone done) {
+    AtomicScope scope;
+    scope.all_shards = true;
+    runner.RunAtomic(std::move(scope), [task = std::move(task), done = std::move(done)](
+                                           ReplyBuilder&, FanOutRunner& inner) mutable {
+      std::vector<int> all(inner.shard_count());
+      for (int i = 0; i < inner.shard_count(); ++i) all[i] = i;
+      inner.RunOnShards(std::move(all), std::move(task), std::move(done));
+    });
+  };
 }
 
 rdb::SaveOptions SaveOptionsFrom(const Config& config) {
@@ -176,20 +276,41 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
     Log(LogLevel::kNotice, "Background saving started");
   }
   rdb::SaveOptions options = SaveOptionsFrom(config);
+  if (background) {
+    p.snapshot_keys_total.store(0);
+    p.snapshot_keys_saved.store(0);
+    p.snapshot_buffer_bytes.store(0);
+    p.snapshot_buffer_peak.store(0);
+    snap->pending.store(p.shards);
+    snap->walks.resize(p.shards);
+    snap->errors.resize(p.shards);
+  }
   start(
-      [snap, options](ShardAccess& access) {
+      [snap, options, background](ShardAccess& access) {
         if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
-        snap->dirty[access.shard_index] =
-            Persistence().dirty[access.shard_index].load(std::memory_order_relaxed);
+        int i = access.shard_index;
+        snap->dirty[i] = Persistence().dirty[i].load(std::memory_order_relaxed);
         // Library changes are ordered on thread 0 (shard 0's): its set is the one of this instant.
-        if (access.shard_index == 0) {
-          snap->functions = scripting::LuaEngine::ThisThread().LibraryCodes();
+        if (i == 0) snap->functions = scripting::LuaEngine::ThisThread().LibraryCodes();
+        if (!background) {
+          snap->shards[i] = SerializeShard(access.shard, options);
+          return;
         }
-        snap->shards[access.shard_index] = SerializeShard(access.shard, options);
+        // The instant: attach, and serialize later in slices between commands (SnapshotSlice).
+        auto job = std::make_unique<ShardJob>();
+        job->snap = snap;
+        job->work = std::make_unique<rdb::ShardSnapshot>(
+            access.shard, options, access.shard.now_ms(),
+            snap->dir + "/temp-" + std::to_string(getpid()) + "-bgsave-" + std::to_string(i));
+        Persistence().snapshot_keys_total.fetch_add(job->work->keys_at_start());
+        Jobs()[i] = std::move(job);
       },
       [snap, background, finished](ReplyBuilder& reply, FanOutRunner& runner) {
         if (snap->aborted.load()) {
-          FinishSave(*snap, "Snapshot aborted: the server is shutting down", background);
+          // Shutdown began before every shard arrived: the attached shards are abandoned by
+          // SaveOnShutdown (AbandonSnapshots).
+          if (!background)
+            FinishSave(*snap, "Snapshot aborted: the server is shutting down", false);
           finished(reply, runner, "aborted");
           return;
         }
@@ -200,13 +321,7 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
           finished(reply, runner, error);
           return;
         }
-        Persistence().writer_running.store(true);
-        std::thread([snap] {
-          uint64_t bytes = 0;
-          std::string error = WriteSnapshot(*snap, &bytes);
-          FinishSave(*snap, error, true);
-          Persistence().writer_running.store(false);
-        }).detach();
+        // The shards serialize in the background; the last one starts the writer.
         finished(reply, runner, "");
       });
   return true;
@@ -354,6 +469,7 @@ std::string LoadAtStartup(const Config& config, const std::vector<ShardData*>& s
 
 std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& shards) {
   PersistenceState& p = Persistence();
+  AbandonSnapshots();
   // A BGSAVE's writer may still run: let it finish (bounded) so no temp file is left behind. (A
   // save whose shards had not all answered when the reactors stopped never writes anything.)
   for (int i = 0; i < 600 && p.writer_running.load(); ++i) {
@@ -380,6 +496,24 @@ std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& 
   std::string error = WriteSnapshot(snap, &bytes);
   FinishSave(snap, error, false);
   return error;
+}
+
+void AbandonSnapshots() {
+  // As Redis kills its saving child at shutdown: a BGSAVE still serializing writes nothing. Each
+  // shard still completes its walk (it only marks entries) so no table is left mid-epoch.
+  std::shared_ptr<Snapshot> abandoned;
+  for (std::unique_ptr<ShardJob>& job : Jobs()) {
+    if (job == nullptr) continue;
+    abandoned = job->snap;
+    abandoned->aborted.store(true);
+    job->work->Abandon();
+    job.reset();
+  }
+  if (abandoned != nullptr) {
+    PersistenceState& p = Persistence();
+    p.snapshot_buffer_bytes.store(0);
+    FinishSave(*abandoned, "Background saving aborted: the server is shutting down", true);
+  }
 }
 
 std::string CheckShutdownSave(const Config& config, int mode) {

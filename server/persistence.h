@@ -1,19 +1,27 @@
 // RDB persistence of the whole server: SAVE / BGSAVE / the `save` schedule / shutdown save /
 // load at start-up, on top of storage/rdb.
 //
-// A save fans out to every shard: the shards' tasks first meet at a barrier (so the snapshot is
-// one instant across shards: all of them are paused between commands when the last arrives),
-// then each serializes its own keys, on its own thread, in one go (SerializeShard) into
-// per-database sections; the origin thread stitches them into one file (one header, one
-// SELECTDB/RESIZEDB per database, CRC64 trailer; temp file, fsync, rename). SAVE writes on the
-// origin thread; BGSAVE writes on a short-lived background thread. This first version is not
-// copy-on-write: every shard stalls from its arrival at the barrier until it has serialized.
+// A save is an atomic operation over every shard (whole-shard intents, so no multi-shard
+// operation is half done at its instant) whose tasks first meet at a barrier: when the last one
+// arrives every shard is paused between commands, which is the snapshot instant. Then:
+//  - SAVE (and DEBUG RELOAD, the AOF rewrite's base): each shard serializes its keys in one go
+//    (SerializeShard) while paused; the origin thread (SAVE) or a short-lived thread (AOF base)
+//    stitches the per-database sections into one file (one header, one SELECTDB/RESIZEDB per
+//    database, CRC64 trailer; temp file, fsync, rename).
+//  - BGSAVE (issue #6, no fork): each shard attaches an rdb::ShardSnapshot at the instant and
+//    goes back to serving; its reactor then serializes a ~1 ms slice per loop turn
+//    (SnapshotSlice) in Scan order, and the Db pre-write hook serializes any entry a command is
+//    about to reach first, so the file holds every key as it was at the instant (copy-on-write
+//    at the entry level, by serializing rather than copying). The last shard to finish starts a
+//    short-lived writer thread. The memory held meanwhile is the serialized output not yet
+//    spilled to per-shard temp files (at most ~4 MB per shard and database in use; INFO
+//    current_cow_size), whatever the dataset and the write load.
 //
 // The process-wide status (INFO persistence, LASTSAVE, the schedule) lives in PersistenceState:
 // atomics written by whichever thread finishes a save, read by INFO on any thread. The change
 // counters are one per shard, written only by that shard's thread (a relaxed load + store, no
 // read-modify-write) and summed by readers. None of this is on the request path beyond that one
-// counter store per write command.
+// counter store per write command (and, during a BGSAVE, the pre-write hook).
 #pragma once
 
 #include <atomic>
@@ -46,6 +54,15 @@ struct PersistenceState {
   std::atomic<bool> last_bgsave_ok{true};
   std::atomic<uint64_t> saves{0};
   std::atomic<uint64_t> last_load_keys{0};
+  // The running BGSAVE's progress (INFO persistence): keys live at the instant, keys serialized
+  // so far, and the serialized bytes held in memory until the file is written.
+  std::atomic<uint64_t> snapshot_keys_total{0};
+  std::atomic<uint64_t> snapshot_keys_saved{0};
+  std::atomic<uint64_t> snapshot_buffer_bytes{0};
+  std::atomic<uint64_t> snapshot_buffer_peak{0};
+  std::atomic<uint64_t> last_snapshot_bytes{0};
+  std::atomic<bool> snapshot_paused{
+      false};  // DEBUG SNAPSHOT-PAUSE (tests)  // the last BGSAVE's (INFO rdb_last_cow_size)
   std::atomic<uint64_t> last_load_expired{0};
   // SHUTDOWN's choice for the main thread: 0 default (save when a schedule is set), 1 SAVE,
   // 2 NOSAVE.
@@ -68,6 +85,10 @@ rdb::LoadLimits LoadLimitsFrom(const Config& config);
 // Runs `task` on every shard, then `done` on the calling thread (a connection's fan-out, or the
 // cron's connection-less one).
 using FanOutStarter = std::function<void(ShardTask, FanOutDone)>;
+// The starter of a save: an atomic operation over every shard (whole-shard intents), so the
+// snapshot instant falls between multi-shard operations, never inside one; its tasks then run on
+// every shard. `runner` must outlive the call of the starter only.
+FanOutStarter AtomicAllShardsStarter(FanOutRunner& runner);
 enum class SaveMode : uint8_t { kForeground, kBackground };
 // Called when a save has finished (foreground) or its serialization has (background), on the
 // origin thread; `error` is "" on success.
@@ -109,6 +130,15 @@ std::string SaveOnShutdown(const Config& config, const std::vector<ShardData*>& 
 // can create its file in `dir`. Returns "" or the error. (A disk that fills up during the final
 // save is only seen then: the process exits 1 with the error logged.)
 std::string CheckShutdownSave(const Config& config, int mode);
+
+// Incremental BGSAVE: whether `shard` has serialization left (its reactor then does not sleep),
+// and one slice of it, for about budget_us (the shard's thread, between commands). The last
+// shard to finish starts the file writer.
+bool SnapshotRunning(int shard);
+void SnapshotSlice(int shard, int64_t budget_us);
+// Shutdown (main thread, reactors stopped): drops a BGSAVE still serializing (nothing written,
+// as Redis kills its child). Called by SaveOnShutdown.
+void AbandonSnapshots();
 
 // The schedule, called from reactor 0's periodic work: BGSAVE SCHEDULE, and `save` points.
 void PersistenceCron(const Config& config, const FanOutStarter& start);

@@ -33,6 +33,7 @@ constexpr size_t kMaxUnprocessedInput = 256 * 1024;    // stop reading past this
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;  // and while this much is unwritten
 constexpr int kMaxEvents = 256;
 constexpr int kAcceptsPerTurn = 64;
+constexpr int64_t kSnapshotSliceMicros = 1000;  // a BGSAVE's serialization per loop turn
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -317,6 +318,8 @@ void Reactor::Run() {
     }
     if (timeout < 0) timeout = 0;
     if (!ready_.empty() || !local_queue_.empty() || !tls_pending_.empty()) timeout = 0;
+    const bool snapshot = SnapshotRunning(index_);  // a BGSAVE serializes this shard: no sleep
+    if (snapshot) timeout = 0;
     if (timeout > 0 && !mailbox_.PrepareToSleep()) timeout = 0;
     int n = epoll_wait(epoll_fd_, events.data(), kMaxEvents, timeout);
     mailbox_.Awake();
@@ -358,6 +361,8 @@ void Reactor::Run() {
     if (shard_.notifier().has_pending()) PublishKeyspaceEvents();
     FlushOutgoing();
     FlushWrites();
+    // One slice of a running BGSAVE, after this turn's replies have left.
+    if (snapshot && SnapshotRunning(index_)) SnapshotSlice(index_, kSnapshotSliceMicros);
     if (MonoMs() >= next_cron_ms_) {
       Cron();
       next_cron_ms_ = MonoMs() + 1000 / (config_.hz > 0 ? config_.hz : 10);
@@ -774,14 +779,8 @@ void Reactor::Cron() {
   }
   if (pause_until_ms_ != 0 && shard_.now_ms() >= pause_until_ms_) PauseClients(0, false);
   if (index_ == 0) {
+    // AOF rewrites, then the `save` schedule and BGSAVE SCHEDULE: connection-less operations.
     AofCron();
-    // The `save` schedule and BGSAVE SCHEDULE, from one thread: a connection-less fan-out.
-    PersistenceCron(config_, [this](ShardTask task, FanOutDone done) {
-      std::vector<int> all(thread_count());
-      for (int i = 0; i < thread_count(); ++i) all[i] = i;
-      StartFanOut(OpOrigin{index_, 0, 0, RespVersion::kResp2}, std::move(all), std::move(task),
-                  nullptr, std::move(done), nullptr);
-    });
   }
 }
 

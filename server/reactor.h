@@ -290,7 +290,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void FlushOutgoing();
   void Send(int target, MailboxMessage* message);
   void Cron();
-  void AofCron();  // reactor 0: scheduled and automatic AOF rewrites (dispatch.cc)
+  void AofCron();  // reactor 0: AOF rewrites and the RDB `save` schedule (dispatch.cc)
   void UpdateClock();
   // Publishes the keyspace notifications raised on this shard so far (keyspace_events.cc).
   void PublishKeyspaceEvents();

@@ -32,6 +32,7 @@ void Db::MarkDead(Entry* entry) {
 Entry* Db::Find(std::string_view key) {
   Entry* e = keys_.Find(key);
   if (e == nullptr || e->dead()) return nullptr;
+  PreWrite(e);
   if (IsExpired(*e)) {
     MarkDead(e);
     return nullptr;
@@ -53,6 +54,7 @@ Entry* Db::Lookup(std::string_view key) {
 Entry* Db::FindOrInsert(std::string_view key, bool* inserted) {
   Touch(key);  // callers find-or-insert to write
   Entry* e = keys_.FindOrInsert(key, inserted);
+  if (!*inserted) PreWrite(e);
   if (!*inserted && (e->dead() || IsExpired(*e))) {
     // Reuse the entry as a fresh key.
     if (e->dead()) {
@@ -125,6 +127,7 @@ bool Db::Erase(std::string_view key) {
   Touch(key);
   Entry* e = keys_.Find(key);
   if (e == nullptr) return false;
+  PreWrite(e);
   bool live = false;
   const bool was_dead = e->dead();
   if (was_dead) {
@@ -168,6 +171,7 @@ std::optional<Db::Taken> Db::Take(std::string_view key) {
 }
 
 void Db::Clear() {
+  if (snapshot_ != nullptr) DrainSnapshot();
   TouchAll();
   for (const auto& [key, n] : watched_) SignalKeyReady(key);
   keys_.Clear();
@@ -190,6 +194,7 @@ void Db::ClearExpiry(Entry* entry) {
 uint64_t Db::Scan(uint64_t cursor, size_t count, const std::function<void(Entry&)>& fn) {
   return keys_.Scan(cursor, count, [&](Entry& e) {
     if (e.dead()) return;
+    PreWrite(&e);
     if (IsExpired(e)) {
       MarkDead(&e);
       return;
@@ -204,6 +209,7 @@ Entry* Db::RandomLive(uint64_t random_bits) {
     Entry* e = keys_.Random(random_bits + i * 0x9E3779B97F4A7C15ULL);
     if (e == nullptr) return nullptr;
     if (e->dead()) continue;
+    PreWrite(e);
     if (!IsExpired(*e)) return e;
     MarkDead(e);
   }
@@ -239,5 +245,26 @@ size_t Db::ActiveExpire(int64_t budget_us) {
 }
 
 void Db::Maintain(int64_t /*budget_us*/) { ReapDead(); }
+
+void Db::SaveForSnapshot(Entry* e) {
+  keys_.MarkSnapshotDone(e);
+  // A dead entry not yet done died before the snapshot began: every path that marks an entry
+  // dead (Find, Scan, RandomLive) runs the pre-write hook first.
+  if (!e->dead()) snapshot_->Save(*e);
+}
+
+bool Db::SnapshotStep(uint64_t* cursor, size_t count) {
+  if (snapshot_ == nullptr) return true;
+  *cursor = keys_.Scan(*cursor, count, [&](Entry& e) {
+    if (!keys_.SnapshotDone(e)) SaveForSnapshot(&e);
+  });
+  return *cursor == 0;
+}
+
+void Db::DrainSnapshot() {
+  uint64_t cursor = 0;
+  while (!SnapshotStep(&cursor, 1024)) {
+  }
+}
 
 }  // namespace shardis

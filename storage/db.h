@@ -39,6 +39,15 @@ struct ShardStats {
   uint64_t evicted_keys = 0;
 };
 
+// Where an incremental snapshot's entries go (storage/rdb/rdb_snapshot.h implements it). Save is
+// called at most once per entry per snapshot, on the shard's thread, with the entry as it was at
+// the snapshot instant (before any change since); it must not change the table.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  virtual void Save(const Entry& entry) = 0;
+};
+
 class Db {
  public:
   Db(const ShardClock* clock, ShardStats* stats, int index = 0, ReadyKeys* ready = nullptr)
@@ -101,6 +110,29 @@ class Db {
   void Maintain(int64_t budget_us);
 
   Keyspace& keyspace() { return keys_; }
+
+  // Incremental snapshot (copy-on-write without fork). Between BeginSnapshot and EndSnapshot,
+  // every entry present at the start is handed to `sink` exactly once, as it was at the start:
+  // either by SnapshotStep (the background walk, in Scan order) or by the pre-write hook, which
+  // every path that reaches an entry through this Db runs first (Find, Lookup, FindOrInsert, Set,
+  // Erase, Evict, Take, Scan, RandomLive; Clear drains the rest first). Keys inserted meanwhile
+  // are not part of it. Dead entries (logically deleted before the start) are skipped.
+  void BeginSnapshot(SnapshotSink* sink) {
+    keys_.FlipSnapshotEpoch();
+    snapshot_ = sink;
+  }
+  // One step of the walk from *cursor (0 at the start): visits at least `count` entries unless
+  // a segment ends first. True when the walk is complete (then call EndSnapshot).
+  bool SnapshotStep(uint64_t* cursor, size_t count);
+  // Hands every entry not yet saved to the sink now (FLUSHDB during a snapshot, shutdown).
+  void DrainSnapshot();
+  void EndSnapshot() { snapshot_ = nullptr; }
+  bool in_snapshot() const { return snapshot_ != nullptr; }
+  // The pre-write hook: saves `e` for the running snapshot unless it is done already.
+  void PreWrite(Entry* e) {
+    if (snapshot_ != nullptr && !keys_.SnapshotDone(*e)) SaveForSnapshot(e);
+  }
+
   // Where expiry ("expired") and key creation ("new") events go; null: nowhere.
   void set_notifier(KeyspaceNotifier* notifier) { notifier_ = notifier; }
   void Notify(uint32_t type, const char* event, std::string_view key) {
@@ -142,6 +174,7 @@ class Db {
   void MarkDead(Entry* entry);
   void ReapDead();
   void TouchSlow(std::string_view key);
+  void SaveForSnapshot(Entry* e);
 
   ExpiryListener expiry_listener_ = nullptr;
   void* expiry_context_ = nullptr;
@@ -155,6 +188,7 @@ class Db {
   int index_;
   ReadyKeys* ready_;
   KeyspaceNotifier* notifier_ = nullptr;
+  SnapshotSink* snapshot_ = nullptr;              // a snapshot is running (see BeginSnapshot)
   std::unordered_map<std::string, int> watched_;  // key -> blocked clients (usually empty)
   struct WatchState {
     uint64_t version = 0;

@@ -422,7 +422,7 @@ Entry* Keyspace::Insert(uint64_t hash, std::string_view key) {
   }
   // The new entry: an empty string; its block holds just the key.
   Entry fresh;
-  fresh.word_ = static_cast<uint64_t>(static_cast<uint16_t>(hash)) << 48;
+  fresh.word_ = (static_cast<uint64_t>(static_cast<uint16_t>(hash)) << 48) | snapshot_bit_;
   fresh.meta_ = static_cast<uint64_t>(StringEncoding::kEmbstr) << Entry::kEncodingShift;
   {
     // Rebuild() reads the key from the entry's block; give it one holding just the key.

@@ -138,8 +138,10 @@ class Entry {
   static constexpr uint64_t kClockMax = (1u << 24) - 1;
   static constexpr int kValueLenShift = 40;
   static constexpr uint64_t kShortValueMax = (1u << 24) - 1;
-  // word_ bits: block address | dead << 0 | tag << 48 (blocks are 8-byte aligned).
+  // word_ bits: block address | dead << 0 | snapshot epoch << 1 | tag << 48 (blocks are 8-byte
+  // aligned).
   static constexpr uint64_t kDeadBit = 1;
+  static constexpr uint64_t kSnapshotBit = 2;
   static constexpr uint64_t kAddressMask = (uint64_t{1} << 48) - 8;
 
   bool empty() const { return word_ == 0; }
@@ -216,6 +218,19 @@ class Keyspace {
 
   static uint64_t HashKey(std::string_view key);
 
+  // Incremental snapshots (Db's pre-write hook, storage/rdb/rdb_snapshot.h). Each entry carries
+  // one epoch bit; an entry is "done" for the current snapshot when its bit equals the table's.
+  // Inserts take the table's bit, so between snapshots every entry is done; starting a snapshot
+  // flips the table's bit, which makes every entry present "not done" in O(1). A snapshot must
+  // then visit (or mark) every entry before the next one starts.
+  void FlipSnapshotEpoch() { snapshot_bit_ ^= Entry::kSnapshotBit; }
+  bool SnapshotDone(const Entry& e) const {
+    return (e.word_ & Entry::kSnapshotBit) == snapshot_bit_;
+  }
+  void MarkSnapshotDone(Entry* e) const {
+    e->word_ = (e->word_ & ~Entry::kSnapshotBit) | snapshot_bit_;
+  }
+
  private:
   struct Segment;
 
@@ -246,6 +261,7 @@ class Keyspace {
   size_t size_ = 0;
   size_t segments_ = 0;
   size_t table_bytes_ = 0;
+  uint64_t snapshot_bit_ = 0;  // 0 or Entry::kSnapshotBit
 };
 
 }  // namespace shardis

@@ -249,12 +249,18 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     int64_t now_s = static_cast<int64_t>(time(nullptr));
     w.Field("loading", 0);
     w.Field("async_loading", 0);
-    w.Field("current_cow_peak", 0);
-    w.Field("current_cow_size", 0);
+    // No fork: the "copy-on-write" memory of a BGSAVE is its serialized output held in memory
+    // until spilled or written (values about to change are serialized first, not copied).
+    uint64_t cow = bgsave ? p.snapshot_buffer_bytes.load() : 0;
+    uint64_t total_keys = bgsave ? p.snapshot_keys_total.load() : 0;
+    uint64_t saved_keys = bgsave ? p.snapshot_keys_saved.load() : 0;
+    w.Field("current_cow_peak", bgsave ? p.snapshot_buffer_peak.load() : 0);
+    w.Field("current_cow_size", cow);
     w.Field("current_cow_size_age", 0);
-    w.Field("current_fork_perc", "0.00");
-    w.Field("current_save_keys_processed", 0);
-    w.Field("current_save_keys_total", 0);
+    w.Field("current_fork_perc",
+            absl::StrFormat("%.2f", total_keys == 0 ? 0.0 : 100.0 * saved_keys / total_keys));
+    w.Field("current_save_keys_processed", saved_keys);
+    w.Field("current_save_keys_total", total_keys);
     w.Field("rdb_changes_since_last_save", ChangesSinceLastSave());
     w.Field("rdb_bgsave_in_progress", bgsave ? 1 : 0);
     w.Field("rdb_last_save_time", p.last_save_time_s.load());
@@ -263,7 +269,7 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
     w.Field("rdb_current_bgsave_time_sec",
             bgsave ? now_s - p.bgsave_start_ms.load() / 1000 : int64_t{-1});
     w.Field("rdb_saves", p.saves.load());
-    w.Field("rdb_last_cow_size", 0);
+    w.Field("rdb_last_cow_size", p.last_snapshot_bytes.load());
     w.Field("rdb_last_load_keys_expired", p.last_load_expired.load());
     w.Field("rdb_last_load_keys_loaded", p.last_load_keys.load());
     std::vector<std::pair<std::string, std::string>> aof_fields;

@@ -103,10 +103,7 @@ void RestoreCommand(ShardCommand& cmd) {
   cmd.reply.Ok();
 }
 
-FanOutStarter StarterFor(ClientCommand& c) {
-  return
-      [&c](ShardTask task, FanOutDone done) { c.RunOnAllShards(std::move(task), std::move(done)); };
-}
+FanOutStarter StarterFor(ClientCommand& c) { return AtomicAllShardsStarter(c.runner()); }
 
 void SaveCommand(ClientCommand& c) {
   bool started = StartSave(c.server->config(), SaveMode::kForeground, StarterFor(c),

@@ -620,6 +620,34 @@ void DebugObject(ClientCommand& c) {
       });
 }
 
+// DEBUG POPULATE count [prefix] [size], as Redis: keys prefix:0..count-1 ("key" by default) in
+// the client's database, each "value:<j>" (zero-padded or cut to `size` bytes when given),
+// skipping keys that exist. Each shard creates its own keys.
+void DebugPopulate(ClientCommand& c) {
+  int64_t count = 0;
+  int64_t size = 0;
+  if (!cmd::ParseInt64(c.args[2], &count) || count < 0 ||
+      (c.args.size() == 5 && (!cmd::ParseInt64(c.args[4], &size) || size < 0))) {
+    c.reply.Error("ERR value is out of range, must be positive");
+    return;
+  }
+  auto prefix = std::make_shared<const std::string>(c.args.size() >= 4 ? c.args[3] : "key");
+  c.RunOnAllShards(
+      [count, size, prefix](ShardAccess& a) {
+        std::string key;
+        for (int64_t j = 0; j < count; ++j) {
+          key = Cat(*prefix, ":", j);
+          if (ShardOfKey(key, a.shard_count) != a.shard_index) continue;
+          if (a.db.Find(key) != nullptr) continue;
+          std::string value = Cat("value:", j);
+          if (size > 0) value.resize(static_cast<size_t>(size), '\0');
+          StringEncoding enc = value.size() <= 44 ? StringEncoding::kEmbstr : StringEncoding::kRaw;
+          a.db.Set(key, Value{ValueType::kString, enc, std::move(value), {}});
+        }
+      },
+      [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
+}
+
 void CmdDebug(ClientCommand& c) {
   if (!c.server->config().DebugCommandAllowed(IsLocalClient(c.client))) {
     c.reply.Error(
@@ -653,6 +681,13 @@ void CmdDebug(ClientCommand& c) {
     c.server->HoldIntents(std::vector<std::string>(c.args.begin() + 2, c.args.end()));
   } else if (sub == "intent-release") {
     c.server->ReleaseHeldIntents();
+    c.reply.Ok();
+  } else if (sub == "populate" && c.args.size() >= 3 && c.args.size() <= 5) {
+    DebugPopulate(c);
+  } else if (sub == "snapshot-pause" && c.args.size() == 3) {
+    // Shardis test hook: 1 holds a BGSAVE's incremental serialization (after its instant), 0
+    // lets it go on.
+    Persistence().snapshot_paused.store(c.args[2] != "0");
     c.reply.Ok();
   } else if (sub == "change-repl-id") {
     c.reply.Ok();

@@ -68,6 +68,29 @@ bool WriteAll(int fd, std::string_view data, uint64_t* crc, bool checksum) {
   return true;
 }
 
+// Streams a section's spilled records through `put`, 1 MB at a time.
+template <typename Put>
+bool CopySpill(const std::string& path, Put& put) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string chunk(1 << 20, '\0');
+  bool ok = true;
+  for (;;) {
+    ssize_t n = read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    if (!put(std::string_view(chunk.data(), static_cast<size_t>(n)))) {
+      ok = false;
+      break;
+    }
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return ok;
+}
+
 }  // namespace
 
 std::string WriteFile(const std::string& dir, const std::string& filename,
@@ -99,7 +122,8 @@ std::string WriteFile(const std::string& dir, const std::string& filename,
     ok = put(head);
     for (const DbSection* s : dbs[db]) {
       if (!ok) break;
-      ok = put(s->bytes);
+      if (!s->spill_path.empty()) ok = CopySpill(s->spill_path, put);
+      if (ok) ok = put(s->bytes);
     }
   }
   if (ok) {

@@ -34,7 +34,10 @@ void AppendDbHeader(std::string* out, int db, uint64_t keys, uint64_t expires);
 struct DbSection {
   uint64_t keys = 0;
   uint64_t expires = 0;
-  std::string bytes;  // key records
+  std::string bytes;  // key records (following those in spill_path, if any)
+  // Records written out to a temp file earlier (an incremental BGSAVE bounds its memory so),
+  // in order, before `bytes`; "" when none. WriteFile copies them; their owner removes the file.
+  std::string spill_path;
 };
 
 // Writes a whole file: header, then for each db index (sections[db] holds every shard's piece,
