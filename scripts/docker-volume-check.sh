@@ -76,7 +76,7 @@ start() {
 # stop NAME: podman stop (SIGTERM, SIGKILL after 10 s); the server must exit 0 by itself.
 stop() {
   local name=$1 t0=$SECONDS ec
-  pm stop -t 10 "$name" >/dev/null
+  pm stop -t 10 "$name" 2>&1 >/dev/null | grep -v 'unable to get systemd connection' >&2 || true
   ec=$(pm inspect --format '{{.State.ExitCode}}' "$name")
   log "$name stopped in $((SECONDS - t0))s, exit code $ec"
   [[ "$ec" == 0 ]] || { pm logs "$name" >&2 || true; die "$name: exit code $ec on podman stop"; }
