@@ -539,6 +539,7 @@ void Reactor::WriteConnection(Connection* c) {
   if (c->pending_output() == 0) {
     c->out.clear();
     c->out_pos = 0;
+    c->over_soft_limit_since_ms = 0;  // the soft output limit's period starts again
     if (c->out.capacity() > kKeepOutputCapacity) std::string().swap(c->out);
     if (c->state.close_after_reply && !c->waiting) {
       CloseConnection(c);
