@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real fuzzing with libFuzzer (clang, Debian's libclang-rt-14-dev): builds tests/fuzz with
 # -DSHARDIS_FUZZ=ON (ASan + UBSan + coverage) in build-fuzz/ and runs each target for SECONDS
-# (default 300) in one process (no -jobs: the CPUs are shared), starting from the seed corpus in tests/fuzz/corpus/<target>.
+# (default 300) in one process (no -jobs: the CPUs are shared), starting from the seed corpus
+# in tests/fuzz/corpus/<target>.
 # New interesting inputs go to build-fuzz/corpus/<target> (not the repo); crashes to
 # build-fuzz/artifacts/. A crash's input belongs in tests/fuzz/corpus/<target>/regress-*, with
 # the fix, so the ctest replay (fuzz_* tests) keeps it fixed.
