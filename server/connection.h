@@ -16,6 +16,10 @@
 
 namespace shardis {
 
+// Backpressure on output: a connection with this much unwritten output is neither read nor
+// served (its pipelined commands wait in its input) until the output drains.
+inline constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
+
 struct BatchMessage;
 
 struct Connection {

@@ -26,7 +26,8 @@
 namespace shardis {
 namespace {
 
-constexpr int kCommandsPerTurn = 512;  // per connection, so one flood cannot starve the others
+constexpr int kCommandsPerTurn = 512;      // per connection, so one flood cannot starve the others
+constexpr size_t kMaxBatchCommands = 128;  // per batch sent to another shard
 
 // Commands that act at once inside MULTI instead of being queued.
 bool IsTransactionControl(const CommandSpec* spec) {
@@ -126,6 +127,9 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
       MarkReady(c);
       break;
     }
+    // A client that does not read its replies waits (WriteConnection resumes it once the output
+    // has drained), so a pipelined flood cannot grow its output without bound.
+    if (c->pending_output() >= kMaxPendingOutput) break;
     RequestParser::Result result = c->parser.Parse(input.substr(consumed));
     if (result == RequestParser::Result::kNeedMore) {
       consumed += c->parser.consumed();  // skipped blank lines / empty multibulks
@@ -333,6 +337,10 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     c->batch->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
   }
   AppendToBatch(c, *spec, args, no_block);
+  // A full batch goes now: its reply joins the output before more commands run, so a client
+  // that does not read (GETs of big values) holds at most kMaxPendingOutput plus one batch's
+  // replies.
+  if (c->batch->commands.size() >= kMaxBatchCommands) SendBatch(c);
   return true;
 }
 

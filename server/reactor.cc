@@ -29,8 +29,7 @@ namespace {
 constexpr size_t kScratchSize = 16 * 1024;
 constexpr size_t kKeepInputCapacity = 16 * 1024;
 constexpr size_t kKeepOutputCapacity = 16 * 1024;
-constexpr size_t kMaxUnprocessedInput = 256 * 1024;    // stop reading past this (backpressure)
-constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;  // and while this much is unwritten
+constexpr size_t kMaxUnprocessedInput = 256 * 1024;  // stop reading past this (backpressure)
 constexpr int kMaxEvents = 256;
 constexpr int kAcceptsPerTurn = 64;
 constexpr int64_t kSnapshotSliceMicros = 1000;  // a BGSAVE's serialization per loop turn
@@ -628,6 +627,7 @@ void Reactor::WriteConnection(Connection* c) {
   if (c->pending_output() == 0) {
     c->out.clear();
     c->out_pos = 0;
+    c->over_soft_limit_since_ms = 0;  // the soft output limit's period starts again
     if (c->out.capacity() > kKeepOutputCapacity) std::string().swap(c->out);
     if (c->state.close_after_reply && !c->waiting) {
       CloseConnection(c);
@@ -639,9 +639,17 @@ void Reactor::WriteConnection(Connection* c) {
     }
     // Output drained: input held back by backpressure can go on.
     if (!c->in.empty() && !c->waiting && !c->paused) MarkReady(c);
-  } else if (!c->writing) {
-    c->writing = true;
-    UpdateInterest(c);
+  } else {
+    // Output the client does not read fast enough: client-output-buffer-limit (normal or
+    // pubsub class, as Redis's getClientType) closes it.
+    if (EnforceOutputLimit(
+            c, c->state.subscribed() ? config_.output_limit_pubsub : config_.output_limit_normal)) {
+      return;
+    }
+    if (!c->writing) {
+      c->writing = true;
+      UpdateInterest(c);
+    }
   }
 }
 
@@ -658,7 +666,11 @@ void Reactor::FlushWrites() {
     Connection* c = dirty_[i];
     c->in_dirty_list = false;
     if (c->closed) continue;
-    if (c->writing) continue;  // EPOLLOUT will tell us when the socket takes more
+    if (c->writing) {  // EPOLLOUT will tell us when the socket takes more
+      EnforceOutputLimit(
+          c, c->state.subscribed() ? config_.output_limit_pubsub : config_.output_limit_normal);
+      continue;
+    }
     if (c->pending_output() > 0) {
       WriteConnection(c);
     } else if (c->state.close_after_reply && !c->waiting) {
