@@ -230,6 +230,23 @@ std::string Reactor::Listen() {
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   }
   if (listen_fds_.empty()) return "Failed listening on any bind address";
+  if (index_ == 0 && config_.metrics_port > 0) {
+    // The Prometheus endpoint (server/metrics_http.h), on the same addresses.
+    metrics_ = std::make_unique<MetricsHttp>(epoll_fd_, [this](auto done) {
+      ServeMetrics(std::move(done));
+    });
+    for (const std::string& spec : config_.bind) {
+      bool optional = !spec.empty() && spec[0] == '-';
+      std::string error;
+      int fd = ListenOn(optional ? spec.substr(1) : spec, config_.metrics_port,
+                        config_.tcp_backlog, &error);
+      if (fd >= 0) {
+        metrics_->AddListener(fd);
+      } else if (!optional) {
+        return error;
+      }
+    }
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = static_cast<uint64_t>(mailbox_.event_fd()) | (2ULL << 32);  // tag: mailbox
@@ -296,6 +313,15 @@ void Reactor::Run() {
       }
       if (tag == 2) {
         mailbox_.DrainEventFd();
+        continue;
+      }
+      if (tag == MetricsHttp::kListenTag || tag == MetricsHttp::kConnTag) {
+        if (metrics_ == nullptr) continue;
+        if (tag == MetricsHttp::kListenTag) {
+          metrics_->Accept(fd);
+        } else {
+          metrics_->OnEvent(fd, events[i].events);
+        }
         continue;
       }
       auto it = connections_.find(fd);
@@ -540,6 +566,7 @@ void Reactor::WriteConnection(Connection* c) {
   if (c->pending_output() == 0) {
     c->out.clear();
     c->out_pos = 0;
+    c->silent_mark = 0;
     if (c->out.capacity() > kKeepOutputCapacity) std::string().swap(c->out);
     if (c->state.close_after_reply && !c->waiting) {
       CloseConnection(c);

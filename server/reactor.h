@@ -29,6 +29,7 @@
 #include "server/mailbox.h"
 #include "server/monitor.h"
 #include "server/server_context.h"
+#include "server/metrics_http.h"
 #include "server/slowlog.h"
 #include "storage/shard_data.h"
 
@@ -274,6 +275,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void FlushOutgoing();
   void Send(int target, MailboxMessage* message);
   void Cron();
+  // Reactor 0: gathers the Prometheus metrics for MetricsHttp, in a connection-less operation.
+  void ServeMetrics(std::function<void(std::string)> done);
   void AofCron();  // reactor 0: scheduled and automatic AOF rewrites (dispatch.cc)
   void UpdateClock();
   // Publishes the keyspace notifications raised on this shard so far (keyspace_events.cc).
@@ -285,6 +288,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   size_t ProcessInput(Connection* c, std::string_view input);
   // Returns false when the command was not consumed (a pending batch had to go first).
   bool Dispatch(Connection* c, ArgList args);
+  bool DispatchCommand(Connection* c, ArgList args);
+  // An operation in flight has completed: drops its reply if CLIENT REPLY said so.
+  void EndSilentOp(Connection* c);
   // ACL: the client's user (cached per store epoch; null when deleted), and the slow-path check
   // for users without every permission (logs the denial, returns the error, "" when allowed).
   const AclUser* AclUserOf(ClientState& state) {
@@ -438,6 +444,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   TrackingTable tracking_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   LatencyMonitor latency_;
+  std::unique_ptr<MetricsHttp> metrics_;  // reactor 0, when metrics-port is set
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
   int64_t next_cron_ms_ = 0;

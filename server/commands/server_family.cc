@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/aof.h"
+#include "server/command_key_specs.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -172,10 +173,12 @@ void ReplyFlags(ReplyBuilder& reply, uint32_t flags) {
       {kCmdStale, "stale"},
       {kCmdSkipMonitor, "skip_monitor"},
       {kCmdSkipSlowlog, "skip_slowlog"},
+      {kCmdAsking, "asking"},
       {kCmdFast, "fast"},
       {kCmdNoAuth, "no_auth"},
-      {kCmdMayReplicate, "may_replicate"},
+      // may_replicate: hidden, as Redis hides it.
       {kCmdNoMandatoryKeys, "no_mandatory_keys"},
+      {kCmdNoAsyncLoading, "no_async_loading"},
       {kCmdNoMulti, "no_multi"},
       {kCmdMovableKeys, "movablekeys"},
       {kCmdAllowBusy, "allow_busy"},
@@ -201,38 +204,13 @@ void ReplyCommandInfo(ReplyBuilder& reply, const CommandSpec& spec) {
       absl::StrSplit(AV(spec.acl_categories), ' ', absl::SkipEmpty());
   reply.SetHeader(categories.size());
   for (absl::string_view cat : categories) reply.SimpleString({cat.data(), cat.size()});
-  reply.ArrayHeader(0);  // tips
-  if (spec.first_key > 0) {
-    reply.ArrayHeader(1);
-    reply.MapHeader(3);
-    reply.Bulk("flags");
-    bool write = spec.flags & kCmdWrite;
-    reply.SetHeader(2);
-    reply.SimpleString(write ? "RW" : "RO");
-    reply.SimpleString(write ? "update" : "access");
-    reply.Bulk("begin_search");
-    reply.MapHeader(2);
-    reply.Bulk("type");
-    reply.Bulk("index");
-    reply.Bulk("spec");
-    reply.MapHeader(1);
-    reply.Bulk("index");
-    reply.Integer(spec.first_key);
-    reply.Bulk("find_keys");
-    reply.MapHeader(2);
-    reply.Bulk("type");
-    reply.Bulk("range");
-    reply.Bulk("spec");
-    reply.MapHeader(3);
-    reply.Bulk("lastkey");
-    reply.Integer(spec.last_key >= 0 ? spec.last_key - spec.first_key : spec.last_key);
-    reply.Bulk("keystep");
-    reply.Integer(spec.key_step);
-    reply.Bulk("limit");
-    reply.Integer(0);
-  } else {
-    reply.ArrayHeader(0);
-  }
+  // Tips and key specs: Redis 7.0.15's (generated data).
+  const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec.name);
+  std::vector<absl::string_view> tips;
+  if (key_specs != nullptr) tips = absl::StrSplit(AV(key_specs->tips), ' ', absl::SkipEmpty());
+  reply.ArrayHeader(tips.size());
+  for (absl::string_view tip : tips) reply.Bulk({tip.data(), tip.size()});
+  ReplyKeySpecs(reply, key_specs);
   std::vector<const CommandSpec*> subs;
   if (spec.name.find('|') == std::string_view::npos) subs = table.Subcommands(spec.name);
   reply.ArrayHeader(subs.size());
@@ -343,6 +321,89 @@ void CmdCommandGetKeys(ClientCommand& c) {
   }
   c.reply.ArrayHeader(positions.size());
   for (int pos : positions) c.reply.Bulk(target[pos]);
+}
+
+// COMMAND GETKEYSANDFLAGS: the keys, each with the flags of the key spec that found it, as
+// Redis's getKeysFromCommandWithSpecs: the key specs when they can be evaluated and have fixed
+// flags, else the command's own key finder with the flags of the spec at that position.
+void CmdCommandGetKeysAndFlags(ClientCommand& c) {
+  ArgList target = c.args.subspan(2);
+  const CommandTable& table = CommandTable::Get();
+  const CommandSpec* spec = table.Find(target[0]);
+  if (spec != nullptr && target.size() >= 2 && !table.Subcommands(spec->name).empty()) {
+    spec = table.FindSubcommand(target[0], target[1]);
+  }
+  if (spec == nullptr) {
+    c.reply.Error("ERR Invalid command specified");
+    return;
+  }
+  const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec->name);
+  if ((key_specs == nullptr || key_specs->specs.empty()) && spec->get_keys == nullptr) {
+    c.reply.Error("ERR The command has no key arguments");
+    return;
+  }
+  if (!CommandTable::ArityOk(*spec, target.size())) {
+    c.reply.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  std::vector<std::string_view> args(target.begin(), target.end());
+  std::vector<KeyWithFlags> keys;
+  if (key_specs == nullptr || !KeysFromSpecs(*key_specs, args, &keys)) {
+    keys.clear();
+    std::vector<int> positions;
+    CommandTable::KeyPositions(*spec, target, &positions);
+    for (int pos : positions) {
+      std::string_view flags;
+      if (key_specs != nullptr && !key_specs->specs.empty()) {
+        flags = key_specs->specs[0].flags;
+        for (const KeySpecData& ks : key_specs->specs) {
+          if (ks.begin == KeySpecBegin::kIndex && ks.begin_arg == pos) flags = ks.flags;
+        }
+      }
+      // The flags Redis's own key finders give (setGetKeys, bitfieldGetKeys).
+      if (spec->name == "set") {
+        flags = "OW update";
+        for (size_t i = 3; i < target.size(); ++i) {
+          if (cmd::EqualsIgnoreCase(target[i], "get")) flags = "RW access update";
+        }
+      } else if (spec->name == "bitfield") {
+        flags = "RO access";
+        for (size_t i = 2; i < target.size(); ++i) {
+          size_t rem = target.size() - i - 1;
+          if (cmd::EqualsIgnoreCase(target[i], "get") && rem >= 2) {
+            i += 2;
+          } else if (cmd::EqualsIgnoreCase(target[i], "overflow") && rem >= 1) {
+            i += 1;
+          } else {
+            flags = "RW access update";  // SET / INCRBY, or a syntax error: assume a write
+            break;
+          }
+        }
+      }
+      keys.push_back({pos, flags});
+    }
+  }
+  if (keys.empty()) {
+    if (spec->flags & kCmdNoMandatoryKeys) {
+      c.reply.ArrayHeader(0);
+    } else {
+      c.reply.Error("ERR Invalid arguments specified for command");
+    }
+    return;
+  }
+  c.reply.ArrayHeader(keys.size());
+  for (const KeyWithFlags& k : keys) {
+    c.reply.ArrayHeader(2);
+    c.reply.Bulk(target[k.pos]);
+    std::vector<absl::string_view> flags = absl::StrSplit(AV(k.flags), ' ', absl::SkipEmpty());
+    size_t n = 0;
+    auto shown = [](absl::string_view f) { return f != "variable_flags" && f != "incomplete"; };
+    for (absl::string_view f : flags) n += shown(f) ? 1 : 0;
+    c.reply.SetHeader(n);
+    for (absl::string_view f : flags) {
+      if (shown(f)) c.reply.SimpleString({f.data(), f.size()});
+    }
+  }
 }
 
 // COMMAND LIST names subcommands too ("config|get"), as Redis 7.0's does.
@@ -603,8 +664,11 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
   add("command|docs", -2, kCmdFlags, "@slow @connection", "server",
       "Returns documentary information about one, multiple or all commands.", "7.0.0",
       CmdCommandDocs);
-  add("command|getkeys", -3, kCmdFlags, "@slow @connection", "server",
+  add("command|getkeys", -4, kCmdFlags, "@slow @connection", "server",
       "Extracts the key names from an arbitrary command.", "2.8.13", CmdCommandGetKeys);
+  add("command|getkeysandflags", -4, kCmdFlags, "@slow @connection", "server",
+      "Extract keys and access flags given a full Redis command", "7.0.0",
+      CmdCommandGetKeysAndFlags);
   add("command|list", -2, kCmdFlags, "@slow @connection", "server",
       "Returns a list of command names.", "7.0.0", CmdCommandList);
   add("command|help", 2, kCmdFlags, "@slow @connection", "server",
