@@ -140,8 +140,7 @@ bool KeysFromSpecs(const CommandKeySpecs& specs, const std::vector<std::string_v
       step = ks.find_c;
       if (ks.find_a >= argc - first) return false;
       int64_t numkeys = 0;
-      if (!cmd::ParseInt64(args[first + ks.find_a], &numkeys) || numkeys < 0 ||
-          numkeys > argc) {
+      if (!cmd::ParseInt64(args[first + ks.find_a], &numkeys) || numkeys < 0 || numkeys > argc) {
         return false;
       }
       first += ks.find_b;

@@ -222,6 +222,8 @@ bool Reactor::DispatchCommand(Connection* c, ArgList args) {
     }
   }
   if (!error.empty()) {
+  } else if ((spec->flags & kCmdNoMulti) && c->state.in_multi()) {
+    error = "ERR Command not allowed inside a transaction";
   } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
              !AllowedWhileSubscribed(spec->name)) {
     error = Cat("ERR Can't execute '", spec->name,
@@ -419,8 +421,22 @@ std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList ar
   return error;
 }
 
-void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {
-  CommandStat& stat = command_stats_[&spec - CommandTable::Get().specs().data()];
+void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec) {
+  // As Redis, a container's calls count for the subcommand (cmdstat_config|get).
+  const CommandTable& table = CommandTable::Get();
+  static const std::vector<bool> containers = [&table] {
+    std::vector<bool> out(table.specs().size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      const CommandSpec& s = table.specs()[i];
+      out[i] = s.name.find('|') == std::string_view::npos && !table.Subcommands(s.name).empty();
+    }
+    return out;
+  }();
+  const CommandSpec* counted = &spec;
+  if (containers[&spec - table.specs().data()] && args.size() >= 2) {
+    if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) counted = sub;
+  }
+  CommandStat& stat = command_stats_[counted - table.specs().data()];
   ++stat.calls;
   stat.usec += usec;
   ++stat.latency_buckets[CommandStat::LatencyBucket(usec)];
@@ -448,7 +464,7 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
                         const ClientState* client, BatchMessage* batch) {
-  RecordCall(spec, usec);
+  RecordCall(spec, args, usec);
   if (client != nullptr) {
     writer_ = ClientRef{index_, client->id};
   } else if (batch != nullptr) {

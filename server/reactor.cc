@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -232,14 +233,13 @@ std::string Reactor::Listen() {
   if (listen_fds_.empty()) return "Failed listening on any bind address";
   if (index_ == 0 && config_.metrics_port > 0) {
     // The Prometheus endpoint (server/metrics_http.h), on the same addresses.
-    metrics_ = std::make_unique<MetricsHttp>(epoll_fd_, [this](auto done) {
-      ServeMetrics(std::move(done));
-    });
+    metrics_ = std::make_unique<MetricsHttp>(epoll_fd_,
+                                             [this](auto done) { ServeMetrics(std::move(done)); });
     for (const std::string& spec : config_.bind) {
       bool optional = !spec.empty() && spec[0] == '-';
       std::string error;
-      int fd = ListenOn(optional ? spec.substr(1) : spec, config_.metrics_port,
-                        config_.tcp_backlog, &error);
+      int fd = ListenOn(optional ? spec.substr(1) : spec, config_.metrics_port, config_.tcp_backlog,
+                        &error);
       if (fd >= 0) {
         metrics_->AddListener(fd);
       } else if (!optional) {
@@ -551,8 +551,11 @@ void Reactor::MarkReady(Connection* c) {
 
 void Reactor::WriteConnection(Connection* c) {
   aof::Flush();  // (and is fsynced, under appendfsync always) before any reply goes out
-  while (c->pending_output() > 0) {
-    ssize_t n = send(c->state.fd, c->out.data() + c->out_pos, c->pending_output(), MSG_NOSIGNAL);
+  // CLIENT REPLY OFF/SKIP: the part of a dropped reply already made (a multi-phase operation
+  // writes its reply in pieces) stays unsent until the operation ends and drops it.
+  size_t end = c->silent_op ? std::min(c->silent_mark, c->out.size()) : c->out.size();
+  while (c->out_pos < end) {
+    ssize_t n = send(c->state.fd, c->out.data() + c->out_pos, end - c->out_pos, MSG_NOSIGNAL);
     if (n > 0) {
       c->out_pos += n;
       counters_.net_output_bytes += n;
@@ -563,6 +566,7 @@ void Reactor::WriteConnection(Connection* c) {
     CloseConnection(c);
     return;
   }
+  if (c->out_pos == end && end < c->out.size()) return;  // the rest waits (see above)
   if (c->pending_output() == 0) {
     c->out.clear();
     c->out_pos = 0;

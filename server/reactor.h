@@ -27,9 +27,9 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/mailbox.h"
+#include "server/metrics_http.h"
 #include "server/monitor.h"
 #include "server/server_context.h"
-#include "server/metrics_http.h"
 #include "server/slowlog.h"
 #include "storage/shard_data.h"
 
@@ -367,7 +367,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void CancelCrossBlock(uint64_t conn_id);
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
-  void RecordCall(const CommandSpec& spec, uint64_t usec);
+  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec);
   // MONITOR: shows a client's command (when its flags allow) to every monitor.
   void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
   // Tracking: a tracking client's command (remembers what it reads, CACHING's one-shot flag);

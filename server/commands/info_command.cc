@@ -438,13 +438,24 @@ bool IsPromNumber(std::string_view v) {
 
 // INFO fields that only grow: exported as counters (named ..._total).
 bool IsCounterField(std::string_view f) {
-  static constexpr std::string_view kCounters[] = {
-      "total_connections_received", "total_commands_processed", "total_net_input_bytes",
-      "total_net_output_bytes",     "rejected_connections",     "expired_keys",
-      "evicted_keys",               "keyspace_hits",            "keyspace_misses",
-      "total_error_replies",        "used_cpu_sys",             "used_cpu_user",
-      "used_cpu_sys_children",      "used_cpu_user_children",   "total_reads_processed",
-      "total_writes_processed",     "expired_stale_perc_total", "sync_full"};
+  static constexpr std::string_view kCounters[] = {"total_connections_received",
+                                                   "total_commands_processed",
+                                                   "total_net_input_bytes",
+                                                   "total_net_output_bytes",
+                                                   "rejected_connections",
+                                                   "expired_keys",
+                                                   "evicted_keys",
+                                                   "keyspace_hits",
+                                                   "keyspace_misses",
+                                                   "total_error_replies",
+                                                   "used_cpu_sys",
+                                                   "used_cpu_user",
+                                                   "used_cpu_sys_children",
+                                                   "used_cpu_user_children",
+                                                   "total_reads_processed",
+                                                   "total_writes_processed",
+                                                   "expired_stale_perc_total",
+                                                   "sync_full"};
   for (std::string_view c : kCounters) {
     if (f == c) return true;
   }
@@ -453,9 +464,9 @@ bool IsCounterField(std::string_view f) {
 
 std::string PrometheusText(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads) {
   PromWriter w;
-  std::string info =
-      InfoText(ctx, threads, {"server", "clients", "memory", "persistence", "stats", "cpu",
-                              "keyspace", "threads"});
+  std::string info = InfoText(
+      ctx, threads,
+      {"server", "clients", "memory", "persistence", "stats", "cpu", "keyspace", "threads"});
   std::string section;
   std::string server_labels;
   // Labelled families (keyspace dbN, threadN): family -> samples, written after the rest.

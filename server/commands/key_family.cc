@@ -1117,9 +1117,16 @@ void RegisterKeyCommands(std::vector<CommandSpec>* table) {
       {"flushall", -1, kW, 0, 0, 0, "@keyspace @write @slow @dangerous", "server",
        "Remove all keys from all databases", "1.0.0", nullptr, FlushallCommand},
   };
-  CommandSpec migrate{"migrate", -6, kW | kCmdMovableKeys, 3, 3, 1,
-                      "@keyspace @write @slow @dangerous", "generic",
-                      "Atomically transfer a key from a Redis instance to another one.", "2.6.0",
+  CommandSpec migrate{"migrate",
+                      -6,
+                      kW | kCmdMovableKeys,
+                      3,
+                      3,
+                      1,
+                      "@keyspace @write @slow @dangerous",
+                      "generic",
+                      "Atomically transfer a key from a Redis instance to another one.",
+                      "2.6.0",
                       MigrateCommand};
   migrate.get_keys = MigrateKeys;
   specs.push_back(migrate);

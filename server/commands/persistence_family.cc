@@ -237,8 +237,8 @@ void RegisterPersistenceCommands(std::vector<CommandSpec>* table) {
     spec.on_client = handler;
     table->push_back(spec);
   };
-  add("save", 1, kCmdAdmin | kCmdNoscript | kCmdNoMulti | kCmdNoAsyncLoading, "@admin @slow @dangerous",
-      "Synchronously save the dataset to disk", SaveCommand);
+  add("save", 1, kCmdAdmin | kCmdNoscript | kCmdNoMulti | kCmdNoAsyncLoading,
+      "@admin @slow @dangerous", "Synchronously save the dataset to disk", SaveCommand);
   add("bgsave", -1, kCmdAdmin | kCmdNoscript | kCmdNoAsyncLoading, "@admin @slow @dangerous",
       "Asynchronously save the dataset to disk", BgsaveCommand);
   add("bgrewriteaof", 1, kCmdAdmin | kCmdNoscript | kCmdNoAsyncLoading, "@admin @slow @dangerous",

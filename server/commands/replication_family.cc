@@ -121,18 +121,20 @@ constexpr CommandEntry kCommands[] = {
      "Make the server a replica of another instance, or promote it as master.", "1.0.0",
      CmdReplicaof},
     {"replconf", -1, kAdminNoscript | kCmdLoading | kCmdStale | kCmdAllowBusy,
-     "@admin @slow @dangerous", "server", "An internal command for configuring the replication stream", "3.0.0", CmdReplconf},
+     "@admin @slow @dangerous", "server",
+     "An internal command for configuring the replication stream", "3.0.0", CmdReplconf},
     {"failover", -1, kAdminNoscript | kCmdStale, kAdminAcl, "server",
      "Start a coordinated failover between this server and one of its replicas.", "6.2.0",
      CmdFailover},
     {"module", -2, 0, "@slow", "server", "A container for module commands", "4.0.0", CmdModule},
     {"module|list", 2, kAdminNoscript, kAdminAcl, "server", "List all modules loaded by the server",
      "4.0.0", CmdModule},
-    {"module|load", -3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server", "Load a module", "4.0.0", CmdModule},
+    {"module|load", -3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server", "Load a module",
+     "4.0.0", CmdModule},
     {"module|loadex", -3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server",
      "Load a module with extended parameters", "7.0.0", CmdModule},
-    {"module|unload", 3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server", "Unload a module", "4.0.0",
-     CmdModule},
+    {"module|unload", 3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server",
+     "Unload a module", "4.0.0", CmdModule},
     {"module|help", 2, kCmdLoading | kCmdStale, "@slow", "server",
      "Show helpful text about the different subcommands", "5.0.0", CmdModule},
 };
@@ -197,11 +199,10 @@ void RegisterReplicationCommands(std::vector<CommandSpec>* table) {
   for (const CommandEntry& e : kCommands) add(e);
   // Flags and ACL categories of the CLUSTER subcommands, as Redis 7.0.15's COMMAND INFO.
   static constexpr std::string_view kAdminAsync[] = {
-      "addslots", "addslotsrange", "bumpepoch", "delslots", "delslotsrange",    "failover",
-      "flushslots", "forget",      "meet",      "replicate", "saveconfig", "set-config-epoch",
-      "setslot"};
-  static constexpr std::string_view kAdminOnly[] = {"count-failure-reports", "replicas",
-                                                    "slaves"};
+      "addslots",   "addslotsrange",    "bumpepoch", "delslots", "delslotsrange",
+      "failover",   "flushslots",       "forget",    "meet",     "replicate",
+      "saveconfig", "set-config-epoch", "setslot"};
+  static constexpr std::string_view kAdminOnly[] = {"count-failure-reports", "replicas", "slaves"};
   for (const ClusterSub& s : kClusterSubs) {
     std::string_view sub = s.name.substr(s.name.find('|') + 1);
     uint32_t flags = kCmdStale;
