@@ -37,9 +37,6 @@ struct AclKeySpec {
 };
 // Redis 7.0's key specs of a command ("name" or "container|sub"); null when Redis has none.
 const std::vector<AclKeySpec>* AclKeySpecsFor(std::string_view name);
-// Their flags as COMMAND shows them ("RW access delete"), one per spec in the same order
-// (server/key_spec_flags.cc); null when Redis has no key specs for the command.
-const std::vector<std::string_view>* KeySpecFlagsFor(std::string_view name);
 
 enum class AclResult : uint8_t { kOk, kDeniedCommand, kDeniedKey, kDeniedChannel };
 

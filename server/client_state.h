@@ -72,6 +72,12 @@ struct ClientState {
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool no_evict = false;
   bool monitor = false;  // MONITOR
+  // CLIENT REPLY: OFF drops every reply until ON; SKIP sets skip_next, which turns into skip
+  // (drop the reply of this one command) once the next command starts.
+  bool reply_off = false;
+  bool reply_skip_next = false;
+  bool reply_skip = false;
+  bool replies_suppressed() const { return reply_off || reply_skip || reply_skip_next; }
   ClientTracking tracking;
   // Counters for CLIENT LIST.
   uint64_t commands = 0;

@@ -85,6 +85,8 @@ enum CommandFlag : uint32_t {
   kCmdNoMulti = 1u << 15,
   kCmdMovableKeys = 1u << 16,
   kCmdNoMandatoryKeys = 1u << 17,
+  kCmdNoAsyncLoading = 1u << 18,
+  kCmdAsking = 1u << 19,
 };
 
 // What a blocked client gets when its timeout passes.

@@ -322,7 +322,8 @@ constexpr Param kParams[] = {
     Int("repl-backlog-ttl", "", M, 0, kLongMax, "3600"),
     Int("auto-aof-rewrite-min-size", "", M, 0, kLongMax, "67108864", kMemory),
     Int("loading-process-events-interval-bytes", "", M | kHidden, 1024, kIntMax, "2097152"),
-    Int("threads", "", I, 0, 1024, "0"),  // Shardis: reactor threads, 0 = CPUs available
+    Int("threads", "", I, 0, 1024, "0"),        // Shardis: reactor threads, 0 = CPUs available
+    Int("metrics-port", "", I, 0, 65535, "0"),  // Shardis: Prometheus /metrics, 0 = off
 
     // Unsigned integers (Redis's uint, size_t and unsigned long long storage).
     UInt("maxclients", "", M, 1, UINT_MAX, "10000"),
@@ -1051,6 +1052,7 @@ Config::Config() {
 const std::pair<std::string_view, int Config::*> kIntFields[] = {
     {"port", &Config::port},
     {"threads", &Config::threads},
+    {"metrics-port", &Config::metrics_port},
     {"databases", &Config::databases},
     {"hz", &Config::hz},
     {"timeout", &Config::timeout},

@@ -74,7 +74,8 @@ class Config {
   // read-only elsewhere, or CONFIG GET would disagree.
   int port = 6379;
   std::vector<std::string> bind = {"*", "-::*"};
-  int threads = 0;  // 0: the CPUs in the process's affinity mask
+  int threads = 0;       // 0: the CPUs in the process's affinity mask
+  int metrics_port = 0;  // Prometheus text endpoint (server/metrics_http.h); 0: off
   bool pin = true;
   int maxclients = 10000;
   // Collection encoding thresholds (Redis's names; see storage/*_value.h).

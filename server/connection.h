@@ -42,6 +42,12 @@ struct Connection {
   int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
 
   bool tracking_flush = false;  // FLUSHALL/FLUSHDB ran: tell tracking clients when it is done
+  // CLIENT REPLY OFF/SKIP: the batch being built holds commands whose replies are dropped
+  // (batches never mix dropped and kept replies); `silent_op`: the operation in flight is such a
+  // command, whose reply bytes past `silent_mark` in `out` are dropped when it completes.
+  bool batch_silent = false;
+  bool silent_op = false;
+  size_t silent_mark = 0;
   int64_t over_soft_limit_since_ms = 0;  // client-output-buffer-limit soft limit tracking
   std::unique_ptr<TlsConn> tls;          // accepted on the tls-port; null: plain TCP
 

@@ -364,6 +364,7 @@ void Reactor::EndCrossBlock(uint64_t id, const std::string& reply) {
   Connection* c = cit->second;
   c->out.append(reply);
   c->waiting = false;
+  EndSilentOp(c);
   MarkDirty(c);
   ResumeConnection(c);
 }

@@ -161,6 +161,41 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
 }
 
 bool Reactor::Dispatch(Connection* c, ArgList args) {
+  if (!c->state.replies_suppressed() && !c->batch_silent) return DispatchCommand(c, args);
+  // CLIENT REPLY OFF / SKIP, as Redis: the reply of a command is dropped when, once it has run,
+  // replies are off or skipped for it (CLIENT REPLY ON clears the mode before its +OK).
+  ClientState& s = c->state;
+  if (s.reply_skip_next) {  // the command after CLIENT REPLY SKIP: this one
+    s.reply_skip = true;
+    s.reply_skip_next = false;
+  }
+  bool silent = s.reply_off || s.reply_skip;
+  if (c->batch != nullptr && c->batch_silent != silent) {
+    SendBatch(c);  // a batch's replies are either all kept or all dropped
+    return false;
+  }
+  size_t mark = c->out.size();
+  if (!DispatchCommand(c, args)) return false;
+  bool drop = s.reply_off || s.reply_skip;
+  s.reply_skip = false;
+  if (c->batch != nullptr) {
+    c->batch_silent = drop;  // this command joined (or started) the batch
+  } else if (c->waiting) {
+    c->silent_op = drop;  // its reply comes later (fan-out, blocked, atomic...)
+    c->silent_mark = mark;
+  } else if (drop && c->out.size() > mark) {
+    c->out.resize(std::max(mark, c->out_pos));
+  }
+  return true;
+}
+
+void Reactor::EndSilentOp(Connection* c) {
+  if (!c->silent_op) return;
+  c->silent_op = false;
+  if (c->out.size() > c->silent_mark) c->out.resize(std::max(c->silent_mark, c->out_pos));
+}
+
+bool Reactor::DispatchCommand(Connection* c, ArgList args) {
   const CommandTable& table = CommandTable::Get();
   const CommandSpec* spec = table.Find(args[0]);
   std::string error;
@@ -186,6 +221,8 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
     }
   }
   if (!error.empty()) {
+  } else if ((spec->flags & kCmdNoMulti) && c->state.in_multi()) {
+    error = "ERR Command not allowed inside a transaction";
   } else if (c->state.subscribed() && c->state.resp == RespVersion::kResp2 &&
              !AllowedWhileSubscribed(spec->name)) {
     error = Cat("ERR Can't execute '", spec->name,
@@ -387,10 +424,25 @@ std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList ar
   return error;
 }
 
-void Reactor::RecordCall(const CommandSpec& spec, uint64_t usec) {
-  CommandStat& stat = command_stats_[&spec - CommandTable::Get().specs().data()];
+void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec) {
+  // As Redis, a container's calls count for the subcommand (cmdstat_config|get).
+  const CommandTable& table = CommandTable::Get();
+  static const std::vector<bool> containers = [&table] {
+    std::vector<bool> out(table.specs().size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      const CommandSpec& s = table.specs()[i];
+      out[i] = s.name.find('|') == std::string_view::npos && !table.Subcommands(s.name).empty();
+    }
+    return out;
+  }();
+  const CommandSpec* counted = &spec;
+  if (containers[&spec - table.specs().data()] && args.size() >= 2) {
+    if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) counted = sub;
+  }
+  CommandStat& stat = command_stats_[counted - table.specs().data()];
   ++stat.calls;
   stat.usec += usec;
+  ++stat.latency_buckets[CommandStat::LatencyBucket(usec)];
 }
 
 void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) {
@@ -415,7 +467,7 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
                         const ClientState* client, BatchMessage* batch) {
-  RecordCall(spec, usec);
+  RecordCall(spec, args, usec);
   if (client != nullptr) {
     writer_ = ClientRef{index_, client->id};
   } else if (batch != nullptr) {
@@ -548,6 +600,9 @@ void Reactor::SendBatch(Connection* c) {
   BatchMessage* b = c->batch;
   c->batch = nullptr;
   c->waiting = true;
+  c->silent_op = c->batch_silent;
+  c->silent_mark = c->out.size();
+  c->batch_silent = false;
   c->inflight_shard = c->batch_shard;
   Send(c->batch_shard, b);
   c->batch_shard = -1;
@@ -635,6 +690,7 @@ void Reactor::CompleteBatch(BatchMessage* b) {
       c->out.append(b->reply);
     }
     c->waiting = false;
+    EndSilentOp(c);
     if (!c->pending_error.empty()) {
       ReplyBuilder(&c->out, c->state.resp).Error(c->pending_error);
       c->pending_error.clear();
@@ -756,6 +812,14 @@ void Reactor::ReleaseHeldIntents() {
   held_for_test_.erase(it);
 }
 
+void Reactor::ServeMetrics(std::function<void(std::string)> done) {
+  Runner runner(*this, OpOrigin{index_, 0, 0, RespVersion::kResp2});
+  Runner* saved = current_runner_;
+  current_runner_ = &runner;
+  CollectPrometheusMetrics(*this, std::move(done));
+  current_runner_ = saved;
+}
+
 void Reactor::AofCron() {
   // A connection-less operation (connection id 0), like the `save` schedule's fan-out.
   Runner runner(*this, OpOrigin{index_, 0, 0, RespVersion::kResp2});
@@ -784,6 +848,7 @@ void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& fini
     return;
   }
   c->waiting = false;
+  EndSilentOp(c);
   if (c->tracking_flush) {
     c->tracking_flush = false;
     BroadcastTrackingFlush();

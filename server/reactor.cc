@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -237,7 +238,8 @@ std::string Reactor::ListenAll(int port, uint32_t tag, std::vector<int>* fds) {
 
 std::string Reactor::Listen() {
   outgoing_.resize(server_.thread_count());
-  // Tags: 1 plain listening socket, 2 mailbox, 3 TLS listening socket (0: a connection).
+  // Tags: 1 plain listening socket, 2 mailbox, 3 TLS listening socket, 5 and 6 the metrics
+  // endpoint (MetricsHttp; 0: a connection).
   if (config_.port != 0) {
     std::string error = ListenAll(config_.port, 1, &listen_fds_);
     if (!error.empty()) return error;
@@ -251,6 +253,22 @@ std::string Reactor::Listen() {
   }
   if (listen_fds_.empty() && tls_listen_fds_.empty()) {
     return "Configured to not listen anywhere, exiting.";
+  }
+  if (index_ == 0 && config_.metrics_port > 0) {
+    // The Prometheus endpoint (server/metrics_http.h), on the same addresses.
+    metrics_ = std::make_unique<MetricsHttp>(epoll_fd_,
+                                             [this](auto done) { ServeMetrics(std::move(done)); });
+    for (const std::string& spec : config_.bind) {
+      bool optional = !spec.empty() && spec[0] == '-';
+      std::string error;
+      int fd = ListenOn(optional ? spec.substr(1) : spec, config_.metrics_port, config_.tcp_backlog,
+                        &error);
+      if (fd >= 0) {
+        metrics_->AddListener(fd);
+      } else if (!optional) {
+        return error;
+      }
+    }
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -335,6 +353,15 @@ void Reactor::Run() {
       }
       if (tag == 2) {
         mailbox_.DrainEventFd();
+        continue;
+      }
+      if (tag == MetricsHttp::kListenTag || tag == MetricsHttp::kConnTag) {
+        if (metrics_ == nullptr) continue;
+        if (tag == MetricsHttp::kListenTag) {
+          metrics_->Accept(fd);
+        } else {
+          metrics_->OnEvent(fd, events[i].events);
+        }
         continue;
       }
       auto it = connections_.find(fd);
@@ -608,8 +635,11 @@ void Reactor::MarkReady(Connection* c) {
 void Reactor::WriteConnection(Connection* c) {
   aof::Flush();  // (and is fsynced, under appendfsync always) before any reply goes out
   if (c->tls != nullptr && !c->tls->handshake_done()) return;  // nothing to say before that
-  while (c->pending_output() > 0) {
-    ssize_t n = ConnWrite(c, c->out.data() + c->out_pos, c->pending_output());
+  // CLIENT REPLY OFF/SKIP: the part of a dropped reply already made (a multi-phase operation
+  // writes its reply in pieces) stays unsent until the operation ends and drops it.
+  size_t end = c->silent_op ? std::min(c->silent_mark, c->out.size()) : c->out.size();
+  while (c->out_pos < end) {
+    ssize_t n = ConnWrite(c, c->out.data() + c->out_pos, end - c->out_pos);
     if (n > 0) {
       c->out_pos += n;
       counters_.net_output_bytes += n;
@@ -624,9 +654,11 @@ void Reactor::WriteConnection(Connection* c) {
     UpdateInterest(c);  // retried from OnReadable, not on EPOLLOUT (which would spin)
     return;
   }
+  if (c->out_pos == end && end < c->out.size()) return;  // the rest waits (see above)
   if (c->pending_output() == 0) {
     c->out.clear();
     c->out_pos = 0;
+    c->silent_mark = 0;
     c->over_soft_limit_since_ms = 0;  // the soft output limit's period starts again
     if (c->out.capacity() > kKeepOutputCapacity) std::string().swap(c->out);
     if (c->state.close_after_reply && !c->waiting) {

@@ -28,6 +28,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/mailbox.h"
+#include "server/metrics_http.h"
 #include "server/monitor.h"
 #include "server/server_context.h"
 #include "server/slowlog.h"
@@ -290,6 +291,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void FlushOutgoing();
   void Send(int target, MailboxMessage* message);
   void Cron();
+  // Reactor 0: gathers the Prometheus metrics for MetricsHttp, in a connection-less operation.
+  void ServeMetrics(std::function<void(std::string)> done);
   void AofCron();  // reactor 0: AOF rewrites and the RDB `save` schedule (dispatch.cc)
   void UpdateClock();
   // Publishes the keyspace notifications raised on this shard so far (keyspace_events.cc).
@@ -301,6 +304,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   size_t ProcessInput(Connection* c, std::string_view input);
   // Returns false when the command was not consumed (a pending batch had to go first).
   bool Dispatch(Connection* c, ArgList args);
+  bool DispatchCommand(Connection* c, ArgList args);
+  // An operation in flight has completed: drops its reply if CLIENT REPLY said so.
+  void EndSilentOp(Connection* c);
   // ACL: the client's user (cached per store epoch; null when deleted), and the slow-path check
   // for users without every permission (logs the denial, returns the error, "" when allowed).
   const AclUser* AclUserOf(ClientState& state) {
@@ -377,7 +383,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void CancelCrossBlock(uint64_t conn_id);
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
-  void RecordCall(const CommandSpec& spec, uint64_t usec);
+  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec);
   // MONITOR: shows a client's command (when its flags allow) to every monitor.
   void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
   // Tracking: a tracking client's command (remembers what it reads, CACHING's one-shot flag);
@@ -459,6 +465,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   LatencyMonitor latency_;
   CallClock call_clock_;  // times commands for stats and SLOWLOG (one read per command)
+  std::unique_ptr<MetricsHttp> metrics_;  // reactor 0, when metrics-port is set
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
   int64_t next_cron_ms_ = 0;

@@ -37,10 +37,27 @@ struct ServerInfo {
 
 // Per-command counters of one thread.
 struct CommandStat {
+  // Latency histogram (LATENCY HISTOGRAM, INFO latencystats, /metrics): bucket i counts the
+  // calls that took at most 2^i microseconds (and more than 2^(i-1)); the last bucket takes the
+  // rest. Powers of two, as Redis's reply of LATENCY HISTOGRAM.
+  static constexpr int kLatencyBuckets = 32;
+  static int LatencyBucket(uint64_t usec) {
+    int b = usec <= 1 ? 0 : 64 - __builtin_clzll(usec - 1);
+    return b < kLatencyBuckets ? b : kLatencyBuckets - 1;
+  }
   uint64_t calls = 0;
   uint64_t usec = 0;
   uint64_t rejected_calls = 0;
   uint64_t failed_calls = 0;
+  uint64_t latency_buckets[kLatencyBuckets] = {};
+
+  void Merge(const CommandStat& o) {
+    calls += o.calls;
+    usec += o.usec;
+    rejected_calls += o.rejected_calls;
+    failed_calls += o.failed_calls;
+    for (int i = 0; i < kLatencyBuckets; ++i) latency_buckets[i] += o.latency_buckets[i];
+  }
 };
 
 // Counters of one thread, merged by INFO.

@@ -62,6 +62,8 @@ void CmdReset(ClientCommand& c) {
   c.client.resp = RespVersion::kResp2;
   c.client.name.clear();
   c.client.no_evict = false;
+  c.client.reply_off = false;
+  c.client.reply_skip_next = false;
   c.client.user = "default";
   c.client.acl_epoch = 0;
   c.client.authenticated = c.server->acl().DefaultAutoAuth();
@@ -188,6 +190,22 @@ void CmdClient(ClientCommand& c) {
   if (sub == nullptr) return;
   c.client.last_command = sub->name;
   sub->on_client(c);
+}
+
+// CLIENT REPLY ON|OFF|SKIP: OFF and SKIP set the client's reply mode (the dispatcher then drops
+// the replies, Reactor::Dispatch); they reply nothing themselves. SKIP is ignored while OFF.
+void CmdClientReply(ClientCommand& c) {
+  if (cmd::EqualsIgnoreCase(c.args[2], "on")) {
+    c.client.reply_off = false;
+    c.client.reply_skip = false;
+    c.reply.Ok();
+  } else if (cmd::EqualsIgnoreCase(c.args[2], "off")) {
+    c.client.reply_off = true;
+  } else if (cmd::EqualsIgnoreCase(c.args[2], "skip")) {
+    if (!c.client.reply_off) c.client.reply_skip_next = true;
+  } else {
+    c.reply.Error(cmd::kSyntaxErr);
+  }
 }
 
 void CmdClientId(ClientCommand& c) { c.reply.Integer(static_cast<int64_t>(c.client.id)); }
@@ -432,18 +450,6 @@ void CmdClientNoEvict(ClientCommand& c) {
   c.reply.Ok();
 }
 
-// CLIENT REPLY ON (replies are always on). OFF and SKIP, which silence the connection's
-// replies, are not supported: the replies of commands run on other shards arrive in batches.
-void CmdClientReply(ClientCommand& c) {
-  if (EqualsIgnoreCase(c.args[2], "on")) {
-    c.reply.Ok();
-  } else if (EqualsIgnoreCase(c.args[2], "off") || EqualsIgnoreCase(c.args[2], "skip")) {
-    c.reply.Error("ERR CLIENT REPLY OFF and SKIP are not supported by this server");
-  } else {
-    c.reply.Error(cmd::kSyntaxErr);
-  }
-}
-
 void CmdClientUnblock(ClientCommand& c) {
   // No command blocks yet, so no client can be unblocked.
   int64_t id = 0;
@@ -553,6 +559,8 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
       CmdClientSetName);
   add("client|getname", 2, kClientSub, "@slow @connection", "Returns the name of the connection.",
       "2.6.9", CmdClientGetName);
+  add("client|reply", 3, kClientSub, "@slow @connection",
+      "Instruct the server whether to reply to commands", "3.2.0", CmdClientReply);
   add("client|setinfo", 4, kClientSub, "@slow @connection",
       "Sets information specific to the client or connection.", "7.2.0", CmdClientSetInfo);
   add("client|info", 2, kClientSub, "@slow @connection",
@@ -570,9 +578,7 @@ void RegisterConnectionCommands(std::vector<CommandSpec>* table) {
   add("client|unblock", -3, kClientSub | kCmdAdmin, "@admin @slow @dangerous @connection",
       "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
       CmdClientUnblock);
-  add("client|reply", 3, kClientSub, "@slow @connection",
-      "Instructs the server whether to reply to commands.", "3.2.0", CmdClientReply);
-  add("client|help", 2, kClientSub, "@slow @connection",
+  add("client|help", 2, kCmdLoading | kCmdStale, "@slow @connection",
       "Returns helpful text about the different subcommands.", "5.0.0", CmdClientHelp);
 }
 

@@ -11,13 +11,17 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "server/aof.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/lazy_free.h"
 #include "server/memory_accounting.h"
+#include "server/metrics_http.h"
 #include "server/persistence.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
@@ -133,8 +137,8 @@ class InfoWriter {
   std::string out_;
 };
 
-void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
-               const std::vector<std::string>& sections, ReplyBuilder& reply) {
+std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
+                     const std::vector<std::string>& sections) {
   const Config& config = ctx.config();
   const ServerInfo& info = ctx.server_info();
   InfoWriter w(sections);
@@ -384,7 +388,210 @@ void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
                               t.counters.batches_executed, t.counters.loop_turns));
     }
   }
-  reply.Verbatim(w.text());
+  return std::move(w.text());
+}
+
+void WriteInfo(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads,
+               const std::vector<std::string>& sections, ReplyBuilder& reply) {
+  reply.Verbatim(InfoText(ctx, threads, sections));
+}
+
+// ---- Prometheus text exposition (server/metrics_http.h serves it) ----
+
+// Writes metric families in the text format: each family's # HELP and # TYPE once, then its
+// samples together.
+class PromWriter {
+ public:
+  void Family(std::string_view name, std::string_view type, std::string_view help) {
+    CatAppend(&out_, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+  }
+  void Sample(std::string_view name, std::string_view labels, std::string_view value) {
+    out_.append(name);
+    if (!labels.empty()) CatAppend(&out_, "{", labels, "}");
+    CatAppend(&out_, " ", value, "\n");
+  }
+  std::string& text() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::string PromName(std::string_view s) {
+  std::string out;
+  for (char ch : s) out.push_back(absl::ascii_isalnum(ch) ? absl::ascii_tolower(ch) : '_');
+  return out;
+}
+
+std::string PromLabelValue(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '\\' || ch == '"') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (ch == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+bool IsPromNumber(std::string_view v) {
+  double d;
+  return !v.empty() && absl::SimpleAtod(AV(v), &d) && v.find_first_of("xXnN") == v.npos;
+}
+
+// INFO fields that only grow: exported as counters (named ..._total).
+bool IsCounterField(std::string_view f) {
+  static constexpr std::string_view kCounters[] = {"total_connections_received",
+                                                   "total_commands_processed",
+                                                   "total_net_input_bytes",
+                                                   "total_net_output_bytes",
+                                                   "rejected_connections",
+                                                   "expired_keys",
+                                                   "evicted_keys",
+                                                   "keyspace_hits",
+                                                   "keyspace_misses",
+                                                   "total_error_replies",
+                                                   "used_cpu_sys",
+                                                   "used_cpu_user",
+                                                   "used_cpu_sys_children",
+                                                   "used_cpu_user_children",
+                                                   "total_reads_processed",
+                                                   "total_writes_processed",
+                                                   "expired_stale_perc_total",
+                                                   "sync_full"};
+  for (std::string_view c : kCounters) {
+    if (f == c) return true;
+  }
+  return false;
+}
+
+std::string PrometheusText(ServerContext& ctx, const std::vector<ThreadSnapshot>& threads) {
+  PromWriter w;
+  std::string info = InfoText(
+      ctx, threads,
+      {"server", "clients", "memory", "persistence", "stats", "cpu", "keyspace", "threads"});
+  std::string section;
+  std::string server_labels;
+  // Labelled families (keyspace dbN, threadN): family -> samples, written after the rest.
+  std::vector<std::pair<std::string, std::vector<std::string>>> grouped;
+  auto group = [&grouped](const std::string& family) -> std::vector<std::string>& {
+    for (auto& [name, lines] : grouped) {
+      if (name == family) return lines;
+    }
+    grouped.emplace_back(family, std::vector<std::string>{});
+    return grouped.back().second;
+  };
+  for (absl::string_view line : absl::StrSplit(AV(info), "\r\n", absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "# ")) {
+      section = PromName(std::string_view(line.data() + 2, line.size() - 2));
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == line.npos) continue;
+    std::string_view field(line.data(), colon);
+    std::string_view value(line.data() + colon + 1, line.size() - colon - 1);
+    if (section == "keyspace" || section == "threads") {
+      // db0:keys=1,expires=0,avg_ttl=0 / thread0:connections=1,commands=2,...
+      std::string label = section == "keyspace" ? "db" : "thread";
+      std::string index(field.substr(label.size()));
+      for (absl::string_view kv : absl::StrSplit(AV(value), ',')) {
+        size_t eq = kv.find('=');
+        if (eq == kv.npos) continue;
+        std::string key = PromName(std::string_view(kv.data(), eq));
+        std::string_view v(kv.data() + eq + 1, kv.size() - eq - 1);
+        if (!IsPromNumber(v)) continue;
+        bool counter = section == "threads" && key != "connections" && key != "keys";
+        std::string family = Cat("shardis_", label, "_", key, counter ? "_total" : "");
+        group(Cat(family, "|", counter ? "counter" : "gauge"))
+            .push_back(Cat(family, "{", label, "=\"", index, "\"} ", v));
+      }
+      continue;
+    }
+    if (!IsPromNumber(value)) {
+      if (section == "server") {
+        CatAppend(&server_labels, server_labels.empty() ? "" : ",", PromName(field), "=\"",
+                  PromLabelValue(value), "\"");
+      }
+      continue;
+    }
+    std::string name = Cat("shardis_", PromName(field));
+    if (IsCounterField(field)) {
+      if (!absl::EndsWith(name, "_total")) name += "_total";
+      w.Family(name, "counter", Cat("INFO ", section, " ", field));
+    } else {
+      w.Family(name, "gauge", Cat("INFO ", section, " ", field));
+    }
+    w.Sample(name, "", value);
+  }
+  w.Family("shardis_server_info", "gauge", "INFO server text fields, as labels");
+  w.Sample("shardis_server_info", server_labels, "1");
+  for (const auto& [key, lines] : grouped) {
+    size_t bar = key.find('|');
+    w.Family(key.substr(0, bar), key.substr(bar + 1),
+             Cat("INFO ", absl::StrContains(key, "_db_") ? "keyspace" : "threads", " field"));
+    for (const std::string& l : lines) CatAppend(&w.text(), l, "\n");
+  }
+
+  // Per command: INFO commandstats and the latency histogram (power-of-two microseconds).
+  const auto& specs = CommandTable::Get().specs();
+  std::vector<std::pair<size_t, CommandStat>> used;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    CommandStat sum;
+    for (const ThreadSnapshot& t : threads) sum.Merge(t.commands[i]);
+    if (sum.calls > 0 || sum.rejected_calls > 0 || sum.failed_calls > 0) used.emplace_back(i, sum);
+  }
+  struct Counter {
+    std::string_view name;
+    std::string_view help;
+    uint64_t CommandStat::*field;
+  };
+  static constexpr Counter kCounters[] = {
+      {"shardis_command_calls_total", "Calls of the command", &CommandStat::calls},
+      {"shardis_command_usec_total", "Microseconds spent in the command", &CommandStat::usec},
+      {"shardis_command_rejected_calls_total", "Calls refused before running (errors)",
+       &CommandStat::rejected_calls},
+      {"shardis_command_failed_calls_total", "Calls that replied an error",
+       &CommandStat::failed_calls},
+  };
+  for (const Counter& k : kCounters) {
+    w.Family(k.name, "counter", k.help);
+    for (const auto& [i, stat] : used) {
+      w.Sample(k.name, Cat("cmd=\"", PromLabelValue(specs[i].name), "\""), Cat(stat.*k.field));
+    }
+  }
+  constexpr std::string_view kHist = "shardis_command_latency_usec";
+  w.Family(kHist, "histogram", "Command latency in microseconds");
+  for (const auto& [i, stat] : used) {
+    if (stat.calls == 0) continue;
+    std::string cmd_label = Cat("cmd=\"", PromLabelValue(specs[i].name), "\"");
+    uint64_t cumulative = 0;
+    for (int b = 0; b + 1 < CommandStat::kLatencyBuckets; ++b) {
+      cumulative += stat.latency_buckets[b];
+      w.Sample(Cat(kHist, "_bucket"), Cat(cmd_label, ",le=\"", uint64_t{1} << b, "\""),
+               Cat(cumulative));
+    }
+    w.Sample(Cat(kHist, "_bucket"), Cat(cmd_label, ",le=\"+Inf\""), Cat(stat.calls));
+    w.Sample(Cat(kHist, "_sum"), cmd_label, Cat(stat.usec));
+    w.Sample(Cat(kHist, "_count"), cmd_label, Cat(stat.calls));
+  }
+  return std::move(w.text());
+}
+
+void SnapshotThread(ServerContext& ctx, ThreadSnapshot& t) {
+  t.counters = ctx.counters();
+  t.commands = ctx.command_stats();
+  t.shard_stats = ctx.shard().stats();
+  t.connections = ctx.connection_count();
+  t.blocked = ctx.blocked_clients();
+  t.tracking_keys = ctx.tracking().keys();
+  t.tracking_items = ctx.tracking().items();
+  t.tracking_prefixes = ctx.tracking().prefixes();
+  for (int i = 0; i < ctx.shard().db_count(); ++i) {
+    t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
+  }
 }
 
 void CmdInfo(ClientCommand& c) {
@@ -393,26 +600,23 @@ void CmdInfo(ClientCommand& c) {
   auto threads = std::make_shared<std::vector<ThreadSnapshot>>(c.server->thread_count());
   ServerContext* origin = c.server;
   c.server->ForEachThread(
-      [threads](ServerContext& ctx) {
-        ThreadSnapshot& t = (*threads)[ctx.thread_index()];
-        t.counters = ctx.counters();
-        t.commands = ctx.command_stats();
-        t.shard_stats = ctx.shard().stats();
-        t.connections = ctx.connection_count();
-        t.blocked = ctx.blocked_clients();
-        t.tracking_keys = ctx.tracking().keys();
-        t.tracking_items = ctx.tracking().items();
-        t.tracking_prefixes = ctx.tracking().prefixes();
-        for (int i = 0; i < ctx.shard().db_count(); ++i) {
-          t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
-        }
-      },
+      [threads](ServerContext& ctx) { SnapshotThread(ctx, (*threads)[ctx.thread_index()]); },
       [threads, sections, origin](ReplyBuilder& reply, FanOutRunner&) {
         WriteInfo(*origin, *threads, sections, reply);
       });
 }
 
 }  // namespace
+
+void CollectPrometheusMetrics(ServerContext& ctx, std::function<void(std::string)> done) {
+  auto threads = std::make_shared<std::vector<ThreadSnapshot>>(ctx.thread_count());
+  ServerContext* origin = &ctx;
+  ctx.ForEachThread(
+      [threads](ServerContext& t) { SnapshotThread(t, (*threads)[t.thread_index()]); },
+      [threads, origin, done = std::move(done)](ReplyBuilder&, FanOutRunner&) {
+        done(PrometheusText(*origin, *threads));
+      });
+}
 
 void RegisterInfoCommand(std::vector<CommandSpec>* table) {
   CommandSpec spec{};

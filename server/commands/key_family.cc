@@ -980,6 +980,67 @@ void ObjectCommand(ClientCommand& cmd) {
 
 }  // namespace
 
+// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw]
+// [KEYS key...]. Shardis does not open connections to other servers from a reactor (it would
+// block it), so MIGRATE answers as Redis does when the target cannot be written to: NOKEY when
+// none of the keys exists, else IOERR. The arguments are checked first, as Redis does.
+void MigrateCommand(ShardCommand& cmd) {
+  ArgList args = cmd.args;
+  size_t first_key = 3;
+  size_t num_keys = 1;
+  for (size_t j = 6; j < args.size(); ++j) {
+    size_t more = args.size() - 1 - j;
+    if (cmd::EqualsIgnoreCase(args[j], "copy") || cmd::EqualsIgnoreCase(args[j], "replace")) {
+      continue;
+    } else if (cmd::EqualsIgnoreCase(args[j], "auth") && more >= 1) {
+      ++j;
+    } else if (cmd::EqualsIgnoreCase(args[j], "auth2") && more >= 2) {
+      j += 2;
+    } else if (cmd::EqualsIgnoreCase(args[j], "keys")) {
+      if (!args[3].empty()) {
+        cmd.reply.Error(
+            "ERR When using MIGRATE KEYS option, the key argument must be set to the empty "
+            "string");
+        return;
+      }
+      first_key = j + 1;
+      num_keys = args.size() - j - 1;
+      break;
+    } else {
+      cmd.reply.Error(cmd::kSyntaxErr);
+      return;
+    }
+  }
+  int64_t timeout = 0;
+  int64_t dbid = 0;
+  if (!cmd::ParseInt64(args[5], &timeout) || !cmd::ParseInt64(args[4], &dbid)) {
+    cmd.reply.Error(cmd::kNotIntErr);
+    return;
+  }
+  bool any = false;
+  for (size_t j = 0; j < num_keys; ++j) any = any || cmd.db.Lookup(args[first_key + j]) != nullptr;
+  if (!any) {
+    cmd.reply.SimpleString("NOKEY");
+    return;
+  }
+  cmd.reply.Error("IOERR error or timeout writing to target instance");
+}
+
+// MIGRATE's keys: the key argument, or every argument after KEYS.
+void MigrateKeys(ArgList args, std::vector<int>* positions) {
+  for (size_t j = 6; j < args.size(); ++j) {
+    if (cmd::EqualsIgnoreCase(args[j], "auth")) {
+      ++j;
+    } else if (cmd::EqualsIgnoreCase(args[j], "auth2")) {
+      j += 2;
+    } else if (cmd::EqualsIgnoreCase(args[j], "keys")) {
+      for (size_t k = j + 1; k < args.size(); ++k) positions->push_back(static_cast<int>(k));
+      return;
+    }
+  }
+  if (args.size() > 3) positions->push_back(3);
+}
+
 void RegisterKeyCommands(std::vector<CommandSpec>* table) {
   constexpr uint32_t kW = kCmdWrite;
   constexpr uint32_t kR = kCmdReadonly;
@@ -1056,6 +1117,19 @@ void RegisterKeyCommands(std::vector<CommandSpec>* table) {
       {"flushall", -1, kW, 0, 0, 0, "@keyspace @write @slow @dangerous", "server",
        "Remove all keys from all databases", "1.0.0", nullptr, FlushallCommand},
   };
+  CommandSpec migrate{"migrate",
+                      -6,
+                      kW | kCmdMovableKeys,
+                      3,
+                      3,
+                      1,
+                      "@keyspace @write @slow @dangerous",
+                      "generic",
+                      "Atomically transfer a key from a Redis instance to another one.",
+                      "2.6.0",
+                      MigrateCommand};
+  migrate.get_keys = MigrateKeys;
+  specs.push_back(migrate);
   table->insert(table->end(), specs.begin(), specs.end());
 }
 

@@ -105,6 +105,135 @@ void CmdLatencyDoctor(ClientCommand& c) {
   });
 }
 
+// LATENCY GRAPH event: Redis's report layout (a title line with the series' high/low, a rule,
+// then a chart of the samples, oldest left, with the age of each under its column), drawn by
+// this renderer: each sample a column of '#' whose height is its latency relative to the
+// series' range.
+std::string LatencyGraph(const std::string& event, const LatencySeries& series, int64_t now_sec) {
+  constexpr int kCols = 80;
+  constexpr int kRows = 4;
+  size_t first = series.samples.size() > kCols ? series.samples.size() - kCols : 0;
+  uint32_t low = 0;
+  uint32_t high = 0;
+  std::vector<std::pair<uint32_t, std::string>> cols;
+  for (size_t i = first; i < series.samples.size(); ++i) {
+    const LatencySample& s = series.samples[i];
+    if (cols.empty()) {
+      low = high = s.latency_ms;
+    } else {
+      low = std::min(low, s.latency_ms);
+      high = std::max(high, s.latency_ms);
+    }
+    int64_t elapsed = std::max<int64_t>(0, now_sec - s.time);
+    std::string label;
+    if (elapsed < 60) {
+      label = Cat(elapsed, "s");
+    } else if (elapsed < 3600) {
+      label = Cat(elapsed / 60, "m");
+    } else if (elapsed < 86400) {
+      label = Cat(elapsed / 3600, "h");
+    } else {
+      label = Cat(elapsed / 86400, "d");
+    }
+    cols.emplace_back(s.latency_ms, std::move(label));
+  }
+  std::string out = Cat(event, " - high ", high, " ms, low ", low, " ms (all time high ",
+                        series.max_ms, " ms)\n", std::string(kCols, '-'), "\n");
+  std::vector<int> heights;
+  for (const auto& [latency, label] : cols) {
+    heights.push_back(high == low ? kRows
+                                  : 1 + static_cast<int>(static_cast<uint64_t>(latency - low) *
+                                                         (kRows - 1) / (high - low)));
+  }
+  for (int row = kRows; row >= 1; --row) {
+    std::string line;
+    for (int h : heights) line.push_back(h >= row ? '#' : ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    CatAppend(&out, line, "\n");
+  }
+  size_t label_rows = 0;
+  for (const auto& col : cols) label_rows = std::max(label_rows, col.second.size());
+  for (size_t row = 0; row < label_rows; ++row) {
+    std::string line;
+    for (const auto& col : cols) line.push_back(row < col.second.size() ? col.second[row] : ' ');
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    CatAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+void CmdLatencyGraph(ClientCommand& c) {
+  std::string event(c.args[2]);
+  ServerContext* server = c.server;
+  WithMergedSeries(c, [event, server](ReplyBuilder& reply, const Merged& merged) {
+    auto it = merged.find(event);
+    if (it == merged.end() || it->second.samples.empty()) {
+      reply.Error(Cat("ERR No samples available for event '", event, "'"));
+      return;
+    }
+    reply.Verbatim(LatencyGraph(event, it->second, server->shard().now_ms() / 1000));
+  });
+}
+
+// LATENCY HISTOGRAM [command ...]: each command's calls and cumulative latency distribution
+// (power-of-two microsecond buckets), from every thread's command statistics merged. Names a
+// container to get each of its subcommands; unknown or never called commands are left out.
+void CmdLatencyHistogram(ClientCommand& c) {
+  const CommandTable& table = CommandTable::Get();
+  std::vector<size_t> wanted;
+  const CommandSpec* base = table.specs().data();
+  if (c.args.size() == 2) {
+    for (size_t i = 0; i < table.specs().size(); ++i) wanted.push_back(i);
+  } else {
+    for (size_t i = 2; i < c.args.size(); ++i) {
+      std::string_view name = c.args[i];
+      const CommandSpec* spec = table.Find(name);
+      size_t bar = name.find('|');
+      if (spec == nullptr && bar != std::string_view::npos) {
+        spec = table.FindSubcommand(name.substr(0, bar), name.substr(bar + 1));
+      }
+      if (spec == nullptr) continue;
+      std::vector<const CommandSpec*> subs;
+      if (spec->name.find('|') == std::string_view::npos) subs = table.Subcommands(spec->name);
+      if (subs.empty()) subs.push_back(spec);
+      for (const CommandSpec* sub : subs) wanted.push_back(static_cast<size_t>(sub - base));
+    }
+  }
+  auto per_thread = std::make_shared<std::vector<std::vector<CommandStat>>>(c.shard_count());
+  auto wanted_ptr = std::make_shared<std::vector<size_t>>(std::move(wanted));
+  c.server->ForEachThread(
+      [per_thread, wanted_ptr](ServerContext& ctx) {
+        auto& mine = (*per_thread)[ctx.thread_index()];
+        for (size_t i : *wanted_ptr) mine.push_back(ctx.command_stats()[i]);
+      },
+      [per_thread, wanted_ptr, base](ReplyBuilder& reply, FanOutRunner&) {
+        std::vector<std::pair<size_t, CommandStat>> rows;
+        for (size_t k = 0; k < wanted_ptr->size(); ++k) {
+          CommandStat sum;
+          for (const auto& thread : *per_thread) sum.Merge(thread[k]);
+          if (sum.calls > 0) rows.emplace_back((*wanted_ptr)[k], sum);
+        }
+        reply.MapHeader(rows.size());
+        for (const auto& [index, stat] : rows) {
+          reply.Bulk(base[index].name);
+          reply.MapHeader(2);
+          reply.Bulk("calls");
+          reply.Integer(static_cast<int64_t>(stat.calls));
+          reply.Bulk("histogram_usec");
+          size_t used = 0;
+          for (uint64_t n : stat.latency_buckets) used += n > 0 ? 1 : 0;
+          reply.MapHeader(used);
+          uint64_t cumulative = 0;
+          for (int b = 0; b < CommandStat::kLatencyBuckets; ++b) {
+            if (stat.latency_buckets[b] == 0) continue;
+            cumulative += stat.latency_buckets[b];
+            reply.Integer(int64_t{1} << b);
+            reply.Integer(static_cast<int64_t>(cumulative));
+          }
+        }
+      });
+}
+
 void CmdLatencyHelp(ClientCommand& c) {
   static constexpr std::string_view kLines[] = {
       "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -158,6 +287,11 @@ void RegisterLatencyCommands(std::vector<CommandSpec>* table) {
       CmdLatencyReset);
   add("latency|doctor", 2, kSub, kAcl, "Returns a human-readable latency analysis report.",
       "2.8.13", CmdLatencyDoctor);
+  add("latency|graph", 3, kSub, kAcl, "Returns a latency graph for an event.", "2.8.13",
+      CmdLatencyGraph);
+  add("latency|histogram", -2, kSub, kAcl,
+      "Returns the cumulative distribution of latencies of a subset or all commands.", "7.0.0",
+      CmdLatencyHistogram);
   add("latency|help", 2, kCmdLoading | kCmdStale, "@slow",
       "Returns helpful text about the different subcommands.", "2.8.13", CmdLatencyHelp);
 }

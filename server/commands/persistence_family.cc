@@ -218,6 +218,7 @@ void RegisterPersistenceCommands(std::vector<CommandSpec>* table) {
   restore_asking.group = "server";
   restore_asking.summary = "An internal command for migrating keys in a cluster";
   restore_asking.since = "3.0.0";
+  restore_asking.flags |= kCmdAsking;
   table->push_back(restore_asking);
 
   auto add = [table](std::string_view name, int arity, uint32_t flags, std::string_view acl,
@@ -233,11 +234,11 @@ void RegisterPersistenceCommands(std::vector<CommandSpec>* table) {
     spec.on_client = handler;
     table->push_back(spec);
   };
-  add("save", 1, kCmdAdmin | kCmdNoscript | kCmdNoMulti, "@admin @slow @dangerous",
-      "Synchronously save the dataset to disk", SaveCommand);
-  add("bgsave", -1, kCmdAdmin | kCmdNoscript, "@admin @slow @dangerous",
+  add("save", 1, kCmdAdmin | kCmdNoscript | kCmdNoMulti | kCmdNoAsyncLoading,
+      "@admin @slow @dangerous", "Synchronously save the dataset to disk", SaveCommand);
+  add("bgsave", -1, kCmdAdmin | kCmdNoscript | kCmdNoAsyncLoading, "@admin @slow @dangerous",
       "Asynchronously save the dataset to disk", BgsaveCommand);
-  add("bgrewriteaof", 1, kCmdAdmin | kCmdNoscript, "@admin @slow @dangerous",
+  add("bgrewriteaof", 1, kCmdAdmin | kCmdNoscript | kCmdNoAsyncLoading, "@admin @slow @dangerous",
       "Asynchronously rewrite the append-only file", aof::BgRewriteCommand);
   add("lastsave", 1, kCmdLoading | kCmdStale | kCmdFast, "@admin @fast @dangerous",
       "Get the UNIX time stamp of the last successful save to disk", LastsaveCommand);

@@ -7,6 +7,7 @@
 // Client libraries and tools probe these, so they exist with Redis's arity, flags and errors.
 //
 // Connection-side handlers only; they touch no shard.
+#include <algorithm>
 #include <iterator>
 
 #include "server/command_table.h"
@@ -92,7 +93,18 @@ struct CommandEntry {
 constexpr uint32_t kAdminNoscript = kCmdAdmin | kCmdNoscript;
 constexpr std::string_view kAdminAcl = "@admin @slow @dangerous";
 
+// PSYNC / SYNC: a replica's handshake. Shardis cannot serve a replication stream, so it refuses
+// at once (as a master that cannot start a full sync), and the replica retries or gives up;
+// nothing is left waiting.
+void CmdSync(ClientCommand& c) {
+  c.reply.Error("ERR Shardis does not support replication: PSYNC and SYNC are refused");
+}
+
 constexpr CommandEntry kCommands[] = {
+    {"psync", -3, kAdminNoscript | kCmdNoAsyncLoading | kCmdNoMulti, kAdminAcl, "server",
+     "Internal command used for replication", "2.8.0", CmdSync},
+    {"sync", 1, kAdminNoscript | kCmdNoAsyncLoading | kCmdNoMulti, kAdminAcl, "server",
+     "Internal command used for replication", "1.0.0", CmdSync},
     {"cluster", -2, 0, "@slow", "cluster", "A container for cluster commands", "3.0.0", CmdCluster},
     {"readonly", 1, kCmdLoading | kCmdStale | kCmdFast, "@fast @connection", "cluster",
      "Enables read queries for a connection to a cluster replica node", "3.0.0",
@@ -102,25 +114,27 @@ constexpr CommandEntry kCommands[] = {
      CmdClusterDisabled},
     {"asking", 1, kCmdFast, "@fast @connection", "cluster",
      "Sent by cluster clients after an -ASK redirect", "3.0.0", CmdClusterDisabled},
-    {"replicaof", 3, kAdminNoscript | kCmdStale, kAdminAcl, "server",
+    {"replicaof", 3, kAdminNoscript | kCmdStale | kCmdNoAsyncLoading, kAdminAcl, "server",
      "Make the server a replica of another instance, or promote it as master.", "5.0.0",
      CmdReplicaof},
-    {"slaveof", 3, kAdminNoscript | kCmdStale, kAdminAcl, "server",
+    {"slaveof", 3, kAdminNoscript | kCmdStale | kCmdNoAsyncLoading, kAdminAcl, "server",
      "Make the server a replica of another instance, or promote it as master.", "1.0.0",
      CmdReplicaof},
-    {"replconf", -1, kAdminNoscript | kCmdLoading | kCmdStale | kCmdAllowBusy, "@admin @slow",
-     "server", "An internal command for configuring the replication stream", "3.0.0", CmdReplconf},
+    {"replconf", -1, kAdminNoscript | kCmdLoading | kCmdStale | kCmdAllowBusy,
+     "@admin @slow @dangerous", "server",
+     "An internal command for configuring the replication stream", "3.0.0", CmdReplconf},
     {"failover", -1, kAdminNoscript | kCmdStale, kAdminAcl, "server",
      "Start a coordinated failover between this server and one of its replicas.", "6.2.0",
      CmdFailover},
     {"module", -2, 0, "@slow", "server", "A container for module commands", "4.0.0", CmdModule},
     {"module|list", 2, kAdminNoscript, kAdminAcl, "server", "List all modules loaded by the server",
      "4.0.0", CmdModule},
-    {"module|load", -3, kAdminNoscript, kAdminAcl, "server", "Load a module", "4.0.0", CmdModule},
-    {"module|loadex", -3, kAdminNoscript, kAdminAcl, "server",
+    {"module|load", -3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server", "Load a module",
+     "4.0.0", CmdModule},
+    {"module|loadex", -3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server",
      "Load a module with extended parameters", "7.0.0", CmdModule},
-    {"module|unload", 3, kAdminNoscript, kAdminAcl, "server", "Unload a module", "4.0.0",
-     CmdModule},
+    {"module|unload", 3, kAdminNoscript | kCmdNoAsyncLoading, kAdminAcl, "server",
+     "Unload a module", "4.0.0", CmdModule},
     {"module|help", 2, kCmdLoading | kCmdStale, "@slow", "server",
      "Show helpful text about the different subcommands", "5.0.0", CmdModule},
 };
@@ -183,8 +197,30 @@ void RegisterReplicationCommands(std::vector<CommandSpec>* table) {
     table->push_back(spec);
   };
   for (const CommandEntry& e : kCommands) add(e);
+  // Flags and ACL categories of the CLUSTER subcommands, as Redis 7.0.15's COMMAND INFO.
+  static constexpr std::string_view kAdminAsync[] = {
+      "addslots",   "addslotsrange",    "bumpepoch", "delslots", "delslotsrange",
+      "failover",   "flushslots",       "forget",    "meet",     "replicate",
+      "saveconfig", "set-config-epoch", "setslot"};
+  static constexpr std::string_view kAdminOnly[] = {"count-failure-reports", "replicas", "slaves"};
   for (const ClusterSub& s : kClusterSubs) {
-    add({s.name, s.arity, kCmdStale, "@slow", "cluster", s.summary, s.since, CmdCluster});
+    std::string_view sub = s.name.substr(s.name.find('|') + 1);
+    uint32_t flags = kCmdStale;
+    std::string_view acl = "@slow";
+    if (std::find(std::begin(kAdminAsync), std::end(kAdminAsync), sub) != std::end(kAdminAsync)) {
+      flags |= kCmdAdmin | kCmdNoAsyncLoading;
+      acl = kAdminAcl;
+    } else if (std::find(std::begin(kAdminOnly), std::end(kAdminOnly), sub) !=
+               std::end(kAdminOnly)) {
+      flags |= kCmdAdmin;
+      acl = kAdminAcl;
+    } else if (sub == "reset") {
+      flags |= kCmdAdmin | kCmdNoscript;
+      acl = kAdminAcl;
+    } else if (sub == "help") {
+      flags |= kCmdLoading;
+    }
+    add({s.name, s.arity, flags, acl, "cluster", s.summary, s.since, CmdCluster});
   }
 }
 

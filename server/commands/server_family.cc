@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
 #include "server/aof.h"
+#include "server/command_key_specs.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -218,10 +219,12 @@ void ReplyFlags(ReplyBuilder& reply, uint32_t flags) {
       {kCmdStale, "stale"},
       {kCmdSkipMonitor, "skip_monitor"},
       {kCmdSkipSlowlog, "skip_slowlog"},
+      {kCmdAsking, "asking"},
       {kCmdFast, "fast"},
       {kCmdNoAuth, "no_auth"},
-      {kCmdMayReplicate, "may_replicate"},
+      // may_replicate: hidden, as Redis hides it.
       {kCmdNoMandatoryKeys, "no_mandatory_keys"},
+      {kCmdNoAsyncLoading, "no_async_loading"},
       {kCmdNoMulti, "no_multi"},
       {kCmdMovableKeys, "movablekeys"},
       {kCmdAllowBusy, "allow_busy"},
@@ -247,38 +250,13 @@ void ReplyCommandInfo(ReplyBuilder& reply, const CommandSpec& spec) {
       absl::StrSplit(AV(spec.acl_categories), ' ', absl::SkipEmpty());
   reply.SetHeader(categories.size());
   for (absl::string_view cat : categories) reply.SimpleString({cat.data(), cat.size()});
-  reply.ArrayHeader(0);  // tips
-  if (spec.first_key > 0) {
-    reply.ArrayHeader(1);
-    reply.MapHeader(3);
-    reply.Bulk("flags");
-    bool write = spec.flags & kCmdWrite;
-    reply.SetHeader(2);
-    reply.SimpleString(write ? "RW" : "RO");
-    reply.SimpleString(write ? "update" : "access");
-    reply.Bulk("begin_search");
-    reply.MapHeader(2);
-    reply.Bulk("type");
-    reply.Bulk("index");
-    reply.Bulk("spec");
-    reply.MapHeader(1);
-    reply.Bulk("index");
-    reply.Integer(spec.first_key);
-    reply.Bulk("find_keys");
-    reply.MapHeader(2);
-    reply.Bulk("type");
-    reply.Bulk("range");
-    reply.Bulk("spec");
-    reply.MapHeader(3);
-    reply.Bulk("lastkey");
-    reply.Integer(spec.last_key >= 0 ? spec.last_key - spec.first_key : spec.last_key);
-    reply.Bulk("keystep");
-    reply.Integer(spec.key_step);
-    reply.Bulk("limit");
-    reply.Integer(0);
-  } else {
-    reply.ArrayHeader(0);
-  }
+  // Tips and key specs: Redis 7.0.15's (generated data).
+  const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec.name);
+  std::vector<absl::string_view> tips;
+  if (key_specs != nullptr) tips = absl::StrSplit(AV(key_specs->tips), ' ', absl::SkipEmpty());
+  reply.ArrayHeader(tips.size());
+  for (absl::string_view tip : tips) reply.Bulk({tip.data(), tip.size()});
+  ReplyKeySpecs(reply, key_specs);
   std::vector<const CommandSpec*> subs;
   if (spec.name.find('|') == std::string_view::npos) subs = table.Subcommands(spec.name);
   reply.ArrayHeader(subs.size());
@@ -406,60 +384,107 @@ void CmdCommandGetKeys(ClientCommand& c) {
   for (int pos : positions) c.reply.Bulk(target[pos]);
 }
 
-// The flags of the key at target[pos]: those of the key spec covering it (an index/range spec,
-// else the other specs, a writing one first), as Redis's key spec search; SET and BITFIELD
-// compute theirs from the arguments, as Redis's getkeys procedures.
-std::string KeyFlags(const CommandSpec& spec, ArgList target, int pos) {
-  bool has_get = false, writes = false;
-  for (size_t i = 3; i < target.size(); ++i) {
-    has_get = has_get || EqualsIgnoreCase(target[i], "get");
-  }
-  if (spec.name == "set") return has_get ? "RW access update" : "OW update";
-  if (spec.name == "bitfield") {
-    for (size_t i = 2; i < target.size(); ++i) {
-      writes =
-          writes || EqualsIgnoreCase(target[i], "set") || EqualsIgnoreCase(target[i], "incrby");
-    }
-    return writes ? "RW access update" : "RO access";
-  }
-  const std::vector<AclKeySpec>* specs = AclKeySpecsFor(spec.name);
-  const std::vector<std::string_view>* flags = KeySpecFlagsFor(spec.name);
-  if (specs == nullptr || flags == nullptr || flags->size() != specs->size()) {
-    return (spec.flags & kCmdWrite) ? "RW update" : "RO access";
-  }
-  int argc = static_cast<int>(target.size());
-  int other = -1;
-  for (size_t i = 0; i < specs->size(); ++i) {
-    const AclKeySpec& k = (*specs)[i];
-    if (k.begin < 0) {
-      bool write = !absl::StartsWith(AV((*flags)[i]), "RO");
-      if (other < 0 || (write && absl::StartsWith(AV((*flags)[other]), "RO"))) {
-        other = static_cast<int>(i);
+// The flags of the key spec covering argument `pos` of a command of `argc` arguments: an index
+// spec whose range holds it, else the other specs (keyword or unknown begin, as SORT's and
+// GEORADIUS's STORE keys), a writing one first, as Redis's key spec search finds them.
+std::string_view SpecFlagsAt(const CommandKeySpecs& key_specs, int pos, int argc) {
+  const KeySpecData* other = nullptr;
+  for (const KeySpecData& ks : key_specs.specs) {
+    if (ks.begin != KeySpecBegin::kIndex) {
+      if (other == nullptr ||
+          (absl::StartsWith(AV(other->flags), "RO") && !absl::StartsWith(AV(ks.flags), "RO"))) {
+        other = &ks;
       }
       continue;
     }
-    int last = k.last_key >= 0 ? k.begin + k.last_key : argc + k.last_key;
-    int step = k.step > 0 ? k.step : 1;
-    if (pos >= k.begin && pos <= last && (pos - k.begin) % step == 0) {
-      return std::string((*flags)[i]);
+    int last = ks.begin_arg;
+    int step = 1;
+    if (ks.find == KeySpecFind::kRange) {
+      last = ks.find_a >= 0 ? ks.begin_arg + ks.find_a : argc + ks.find_a;
+      step = ks.find_b > 0 ? ks.find_b : 1;
     }
+    if (pos >= ks.begin_arg && pos <= last && (pos - ks.begin_arg) % step == 0) return ks.flags;
   }
-  return std::string((*flags)[other >= 0 ? other : 0]);
+  return other != nullptr ? other->flags : key_specs.specs[0].flags;
 }
 
+// COMMAND GETKEYSANDFLAGS: the keys, each with the flags of the key spec that found it, as
+// Redis's getKeysFromCommandWithSpecs: the key specs when they can be evaluated and have fixed
+// flags, else the command's own key finder with the flags of the spec at that position.
 void CmdCommandGetKeysAndFlags(ClientCommand& c) {
-  const CommandSpec* spec = nullptr;
-  std::vector<int> positions;
-  if (!ResolveKeys(c, &spec, &positions)) return;
   ArgList target = c.args.subspan(2);
-  c.reply.ArrayHeader(positions.size());
-  for (int pos : positions) {
+  const CommandTable& table = CommandTable::Get();
+  const CommandSpec* spec = table.Find(target[0]);
+  if (spec != nullptr && target.size() >= 2 && !table.Subcommands(spec->name).empty()) {
+    spec = table.FindSubcommand(target[0], target[1]);
+  }
+  if (spec == nullptr) {
+    c.reply.Error("ERR Invalid command specified");
+    return;
+  }
+  const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec->name);
+  if ((key_specs == nullptr || key_specs->specs.empty()) && spec->get_keys == nullptr) {
+    c.reply.Error("ERR The command has no key arguments");
+    return;
+  }
+  if (!CommandTable::ArityOk(*spec, target.size())) {
+    c.reply.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  std::vector<std::string_view> args(target.begin(), target.end());
+  std::vector<KeyWithFlags> keys;
+  if (key_specs == nullptr || !KeysFromSpecs(*key_specs, args, &keys)) {
+    keys.clear();
+    std::vector<int> positions;
+    CommandTable::KeyPositions(*spec, target, &positions);
+    for (int pos : positions) {
+      std::string_view flags;
+      if (key_specs != nullptr && !key_specs->specs.empty()) {
+        flags = SpecFlagsAt(*key_specs, pos, static_cast<int>(target.size()));
+      }
+      // The flags Redis's own key finders give (setGetKeys, bitfieldGetKeys).
+      if (spec->name == "set") {
+        flags = "OW update";
+        for (size_t i = 3; i < target.size(); ++i) {
+          if (cmd::EqualsIgnoreCase(target[i], "get")) flags = "RW access update";
+        }
+      } else if (spec->name == "bitfield") {
+        flags = "RO access";
+        for (size_t i = 2; i < target.size(); ++i) {
+          size_t rem = target.size() - i - 1;
+          if (cmd::EqualsIgnoreCase(target[i], "get") && rem >= 2) {
+            i += 2;
+          } else if (cmd::EqualsIgnoreCase(target[i], "overflow") && rem >= 1) {
+            i += 1;
+          } else {
+            flags = "RW access update";  // SET / INCRBY, or a syntax error: assume a write
+            break;
+          }
+        }
+      }
+      keys.push_back({pos, flags});
+    }
+  }
+  if (keys.empty()) {
+    if (spec->flags & kCmdNoMandatoryKeys) {
+      c.reply.ArrayHeader(0);
+    } else {
+      c.reply.Error("ERR Invalid arguments specified for command");
+    }
+    return;
+  }
+  c.reply.ArrayHeader(keys.size());
+  for (const KeyWithFlags& k : keys) {
     c.reply.ArrayHeader(2);
-    c.reply.Bulk(target[pos]);
-    std::string flags = KeyFlags(*spec, target, pos);
-    std::vector<absl::string_view> words = absl::StrSplit(AV(flags), ' ', absl::SkipEmpty());
-    c.reply.SetHeader(words.size());
-    for (absl::string_view w : words) c.reply.SimpleString({w.data(), w.size()});
+    c.reply.Bulk(target[k.pos]);
+    std::vector<absl::string_view> flags = absl::StrSplit(AV(k.flags), ' ', absl::SkipEmpty());
+    size_t n = 0;
+    auto shown = [](absl::string_view f) { return f != "variable_flags" && f != "incomplete"; };
+    for (absl::string_view f : flags) n += shown(f) ? 1 : 0;
+    c.reply.SetHeader(n);
+    for (absl::string_view f : flags) {
+      if (shown(f)) c.reply.SimpleString({f.data(), f.size()});
+    }
   }
 }
 
@@ -795,7 +820,7 @@ void RegisterServerCommands(std::vector<CommandSpec>* table) {
   add("command|getkeys", -4, kCmdFlags, "@slow @connection", "server",
       "Extracts the key names from an arbitrary command.", "2.8.13", CmdCommandGetKeys);
   add("command|getkeysandflags", -4, kCmdFlags, "@slow @connection", "server",
-      "Extracts the key names and access flags for an arbitrary command.", "7.0.0",
+      "Extract keys and access flags given a full Redis command", "7.0.0",
       CmdCommandGetKeysAndFlags);
   add("command|list", -2, kCmdFlags, "@slow @connection", "server",
       "Returns a list of command names.", "7.0.0", CmdCommandList);

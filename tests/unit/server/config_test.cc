@@ -279,8 +279,10 @@ TEST(ConfigTest, DefaultsMatchRedis) {
   // Shardis's own.
   EXPECT_EQ(Value(c, "threads"), "0");
   EXPECT_EQ(Value(c, "pin"), "yes");
-  // CONFIG GET * lists every parameter above, plus threads and pin, plus nothing else.
-  EXPECT_EQ(c.Match("*").size(), std::size(kRedisDefaults) + 5);
+  EXPECT_EQ(Value(c, "metrics-port"), "0");
+  // CONFIG GET * lists every parameter above, plus threads, pin and metrics-port, plus nothing
+  // else.
+  EXPECT_EQ(c.Match("*").size(), std::size(kRedisDefaults) + 6);
 }
 
 TEST(ConfigTest, TypedFieldsStartAtDefaults) {
