@@ -51,6 +51,9 @@ struct Snapshot {
   // files that the sections name).
   std::vector<std::unique_ptr<rdb::ShardSnapshot>> walks;
   std::vector<std::string> errors;  // per shard: a failed spill ("" if none)
+  // An AOF rewrite's base (StartAofBaseSave) rather than a BGSAVE: the writer calls this with
+  // the outcome instead of recording a save.
+  std::function<void(const std::string&)> aof_base_written;
 };
 
 // A shard's part of a running BGSAVE (incremental): touched only by that shard's thread, or by
@@ -159,14 +162,48 @@ void StartWriter(std::shared_ptr<Snapshot> snap) {
     for (const std::string& e : snap->errors) {
       if (error.empty()) error = e;
     }
-    if (error.empty()) error = WriteSnapshot(*snap, &bytes);
+    const bool aof_base = snap->aof_base_written != nullptr;
+    if (error.empty()) error = WriteSnapshot(*snap, &bytes, aof_base);
     snap->walks.clear();  // removes the spill files
     PersistenceState& p = Persistence();
     p.last_snapshot_bytes.store(p.snapshot_buffer_peak.load());
     p.snapshot_buffer_bytes.store(0);
-    FinishSave(*snap, error, true);
+    if (aof_base) {
+      p.save_in_progress.store(false);
+      snap->aof_base_written(error);
+    } else {
+      FinishSave(*snap, error, true);
+    }
     p.writer_running.store(false);
   }).detach();
+}
+
+// Makes a snapshot background (incremental): resets the INFO progress counters and prepares
+// the per-shard slots; every shard then attaches at the instant (AttachShard).
+void PrepareBackground(Snapshot& snap, int shards) {
+  PersistenceState& p = Persistence();
+  p.snapshot_keys_total.store(0);
+  p.snapshot_keys_saved.store(0);
+  p.snapshot_buffer_bytes.store(0);
+  p.snapshot_buffer_peak.store(0);
+  snap.pending.store(shards);
+  snap.walks.resize(shards);
+  snap.errors.resize(shards);
+}
+
+// The instant, on the shard's thread: attaches the shard's walk, which then serializes in
+// slices between commands (SnapshotSlice). Spill files are named after `kind`.
+void AttachShard(const std::shared_ptr<Snapshot>& snap, ShardAccess& access,
+                 const rdb::SaveOptions& options, std::string_view kind) {
+  int i = access.shard_index;
+  auto job = std::make_unique<ShardJob>();
+  job->snap = snap;
+  job->work =
+      std::make_unique<rdb::ShardSnapshot>(access.shard, options, access.shard.now_ms(),
+                                           snap->dir + "/temp-" + std::to_string(getpid()) + "-" +
+                                               std::string(kind) + "-" + std::to_string(i));
+  Persistence().snapshot_keys_total.fetch_add(job->work->keys_at_start());
+  Jobs()[i] = std::move(job);
 }
 
 // A shard's incremental serialization is complete: its sections join the snapshot; the last
@@ -276,15 +313,7 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
     Log(LogLevel::kNotice, "Background saving started");
   }
   rdb::SaveOptions options = SaveOptionsFrom(config);
-  if (background) {
-    p.snapshot_keys_total.store(0);
-    p.snapshot_keys_saved.store(0);
-    p.snapshot_buffer_bytes.store(0);
-    p.snapshot_buffer_peak.store(0);
-    snap->pending.store(p.shards);
-    snap->walks.resize(p.shards);
-    snap->errors.resize(p.shards);
-  }
+  if (background) PrepareBackground(*snap, p.shards);
   start(
       [snap, options, background](ShardAccess& access) {
         if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
@@ -296,14 +325,7 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
           snap->shards[i] = SerializeShard(access.shard, options);
           return;
         }
-        // The instant: attach, and serialize later in slices between commands (SnapshotSlice).
-        auto job = std::make_unique<ShardJob>();
-        job->snap = snap;
-        job->work = std::make_unique<rdb::ShardSnapshot>(
-            access.shard, options, access.shard.now_ms(),
-            snap->dir + "/temp-" + std::to_string(getpid()) + "-bgsave-" + std::to_string(i));
-        Persistence().snapshot_keys_total.fetch_add(job->work->keys_at_start());
-        Jobs()[i] = std::move(job);
+        AttachShard(snap, access, options, "bgsave");
       },
       [snap, background, finished](ReplyBuilder& reply, FanOutRunner& runner) {
         if (snap->aborted.load()) {
@@ -342,6 +364,10 @@ bool StartAofBaseSave(const Config& config, const FanOutStarter& start, const st
   snap->databases = config.databases;
   snap->start_ms = NowMs();
   rdb::SaveOptions options = SaveOptionsFrom(config);
+  // Serialized as a BGSAVE is: incrementally after the instant, copy-on-write, then written by
+  // the writer thread, which reports to `written`.
+  PrepareBackground(*snap, p.shards);
+  snap->aof_base_written = std::move(written);
   start(
       [snap, options, at_instant](ShardAccess& access) {
         if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
@@ -350,24 +376,18 @@ bool StartAofBaseSave(const Config& config, const FanOutStarter& start, const st
         if (access.shard_index == 0) {
           snap->functions = scripting::LuaEngine::ThisThread().LibraryCodes();
         }
-        snap->shards[access.shard_index] = SerializeShard(access.shard, options);
+        AttachShard(snap, access, options, "aofbase");
       },
-      [snap, written, serialized](ReplyBuilder& reply, FanOutRunner& runner) {
+      [snap, serialized](ReplyBuilder& reply, FanOutRunner& runner) {
         if (snap->aborted.load()) {
+          // Shutdown began before every shard arrived: the attached shards are abandoned by
+          // SaveOnShutdown (AbandonSnapshots).
           Persistence().save_in_progress.store(false);
-          written("aborted: the server is shutting down");
+          snap->aof_base_written("aborted: the server is shutting down");
           serialized(reply, runner);
           return;
         }
-        Persistence().writer_running.store(true);
-        std::thread([snap, written] {
-          uint64_t bytes = 0;
-          std::string error = WriteSnapshot(*snap, &bytes, true);
-          Persistence().save_in_progress.store(false);
-          written(error);
-          Persistence().writer_running.store(false);
-        }).detach();
-        serialized(reply, runner);
+        serialized(reply, runner);  // the shards serialize in the background
       });
   return true;
 }
