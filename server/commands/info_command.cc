@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -101,6 +102,27 @@ std::string Human(double bytes) {
   return absl::StrFormat("%.2f%s", bytes, kUnits[unit]);
 }
 
+// The latency (usec) under which `q` percent of the `samples` calls of `stat` fell, from its
+// power-of-two histogram: the bucket holding that rank, interpolated linearly inside it (Redis
+// reads an HdrHistogram of three significant digits; this is within a bucket's width).
+double LatencyPercentile(const CommandStat& stat, uint64_t samples, double q) {
+  double rank = q / 100.0 * static_cast<double>(samples);
+  uint64_t seen = 0;
+  for (int b = 0; b < CommandStat::kLatencyBuckets; ++b) {
+    uint64_t n = stat.latency_buckets[b];
+    if (n == 0) continue;
+    if (static_cast<double>(seen + n) >= rank) {
+      // Bucket 0 is "at most 1 usec": Redis's histogram starts at 1 usec too.
+      double lo = b == 0 ? 1.0 : static_cast<double>(uint64_t{1} << (b - 1));
+      double hi = static_cast<double>(uint64_t{1} << b);
+      double within = (rank - static_cast<double>(seen)) / static_cast<double>(n);
+      return lo + (hi - lo) * std::clamp(within, 0.0, 1.0);
+    }
+    seen += n;
+  }
+  return static_cast<double>(uint64_t{1} << (CommandStat::kLatencyBuckets - 1));
+}
+
 class InfoWriter {
  public:
   InfoWriter(const std::vector<std::string>& sections) {
@@ -114,7 +136,7 @@ class InfoWriter {
     if (requested_.contains("all") || requested_.contains("everything")) {
       for (const char* s :
            {"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-            "commandstats", "errorstats", "cluster", "keyspace", "threads"}) {
+            "commandstats", "errorstats", "latencystats", "cluster", "keyspace", "threads"}) {
         requested_.insert(s);
       }
     }
@@ -357,6 +379,32 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     }
   }
   if (w.Wants("errorstats")) w.Section("Errorstats");
+  if (w.Wants("latencystats")) {
+    w.Section("Latencystats");
+    std::vector<std::pair<std::string, std::string>> tracking = config.Match("latency-tracking");
+    std::vector<std::pair<std::string, std::string>> wanted =
+        config.Match("latency-tracking-info-percentiles");
+    std::vector<std::string> percentiles;
+    if (!tracking.empty() && tracking[0].second == "yes" && !wanted.empty()) {
+      percentiles = absl::StrSplit(wanted[0].second, ' ', absl::SkipEmpty());
+    }
+    const auto& specs = CommandTable::Get().specs();
+    for (size_t i = 0; i < specs.size() && !percentiles.empty(); ++i) {
+      CommandStat sum;
+      for (const ThreadSnapshot& t : threads) sum.Merge(t.commands[i]);
+      uint64_t samples = 0;
+      for (uint64_t n : sum.latency_buckets) samples += n;
+      if (samples == 0) continue;
+      std::string line;
+      for (const std::string& p : percentiles) {
+        double q = 0;
+        if (!absl::SimpleAtod(p, &q)) continue;
+        if (!line.empty()) line += ',';
+        absl::StrAppendFormat(&line, "p%s=%.3f", p, LatencyPercentile(sum, samples, q));
+      }
+      w.Field(Cat("latency_percentiles_usec_", specs[i].name), line);
+    }
+  }
   if (w.Wants("cluster")) {
     w.Section("Cluster");
     w.Field("cluster_enabled", 0);

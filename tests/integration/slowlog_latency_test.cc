@@ -4,6 +4,7 @@
 // redis-server where they are deterministic (ids, times and durations aside).
 #include <algorithm>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,38 @@ TEST(SlowlogLatencyTest, LatencyMonitor) {
   EXPECT_EQ(c->Run({"LATENCY", "RESET", "command"}), "int:1");
   EXPECT_EQ(c->Run({"LATENCY", "LATEST"}), "arr:[]");
   EXPECT_EQ(c->Run({"LATENCY", "RESET"}), "int:0");
+}
+
+// INFO latencystats: one line per command called, the percentiles of
+// latency-tracking-info-percentiles in Redis's format; empty with latency-tracking no.
+TEST(SlowlogLatencyTest, InfoLatencystats) {
+  auto shardis = StartShardis(2);
+  ASSERT_NE(shardis, nullptr);
+  auto c = Client::Connect(shardis->port());
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 20; ++i) c->Run({"SET", "k" + std::to_string(i), "v"});
+  c->Run({"CONFIG", "GET", "port"});
+  auto info = [&c] {
+    ReplyPtr r = c->Command({"INFO", "latencystats"});
+    return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+  };
+  std::string text = info();
+  EXPECT_EQ(text.rfind("# Latencystats\r\n", 0), 0u) << text;
+  const std::regex set_line(
+      R"(latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n)");
+  EXPECT_TRUE(std::regex_search(text, set_line)) << text;
+  EXPECT_NE(text.find("latency_percentiles_usec_config|get:p50="), std::string::npos) << text;
+  EXPECT_EQ(text.find("latency_percentiles_usec_get:"), std::string::npos) << text;  // not called
+  ASSERT_EQ(c->Run({"CONFIG", "SET", "latency-tracking-info-percentiles", "50 100"}),
+            "status:\"OK\"");
+  EXPECT_TRUE(std::regex_search(
+      info(), std::regex(R"(latency_percentiles_usec_set:p50=\d+\.\d{3},p100=\d+\.\d{3}\r\n)")));
+  // In INFO everything, not in the default sections.
+  std::string everything = c->Run({"INFO", "everything"});
+  EXPECT_NE(everything.find("# Latencystats"), std::string::npos);
+  EXPECT_EQ(c->Run({"INFO"}).find("# Latencystats"), std::string::npos);
+  ASSERT_EQ(c->Run({"CONFIG", "SET", "latency-tracking", "no"}), "status:\"OK\"");
+  EXPECT_EQ(info(), "# Latencystats\r\n");
 }
 
 TEST(SlowlogLatencyTest, LatencyErrorsMatchRedis) {
