@@ -335,10 +335,12 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       ClientState* state = current_conn_ != nullptr ? &current_conn_->state : &gone;
       call_clock_.Break();  // a phase of an atomic operation: other work came before it
       uint64_t start = call_clock_.Start();
+      const size_t reply_at = reply.buffer()->size();
       ClientCommand cmd(views, *state, reply, this, runner);
       cmd.may_block_across_shards = state != &gone;
       spec.on_client(cmd);
-      AfterCall(spec, views, call_clock_.Stop(start), state, nullptr);
+      AfterCall(spec, views, call_clock_.Stop(start), state, nullptr,
+                NoteErrorReply(*reply.buffer(), reply_at));
     };
     if (!RunBody(origin, body, finish)) finish();
   });
@@ -348,11 +350,12 @@ void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_ind
                                RespVersion resp, std::string* out, bool retrying) {
   uint64_t start = call_clock_.Start();
   ReplyBuilder reply(out, resp);
+  const size_t reply_at = out->size();
   Db& db = shard_.db(db_index);
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
   ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, call_clock_.Stop(start), nullptr, nullptr);
+  AfterCall(spec, args, call_clock_.Stop(start), nullptr, nullptr, NoteErrorReply(*out, reply_at));
   if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
 }
 
@@ -522,9 +525,11 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
         ClientState* state = current_conn_ != nullptr ? &current_conn_->state : &gone;
         call_clock_.Break();
         uint64_t start = call_clock_.Start();
+        const size_t reply_at = reply.buffer()->size();
         ClientCommand cmd(args, *state, reply, this, runner);
         spec->on_client(cmd);
-        AfterCall(*spec, args, call_clock_.Stop(start), state, nullptr);
+        AfterCall(*spec, args, call_clock_.Stop(start), state, nullptr,
+                  NoteErrorReply(*reply.buffer(), reply_at));
       };
     }
     if (RunBody(origin, body, [this, run] { ExecContinue(run); })) return;

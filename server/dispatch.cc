@@ -283,7 +283,7 @@ bool Reactor::DispatchCommand(Connection* c, ArgList args) {
     }
     if (queue_it || (spec == nullptr && c->state.in_multi())) c->state.tx->aborted = true;
     ReplyBuilder(&c->out, c->state.resp).Error(error);
-    ++counters_.total_error_replies;
+    CountErrorReply(error);
     if (spec != nullptr) ++command_stats_[spec - table.specs().data()].rejected_calls;
     MarkDirty(c);
     return true;
@@ -424,7 +424,24 @@ std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList ar
   return error;
 }
 
-void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec) {
+bool Reactor::NoteErrorReply(const std::string& out, size_t at) {
+  if (out.size() <= at || out[at] != '-') return false;
+  CountErrorReply(std::string_view(out).substr(at + 1));
+  return true;
+}
+
+void Reactor::CountErrorReply(std::string_view error) {
+  ++counters_.total_error_replies;
+  std::string_view prefix = error.substr(0, error.find_first_of(" \r\n"));
+  auto it = error_stats_.find(prefix);
+  if (it != error_stats_.end()) {
+    ++it->second;
+  } else if (error_stats_.size() < kMaxErrorPrefixes) {
+    error_stats_.emplace(std::string(prefix), 1);
+  }
+}
+
+void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) {
   // As Redis, a container's calls count for the subcommand (cmdstat_config|get).
   const CommandTable& table = CommandTable::Get();
   static const std::vector<bool> containers = [&table] {
@@ -442,6 +459,7 @@ void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec) {
   CommandStat& stat = command_stats_[counted - table.specs().data()];
   ++stat.calls;
   stat.usec += usec;
+  if (failed) ++stat.failed_calls;
   ++stat.latency_buckets[CommandStat::LatencyBucket(usec)];
 }
 
@@ -466,8 +484,8 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 }
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
-                        const ClientState* client, BatchMessage* batch) {
-  RecordCall(spec, args, usec);
+                        const ClientState* client, BatchMessage* batch, bool failed) {
+  RecordCall(spec, args, usec, failed);
   if (client != nullptr) {
     writer_ = ClientRef{index_, client->id};
   } else if (batch != nullptr) {
@@ -529,12 +547,14 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
   }
   uint64_t start = call_clock_.Start();
   ReplyBuilder reply(&c->out, c->state.resp);
+  const size_t reply_at = c->out.size();
   BlockRequest block;
   if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr);
+  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
+            NoteErrorReply(c->out, reply_at));
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested) {
     // The client waits on this very shard: park it with an empty batch whose reply comes back
@@ -552,6 +572,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
 void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args) {
   uint64_t start = call_clock_.Start();
   ReplyBuilder reply(&c->out, c->state.resp);
+  const size_t reply_at = c->out.size();
   Runner runner(*this, OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp});
   Runner* saved = current_runner_;
   current_runner_ = &runner;
@@ -562,7 +583,8 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   current_runner_ = saved;
   if (runner.started()) c->waiting = true;
   if (spec.flags & kCmdWrite) NoteWrites(index_);
-  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr);
+  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
+            NoteErrorReply(c->out, reply_at));
   MarkDirty(c);
 }
 
@@ -661,12 +683,13 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
                               bool retrying, bool no_block) {
   uint64_t start = call_clock_.Start();
   ReplyBuilder reply(&b->reply, b->origin.resp);
+  const size_t reply_at = b->reply.size();
   BlockRequest block;
   if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, call_clock_.Stop(start), nullptr, b);
+  AfterCall(spec, args, call_clock_.Stop(start), nullptr, b, NoteErrorReply(b->reply, reply_at));
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
@@ -960,11 +983,13 @@ void Reactor::ServeReadyKeys() {
         size_t next = w->next_command;
         uint64_t start = call_clock_.Start();
         ReplyBuilder reply(&b->reply, b->origin.resp);
+        const size_t reply_at = b->reply.size();
         BlockRequest block;
         ShardCommand cmd{args,   shard_, shard_.db(w->db_index), w->db_index, reply, config_,
                          &block, true};
         aof::RunShardHandler(*w->spec, cmd);
-        AfterCall(*w->spec, args, call_clock_.Stop(start), nullptr, b);
+        AfterCall(*w->spec, args, call_clock_.Stop(start), nullptr, b,
+                  NoteErrorReply(b->reply, reply_at));
         if (block.requested) continue;  // still nothing for it: keeps its place in line
         Unpark(w);
         RunBatchFrom(b, next);
@@ -1074,10 +1099,12 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
         args.emplace_back(b->arena.data() + offset, len);
       }
       uint64_t start = call_clock_.Start();
+      const size_t reply_at = reply.buffer()->size();
       // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
       ShardCommand cmd{args, shard_, db, b->origin.db_index, reply, config_};
       aof::RunShardHandler(*command.spec, cmd);
-      AfterCall(*command.spec, args, call_clock_.Stop(start), nullptr, b);
+      AfterCall(*command.spec, args, call_clock_.Stop(start), nullptr, b,
+                NoteErrorReply(*reply.buffer(), reply_at));
       if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args);
     }
     capture.reset();

@@ -831,6 +831,7 @@ void Reactor::Cron() {
 void Reactor::ResetStats() {
   counters_ = ThreadCounters{};
   for (CommandStat& s : command_stats_) s = CommandStat{};
+  error_stats_.clear();
   shard_.stats() = ShardStats{};
 }
 

@@ -212,6 +212,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   ShardData& shard() override { return shard_; }
   const ThreadCounters& counters() const override { return counters_; }
   const std::vector<CommandStat>& command_stats() const override { return command_stats_; }
+  const ErrorStats& error_stats() const override { return error_stats_; }
   void ResetStats() override;
   size_t connection_count() const override { return connections_.size(); }
   void ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const override;
@@ -383,7 +384,11 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void CancelCrossBlock(uint64_t conn_id);
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
-  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec);
+  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed);
+  // Whether the reply a command appended to `out` from `at` on is an error reply; if so it is
+  // counted (INFO errorstats, total_error_replies).
+  bool NoteErrorReply(const std::string& out, size_t at);
+  void CountErrorReply(std::string_view error);  // "PREFIX message..."
   // MONITOR: shows a client's command (when its flags allow) to every monitor.
   void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
   // Tracking: a tracking client's command (remembers what it reads, CACHING's one-shot flag);
@@ -402,8 +407,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
+  // `failed`: it replied an error (failed_calls).
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
-                 BatchMessage* batch);
+                 BatchMessage* batch, bool failed = false);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
@@ -464,7 +470,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   TrackingTable tracking_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   LatencyMonitor latency_;
-  CallClock call_clock_;  // times commands for stats and SLOWLOG (one read per command)
+  CallClock call_clock_;
+  ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix  // times
+                            // commands for stats and SLOWLOG (one read per command)
   std::unique_ptr<MetricsHttp> metrics_;  // reactor 0, when metrics-port is set
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()

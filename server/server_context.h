@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ struct ServerInfo {
 };
 
 // Per-command counters of one thread.
+// At most kMaxErrorPrefixes distinct prefixes are kept (Redis: 128), in name order.
+using ErrorStats = std::map<std::string, uint64_t, std::less<>>;
+inline constexpr size_t kMaxErrorPrefixes = 128;
+
 struct CommandStat {
   // Latency histogram (LATENCY HISTOGRAM, INFO latencystats, /metrics): bucket i counts the
   // calls that took at most 2^i microseconds (and more than 2^(i-1)); the last bucket takes the
@@ -95,6 +100,11 @@ class ServerContext {
   virtual ShardData& shard() = 0;
   virtual const ThreadCounters& counters() const = 0;
   virtual const std::vector<CommandStat>& command_stats() const = 0;
+  // Error replies by their first word ("ERR", "WRONGTYPE"...), for INFO errorstats.
+  virtual const ErrorStats& error_stats() const {
+    static const ErrorStats kNone;
+    return kNone;
+  }
   virtual void ResetStats() = 0;
   virtual size_t connection_count() const = 0;
   // Clients blocked (BLPOP...) on this thread's shard.

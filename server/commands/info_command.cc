@@ -39,6 +39,7 @@ namespace {
 struct ThreadSnapshot {
   ThreadCounters counters;
   std::vector<CommandStat> commands;
+  ErrorStats errors;
   ShardStats shard_stats;
   size_t connections = 0;
   size_t blocked = 0;
@@ -378,7 +379,18 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
                               sum.rejected_calls, sum.failed_calls));
     }
   }
-  if (w.Wants("errorstats")) w.Section("Errorstats");
+  if (w.Wants("errorstats")) {
+    w.Section("Errorstats");
+    ErrorStats sum;
+    for (const ThreadSnapshot& t : threads) {
+      for (const auto& [prefix, count] : t.errors) sum[prefix] += count;
+    }
+    size_t shown = 0;
+    for (const auto& [prefix, count] : sum) {
+      if (shown++ == kMaxErrorPrefixes) break;
+      w.Field(Cat("errorstat_", prefix), Cat("count=", count));
+    }
+  }
   if (w.Wants("latencystats")) {
     w.Section("Latencystats");
     std::vector<std::pair<std::string, std::string>> tracking = config.Match("latency-tracking");
@@ -631,6 +643,7 @@ std::string PrometheusText(ServerContext& ctx, const std::vector<ThreadSnapshot>
 void SnapshotThread(ServerContext& ctx, ThreadSnapshot& t) {
   t.counters = ctx.counters();
   t.commands = ctx.command_stats();
+  t.errors = ctx.error_stats();
   t.shard_stats = ctx.shard().stats();
   t.connections = ctx.connection_count();
   t.blocked = ctx.blocked_clients();

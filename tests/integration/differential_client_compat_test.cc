@@ -7,6 +7,7 @@
 // its errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they
 // grant). Both servers run with enable-debug-command yes, as client libraries' CI runs
 // redis-server.
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -58,6 +59,54 @@ TEST_F(DifferentialClientCompatTest, DebugErrorAndObject) {
     EXPECT_NE(line.find(" encoding:int serializedlength:"), std::string::npos) << line;
     EXPECT_NE(line.find(" lru_seconds_idle:"), std::string::npos) << line;
   }
+}
+
+// INFO errorstats, total_error_replies and the rejected/failed call counts of commandstats
+// (redis_exporter and dashboards read them): same counts as Redis's for the same errors, whether
+// the command ran on the connection's shard or on another.
+TEST_F(DifferentialClientCompatTest, ErrorStatsAndFailedCalls) {
+  auto info = [](Client* c, const std::string& section) {
+    ReplyPtr r = c->Command({"INFO", section});
+    return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+  };
+  // Each cmdstat line without its timings: "cmdstat_x:calls=..,rejected_calls=..,failed_calls=..".
+  // Sorted: Redis lists them in its dict's order.
+  auto counts = [&info](Client* c) {
+    std::vector<std::string> lines;
+    std::string text = info(c, "commandstats");
+    for (size_t at = text.find("cmdstat_"); at != std::string::npos;
+         at = text.find("cmdstat_", at + 1)) {
+      std::string line = text.substr(at, text.find("\r\n", at) - at);
+      if (line.starts_with("cmdstat_info:") || line.starts_with("cmdstat_config|")) continue;
+      std::string calls = line.substr(0, line.find(",usec="));
+      lines.push_back(calls + line.substr(line.find(",rejected_calls=")));
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  for (Client* c : {sh_.get(), ref_.get()})
+    ASSERT_EQ(c->Run({"CONFIG", "RESETSTAT"}), "status:\"OK\"");
+  for (const std::string key : {"a", "b", "c", "d", "e", "f"}) {
+    Both({"SET", key, "text"});
+    Both({"LPUSH", key, "x"});    // WRONGTYPE: a failed call
+    Both({"INCR", key});          // ERR not an integer: a failed call
+    Both({"GET", key, "extra"});  // arity: a rejected call
+    Both({"HSET", key, "f"});     // arity
+  }
+  Both({"NOSUCHCOMMAND", "x"});  // unknown: no command to count it for
+  Both({"EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"});  // NOSCRIPT
+  Both({"XADD", "a", "1-1", "f", "v"});
+  EXPECT_EQ(info(sh_.get(), "errorstats"), info(ref_.get(), "errorstats"));
+  EXPECT_EQ(counts(sh_.get()), counts(ref_.get()));
+  auto total = [&info](Client* c) {
+    std::string text = info(c, "stats");
+    size_t at = text.find("total_error_replies:");
+    return text.substr(at, text.find("\r\n", at) - at);
+  };
+  EXPECT_EQ(total(sh_.get()), total(ref_.get()));
+  for (Client* c : {sh_.get(), ref_.get()})
+    ASSERT_EQ(c->Run({"CONFIG", "RESETSTAT"}), "status:\"OK\"");
+  EXPECT_EQ(info(sh_.get(), "errorstats"), "# Errorstats\r\n");
 }
 
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
