@@ -876,4 +876,27 @@ void RawConnection::ReadFor(milliseconds timeout) {
   }
 }
 
+std::string InfoField(Client& c, const std::string& name, const std::string& section) {
+  ReplyPtr r = c.Command({"INFO", section});
+  if (r == nullptr || r->type != REDIS_REPLY_STRING) return "";
+  std::string text(r->str, r->len);
+  std::string key = name + ":";
+  size_t pos = text.find(key);
+  if (pos == std::string::npos || (pos > 0 && text[pos - 1] != '\n')) return "";
+  size_t end = text.find("\r\n", pos);
+  return text.substr(pos + key.size(), end - pos - key.size());
+}
+
+int64_t InfoInt(Client& c, const std::string& name, const std::string& section) {
+  int64_t value = -1;
+  return absl::SimpleAtoi(InfoField(c, name, section), &value) ? value : -1;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace shardis::test

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace shardis::test {
@@ -264,5 +265,26 @@ class RawConnection {
 
 // Encodes a command as a RESP array of bulk strings.
 std::string EncodeCommand(const std::vector<std::string>& args);
+
+// The value of INFO field `name` ("" when absent), read from `section`.
+std::string InfoField(Client& c, const std::string& name,
+                      const std::string& section = "everything");
+
+// Polls `pred` every 20 ms until it holds; false if it still does not after `timeout`.
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  for (auto waited = std::chrono::milliseconds(0); waited < timeout;
+       waited += std::chrono::milliseconds(20)) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+// The same as an integer (-1 when absent or not a number).
+int64_t InfoInt(Client& c, const std::string& name, const std::string& section = "everything");
+
+// A whole file's bytes ("" when it cannot be read).
+std::string ReadAll(const std::string& path);
 
 }  // namespace shardis::test

@@ -36,36 +36,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void AppendTo(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::app);
   out << data;
-}
-
-std::string InfoField(Client& c, const std::string& name) {
-  ReplyPtr r = c.Command({"INFO", "persistence"});
-  if (r == nullptr || r->type != REDIS_REPLY_STRING) return "";
-  std::string text(r->str, r->len);
-  std::string key = name + ":";
-  size_t pos = text.find(key);
-  if (pos == std::string::npos) return "";
-  size_t end = text.find("\r\n", pos);
-  return text.substr(pos + key.size(), end - pos - key.size());
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 200; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return false;
 }
 
 std::vector<std::string> AofArgs(const std::string& dir, const std::string& fsync = "everysec") {

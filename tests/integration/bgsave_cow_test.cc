@@ -17,26 +17,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string InfoField(Client& c, const std::string& name) {
-  ReplyPtr r = c.Command({"INFO", "persistence"});
-  if (r == nullptr || r->type != REDIS_REPLY_STRING) return "";
-  std::string text(r->str, r->len);
-  std::string key = name + ":";
-  size_t pos = text.find(key);
-  if (pos == std::string::npos) return "";
-  size_t end = text.find("\r\n", pos);
-  return text.substr(pos + key.size(), end - pos - key.size());
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
-}
-
 class BgsaveCowTest : public ::testing::Test {
  protected:
   void SetUp() override {

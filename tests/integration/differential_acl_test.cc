@@ -388,13 +388,6 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
   Admin({"ACL", "LIST"}, 1);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteAll(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;

@@ -25,11 +25,11 @@ std::map<std::string, std::string> AllInfo(RawConnection& c) {
   if (!c.SendCommand({"COMMAND"})) return out;
   auto all = c.Read();
   if (!all) return out;
-  std::vector<const RespValue*> todo;
-  for (const RespValue& v : all->elems) todo.push_back(&v);
-  while (!todo.empty()) {
-    const RespValue* e = todo.back();
-    todo.pop_back();
+  std::vector<const RespValue*> to_visit;
+  for (const RespValue& v : all->elems) to_visit.push_back(&v);
+  while (!to_visit.empty()) {
+    const RespValue* e = to_visit.back();
+    to_visit.pop_back();
     if (e->elems.size() != 10) {
       out["bad-entry"] = e->Render();
       continue;
@@ -41,7 +41,7 @@ std::map<std::string, std::string> AllInfo(RawConnection& c) {
     }
     copy.elems[9].elems.clear();
     out[e->elems[0].str] = copy.Render();
-    for (const RespValue& sub : e->elems[9].elems) todo.push_back(&sub);
+    for (const RespValue& sub : e->elems[9].elems) to_visit.push_back(&sub);
   }
   return out;
 }

@@ -26,15 +26,6 @@
 namespace shardis::test {
 namespace {
 
-int64_t InfoField(Client& c, const std::string& section, const std::string& field) {
-  ReplyPtr r = c.Command({"INFO", section});
-  if (r == nullptr || r->str == nullptr) return -1;
-  std::string info(r->str, r->len);
-  size_t at = info.find("\n" + field + ":");
-  if (at == std::string::npos) return -1;
-  return std::stoll(info.substr(at + field.size() + 2));
-}
-
 // Resident set size of a process, in bytes (from /proc/<pid>/status).
 int64_t RssBytes(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
@@ -49,7 +40,7 @@ int64_t RssBytes(pid_t pid) {
 int64_t WaitConnectedClients(Client& admin, int64_t want) {
   int64_t n = -1;
   for (int i = 0; i < 400; ++i) {
-    n = InfoField(admin, "clients", "connected_clients");
+    n = InfoInt(admin, "connected_clients", "clients");
     if (n == want) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -132,7 +123,7 @@ TEST_F(HostileClientTest, SlowReaderWithoutLimitCostsBoundedMemory) {
   }
   EXPECT_EQ(WaitConnectedClients(*admin_, 2), 2);
   EXPECT_LT(RssBytes(server_->pid()), rss_before + (256LL << 20));
-  EXPECT_LT(InfoField(*admin_, "memory", "used_memory"), 256LL << 20);
+  EXPECT_LT(InfoInt(*admin_, "used_memory", "memory"), 256LL << 20);
   // Once it reads, it gets every reply, in order.
   for (int i = 0; i < 400; ++i) {
     auto v = slow->Read(std::chrono::seconds(30));

@@ -22,15 +22,6 @@ const char kOom[] = "OOM command not allowed when used memory > 'maxmemory'.";
 
 std::string Err(const std::string& message) { return "err:\"" + message + "\""; }
 
-int64_t InfoField(Client& c, const std::string& section, const std::string& field) {
-  ReplyPtr r = c.Command({"INFO", section});
-  if (r == nullptr || r->str == nullptr) return -1;
-  std::string info(r->str, r->len);
-  size_t at = info.find(field + ":");
-  if (at == std::string::npos) return -1;
-  return std::stoll(info.substr(at + field.size() + 1));
-}
-
 // INFO keyspace's expires= of db0 (0 when db0 is absent).
 int64_t ExpiresCount(Client& c) {
   ReplyPtr r = c.Command({"INFO", "keyspace"});
@@ -98,13 +89,13 @@ class MaxmemoryTest : public ::testing::TestWithParam<int> {
   void ExpectMemoryNearLimit() {
     int64_t used = 0;
     for (int i = 0; i < 100; ++i) {
-      used = InfoField(*client_, "memory", "used_memory");
+      used = InfoInt(*client_, "used_memory", "memory");
       if (used <= kLimit * 11 / 10) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_LE(used, kLimit * 11 / 10);
     EXPECT_GE(used, kLimit / 2);  // filled, not emptied
-    EXPECT_GT(InfoField(*client_, "stats", "evicted_keys"), 0);
+    EXPECT_GT(InfoInt(*client_, "evicted_keys", "stats"), 0);
   }
 
   std::unique_ptr<ServerProcess> server_;
@@ -186,8 +177,8 @@ TEST_P(MaxmemoryTest, NoevictionRefusesWritesAsRedis) {
   Start("noeviction");
   int oom = Fill("k:", 60000, 0);
   EXPECT_GT(oom, 10000);
-  EXPECT_EQ(InfoField(*client_, "stats", "evicted_keys"), 0);
-  EXPECT_LE(InfoField(*client_, "memory", "used_memory"), kLimit * 11 / 10);
+  EXPECT_EQ(InfoInt(*client_, "evicted_keys", "stats"), 0);
+  EXPECT_LE(InfoInt(*client_, "used_memory", "memory"), kLimit * 11 / 10);
   // Well over a lower limit: reads and deletes are served; MULTI refuses every queued command,
   // EXEC aborts.
   EXPECT_EQ(client_->Run({"CONFIG", "SET", "maxmemory", "1mb"}), "status:\"OK\"");
@@ -232,7 +223,7 @@ TEST_P(MaxmemoryTest, MemoryCommands) {
             "err:\"ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
             "Please note that when switching between policies at runtime LRU and LFU data will "
             "take some time to adjust.\"");
-  EXPECT_EQ(InfoField(*client_, "memory", "maxmemory"), kLimit);
+  EXPECT_EQ(InfoInt(*client_, "maxmemory", "memory"), kLimit);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, MaxmemoryTest, ::testing::Values(1, 2));

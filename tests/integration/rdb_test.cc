@@ -33,38 +33,9 @@ bool FileExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteAll(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
-}
-
-// An INFO field's value ("" when absent).
-std::string InfoField(Client& c, const std::string& name) {
-  ReplyPtr r = c.Command({"INFO", "persistence"});
-  if (r == nullptr || r->type != REDIS_REPLY_STRING) return "";
-  std::string text(r->str, r->len);
-  std::string key = name + ":";
-  size_t pos = text.find(key);
-  if (pos == std::string::npos) return "";
-  size_t end = text.find("\r\n", pos);
-  return text.substr(pos + key.size(), end - pos - key.size());
-}
-
-// Polls until `pred` holds, at most ~10 s.
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 500; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
 }
 
 void ExpectCheckRdbAccepts(const std::string& path) {
