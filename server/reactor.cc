@@ -586,6 +586,7 @@ void Reactor::OnReadable(Connection* c) {
     return;
   }
   counters_.net_input_bytes += n;
+  ++counters_.reads_processed;
   c->state.last_interaction_ms = shard_.now_ms();
   if (static_cast<int64_t>(c->in.size() + (direct ? 0 : n)) > config_.client_query_buffer_limit) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (id=%d)",
@@ -638,6 +639,7 @@ void Reactor::WriteConnection(Connection* c) {
   // CLIENT REPLY OFF/SKIP: the part of a dropped reply already made (a multi-phase operation
   // writes its reply in pieces) stays unsent until the operation ends and drops it.
   size_t end = c->silent_op ? std::min(c->silent_mark, c->out.size()) : c->out.size();
+  if (c->out_pos < end) ++counters_.writes_processed;
   while (c->out_pos < end) {
     ssize_t n = ConnWrite(c, c->out.data() + c->out_pos, end - c->out_pos);
     if (n > 0) {

@@ -72,6 +72,8 @@ struct ThreadCounters {
   uint64_t commands_processed = 0;
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
+  uint64_t reads_processed = 0;    // read() calls that brought client bytes
+  uint64_t writes_processed = 0;   // flushes of a client's output that wrote bytes
   uint64_t messages_sent = 0;      // cross-thread batches and tasks sent
   uint64_t messages_received = 0;  // delivered to this thread
   uint64_t batches_executed = 0;   // remote batches run on this shard

@@ -46,6 +46,7 @@ struct ThreadSnapshot {
   size_t tracking_keys = 0;
   size_t tracking_items = 0;
   size_t tracking_prefixes = 0;
+  std::vector<std::string> pubsub_names[3];    // by SubKind: this thread's channels, patterns...
   std::vector<std::pair<size_t, size_t>> dbs;  // (keys, expires) per db
 };
 
@@ -175,6 +176,9 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     total.commands_processed += t.counters.commands_processed;
     total.net_input_bytes += t.counters.net_input_bytes;
     total.net_output_bytes += t.counters.net_output_bytes;
+    total.reads_processed += t.counters.reads_processed;
+    total.writes_processed += t.counters.writes_processed;
+    total.unexpected_error_replies += t.counters.unexpected_error_replies;
     total.total_error_replies += t.counters.total_error_replies;
     connections += t.connections;
     blocked += t.blocked;
@@ -310,15 +314,47 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("instantaneous_ops_per_sec", 0);
     w.Field("total_net_input_bytes", total.net_input_bytes);
     w.Field("total_net_output_bytes", total.net_output_bytes);
+    w.Field("total_net_repl_input_bytes", 0);
+    w.Field("total_net_repl_output_bytes", 0);
+    for (const char* rate : {"instantaneous_input_kbps", "instantaneous_output_kbps",
+                             "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"}) {
+      w.Field(rate, "0.00");
+    }
     w.Field("rejected_connections", total.rejected_connections);
+    w.Field("sync_full", 0);
+    w.Field("sync_partial_ok", 0);
+    w.Field("sync_partial_err", 0);
     w.Field("expired_keys", shard_total.expired_keys);
+    w.Field("expired_stale_perc", "0.00");
+    w.Field("expired_time_cap_reached_count", 0);
+    w.Field("expire_cycle_cpu_milliseconds", 0);
     w.Field("evicted_keys", shard_total.evicted_keys);
+    w.Field("evicted_clients", 0);
+    w.Field("total_eviction_exceeded_time", 0);
+    w.Field("current_eviction_exceeded_time", 0);
     w.Field("keyspace_hits", shard_total.keyspace_hits);
     w.Field("keyspace_misses", shard_total.keyspace_misses);
-    w.Field("pubsub_channels", 0);
-    w.Field("pubsub_patterns", 0);
+    // Each thread knows its own subscribers: a channel is counted once however many threads
+    // have subscribers to it.
+    size_t distinct[3];
+    for (int kind = 0; kind < 3; ++kind) {
+      absl::flat_hash_set<std::string_view> names;
+      for (const ThreadSnapshot& t : threads) {
+        for (const std::string& name : t.pubsub_names[kind]) names.insert(name);
+      }
+      distinct[kind] = names.size();
+    }
+    w.Field("pubsub_channels", distinct[static_cast<int>(SubKind::kChannel)]);
+    w.Field("pubsub_patterns", distinct[static_cast<int>(SubKind::kPattern)]);
+    w.Field("pubsubshard_channels", distinct[static_cast<int>(SubKind::kShardChannel)]);
     w.Field("latest_fork_usec", 0);
     w.Field("total_forks", 0);
+    for (const char* zero :
+         {"migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits",
+          "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
+          "total_active_defrag_time", "current_active_defrag_time"}) {
+      w.Field(zero, 0);
+    }
     size_t tracking_keys = 0, tracking_items = 0, tracking_prefixes = 0;
     for (const ThreadSnapshot& t : threads) {
       tracking_keys += t.tracking_keys;
@@ -328,7 +364,15 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("tracking_total_keys", tracking_keys);
     w.Field("tracking_total_items", tracking_items);
     w.Field("tracking_total_prefixes", tracking_prefixes);
+    w.Field("unexpected_error_replies", total.unexpected_error_replies);
     w.Field("total_error_replies", total.total_error_replies);
+    w.Field("dump_payload_sanitizations", 0);
+    w.Field("total_reads_processed", total.reads_processed);
+    w.Field("total_writes_processed", total.writes_processed);
+    w.Field("io_threaded_reads_processed", 0);
+    w.Field("io_threaded_writes_processed", 0);
+    w.Field("reply_buffer_shrinks", 0);
+    w.Field("reply_buffer_expands", 0);
   }
   if (w.Wants("replication")) {
     w.Section("Replication");
@@ -650,6 +694,9 @@ void SnapshotThread(ServerContext& ctx, ThreadSnapshot& t) {
   t.tracking_keys = ctx.tracking().keys();
   t.tracking_items = ctx.tracking().items();
   t.tracking_prefixes = ctx.tracking().prefixes();
+  for (SubKind kind : {SubKind::kChannel, SubKind::kPattern, SubKind::kShardChannel}) {
+    t.pubsub_names[static_cast<int>(kind)] = ctx.pubsub().Channels(kind, "");
+  }
   for (int i = 0; i < ctx.shard().db_count(); ++i) {
     t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
   }

@@ -109,6 +109,46 @@ TEST_F(DifferentialClientCompatTest, ErrorStatsAndFailedCalls) {
   EXPECT_EQ(info(sh_.get(), "errorstats"), "# Errorstats\r\n");
 }
 
+// INFO stats has Redis 7.0's fields, in Redis's order (monitoring agents parse them by name), and
+// pubsub_channels / pubsub_patterns count distinct names across every thread's subscribers.
+TEST_F(DifferentialClientCompatTest, InfoStatsFields) {
+  std::string error;
+  std::vector<std::unique_ptr<Client>> subscribers;
+  for (Client* c : {sh_.get(), ref_.get()}) {
+    int port = c == sh_.get() ? shardis_->port() : redis_->port();
+    for (int i = 0; i < 4; ++i) {  // several connections, so both of Shardis's threads
+      auto sub = Client::Connect(port, seconds(10), &error);
+      ASSERT_NE(sub, nullptr) << error;
+      ASSERT_NE(sub->Command({"SUBSCRIBE", "news", i % 2 == 0 ? "a" : "b"}), nullptr);
+      ASSERT_NE(sub->GetReply(), nullptr);
+      ASSERT_NE(sub->Command({"PSUBSCRIBE", "n*"}), nullptr);
+      subscribers.push_back(std::move(sub));
+    }
+  }
+  auto fields = [](Client* c) {
+    std::vector<std::string> names;
+    ReplyPtr r = c->Command({"INFO", "stats"});
+    std::string text =
+        r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+    for (size_t at = 0; at < text.size();) {
+      size_t end = text.find("\r\n", at);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(at, end - at);
+      at = end + 2;
+      if (line.empty() || line[0] == '#') continue;
+      names.push_back(line.substr(0, line.find(':')));
+    }
+    return names;
+  };
+  EXPECT_EQ(fields(sh_.get()), fields(ref_.get()));
+  for (Client* c : {sh_.get(), ref_.get()}) {
+    EXPECT_EQ(InfoInt(*c, "pubsub_channels", "stats"), 3);
+    EXPECT_EQ(InfoInt(*c, "pubsub_patterns", "stats"), 1);
+    EXPECT_GT(InfoInt(*c, "total_reads_processed", "stats"), 0);
+    EXPECT_GT(InfoInt(*c, "total_writes_processed", "stats"), 0);
+  }
+}
+
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
   Both({"COMMAND", "GETKEYS", "GET"});
   Both({"COMMAND", "GETKEYS", "PING"});
