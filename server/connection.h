@@ -19,6 +19,9 @@ namespace shardis {
 // Backpressure on output: a connection with this much unwritten output is neither read nor
 // served (its pipelined commands wait in its input) until the output drains.
 inline constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
+// Replies held back while a non-blocking remote batch is in flight (Connection::hold_output) are
+// written anyway once they reach this size.
+inline constexpr size_t kHeldOutputLimit = 64 * 1024;
 
 struct BatchMessage;
 
@@ -40,6 +43,10 @@ struct Connection {
   BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
   int batch_shard = -1;
   int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
+  // The in-flight batch cannot block, so its reply is back within a turn or two: replies made
+  // before it are not written on their own but with it (one write per pipeline, not one per
+  // switch between this shard and another).
+  bool hold_output = false;
 
   bool tracking_flush = false;  // FLUSHALL/FLUSHDB ran: tell tracking clients when it is done
   // CLIENT REPLY OFF/SKIP: the batch being built holds commands whose replies are dropped

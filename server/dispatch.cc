@@ -626,6 +626,10 @@ void Reactor::SendBatch(Connection* c) {
   c->silent_mark = c->out.size();
   c->batch_silent = false;
   c->inflight_shard = c->batch_shard;
+  c->hold_output = true;
+  for (const BatchMessage::Command& command : b->commands) {
+    if ((command.spec->flags & kCmdBlocking) && !command.no_block) c->hold_output = false;
+  }
   Send(c->batch_shard, b);
   c->batch_shard = -1;
 }
@@ -713,6 +717,7 @@ void Reactor::CompleteBatch(BatchMessage* b) {
       c->out.append(b->reply);
     }
     c->waiting = false;
+    c->hold_output = false;
     EndSilentOp(c);
     if (!c->pending_error.empty()) {
       ReplyBuilder(&c->out, c->state.resp).Error(c->pending_error);

@@ -705,6 +705,7 @@ void Reactor::FlushWrites() {
           c, c->state.subscribed() ? config_.output_limit_pubsub : config_.output_limit_normal);
       continue;
     }
+    if (c->waiting && c->hold_output && c->pending_output() < kHeldOutputLimit) continue;
     if (c->pending_output() > 0) {
       WriteConnection(c);
     } else if (c->state.close_after_reply && !c->waiting) {
