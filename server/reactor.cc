@@ -596,9 +596,11 @@ void Reactor::OnReadable(Connection* c) {
   }
   if (!direct) {
     std::string_view input(scratch_.data(), n);
+    PrefetchKeys(c, input);
     size_t used = ProcessInput(c, input);
     if (!c->closed && used < input.size()) c->in.assign(input.substr(used));
   } else if (!c->waiting) {
+    PrefetchKeys(c, c->in);
     size_t used = ProcessInput(c, c->in);
     if (!c->closed) c->in.erase(0, used);
   }
@@ -606,6 +608,35 @@ void Reactor::OnReadable(Connection* c) {
     if (c->in.empty() && c->in.capacity() > kKeepInputCapacity) std::string().swap(c->in);
     UpdateInterest(c);
   }
+}
+
+// Pipelined input: before a read's commands run, look up to kPrefetchAhead of them ahead and
+// prefetch their keys' table slots, then the keys' heap blocks, so that the cache misses of the
+// lookups overlap instead of coming one after another (they bound a pipeline of GETs). Keys of
+// other shards are skipped. Only fresh input is looked at: a pipeline resumed after a remote
+// batch is not parsed twice more.
+void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
+  constexpr int kPrefetchAhead = 16;
+  uint64_t hashes[kPrefetchAhead];
+  int n = 0;
+  size_t at = 0;
+  const CommandTable& table = CommandTable::Get();
+  const Keyspace& keys = shard_.db(c->state.db_index).keyspace();
+  lookahead_.Reset();
+  for (int i = 0; i < kPrefetchAhead && at < input.size(); ++i) {
+    if (lookahead_.Parse(input.substr(at)) != RequestParser::Result::kCommand) break;
+    at += lookahead_.consumed();
+    if (i == 0 && at == input.size()) break;  // one command: no lookups to overlap
+    const std::vector<std::string_view>& args = lookahead_.args();
+    if (args.size() < 2) continue;
+    const CommandSpec* spec = table.Find(args[0]);
+    if (spec == nullptr || spec->first_key != 1) continue;
+    if (thread_count() > 1 && ShardOfKey(args[1], thread_count()) != index_) continue;
+    hashes[n] = Keyspace::HashKey(args[1]);
+    keys.PrefetchSlot(hashes[n++]);
+  }
+  for (int i = 0; i < n; ++i) keys.PrefetchBlock(hashes[i]);
+  lookahead_.Reset();
 }
 
 void Reactor::ResumeConnection(Connection* c) {

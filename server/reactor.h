@@ -303,6 +303,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   // Command processing (dispatch.cc).
   void ResumeConnection(Connection* c);
   size_t ProcessInput(Connection* c, std::string_view input);
+  void PrefetchKeys(const Connection* c, std::string_view input);
   // Returns false when the command was not consumed (a pending batch had to go first).
   bool Dispatch(Connection* c, ArgList args);
   bool DispatchCommand(Connection* c, ArgList args);
@@ -455,6 +456,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   std::vector<Connection*> dirty_;  // output to write
   std::vector<std::unique_ptr<Connection>> graveyard_;
   std::vector<char> scratch_;  // shared read buffer
+  RequestParser lookahead_;    // PrefetchKeys's parser (a connection's stays where it is)
 
   std::vector<std::vector<MailboxMessage*>> outgoing_;  // by target thread
   std::deque<MailboxMessage*> local_queue_;             // messages to self

@@ -395,6 +395,28 @@ Entry* Keyspace::FindIn(uint64_t hash, std::string_view key, Segment** segment) 
   return nullptr;
 }
 
+void Keyspace::PrefetchSlot(uint64_t hash) const {
+  if (size_ == 0) return;
+  Segment* seg = SegmentFor(hash);
+  __builtin_prefetch(seg->entries() + seg->Home(static_cast<uint16_t>(hash)));
+}
+
+void Keyspace::PrefetchBlock(uint64_t hash) const {
+  if (size_ == 0) return;
+  Segment* seg = SegmentFor(hash);
+  auto tag = static_cast<uint16_t>(hash);
+  const Entry* es = seg->entries();
+  size_t h = seg->Home(tag);
+  for (size_t i = h; i < seg->slots; ++i) {
+    const Entry& e = es[i];
+    if (e.empty() || seg->Home(e.tag()) > h) return;
+    if (e.tag() == tag) {
+      __builtin_prefetch(e.block());
+      return;
+    }
+  }
+}
+
 Entry* Keyspace::Find(std::string_view key) {
   if (size_ == 0) return nullptr;
   Segment* seg;

@@ -176,6 +176,11 @@ class Keyspace {
   size_t table_bytes() const { return table_bytes_; }
 
   Entry* Find(std::string_view key);
+  // Hints for a batch of lookups (a pipeline), by HashKey(key): the first brings the key's home
+  // slot toward the cache; the second, issued once that slot has arrived, the heap block of the
+  // entry whose tag matches. Neither changes anything.
+  void PrefetchSlot(uint64_t hash) const;
+  void PrefetchBlock(uint64_t hash) const;
   // Returns the entry for `key`, inserting an empty string value when absent; *inserted tells.
   Entry* FindOrInsert(std::string_view key, bool* inserted);
   bool Erase(std::string_view key);

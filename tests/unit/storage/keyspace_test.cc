@@ -111,6 +111,26 @@ TEST(KeyspaceTest, InsertFindErase) {
   EXPECT_EQ(ks.size(), 2u);
 }
 
+// Prefetch hints are safe on any table (empty, cleared, grown through many segments, keys
+// present or not) and change nothing.
+TEST(KeyspaceTest, PrefetchChangesNothing) {
+  Keyspace ks;
+  ks.PrefetchSlot(Keyspace::HashKey("x"));
+  ks.PrefetchBlock(Keyspace::HashKey("x"));
+  for (int i = 0; i < 20000; ++i) Put(ks, "k" + std::to_string(i), "v");
+  for (int i = 0; i < 40000; ++i) {
+    uint64_t hash = Keyspace::HashKey("k" + std::to_string(i));
+    ks.PrefetchSlot(hash);
+    ks.PrefetchBlock(hash);
+  }
+  EXPECT_EQ(ks.size(), 20000u);
+  EXPECT_EQ(ks.Find("k19999")->str(), "v");
+  ks.Clear();
+  ks.PrefetchSlot(Keyspace::HashKey("k1"));
+  ks.PrefetchBlock(Keyspace::HashKey("k1"));
+  EXPECT_EQ(ks.size(), 0u);
+}
+
 // Every combination of key size, value size and expiry, through every change of value.
 TEST(KeyspaceTest, ValueLayouts) {
   const std::string keys[] = {"", "k", std::string(254, 'a'), std::string(255, 'b'),
