@@ -999,25 +999,42 @@ void Reactor::ServeReadyKeys() {
   serving_ready_keys_ = false;
 }
 
+// Ends a wait without serving it: the timeout reply, or CLIENT UNBLOCK ... ERROR's error.
+void Reactor::EndWait(Waiter* w, bool unblock_error) {
+  BatchMessage* b = w->batch;
+  size_t next = w->next_command;
+  TimeoutReply kind = w->timeout_reply;
+  Unpark(w);
+  ReplyBuilder reply(&b->reply, b->origin.resp);
+  if (unblock_error) {
+    reply.Error(kUnblockedError);
+  } else if (kind == TimeoutReply::kNullArray) {
+    reply.NullArray();
+  } else if (kind == TimeoutReply::kZero) {
+    reply.Integer(0);  // WAIT: no replica acknowledged
+  } else {
+    reply.Null();
+  }
+  RunBatchFrom(b, next);
+}
+
 void Reactor::ExpireWaiters() {
   int64_t now = shard_.now_ms();
   while (!waiter_deadlines_.empty() && waiter_deadlines_.begin()->first <= now) {
-    uint64_t id = waiter_deadlines_.begin()->second;
-    Waiter* w = waiters_.at(id).get();
-    BatchMessage* b = w->batch;
-    size_t next = w->next_command;
-    TimeoutReply kind = w->timeout_reply;
-    Unpark(w);
-    ReplyBuilder reply(&b->reply, b->origin.resp);
-    if (kind == TimeoutReply::kNullArray) {
-      reply.NullArray();
-    } else if (kind == TimeoutReply::kZero) {
-      reply.Integer(0);  // WAIT: no replica acknowledged
-    } else {
-      reply.Null();
-    }
-    RunBatchFrom(b, next);
+    EndWait(waiters_.at(waiter_deadlines_.begin()->second).get(), false);
   }
+}
+
+// CLIENT UNBLOCK reaches every thread (ForEachThread): the one where the client's command is
+// parked ends it here; the one coordinating its cross-shard wait ends that (cross_block.cc).
+bool Reactor::UnblockClient(uint64_t id, bool error) {
+  for (auto& [waiter_id, w] : waiters_) {
+    if (w->batch->origin.conn_id == id) {
+      EndWait(w.get(), error);
+      return true;
+    }
+  }
+  return !cross_block_by_conn_.empty() && UnblockCrossBlock(id, error);
 }
 
 int64_t Reactor::NextWaiterDeadline() const {

@@ -450,19 +450,32 @@ void CmdClientNoEvict(ClientCommand& c) {
   c.reply.Ok();
 }
 
+// The blocked client may wait on any thread's shard, or be coordinated by its own thread: every
+// thread is asked (at most one holds its wait).
 void CmdClientUnblock(ClientCommand& c) {
-  // No command blocks yet, so no client can be unblocked.
-  int64_t id = 0;
-  if (!cmd::ParseInt64(c.args[2], &id)) {
-    c.reply.Error(cmd::kNotIntErr);
-    return;
-  }
+  // Redis's order of checks: the reason, then the id.
   if (c.args.size() == 4 && !EqualsIgnoreCase(c.args[3], "timeout") &&
       !EqualsIgnoreCase(c.args[3], "error")) {
     c.reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     return;
   }
-  c.reply.Integer(0);
+  int64_t id = 0;
+  if (!cmd::ParseInt64(c.args[2], &id)) {
+    c.reply.Error(cmd::kNotIntErr);
+    return;
+  }
+  bool error = c.args.size() == 4 && EqualsIgnoreCase(c.args[3], "error");
+  auto unblocked = std::make_shared<std::vector<char>>(c.server->thread_count(), 0);
+  c.server->ForEachThread(
+      [id, error, unblocked](ServerContext& ctx) {
+        if (ctx.UnblockClient(static_cast<uint64_t>(id), error)) {
+          (*unblocked)[ctx.thread_index()] = 1;
+        }
+      },
+      [unblocked](ReplyBuilder& reply, FanOutRunner&) {
+        bool any = std::find(unblocked->begin(), unblocked->end(), 1) != unblocked->end();
+        reply.Integer(any ? 1 : 0);
+      });
 }
 
 void CmdClientHelp(ClientCommand& c) {
