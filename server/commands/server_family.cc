@@ -109,6 +109,9 @@ void CmdConfigSet(ClientCommand& c) {
     }
   }
   InitLogging("", copy.loglevel);
+  // This thread's copy changes at once (its task below sets the same values again), so the
+  // command's own slow log and latency checks use the new thresholds, as Redis's.
+  c.server->mutable_config() = copy;
   auto shared = std::make_shared<std::vector<std::pair<std::string, std::string>>>(pairs);
   // Per-thread listening errors of a tls-port change (each thread writes its own slot).
   auto listen_errors = std::make_shared<std::vector<std::string>>(c.server->thread_count());
