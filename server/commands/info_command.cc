@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <string_view>
+#include <unordered_set>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -24,6 +26,7 @@
 #include "server/memory_accounting.h"
 #include "server/metrics_http.h"
 #include "server/persistence.h"
+#include "server/pubsub.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
 
@@ -47,6 +50,9 @@ struct ThreadSnapshot {
   size_t tracking_items = 0;
   size_t tracking_prefixes = 0;
   std::vector<std::pair<size_t, size_t>> dbs;  // (keys, expires) per db
+  // Names with subscribers on this thread, per SubKind (channels, patterns, shard channels):
+  // INFO counts their union over the threads.
+  std::vector<std::string> pubsub[3];
 };
 
 struct MemoryFacts {
@@ -244,7 +250,11 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("used_memory_peak_human", Human(peak));
     w.Field("used_memory_peak_perc",
             absl::StrFormat("%.2f%%", peak ? 100.0 * mem.allocated / peak : 100.0));
+    // No separate accounting of the server's own structures: all of it counts as dataset.
+    w.Field("used_memory_overhead", 0);
     w.Field("used_memory_startup", 0);
+    w.Field("used_memory_dataset", mem.allocated);
+    w.Field("used_memory_dataset_perc", mem.allocated ? "100.00%" : "0.00%");
     w.Field("allocator_allocated", mem.allocated);
     w.Field("allocator_active", mem.active);
     w.Field("allocator_resident", mem.resident);
@@ -253,19 +263,47 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     // Scripting: this thread's Lua state (every thread holds the same scripts and libraries).
     scripting::LuaEngine& lua = scripting::LuaEngine::ThisThread();
     w.Field("used_memory_lua", lua.memory_bytes());
+    w.Field("used_memory_vm_eval", lua.memory_bytes());
     w.Field("used_memory_lua_human", Human(lua.memory_bytes()));
+    w.Field("used_memory_scripts_eval", 0);
     w.Field("number_of_cached_scripts", lua.script_count());
     w.Field("number_of_functions", lua.function_count());
     w.Field("number_of_libraries", lua.libraries().size());
+    w.Field("used_memory_vm_functions", 0);  // one Lua state serves EVAL and FUNCTION
+    w.Field("used_memory_vm_total", lua.memory_bytes());
+    w.Field("used_memory_vm_total_human", Human(lua.memory_bytes()));
+    w.Field("used_memory_functions", 0);
+    w.Field("used_memory_scripts", 0);
+    w.Field("used_memory_scripts_human", "0B");
     w.Field("maxmemory", config.maxmemory);
     w.Field("maxmemory_human", Human(config.maxmemory));
     w.Field("maxmemory_policy", config.maxmemory_policy);
+    // Redis's ratios between the allocator's figures and the process's RSS.
+    auto ratio = [](size_t num, size_t den) {
+      return absl::StrFormat("%.2f", den ? static_cast<double>(num) / den : 0.0);
+    };
+    auto diff = [](size_t a, size_t b) {
+      return static_cast<int64_t>(a) - static_cast<int64_t>(b);
+    };
+    w.Field("allocator_frag_ratio", ratio(mem.active, mem.allocated));
+    w.Field("allocator_frag_bytes", diff(mem.active, mem.allocated));
+    w.Field("allocator_rss_ratio", ratio(mem.resident, mem.active));
+    w.Field("allocator_rss_bytes", diff(mem.resident, mem.active));
+    w.Field("rss_overhead_ratio", ratio(rss, mem.resident));
+    w.Field("rss_overhead_bytes", diff(rss, mem.resident));
     w.Field("mem_fragmentation_ratio",
             absl::StrFormat("%.2f", mem.allocated ? static_cast<double>(rss) / mem.allocated : 0));
     w.Field("mem_fragmentation_bytes",
             static_cast<int64_t>(rss) - static_cast<int64_t>(mem.allocated));
     w.Field("mem_not_counted_for_evict", 0);
+    // No replication, cluster bus or AOF rewrite buffer; client buffers are not accounted.
+    for (const char* f :
+         {"mem_replication_backlog", "mem_total_replication_buffers", "mem_clients_slaves",
+          "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"}) {
+      w.Field(f, 0);
+    }
     w.Field("mem_allocator", mem.allocator);
+    w.Field("active_defrag_running", 0);
     w.Field("lazyfree_pending_objects", LazyFreer::pending());
     w.Field("lazyfreed_objects", LazyFreer::freed());
   }
@@ -310,15 +348,46 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("instantaneous_ops_per_sec", 0);
     w.Field("total_net_input_bytes", total.net_input_bytes);
     w.Field("total_net_output_bytes", total.net_output_bytes);
+    w.Field("total_net_repl_input_bytes", 0);
+    w.Field("total_net_repl_output_bytes", 0);
+    for (const char* f : {"instantaneous_input_kbps", "instantaneous_output_kbps",
+                          "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"}) {
+      w.Field(f, "0.00");
+    }
     w.Field("rejected_connections", total.rejected_connections);
+    w.Field("sync_full", 0);
+    w.Field("sync_partial_ok", 0);
+    w.Field("sync_partial_err", 0);
     w.Field("expired_keys", shard_total.expired_keys);
+    w.Field("expired_stale_perc", "0.00");
+    w.Field("expired_time_cap_reached_count", 0);
+    w.Field("expire_cycle_cpu_milliseconds", 0);
     w.Field("evicted_keys", shard_total.evicted_keys);
+    w.Field("evicted_clients", 0);
+    w.Field("total_eviction_exceeded_time", 0);
+    w.Field("current_eviction_exceeded_time", 0);
     w.Field("keyspace_hits", shard_total.keyspace_hits);
     w.Field("keyspace_misses", shard_total.keyspace_misses);
-    w.Field("pubsub_channels", 0);
-    w.Field("pubsub_patterns", 0);
+    // Names subscribed on several threads count once.
+    size_t pubsub_counts[3];
+    for (int kind = 0; kind < 3; ++kind) {
+      std::unordered_set<std::string_view> names;
+      for (const ThreadSnapshot& t : threads)
+        names.insert(t.pubsub[kind].begin(), t.pubsub[kind].end());
+      pubsub_counts[kind] = names.size();
+    }
+    w.Field("pubsub_channels", pubsub_counts[static_cast<int>(SubKind::kChannel)]);
+    w.Field("pubsub_patterns", pubsub_counts[static_cast<int>(SubKind::kPattern)]);
+    w.Field("pubsubshard_channels", pubsub_counts[static_cast<int>(SubKind::kShardChannel)]);
     w.Field("latest_fork_usec", 0);
     w.Field("total_forks", 0);
+    w.Field("migrate_cached_sockets", 0);
+    w.Field("slave_expires_tracked_keys", 0);
+    for (const char* f :
+         {"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
+          "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time"}) {
+      w.Field(f, 0);
+    }
     size_t tracking_keys = 0, tracking_items = 0, tracking_prefixes = 0;
     for (const ThreadSnapshot& t : threads) {
       tracking_keys += t.tracking_keys;
@@ -328,7 +397,15 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("tracking_total_keys", tracking_keys);
     w.Field("tracking_total_items", tracking_items);
     w.Field("tracking_total_prefixes", tracking_prefixes);
+    w.Field("unexpected_error_replies", total.unexpected_error_replies);
     w.Field("total_error_replies", total.total_error_replies);
+    w.Field("dump_payload_sanitizations", 0);
+    // Reads and writes are not counted per system call; the reactors have no I/O threads.
+    for (const char* f :
+         {"total_reads_processed", "total_writes_processed", "io_threaded_reads_processed",
+          "io_threaded_writes_processed", "reply_buffer_shrinks", "reply_buffer_expands"}) {
+      w.Field(f, 0);
+    }
   }
   if (w.Wants("replication")) {
     w.Section("Replication");
@@ -357,6 +434,11 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("used_cpu_user", secs(self.ru_utime));
     w.Field("used_cpu_sys_children", secs(children.ru_stime));
     w.Field("used_cpu_user_children", secs(children.ru_utime));
+    // Redis's main thread: here, the reactor thread answering.
+    struct rusage thread;
+    getrusage(RUSAGE_THREAD, &thread);
+    w.Field("used_cpu_sys_main_thread", secs(thread.ru_stime));
+    w.Field("used_cpu_user_main_thread", secs(thread.ru_utime));
   }
   if (w.Wants("modules")) w.Section("Modules");
   if (w.Wants("commandstats")) {
@@ -650,6 +732,9 @@ void SnapshotThread(ServerContext& ctx, ThreadSnapshot& t) {
   t.tracking_keys = ctx.tracking().keys();
   t.tracking_items = ctx.tracking().items();
   t.tracking_prefixes = ctx.tracking().prefixes();
+  for (int kind = 0; kind < 3; ++kind) {
+    t.pubsub[kind] = ctx.pubsub().Channels(static_cast<SubKind>(kind), "");
+  }
   for (int i = 0; i < ctx.shard().db_count(); ++i) {
     t.dbs.emplace_back(ctx.shard().db(i).size(), ctx.shard().db(i).expires_count());
   }

@@ -109,6 +109,57 @@ TEST_F(DifferentialClientCompatTest, ErrorStatsAndFailedCalls) {
   EXPECT_EQ(info(sh_.get(), "errorstats"), "# Errorstats\r\n");
 }
 
+// INFO's field names, in Redis's order, for the sections monitoring tools read; and the pub/sub
+// counts of INFO stats with subscribers on several connections (so on both threads), a channel
+// subscribed from several of them counted once.
+TEST_F(DifferentialClientCompatTest, InfoFieldsAndPubsubCounts) {
+  auto info = [](Client* c, const std::string& section) {
+    ReplyPtr r = c->Command({"INFO", section});
+    return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+  };
+  auto names = [&info](Client* c, const std::string& section) {
+    std::vector<std::string> out;
+    std::string text = info(c, section);
+    for (size_t at = 0; at < text.size();) {
+      size_t end = text.find("\r\n", at);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(at, end - at);
+      if (!line.empty() && line[0] != '#') out.push_back(line.substr(0, line.find(':')));
+      at = end + 2;
+    }
+    return out;
+  };
+  for (const char* section : {"clients", "memory", "stats", "cpu", "replication"}) {
+    EXPECT_EQ(names(sh_.get(), section), names(ref_.get(), section)) << section;
+  }
+  std::vector<std::unique_ptr<Client>> subscribers;
+  for (auto* server : {shardis_.get(), redis_.get()}) {
+    for (int i = 0; i < 6; ++i) {
+      auto c = Client::Connect(server->port());
+      ASSERT_NE(c, nullptr);
+      std::string n = std::to_string(i);
+      ASSERT_NE(c->Run({"SUBSCRIBE", "ch", "ch" + n}), "io-error");
+      ASSERT_NE(c->GetReply(), nullptr);
+      ASSERT_NE(c->Run({"PSUBSCRIBE", "p*"}), "io-error");
+      ASSERT_NE(c->Run({"SSUBSCRIBE", "s" + std::to_string(i % 2)}), "io-error");
+      subscribers.push_back(std::move(c));
+    }
+  }
+  auto pubsub = [&info](Client* c) {
+    std::string out;
+    std::string text = info(c, "stats");
+    for (const char* f : {"pubsub_channels:", "pubsub_patterns:", "pubsubshard_channels:"}) {
+      size_t at = text.find(std::string("\r\n") + f);
+      out += at == std::string::npos ? "missing "
+                                     : text.substr(at + 2, text.find("\r\n", at + 2) - at);
+    }
+    return out;
+  };
+  EXPECT_EQ(pubsub(sh_.get()), pubsub(ref_.get()));
+  EXPECT_EQ(pubsub(ref_.get()),
+            "pubsub_channels:7\r\npubsub_patterns:1\r\npubsubshard_channels:2\r\n");
+}
+
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
   Both({"COMMAND", "GETKEYS", "GET"});
   Both({"COMMAND", "GETKEYS", "PING"});
