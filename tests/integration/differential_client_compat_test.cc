@@ -3,10 +3,10 @@
 // Each case is a command a client library's tests (or its users) send whose reply differed:
 // DEBUG ERROR (clients fake LOADING / READONLY errors with it), DEBUG OBJECT, COMMAND GETKEYS's
 // arity and subcommands, COMMAND GETKEYSANDFLAGS, CLIENT KILL USER of an unknown user, CLIENT REPLY
-// ON, ACL LOG's count argument, the cmsgpack library of Lua scripts (byte-exact packing, unpacking,
-// its errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they
-// grant). Both servers run with enable-debug-command yes, as client libraries' CI runs
-// redis-server.
+// ON, ACL LOG's count argument, the cmsgpack and struct libraries of Lua scripts (byte-exact
+// packing, unpacking, their errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the
+// permissions they grant), INFO's field names and pub/sub counts. Both servers run with
+// enable-debug-command yes, as client libraries' CI runs redis-server.
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -319,6 +319,78 @@ TEST_F(DifferentialClientCompatTest, LuaCmsgpack) {
     args.insert(args.end(), s.begin() + 1, s.end());
     Both(args);
   }
+}
+
+// The struct library of Lua scripts: byte-exact packing (endianness, alignment, integer sizes,
+// floats, strings), unpacking, sizes, and the errors of bad formats, data and arguments.
+TEST_F(DifferentialClientCompatTest, LuaStruct) {
+  const std::vector<std::string> scripts = {
+      "return struct.pack(\"HH\", 1, 2)",
+      "return struct.pack(\">i4<i4\", 1, -2)",
+      "return struct.pack(\"bBhHlLTiI\", -1, 255, -300, 65535, -5, 5, 7, -9, 9)",
+      "return struct.pack(\"!4 b i\", 1, 2)",
+      "return struct.pack(\"!bd\", 1, 2.5)",
+      "return struct.pack(\"!2bxi8\", 1, 2)",
+      "return struct.pack(\">fd\", 1.5, -2.25)",
+      "return struct.pack(\"s\", \"abc\")",
+      "return struct.pack(\"c0\", \"abcd\")",
+      "return struct.pack(\"c3\", \"abcd\")",
+      "return struct.pack(\"c5\", \"abcd\")",
+      "return struct.pack(\"i16\", -1)",
+      "return struct.pack(\">I12\", 258)",
+      "return struct.pack(\"i33\", 1)",
+      "return struct.pack(\"z\", 1)",
+      "return struct.pack(\"!3i\", 1)",
+      "return struct.pack(\"i\")",
+      "return struct.pack(\"i\", \"x\")",
+      "return struct.pack(\"i99999999999\", 1)",
+      "return struct.pack(\"B\", 256)",
+      "return struct.pack(\"b\", 1e30)",
+      "return struct.pack(\"l\", -1e30)",
+      "return struct.pack(\"f\", 1e300)",
+      "return {struct.unpack(\"HH\", \"\\1\\0\\2\\0\")}",
+      "return {struct.unpack(\">i4<i4\", struct.pack(\">i4<i4\", 1, -2))}",
+      "return {struct.unpack(\"bBhHlLTiI\", struct.pack(\"bBhHlLTiI\", -1, 255, -300, 65535, -5, "
+      "5, 7, -9, 9))}",
+      "return {struct.unpack(\"!4 b i\", struct.pack(\"!4 b i\", 1, 2))}",
+      "return {struct.unpack(\"s\", \"abc\\0def\")}",
+      "return {struct.unpack(\"ss\", \"abc\\0def\")}",
+      "return {struct.unpack(\"Bc0\", \"\\3abcdef\")}",
+      "return {struct.unpack(\"c0\", \"abc\")}",
+      "return {struct.unpack(\"Bc0\", \"\\9abc\")}",
+      "return {struct.unpack(\"i\", \"ab\")}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 5)}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 6)}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 0)}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 20)}",
+      "return {struct.unpack(\"i16\", string.rep(\"\\255\", 16))}",
+      "return {struct.unpack(\">i12\", string.rep(\"\\255\", 12))}",
+      "return {struct.unpack(\"I9\", string.rep(\"\\255\", 9))}",
+      "return {struct.unpack(\"x\", \"a\")}",
+      "return {struct.unpack(\"d\", struct.pack(\"d\", 0.1))}",
+      "return tostring(struct.unpack(\"f\", struct.pack(\"f\", 0.1)))",
+      "return {struct.unpack(\">d\", struct.pack(\">d\", 3.5))}",
+      "return {struct.unpack(\"z\", \"abc\")}",
+      "return struct.size(\"i!4bi\")",
+      "return struct.size(\"!bd\")",
+      "return struct.size(\"s\")",
+      "return struct.size(\"c0\")",
+      "return struct.size(\"c7zq\")",
+      "return struct.size(\"!5\")",
+      "return struct.size(\">hh!8d\")",
+      "struct.foo = 1",
+      "return type(struct)",
+      "return struct.pack(\"!\", 1)",
+      "return {struct.unpack(\"!bd\", struct.pack(\"!bd\", 1, 2.5))}",
+      "return struct.pack(\"!0i\", 1)",
+      "return {struct.unpack(\"s\", \"abc\")}",
+      "return struct.unpack()",
+      "return struct.pack()",
+      "return struct.size()",
+      "return struct.pack(\"c\", \"\")",
+      "return {struct.unpack(\" < > = i\", \"abcd\")}",
+  };
+  for (const std::string& script : scripts) Both({"EVAL", script, "0"});
 }
 
 }  // namespace
