@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -689,14 +690,15 @@ void CmdDebug(ClientCommand& c) {
     Log(LogLevel::kWarning, "DEBUG LOG: %s", c.args[2]);
     c.reply.Ok();
   } else if (sub == "sleep" && c.args.size() >= 3) {
-    double seconds = 0;
-    if (!cmd::ParseDouble(c.args[2], &seconds)) {
-      c.reply.Error(cmd::kNotFloatErr);
-      return;
-    }
+    // As Redis (strtod): the number the argument starts with, 0 when none ("0\r\n", as
+    // hiredis's tests send it, is 0; "abc" too).
+    std::string text(c.args[2]);
+    double seconds = std::strtod(text.c_str(), nullptr);
     // As Redis: the whole thread sleeps (tests use this to simulate a slow server).
-    if (seconds > 0)
-      std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
+    if (std::isfinite(seconds) && seconds > 0) {
+      double usec = std::min(seconds * 1e6, 9e18);
+      std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(usec)));
+    }
     c.reply.Ok();
   } else if (sub == "set-active-expire" && c.args.size() >= 3) {
     bool enabled = c.args[2] != "0";

@@ -50,6 +50,10 @@ TEST_F(DifferentialClientCompatTest, DebugErrorAndObject) {
   Both({"DEBUG", "ERROR", "READONLY You can't write against a read only replica."});
   Both({"DEBUG", "ERROR", "ERR with\r\nnewlines"});
   Both({"DEBUG", "OBJECT", "nokey"});
+  // DEBUG SLEEP reads its argument as strtod does: hiredis's tests send "0\r\n".
+  for (const char* arg : {"0\r\n", "abc", "nan", "inf", "-1", "1x", "0.001"}) {
+    Both({"DEBUG", "SLEEP", arg});
+  }
   Both({"SET", "a", "1"});
   // The address and clock differ; the reply is a status line with Redis's fields.
   for (Client* c : {sh_.get(), ref_.get()}) {
