@@ -155,6 +155,8 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
     }
     if (!Dispatch(c, c->parser.args())) break;
     consumed += c->parser.consumed();
+    // Invalidations of keys this command wrote follow its reply.
+    if (!c->own_invalidations.empty() && !c->waiting) FlushOwnInvalidations(c);
   }
   if (c->batch != nullptr) SendBatch(c);
   return consumed;
@@ -647,7 +649,11 @@ bool Reactor::WritesDeniedByDiskError() const {
 
 void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
   NoteWrites(index_);  // the `save` schedule's change counter (one per write command)
-  if (!tracking_.empty()) InvalidateWrites(spec, args);
+  if (!tracking_.empty()) {
+    invalidating_own_write_ = true;  // writer_ is the command's client (AfterCall)
+    InvalidateWrites(spec, args);
+    invalidating_own_write_ = false;
+  }
   if (!db.has_watches()) return;
   CommandTable::KeyPositions(spec, args, &key_positions_);
   for (int pos : key_positions_) db.Touch(args[pos]);

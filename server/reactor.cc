@@ -609,6 +609,7 @@ void Reactor::OnReadable(Connection* c) {
 
 void Reactor::ResumeConnection(Connection* c) {
   if (c->closed || c->waiting) return;
+  if (!c->own_invalidations.empty()) FlushOwnInvalidations(c);
   if (!c->in.empty()) {
     size_t used = ProcessInput(c, c->in);
     if (c->closed) return;

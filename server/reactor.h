@@ -409,6 +409,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void TrackingFlushHere();
   void WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null);
   void SendInvalidation(ClientRef target, std::vector<std::string> keys, bool null, bool bcast);
+  void FlushOwnInvalidations(Connection* c);
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
@@ -475,6 +476,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   std::vector<MonitorMessage*> monitor_out_;
   TrackingTable tracking_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
+  bool invalidating_own_write_ = false;  // TouchKeys: invalidations of the writer's own command
   LatencyMonitor latency_;
   CallClock call_clock_;
   ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix  // times
