@@ -2,6 +2,7 @@
 // connection's own thread and change its ClientState; CLIENT LIST/KILL/PAUSE reach the clients of
 // every thread through ServerContext::ForEachThread.
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -411,8 +412,17 @@ void CmdClientKill(ClientCommand& c) {
 
 void CmdClientPause(ClientCommand& c) {
   int64_t timeout = 0;
-  if (!cmd::ParseInt64(c.args[2], &timeout) || timeout < 0) {
+  if (!cmd::ParseInt64(c.args[2], &timeout)) {
     c.reply.Error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (timeout < 0) {
+    c.reply.Error("ERR timeout is negative");
+    return;
+  }
+  if (timeout > INT64_MAX - c.server->shard().now_ms()) {
+    // Redis 7.0's end time wraps to the past: +OK, and no pause.
+    c.reply.Ok();
     return;
   }
   bool write_only = false;

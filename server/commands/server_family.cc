@@ -307,7 +307,7 @@ void CmdCommandInfo(ClientCommand& c) {
       }
     }
     if (spec == nullptr) {
-      c.reply.NullArray();
+      c.reply.Null();  // Redis's addReplyNull: $-1 in RESP2
     } else {
       ReplyCommandInfo(c.reply, *spec);
     }

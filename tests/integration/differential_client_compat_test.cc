@@ -51,7 +51,7 @@ TEST_F(DifferentialClientCompatTest, DebugErrorAndObject) {
   Both({"DEBUG", "ERROR", "ERR with\r\nnewlines"});
   Both({"DEBUG", "OBJECT", "nokey"});
   // DEBUG SLEEP reads its argument as strtod does: hiredis's tests send "0\r\n".
-  for (const char* arg : {"0\r\n", "abc", "nan", "inf", "-1", "1x", "0.001"}) {
+  for (const char* arg : {"0\r\n", "abc", "nan", "inf", "-1", "0.001x", "0.001"}) {
     Both({"DEBUG", "SLEEP", arg});
   }
   Both({"SET", "a", "1"});
@@ -162,6 +162,22 @@ TEST_F(DifferentialClientCompatTest, InfoFieldsAndPubsubCounts) {
   EXPECT_EQ(pubsub(sh_.get()), pubsub(ref_.get()));
   EXPECT_EQ(pubsub(ref_.get()),
             "pubsub_channels:7\r\npubsub_patterns:1\r\npubsubshard_channels:2\r\n");
+}
+
+// Replies found different by a sweep of less common commands: COMMAND INFO of an unknown name
+// (a null bulk), CLIENT PAUSE's timeout errors, MEMORY USAGE's negative SAMPLES, MEMORY DOCTOR's
+// final newline.
+TEST_F(DifferentialClientCompatTest, MiscReplies) {
+  Both({"SET", "a", "1"});
+  Both({"COMMAND", "INFO", "nope"});
+  Both({"COMMAND", "INFO", "get", "nope", "client|nope"});
+  Both({"CLIENT", "PAUSE", "-1"});
+  Both({"CLIENT", "PAUSE", "x"});
+  Both({"CLIENT", "PAUSE", "9223372036854775807"});
+  Both({"MEMORY", "USAGE", "a", "SAMPLES", "-1"});
+  Both({"MEMORY", "USAGE", "a", "SAMPLES", "x"});
+  Both({"MEMORY", "USAGE", "a", "SAMPLE", "1"});
+  Both({"MEMORY", "DOCTOR"});
 }
 
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
