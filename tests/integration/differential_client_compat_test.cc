@@ -5,8 +5,8 @@
 // arity and subcommands, COMMAND GETKEYSANDFLAGS, CLIENT KILL USER of an unknown user, CLIENT REPLY
 // ON, ACL LOG's count argument, the cmsgpack and struct libraries of Lua scripts (byte-exact
 // packing, unpacking, their errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the
-// permissions they grant), INFO's field names and pub/sub counts. Both servers run with
-// enable-debug-command yes, as client libraries' CI runs redis-server.
+// permissions they grant), INFO's field names and pub/sub counts, DEBUG PROTOCOL. Both servers run
+// with enable-debug-command yes, as client libraries' CI runs redis-server.
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -178,6 +178,33 @@ TEST_F(DifferentialClientCompatTest, MiscReplies) {
   Both({"MEMORY", "USAGE", "a", "SAMPLES", "x"});
   Both({"MEMORY", "USAGE", "a", "SAMPLE", "1"});
   Both({"MEMORY", "DOCTOR"});
+}
+
+// DEBUG PROTOCOL (client libraries' RESP3 tests read every type from it) in RESP2 and RESP3, and
+// PUBSUB NUMSUB / SHARDNUMSUB: a flat array in RESP3 too.
+TEST_F(DifferentialClientCompatTest, DebugProtocolAndNumsub) {
+  const std::vector<std::string> types = {"string",   "integer", "double", "bignum", "null",
+                                          "array",    "set",     "map",    "attrib", "push",
+                                          "verbatim", "true",    "false",  "nope"};
+  for (const std::string& type : types) Both({"DEBUG", "PROTOCOL", type});
+  Both({"PUBSUB", "NUMSUB", "x", "y"});
+  auto resp3 = [&types](int port) {
+    std::vector<std::string> out;
+    auto c = RawConnection::Connect(port);
+    if (c == nullptr) return out;
+    c->Run({"HELLO", "3"});
+    for (const std::string& type : types) {
+      out.push_back(c->Run({"DEBUG", "PROTOCOL", type}));
+      if (type == "attrib" || type == "push") {  // the reply that follows
+        auto v = c->Read();
+        out.push_back(v ? v->Render() : "timeout");
+      }
+    }
+    out.push_back(c->Run({"PUBSUB", "NUMSUB", "x", "y"}));
+    out.push_back(c->Run({"PUBSUB", "SHARDNUMSUB", "x"}));
+    return out;
+  };
+  EXPECT_EQ(resp3(shardis_->port()), resp3(redis_->port()));
 }
 
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
