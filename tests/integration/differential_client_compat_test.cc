@@ -207,6 +207,41 @@ TEST_F(DifferentialClientCompatTest, DebugProtocolAndNumsub) {
   EXPECT_EQ(resp3(shardis_->port()), resp3(redis_->port()));
 }
 
+// CLIENT LIST flags of another client, in Redis's order: x (in MULTI), t/B (tracking), e
+// (no-evict), P (subscribed), N (none).
+TEST_F(DifferentialClientCompatTest, ClientListFlags) {
+  auto flags_seen = [](int port) {
+    std::vector<std::string> out;
+    auto admin = Client::Connect(port);
+    auto other = Client::Connect(port);
+    if (admin == nullptr || other == nullptr) return out;
+    std::string id = other->Run({"CLIENT", "ID"}).substr(4);  // "int:N"
+    auto flags = [&admin, &id] {
+      ReplyPtr r = admin->Command({"CLIENT", "LIST", "ID", id});
+      if (r == nullptr || r->type != REDIS_REPLY_STRING) return std::string("bad reply");
+      std::string line(r->str, r->len);
+      size_t at = line.find(" flags=");
+      return at == std::string::npos ? line : line.substr(at + 1, line.find(' ', at + 1) - at - 1);
+    };
+    out.push_back(flags());
+    other->Run({"CLIENT", "NO-EVICT", "on"});
+    out.push_back(flags());
+    other->Run({"MULTI"});
+    out.push_back(flags());
+    other->Run({"DISCARD"});
+    other->Run({"CLIENT", "TRACKING", "on", "BCAST"});
+    out.push_back(flags());
+    other->Run({"CLIENT", "TRACKING", "off"});
+    other->Run({"CLIENT", "NO-EVICT", "off"});
+    other->Run({"SUBSCRIBE", "ch"});
+    out.push_back(flags());
+    return out;
+  };
+  std::vector<std::string> got = flags_seen(shardis_->port());
+  EXPECT_EQ(got, flags_seen(redis_->port()));
+  EXPECT_EQ(got.size(), 5u);
+}
+
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
   Both({"COMMAND", "GETKEYS", "GET"});
   Both({"COMMAND", "GETKEYS", "PING"});
