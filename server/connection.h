@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "protocol/request_parser.h"
 #include "server/client_state.h"
@@ -49,6 +50,13 @@ struct Connection {
   bool hold_output = false;
 
   bool tracking_flush = false;  // FLUSHALL/FLUSHDB ran: tell tracking clients when it is done
+  // Invalidations of keys the client's own running command or in-flight operation wrote: written
+  // after its reply (Reactor::FlushOwnInvalidations), as Redis defers those of the running command.
+  struct OwnInvalidation {
+    std::vector<std::string> keys;
+    bool bcast = false;
+  };
+  std::vector<OwnInvalidation> own_invalidations;
   // CLIENT REPLY OFF/SKIP: the batch being built holds commands whose replies are dropped
   // (batches never mix dropped and kept replies); `silent_op`: the operation in flight is such a
   // command, whose reply bytes past `silent_mark` in `out` are dropped when it completes.

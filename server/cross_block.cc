@@ -263,6 +263,10 @@ void Reactor::CrossBlockTry(const std::shared_ptr<CrossBlock>& op) {
         EndCrossBlock(op->id, *result);
         return;
       }
+      if (!op->unblocked.empty()) {  // CLIENT UNBLOCK came during the try
+        EndCrossBlock(op->id, op->unblocked);
+        return;
+      }
       if (op->deadline_ms > 0 && shard_.now_ms() >= op->deadline_ms) {
         EndCrossBlock(op->id, NullReply(*op));
         return;
@@ -386,6 +390,22 @@ void Reactor::CancelCrossBlock(uint64_t conn_id) {
   auto op = cross_blocks_.find(it->second);
   if (op != cross_blocks_.end() && op->second->trying) return;  // the try's finish ends it
   EndCrossBlock(it->second, "");
+}
+
+// CLIENT UNBLOCK of a client waiting here: its timeout reply or the UNBLOCKED error. During a
+// try, the try ends it that way unless it takes something (then the client was served).
+bool Reactor::UnblockCrossBlock(uint64_t conn_id, bool error) {
+  auto it = cross_block_by_conn_.find(conn_id);
+  if (it == cross_block_by_conn_.end()) return false;
+  auto op = cross_blocks_.find(it->second);
+  if (op == cross_blocks_.end()) return false;
+  std::string reply = error ? Cat("-", kUnblockedError, "\r\n") : NullReply(*op->second);
+  if (op->second->trying) {
+    op->second->unblocked = std::move(reply);
+    return true;
+  }
+  EndCrossBlock(op->first, reply);
+  return true;
 }
 
 // ---- Shard side ----

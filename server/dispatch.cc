@@ -155,6 +155,8 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
     }
     if (!Dispatch(c, c->parser.args())) break;
     consumed += c->parser.consumed();
+    // Invalidations of keys this command wrote follow its reply.
+    if (!c->own_invalidations.empty() && !c->waiting) FlushOwnInvalidations(c);
   }
   if (c->batch != nullptr) SendBatch(c);
   return consumed;
@@ -651,7 +653,11 @@ bool Reactor::WritesDeniedByDiskError() const {
 
 void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
   NoteWrites(index_);  // the `save` schedule's change counter (one per write command)
-  if (!tracking_.empty()) InvalidateWrites(spec, args);
+  if (!tracking_.empty()) {
+    invalidating_own_write_ = true;  // writer_ is the command's client (AfterCall)
+    InvalidateWrites(spec, args);
+    invalidating_own_write_ = false;
+  }
   if (!db.has_watches()) return;
   CommandTable::KeyPositions(spec, args, &key_positions_);
   for (int pos : key_positions_) db.Touch(args[pos]);
@@ -1004,25 +1010,42 @@ void Reactor::ServeReadyKeys() {
   serving_ready_keys_ = false;
 }
 
+// Ends a wait without serving it: the timeout reply, or CLIENT UNBLOCK ... ERROR's error.
+void Reactor::EndWait(Waiter* w, bool unblock_error) {
+  BatchMessage* b = w->batch;
+  size_t next = w->next_command;
+  TimeoutReply kind = w->timeout_reply;
+  Unpark(w);
+  ReplyBuilder reply(&b->reply, b->origin.resp);
+  if (unblock_error) {
+    reply.Error(kUnblockedError);
+  } else if (kind == TimeoutReply::kNullArray) {
+    reply.NullArray();
+  } else if (kind == TimeoutReply::kZero) {
+    reply.Integer(0);  // WAIT: no replica acknowledged
+  } else {
+    reply.Null();
+  }
+  RunBatchFrom(b, next);
+}
+
 void Reactor::ExpireWaiters() {
   int64_t now = shard_.now_ms();
   while (!waiter_deadlines_.empty() && waiter_deadlines_.begin()->first <= now) {
-    uint64_t id = waiter_deadlines_.begin()->second;
-    Waiter* w = waiters_.at(id).get();
-    BatchMessage* b = w->batch;
-    size_t next = w->next_command;
-    TimeoutReply kind = w->timeout_reply;
-    Unpark(w);
-    ReplyBuilder reply(&b->reply, b->origin.resp);
-    if (kind == TimeoutReply::kNullArray) {
-      reply.NullArray();
-    } else if (kind == TimeoutReply::kZero) {
-      reply.Integer(0);  // WAIT: no replica acknowledged
-    } else {
-      reply.Null();
-    }
-    RunBatchFrom(b, next);
+    EndWait(waiters_.at(waiter_deadlines_.begin()->second).get(), false);
   }
+}
+
+// CLIENT UNBLOCK reaches every thread (ForEachThread): the one where the client's command is
+// parked ends it here; the one coordinating its cross-shard wait ends that (cross_block.cc).
+bool Reactor::UnblockClient(uint64_t id, bool error) {
+  for (auto& [waiter_id, w] : waiters_) {
+    if (w->batch->origin.conn_id == id) {
+      EndWait(w.get(), error);
+      return true;
+    }
+  }
+  return !cross_block_by_conn_.empty() && UnblockCrossBlock(id, error);
 }
 
 int64_t Reactor::NextWaiterDeadline() const {

@@ -641,6 +641,7 @@ void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
 
 void Reactor::ResumeConnection(Connection* c) {
   if (c->closed || c->waiting) return;
+  if (!c->own_invalidations.empty()) FlushOwnInvalidations(c);
   if (!c->in.empty()) {
     size_t used = ProcessInput(c, c->in);
     if (c->closed) return;

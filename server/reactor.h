@@ -133,7 +133,8 @@ struct CrossBlock {
   bool move = false;
   bool from_front = false;
   bool to_front = false;
-  std::string error;  // an argument error found on the coordinator: replied at once
+  std::string error;      // an argument error found on the coordinator: replied at once
+  std::string unblocked;  // CLIENT UNBLOCK during a try: the reply if the try finds nothing
 };
 bool IsCrossShardBlockable(const CommandSpec& spec);
 std::shared_ptr<CrossBlock> MakeCrossBlock(const CommandSpec& spec, ArgList args,
@@ -183,6 +184,8 @@ struct FanOutMessage : MailboxMessage {
 
 // Redis's OOM error (shared.oomerr), without the leading '-'.
 extern const char* const kOomError;
+// The reply of a command ended by CLIENT UNBLOCK ... ERROR (without the leading '-').
+inline constexpr std::string_view kUnblockedError = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
  public:
@@ -217,6 +220,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   size_t connection_count() const override { return connections_.size(); }
   void ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const override;
   bool KillClient(uint64_t id) override;
+  bool UnblockClient(uint64_t id, bool error) override;
   void PauseClients(int64_t until_ms, bool write_only) override;
   void SetActiveExpire(bool enabled) override { active_expire_ = enabled; }
   PubSubRegistry& pubsub() override { return pubsub_; }
@@ -383,6 +387,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void EndCrossBlock(uint64_t id, const std::string& reply);
   void ExpireCrossBlocks();
   void CancelCrossBlock(uint64_t conn_id);
+  bool UnblockCrossBlock(uint64_t conn_id, bool error);
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed);
@@ -405,6 +410,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void TrackingFlushHere();
   void WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null);
   void SendInvalidation(ClientRef target, std::vector<std::string> keys, bool null, bool bcast);
+  void FlushOwnInvalidations(Connection* c);
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
@@ -422,6 +428,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
             BlockRequest& request);
   void Unpark(Waiter* w);
   void ServeReadyKeys();
+  void EndWait(Waiter* w, bool unblock_error);
   void ExpireWaiters();
   int64_t NextWaiterDeadline() const;
   BatchMessage* NewBatch();
@@ -471,6 +478,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   std::vector<MonitorMessage*> monitor_out_;
   TrackingTable tracking_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
+  bool invalidating_own_write_ = false;  // TouchKeys: invalidations of the writer's own command
   LatencyMonitor latency_;
   CallClock call_clock_;
   ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix  // times

@@ -116,6 +116,10 @@ class ServerContext {
   virtual void ForEachClient(const std::function<void(const ClientSnapshot&)>& fn) const = 0;
   // Closes the client with this id after its pending replies (false if not on this thread).
   virtual bool KillClient(uint64_t id) = 0;
+  // CLIENT UNBLOCK: ends a wait of client `id` that this thread holds (a blocked command parked
+  // on this shard, or a cross-shard one this thread coordinates) with its timeout reply, or the
+  // UNBLOCKED error when `error`. False when this thread holds no wait of that client.
+  virtual bool UnblockClient(uint64_t id, bool error) { return false; }
   // Pauses client commands on this thread until `until_ms` (0 = unpause); write_only pauses
   // only commands that may write.
   virtual void PauseClients(int64_t until_ms, bool write_only) = 0;

@@ -103,6 +103,7 @@ struct TrackingMessage : MailboxMessage {
   ClientRef writer;     // kInvalidate: who wrote (NOLOOP)
   uint64_t target = 0;  // kRedirected: the redirect client's id
   bool bcast = false;   // kInvalidate: from a BCAST prefix
+  bool own = false;     // kInvalidate: from the client's own command (its push follows the reply)
   bool null = false;
   std::string null_proto;  // kRedirected
   std::vector<std::string> keys;

@@ -108,7 +108,30 @@ void Reactor::SendInvalidation(ClientRef target, std::vector<std::string> keys, 
   m->bcast = bcast;
   m->null = null;
   m->keys = std::move(keys);
+  m->own = invalidating_own_write_ && !null && writer_ == target;
+  if (m->own && target.thread == index_ && !bcast) {
+    // The client's own command, run here: the push follows its reply (ProcessInput, or
+    // ResumeConnection once the operation it belongs to has ended). BCAST pushes go out later
+    // anyway (as Redis's, before it sleeps).
+    auto it = connections_by_id_.find(target.id);
+    if (it != connections_by_id_.end()) {
+      it->second->own_invalidations.push_back({std::move(m->keys), bcast});
+      delete m;
+      return;
+    }
+  }
   Send(target.thread, m);  // to self too: delivered after the running command's reply
+}
+
+void Reactor::FlushOwnInvalidations(Connection* c) {
+  std::vector<Connection::OwnInvalidation> pending;
+  pending.swap(c->own_invalidations);
+  const ClientTracking& t = c->state.tracking;
+  for (const Connection::OwnInvalidation& inv : pending) {
+    // The checks of a delivered invalidation (OnTrackingMessage), the writer being the client.
+    if (!t.on || t.bcast != inv.bcast || t.noloop) continue;
+    WriteInvalidation(c, inv.keys, false);
+  }
 }
 
 void Reactor::WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null) {
@@ -165,6 +188,11 @@ void Reactor::OnTrackingMessage(TrackingMessage* m) {
       if (!t.on) break;
       if (!m->null && t.bcast != m->bcast) break;  // left over from the other mode
       if (!m->null && t.noloop && m->writer == m->client) break;
+      if (m->own && c->waiting) {
+        // Its own write, whose reply is still on its way back: the push follows the reply.
+        c->own_invalidations.push_back({std::move(m->keys), m->bcast});
+        break;
+      }
       WriteInvalidation(c, m->keys, m->null);
       break;
     }

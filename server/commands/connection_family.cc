@@ -2,6 +2,7 @@
 // connection's own thread and change its ClientState; CLIENT LIST/KILL/PAUSE reach the clients of
 // every thread through ServerContext::ForEachThread.
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -411,8 +412,17 @@ void CmdClientKill(ClientCommand& c) {
 
 void CmdClientPause(ClientCommand& c) {
   int64_t timeout = 0;
-  if (!cmd::ParseInt64(c.args[2], &timeout) || timeout < 0) {
+  if (!cmd::ParseInt64(c.args[2], &timeout)) {
     c.reply.Error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (timeout < 0) {
+    c.reply.Error("ERR timeout is negative");
+    return;
+  }
+  if (timeout > INT64_MAX - c.server->shard().now_ms()) {
+    // Redis 7.0's end time wraps to the past: +OK, and no pause.
+    c.reply.Ok();
     return;
   }
   bool write_only = false;
@@ -450,19 +460,32 @@ void CmdClientNoEvict(ClientCommand& c) {
   c.reply.Ok();
 }
 
+// The blocked client may wait on any thread's shard, or be coordinated by its own thread: every
+// thread is asked (at most one holds its wait).
 void CmdClientUnblock(ClientCommand& c) {
-  // No command blocks yet, so no client can be unblocked.
-  int64_t id = 0;
-  if (!cmd::ParseInt64(c.args[2], &id)) {
-    c.reply.Error(cmd::kNotIntErr);
-    return;
-  }
+  // Redis's order of checks: the reason, then the id.
   if (c.args.size() == 4 && !EqualsIgnoreCase(c.args[3], "timeout") &&
       !EqualsIgnoreCase(c.args[3], "error")) {
     c.reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     return;
   }
-  c.reply.Integer(0);
+  int64_t id = 0;
+  if (!cmd::ParseInt64(c.args[2], &id)) {
+    c.reply.Error(cmd::kNotIntErr);
+    return;
+  }
+  bool error = c.args.size() == 4 && EqualsIgnoreCase(c.args[3], "error");
+  auto unblocked = std::make_shared<std::vector<char>>(c.server->thread_count(), 0);
+  c.server->ForEachThread(
+      [id, error, unblocked](ServerContext& ctx) {
+        if (ctx.UnblockClient(static_cast<uint64_t>(id), error)) {
+          (*unblocked)[ctx.thread_index()] = 1;
+        }
+      },
+      [unblocked](ReplyBuilder& reply, FanOutRunner&) {
+        bool any = std::find(unblocked->begin(), unblocked->end(), 1) != unblocked->end();
+        reply.Integer(any ? 1 : 0);
+      });
 }
 
 void CmdClientHelp(ClientCommand& c) {

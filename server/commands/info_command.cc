@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -24,6 +25,7 @@
 #include "server/memory_accounting.h"
 #include "server/metrics_http.h"
 #include "server/persistence.h"
+#include "server/pubsub.h"
 #include "server/scripting/lua_engine.h"
 #include "server/server_context.h"
 
@@ -248,7 +250,11 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("used_memory_peak_human", Human(peak));
     w.Field("used_memory_peak_perc",
             absl::StrFormat("%.2f%%", peak ? 100.0 * mem.allocated / peak : 100.0));
+    // No separate accounting of the server's own structures: all of it counts as dataset.
+    w.Field("used_memory_overhead", 0);
     w.Field("used_memory_startup", 0);
+    w.Field("used_memory_dataset", mem.allocated);
+    w.Field("used_memory_dataset_perc", mem.allocated ? "100.00%" : "0.00%");
     w.Field("allocator_allocated", mem.allocated);
     w.Field("allocator_active", mem.active);
     w.Field("allocator_resident", mem.resident);
@@ -257,19 +263,47 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     // Scripting: this thread's Lua state (every thread holds the same scripts and libraries).
     scripting::LuaEngine& lua = scripting::LuaEngine::ThisThread();
     w.Field("used_memory_lua", lua.memory_bytes());
+    w.Field("used_memory_vm_eval", lua.memory_bytes());
     w.Field("used_memory_lua_human", Human(lua.memory_bytes()));
+    w.Field("used_memory_scripts_eval", 0);
     w.Field("number_of_cached_scripts", lua.script_count());
     w.Field("number_of_functions", lua.function_count());
     w.Field("number_of_libraries", lua.libraries().size());
+    w.Field("used_memory_vm_functions", 0);  // one Lua state serves EVAL and FUNCTION
+    w.Field("used_memory_vm_total", lua.memory_bytes());
+    w.Field("used_memory_vm_total_human", Human(lua.memory_bytes()));
+    w.Field("used_memory_functions", 0);
+    w.Field("used_memory_scripts", 0);
+    w.Field("used_memory_scripts_human", "0B");
     w.Field("maxmemory", config.maxmemory);
     w.Field("maxmemory_human", Human(config.maxmemory));
     w.Field("maxmemory_policy", config.maxmemory_policy);
+    // Redis's ratios between the allocator's figures and the process's RSS.
+    auto ratio = [](size_t num, size_t den) {
+      return absl::StrFormat("%.2f", den ? static_cast<double>(num) / den : 0.0);
+    };
+    auto diff = [](size_t a, size_t b) {
+      return static_cast<int64_t>(a) - static_cast<int64_t>(b);
+    };
+    w.Field("allocator_frag_ratio", ratio(mem.active, mem.allocated));
+    w.Field("allocator_frag_bytes", diff(mem.active, mem.allocated));
+    w.Field("allocator_rss_ratio", ratio(mem.resident, mem.active));
+    w.Field("allocator_rss_bytes", diff(mem.resident, mem.active));
+    w.Field("rss_overhead_ratio", ratio(rss, mem.resident));
+    w.Field("rss_overhead_bytes", diff(rss, mem.resident));
     w.Field("mem_fragmentation_ratio",
             absl::StrFormat("%.2f", mem.allocated ? static_cast<double>(rss) / mem.allocated : 0));
     w.Field("mem_fragmentation_bytes",
             static_cast<int64_t>(rss) - static_cast<int64_t>(mem.allocated));
     w.Field("mem_not_counted_for_evict", 0);
+    // No replication, cluster bus or AOF rewrite buffer; client buffers are not accounted.
+    for (const char* f :
+         {"mem_replication_backlog", "mem_total_replication_buffers", "mem_clients_slaves",
+          "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"}) {
+      w.Field(f, 0);
+    }
     w.Field("mem_allocator", mem.allocator);
+    w.Field("active_defrag_running", 0);
     w.Field("lazyfree_pending_objects", LazyFreer::pending());
     w.Field("lazyfreed_objects", LazyFreer::freed());
   }
@@ -401,6 +435,11 @@ std::string InfoText(ServerContext& ctx, const std::vector<ThreadSnapshot>& thre
     w.Field("used_cpu_user", secs(self.ru_utime));
     w.Field("used_cpu_sys_children", secs(children.ru_stime));
     w.Field("used_cpu_user_children", secs(children.ru_utime));
+    // Redis's main thread: here, the reactor thread answering.
+    struct rusage thread;
+    getrusage(RUSAGE_THREAD, &thread);
+    w.Field("used_cpu_sys_main_thread", secs(thread.ru_stime));
+    w.Field("used_cpu_user_main_thread", secs(thread.ru_utime));
   }
   if (w.Wants("modules")) w.Section("Modules");
   if (w.Wants("commandstats")) {

@@ -135,8 +135,12 @@ void MemoryUsage(ClientCommand& cmd) {
   for (size_t i = 3; i < cmd.args.size(); i += 2) {
     if (cmd::EqualsIgnoreCase(cmd.args[i], "samples") && i + 1 < cmd.args.size()) {
       int64_t samples = 0;
-      if (!cmd::ParseInt64(cmd.args[i + 1], &samples) || samples < 0) {
+      if (!cmd::ParseInt64(cmd.args[i + 1], &samples)) {
         cmd.reply.Error("ERR value is not an integer or out of range");
+        return;
+      }
+      if (samples < 0) {  // as Redis
+        cmd.reply.Error("ERR syntax error");
         return;
       }
     } else {
@@ -265,7 +269,7 @@ void MemoryDoctor(ClientCommand& cmd) {
         "Hi Sam, this instance is empty or is using very little memory, my issues detector can't "
         "be used in these conditions. Please, leave for your mission on Earth and fill it with "
         "some data. The new Sam and I will be back to our programming as soon as I finished "
-        "rebooting.";
+        "rebooting.\n";
   } else {
     size_t rss = ReadRssBytes();
     if (used > 0 && rss > used && static_cast<double>(rss) / used > 1.4) {
@@ -283,7 +287,7 @@ void MemoryDoctor(ClientCommand& cmd) {
     } else {
       text =
           "Hi Sam, I can't find any memory issue in your instance. I can only account for what "
-          "occurs on this base.";
+          "occurs on this base.\n";
     }
   }
   cmd.reply.Verbatim(text);

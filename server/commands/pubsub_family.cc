@@ -112,7 +112,8 @@ void ListChannels(ClientCommand& c, SubKind kind) {
       });
 }
 
-// PUBSUB NUMSUB / SHARDNUMSUB [channel...]: a flat array (RESP2) or map (RESP3) of counts.
+// PUBSUB NUMSUB / SHARDNUMSUB [channel...]: a flat array of names and counts (RESP3 too, as
+// Redis 7.0).
 void NumSub(ClientCommand& c, SubKind kind) {
   auto channels = std::make_shared<std::vector<std::string>>(c.args.begin() + 2, c.args.end());
   auto counts = std::make_shared<std::vector<std::vector<size_t>>>(c.server->thread_count());
@@ -122,7 +123,7 @@ void NumSub(ClientCommand& c, SubKind kind) {
         for (const std::string& ch : *channels) mine.push_back(ctx.pubsub().NumSub(kind, ch));
       },
       [channels, counts](ReplyBuilder& reply, FanOutRunner&) {
-        reply.MapHeader(channels->size());
+        reply.ArrayHeader(channels->size() * 2);
         for (size_t i = 0; i < channels->size(); ++i) {
           size_t total = 0;
           for (const auto& part : *counts) total += part[i];

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -109,6 +110,9 @@ void CmdConfigSet(ClientCommand& c) {
     }
   }
   InitLogging("", copy.loglevel);
+  // This thread's copy changes at once (its task below sets the same values again), so the
+  // command's own slow log and latency checks use the new thresholds, as Redis's.
+  c.server->mutable_config() = copy;
   auto shared = std::make_shared<std::vector<std::pair<std::string, std::string>>>(pairs);
   // Per-thread listening errors of a tls-port change (each thread writes its own slot).
   auto listen_errors = std::make_shared<std::vector<std::string>>(c.server->thread_count());
@@ -303,7 +307,7 @@ void CmdCommandInfo(ClientCommand& c) {
       }
     }
     if (spec == nullptr) {
-      c.reply.NullArray();
+      c.reply.Null();  // Redis's addReplyNull: $-1 in RESP2
     } else {
       ReplyCommandInfo(c.reply, *spec);
     }
@@ -673,6 +677,69 @@ void DebugPopulate(ClientCommand& c) {
       [](ReplyBuilder& reply, FanOutRunner&) { reply.Ok(); });
 }
 
+// DEBUG PROTOCOL <type>: a sample reply of each RESP type, as Redis's (client libraries' tests
+// use it), converted for RESP2 the way Redis converts.
+void DebugProtocol(ClientCommand& c) {
+  std::string name = cmd::ToLower(c.args[2]);
+  ReplyBuilder& r = c.reply;
+  if (name == "string") {
+    r.Bulk("Hello World");
+  } else if (name == "integer") {
+    r.Integer(12345);
+  } else if (name == "double") {
+    r.Double(3.141);
+  } else if (name == "bignum") {
+    constexpr std::string_view kBig = "1234567999999999999999999999999999999";
+    if (r.resp3()) {
+      r.Raw(Cat("(", kBig, "\r\n"));
+    } else {
+      r.Bulk(kBig);
+    }
+  } else if (name == "null") {
+    r.Null();
+  } else if (name == "array" || name == "set") {
+    if (name == "set") {
+      r.SetHeader(3);
+    } else {
+      r.ArrayHeader(3);
+    }
+    for (int j = 0; j < 3; ++j) r.Integer(j);
+  } else if (name == "map") {
+    r.MapHeader(3);
+    for (int j = 0; j < 3; ++j) {
+      r.Integer(j);
+      r.Bool(j == 1);
+    }
+  } else if (name == "attrib") {
+    if (r.resp3()) {
+      r.Raw("|1\r\n");
+      r.Bulk("key-popularity");
+      r.ArrayHeader(2);
+      r.Bulk("key:123");
+      r.Integer(90);
+    }
+    // Attributes are no reply: a real one follows.
+    r.Bulk("Some real reply following the attribute");
+  } else if (name == "push") {
+    if (!r.resp3()) {
+      r.Error("ERR RESP2 is not supported by this command");
+      return;
+    }
+    r.PushHeader(2);
+    r.Bulk("server-cpu-usage");
+    r.Integer(42);
+    r.Bulk("Some real reply following the push reply");
+  } else if (name == "true" || name == "false") {
+    r.Bool(name == "true");
+  } else if (name == "verbatim") {
+    r.Verbatim("This is a verbatim\nstring");
+  } else {
+    r.Error(
+        "ERR Wrong protocol type name. Please use one of the following: "
+        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+  }
+}
+
 void CmdDebug(ClientCommand& c) {
   if (!c.server->config().DebugCommandAllowed(IsLocalClient(c.client))) {
     c.reply.Error(
@@ -686,14 +753,15 @@ void CmdDebug(ClientCommand& c) {
     Log(LogLevel::kWarning, "DEBUG LOG: %s", c.args[2]);
     c.reply.Ok();
   } else if (sub == "sleep" && c.args.size() >= 3) {
-    double seconds = 0;
-    if (!cmd::ParseDouble(c.args[2], &seconds)) {
-      c.reply.Error(cmd::kNotFloatErr);
-      return;
-    }
+    // As Redis (strtod): the number the argument starts with, 0 when none ("0\r\n", as
+    // hiredis's tests send it, is 0; "abc" too).
+    std::string text(c.args[2]);
+    double seconds = std::strtod(text.c_str(), nullptr);
     // As Redis: the whole thread sleeps (tests use this to simulate a slow server).
-    if (seconds > 0)
-      std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
+    if (std::isfinite(seconds) && seconds > 0) {
+      double usec = std::min(seconds * 1e6, 9e18);
+      std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(usec)));
+    }
     c.reply.Ok();
   } else if (sub == "set-active-expire" && c.args.size() >= 3) {
     bool enabled = c.args[2] != "0";
@@ -721,6 +789,8 @@ void CmdDebug(ClientCommand& c) {
     c.reply.Error(c.args[2]);
   } else if (sub == "object" && c.args.size() == 3) {
     DebugObject(c);
+  } else if (sub == "protocol" && c.args.size() == 3) {
+    DebugProtocol(c);
   } else if (sub == "help") {
     ReplyHelp(
         c.reply,

@@ -5,9 +5,10 @@
 // libraries are open, every global moves into a hidden table and the globals table stays empty
 // with a metatable whose __index reads the hidden table (a missing name raises "Script attempted
 // to access nonexistent global variable") and whose __newindex raises "Attempt to modify a
-// readonly table". Library tables (redis, string, math, table, cjson, cmsgpack, bit, coroutine) are
-// replaced by read-only proxies the same way. While a function library loads, globals resolve
-// in a separate table that holds only the load-time `redis` API (register_function, log).
+// readonly table". Library tables (redis, string, math, table, cjson, struct, cmsgpack, bit,
+// coroutine) are replaced by read-only proxies the same way. While a function library loads,
+// globals resolve in a separate table that holds only the load-time `redis` API
+// (register_function, log).
 #include "server/scripting/lua_engine.h"
 
 #include <time.h>
@@ -24,6 +25,7 @@
 #include "server/memory_accounting.h"
 #include "server/scripting/lua_cmsgpack.h"
 #include "server/scripting/lua_convert.h"
+#include "server/scripting/lua_struct.h"
 #include "server/scripting/sha1.h"
 
 extern "C" {
@@ -762,6 +764,7 @@ LuaEngine::LuaEngine() {
   OpenLib(L, LUA_STRLIBNAME, luaopen_string);
   OpenLib(L, LUA_MATHLIBNAME, luaopen_math);
   OpenLib(L, "cjson", luaopen_cjson);
+  OpenLib(L, "struct", OpenStruct);
   OpenLib(L, "cmsgpack", OpenCmsgpack);
   OpenLib(L, "bit", luaopen_bit);
   for (const char* name : {"dofile", "loadfile", "print", "module", "require"}) {
@@ -820,7 +823,7 @@ LuaEngine::LuaEngine() {
     lua_rawset(L, LUA_GLOBALSINDEX);
   }
   for (const char* lib :
-       {"redis", "string", "math", "table", "cjson", "cmsgpack", "bit", "coroutine"}) {
+       {"redis", "string", "math", "table", "cjson", "struct", "cmsgpack", "bit", "coroutine"}) {
     lua_getfield(L, hidden, lib);
     if (lua_istable(L, -1)) {
       MakeReadonlyProxy(L, false);

@@ -3,10 +3,10 @@
 // Each case is a command a client library's tests (or its users) send whose reply differed:
 // DEBUG ERROR (clients fake LOADING / READONLY errors with it), DEBUG OBJECT, COMMAND GETKEYS's
 // arity and subcommands, COMMAND GETKEYSANDFLAGS, CLIENT KILL USER of an unknown user, CLIENT REPLY
-// ON, ACL LOG's count argument, the cmsgpack library of Lua scripts (byte-exact packing, unpacking,
-// its errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the permissions they
-// grant). Both servers run with enable-debug-command yes, as client libraries' CI runs
-// redis-server.
+// ON, ACL LOG's count argument, the cmsgpack and struct libraries of Lua scripts (byte-exact
+// packing, unpacking, their errors), ACL selectors (SETUSER "(...)", GETUSER, LIST, DRYRUN and the
+// permissions they grant), INFO's field names and pub/sub counts, DEBUG PROTOCOL. Both servers run
+// with enable-debug-command yes, as client libraries' CI runs redis-server.
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -50,6 +50,10 @@ TEST_F(DifferentialClientCompatTest, DebugErrorAndObject) {
   Both({"DEBUG", "ERROR", "READONLY You can't write against a read only replica."});
   Both({"DEBUG", "ERROR", "ERR with\r\nnewlines"});
   Both({"DEBUG", "OBJECT", "nokey"});
+  // DEBUG SLEEP reads its argument as strtod does: hiredis's tests send "0\r\n".
+  for (const char* arg : {"0\r\n", "abc", "nan", "inf", "-1", "0.001x", "0.001"}) {
+    Both({"DEBUG", "SLEEP", arg});
+  }
   Both({"SET", "a", "1"});
   // The address and clock differ; the reply is a status line with Redis's fields.
   for (Client* c : {sh_.get(), ref_.get()}) {
@@ -109,44 +113,137 @@ TEST_F(DifferentialClientCompatTest, ErrorStatsAndFailedCalls) {
   EXPECT_EQ(info(sh_.get(), "errorstats"), "# Errorstats\r\n");
 }
 
-// INFO stats has Redis 7.0's fields, in Redis's order (monitoring agents parse them by name), and
-// pubsub_channels / pubsub_patterns count distinct names across every thread's subscribers.
-TEST_F(DifferentialClientCompatTest, InfoStatsFields) {
-  std::string error;
-  std::vector<std::unique_ptr<Client>> subscribers;
-  for (Client* c : {sh_.get(), ref_.get()}) {
-    int port = c == sh_.get() ? shardis_->port() : redis_->port();
-    for (int i = 0; i < 4; ++i) {  // several connections, so both of Shardis's threads
-      auto sub = Client::Connect(port, seconds(10), &error);
-      ASSERT_NE(sub, nullptr) << error;
-      ASSERT_NE(sub->Command({"SUBSCRIBE", "news", i % 2 == 0 ? "a" : "b"}), nullptr);
-      ASSERT_NE(sub->GetReply(), nullptr);
-      ASSERT_NE(sub->Command({"PSUBSCRIBE", "n*"}), nullptr);
-      subscribers.push_back(std::move(sub));
-    }
-  }
-  auto fields = [](Client* c) {
-    std::vector<std::string> names;
-    ReplyPtr r = c->Command({"INFO", "stats"});
-    std::string text =
-        r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+// INFO's field names, in Redis's order, for the sections monitoring tools read; and the pub/sub
+// counts of INFO stats with subscribers on several connections (so on both threads), a channel
+// subscribed from several of them counted once.
+TEST_F(DifferentialClientCompatTest, InfoFieldsAndPubsubCounts) {
+  auto info = [](Client* c, const std::string& section) {
+    ReplyPtr r = c->Command({"INFO", section});
+    return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string(r->str, r->len) : "";
+  };
+  auto names = [&info](Client* c, const std::string& section) {
+    std::vector<std::string> out;
+    std::string text = info(c, section);
     for (size_t at = 0; at < text.size();) {
       size_t end = text.find("\r\n", at);
       if (end == std::string::npos) end = text.size();
       std::string line = text.substr(at, end - at);
+      if (!line.empty() && line[0] != '#') out.push_back(line.substr(0, line.find(':')));
       at = end + 2;
-      if (line.empty() || line[0] == '#') continue;
-      names.push_back(line.substr(0, line.find(':')));
     }
-    return names;
+    return out;
   };
-  EXPECT_EQ(fields(sh_.get()), fields(ref_.get()));
+  for (const char* section : {"clients", "memory", "stats", "cpu", "replication"}) {
+    EXPECT_EQ(names(sh_.get(), section), names(ref_.get(), section)) << section;
+  }
+  std::vector<std::unique_ptr<Client>> subscribers;
+  for (auto* server : {shardis_.get(), redis_.get()}) {
+    for (int i = 0; i < 6; ++i) {
+      auto c = Client::Connect(server->port());
+      ASSERT_NE(c, nullptr);
+      std::string n = std::to_string(i);
+      ASSERT_NE(c->Run({"SUBSCRIBE", "ch", "ch" + n}), "io-error");
+      ASSERT_NE(c->GetReply(), nullptr);
+      ASSERT_NE(c->Run({"PSUBSCRIBE", "p*"}), "io-error");
+      ASSERT_NE(c->Run({"SSUBSCRIBE", "s" + std::to_string(i % 2)}), "io-error");
+      subscribers.push_back(std::move(c));
+    }
+  }
+  auto pubsub = [&info](Client* c) {
+    std::string out;
+    std::string text = info(c, "stats");
+    for (const char* f : {"pubsub_channels:", "pubsub_patterns:", "pubsubshard_channels:"}) {
+      size_t at = text.find(std::string("\r\n") + f);
+      out += at == std::string::npos ? "missing "
+                                     : text.substr(at + 2, text.find("\r\n", at + 2) - at);
+    }
+    return out;
+  };
+  EXPECT_EQ(pubsub(sh_.get()), pubsub(ref_.get()));
+  EXPECT_EQ(pubsub(ref_.get()),
+            "pubsub_channels:7\r\npubsub_patterns:1\r\npubsubshard_channels:2\r\n");
   for (Client* c : {sh_.get(), ref_.get()}) {
-    EXPECT_EQ(InfoInt(*c, "pubsub_channels", "stats"), 3);
-    EXPECT_EQ(InfoInt(*c, "pubsub_patterns", "stats"), 1);
     EXPECT_GT(InfoInt(*c, "total_reads_processed", "stats"), 0);
     EXPECT_GT(InfoInt(*c, "total_writes_processed", "stats"), 0);
   }
+}
+
+// Replies found different by a sweep of less common commands: COMMAND INFO of an unknown name
+// (a null bulk), CLIENT PAUSE's timeout errors, MEMORY USAGE's negative SAMPLES, MEMORY DOCTOR's
+// final newline.
+TEST_F(DifferentialClientCompatTest, MiscReplies) {
+  Both({"SET", "a", "1"});
+  Both({"COMMAND", "INFO", "nope"});
+  Both({"COMMAND", "INFO", "get", "nope", "client|nope"});
+  Both({"CLIENT", "PAUSE", "-1"});
+  Both({"CLIENT", "PAUSE", "x"});
+  Both({"CLIENT", "PAUSE", "9223372036854775807"});
+  Both({"MEMORY", "USAGE", "a", "SAMPLES", "-1"});
+  Both({"MEMORY", "USAGE", "a", "SAMPLES", "x"});
+  Both({"MEMORY", "USAGE", "a", "SAMPLE", "1"});
+  Both({"MEMORY", "DOCTOR"});
+}
+
+// DEBUG PROTOCOL (client libraries' RESP3 tests read every type from it) in RESP2 and RESP3, and
+// PUBSUB NUMSUB / SHARDNUMSUB: a flat array in RESP3 too.
+TEST_F(DifferentialClientCompatTest, DebugProtocolAndNumsub) {
+  const std::vector<std::string> types = {"string",   "integer", "double", "bignum", "null",
+                                          "array",    "set",     "map",    "attrib", "push",
+                                          "verbatim", "true",    "false",  "nope"};
+  for (const std::string& type : types) Both({"DEBUG", "PROTOCOL", type});
+  Both({"PUBSUB", "NUMSUB", "x", "y"});
+  auto resp3 = [&types](int port) {
+    std::vector<std::string> out;
+    auto c = RawConnection::Connect(port);
+    if (c == nullptr) return out;
+    c->Run({"HELLO", "3"});
+    for (const std::string& type : types) {
+      out.push_back(c->Run({"DEBUG", "PROTOCOL", type}));
+      if (type == "attrib" || type == "push") {  // the reply that follows
+        auto v = c->Read();
+        out.push_back(v ? v->Render() : "timeout");
+      }
+    }
+    out.push_back(c->Run({"PUBSUB", "NUMSUB", "x", "y"}));
+    out.push_back(c->Run({"PUBSUB", "SHARDNUMSUB", "x"}));
+    return out;
+  };
+  EXPECT_EQ(resp3(shardis_->port()), resp3(redis_->port()));
+}
+
+// CLIENT LIST flags of another client, in Redis's order: x (in MULTI), t/B (tracking), e
+// (no-evict), P (subscribed), N (none).
+TEST_F(DifferentialClientCompatTest, ClientListFlags) {
+  auto flags_seen = [](int port) {
+    std::vector<std::string> out;
+    auto admin = Client::Connect(port);
+    auto other = Client::Connect(port);
+    if (admin == nullptr || other == nullptr) return out;
+    std::string id = other->Run({"CLIENT", "ID"}).substr(4);  // "int:N"
+    auto flags = [&admin, &id] {
+      ReplyPtr r = admin->Command({"CLIENT", "LIST", "ID", id});
+      if (r == nullptr || r->type != REDIS_REPLY_STRING) return std::string("bad reply");
+      std::string line(r->str, r->len);
+      size_t at = line.find(" flags=");
+      return at == std::string::npos ? line : line.substr(at + 1, line.find(' ', at + 1) - at - 1);
+    };
+    out.push_back(flags());
+    other->Run({"CLIENT", "NO-EVICT", "on"});
+    out.push_back(flags());
+    other->Run({"MULTI"});
+    out.push_back(flags());
+    other->Run({"DISCARD"});
+    other->Run({"CLIENT", "TRACKING", "on", "BCAST"});
+    out.push_back(flags());
+    other->Run({"CLIENT", "TRACKING", "off"});
+    other->Run({"CLIENT", "NO-EVICT", "off"});
+    other->Run({"SUBSCRIBE", "ch"});
+    out.push_back(flags());
+    return out;
+  };
+  std::vector<std::string> got = flags_seen(shardis_->port());
+  EXPECT_EQ(got, flags_seen(redis_->port()));
+  EXPECT_EQ(got.size(), 5u);
 }
 
 TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
@@ -308,6 +405,78 @@ TEST_F(DifferentialClientCompatTest, LuaCmsgpack) {
     args.insert(args.end(), s.begin() + 1, s.end());
     Both(args);
   }
+}
+
+// The struct library of Lua scripts: byte-exact packing (endianness, alignment, integer sizes,
+// floats, strings), unpacking, sizes, and the errors of bad formats, data and arguments.
+TEST_F(DifferentialClientCompatTest, LuaStruct) {
+  const std::vector<std::string> scripts = {
+      "return struct.pack(\"HH\", 1, 2)",
+      "return struct.pack(\">i4<i4\", 1, -2)",
+      "return struct.pack(\"bBhHlLTiI\", -1, 255, -300, 65535, -5, 5, 7, -9, 9)",
+      "return struct.pack(\"!4 b i\", 1, 2)",
+      "return struct.pack(\"!bd\", 1, 2.5)",
+      "return struct.pack(\"!2bxi8\", 1, 2)",
+      "return struct.pack(\">fd\", 1.5, -2.25)",
+      "return struct.pack(\"s\", \"abc\")",
+      "return struct.pack(\"c0\", \"abcd\")",
+      "return struct.pack(\"c3\", \"abcd\")",
+      "return struct.pack(\"c5\", \"abcd\")",
+      "return struct.pack(\"i16\", -1)",
+      "return struct.pack(\">I12\", 258)",
+      "return struct.pack(\"i33\", 1)",
+      "return struct.pack(\"z\", 1)",
+      "return struct.pack(\"!3i\", 1)",
+      "return struct.pack(\"i\")",
+      "return struct.pack(\"i\", \"x\")",
+      "return struct.pack(\"i99999999999\", 1)",
+      "return struct.pack(\"B\", 256)",
+      "return struct.pack(\"b\", 1e30)",
+      "return struct.pack(\"l\", -1e30)",
+      "return struct.pack(\"f\", 1e300)",
+      "return {struct.unpack(\"HH\", \"\\1\\0\\2\\0\")}",
+      "return {struct.unpack(\">i4<i4\", struct.pack(\">i4<i4\", 1, -2))}",
+      "return {struct.unpack(\"bBhHlLTiI\", struct.pack(\"bBhHlLTiI\", -1, 255, -300, 65535, -5, "
+      "5, 7, -9, 9))}",
+      "return {struct.unpack(\"!4 b i\", struct.pack(\"!4 b i\", 1, 2))}",
+      "return {struct.unpack(\"s\", \"abc\\0def\")}",
+      "return {struct.unpack(\"ss\", \"abc\\0def\")}",
+      "return {struct.unpack(\"Bc0\", \"\\3abcdef\")}",
+      "return {struct.unpack(\"c0\", \"abc\")}",
+      "return {struct.unpack(\"Bc0\", \"\\9abc\")}",
+      "return {struct.unpack(\"i\", \"ab\")}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 5)}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 6)}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 0)}",
+      "return {struct.unpack(\"i\", \"abcdabcd\", 20)}",
+      "return {struct.unpack(\"i16\", string.rep(\"\\255\", 16))}",
+      "return {struct.unpack(\">i12\", string.rep(\"\\255\", 12))}",
+      "return {struct.unpack(\"I9\", string.rep(\"\\255\", 9))}",
+      "return {struct.unpack(\"x\", \"a\")}",
+      "return {struct.unpack(\"d\", struct.pack(\"d\", 0.1))}",
+      "return tostring(struct.unpack(\"f\", struct.pack(\"f\", 0.1)))",
+      "return {struct.unpack(\">d\", struct.pack(\">d\", 3.5))}",
+      "return {struct.unpack(\"z\", \"abc\")}",
+      "return struct.size(\"i!4bi\")",
+      "return struct.size(\"!bd\")",
+      "return struct.size(\"s\")",
+      "return struct.size(\"c0\")",
+      "return struct.size(\"c7zq\")",
+      "return struct.size(\"!5\")",
+      "return struct.size(\">hh!8d\")",
+      "struct.foo = 1",
+      "return type(struct)",
+      "return struct.pack(\"!\", 1)",
+      "return {struct.unpack(\"!bd\", struct.pack(\"!bd\", 1, 2.5))}",
+      "return struct.pack(\"!0i\", 1)",
+      "return {struct.unpack(\"s\", \"abc\")}",
+      "return struct.unpack()",
+      "return struct.pack()",
+      "return struct.size()",
+      "return struct.pack(\"c\", \"\")",
+      "return {struct.unpack(\" < > = i\", \"abcd\")}",
+  };
+  for (const std::string& script : scripts) Both({"EVAL", script, "0"});
 }
 
 }  // namespace

@@ -82,6 +82,12 @@ std::vector<std::string> Session(int port) {
   out.push_back(c->Run({"SLOWLOG", "RESET"}));
   c->Run({"SET", "a", "1"});
   out.push_back(c->Run({"SLOWLOG", "LEN"}));
+  // A CONFIG SET of the threshold is judged by the new value (Redis applies it, then logs).
+  out.push_back(c->Run({"CONFIG", "SET", "slowlog-log-slower-than", "0"}));
+  for (const std::string& s : Shapes(*c, "-1")) out.push_back(s);
+  out.push_back(c->Run({"SLOWLOG", "RESET"}));
+  out.push_back(c->Run({"CONFIG", "SET", "slowlog-log-slower-than", "100000000"}));
+  for (const std::string& s : Shapes(*c, "-1")) out.push_back(s);
   return out;
 }
 

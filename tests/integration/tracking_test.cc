@@ -1,7 +1,8 @@
 // CLIENT TRACKING end to end: option errors and TRACKINGINFO/GETREDIR/CACHING replies compared
 // with the reference redis-server (RESP2 and RESP3); invalidation pushes (RESP3) and RESP2
 // redirect messages for reads and writes on any thread, BCAST prefixes, OPTIN/OPTOUT, NOLOOP,
-// FLUSHALL's null, expiry, and INFO's tracking fields. Every wait is bounded.
+// FLUSHALL's null, expiry, and INFO's tracking fields; a client's own writes pushed after their
+// reply, as Redis. Every wait is bounded.
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -77,6 +78,44 @@ TEST(TrackingTest, OptionRepliesMatchRedis) {
     std::vector<std::string> got = OptionSession(shardis->port(), resp3);
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "resp3=" << resp3;
+  }
+}
+
+// A client's own write invalidates the key it read after the write's reply (Redis 7 defers the
+// running command's invalidations), also when the key lives on another thread's shard.
+std::vector<std::string> OwnWriteSession(int port) {
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  c->Run({"HELLO", "3"});
+  out.push_back(c->Run({"CLIENT", "TRACKING", "on"}));
+  auto read = [&c, &out] {
+    auto v = c->Read(milliseconds(5000));
+    out.push_back(v ? v->Render() : "timeout");
+  };
+  for (const char* key : {"a", "b", "c", "d", "key:0", "{x}y"}) {
+    out.push_back(c->Run({"GET", key}));
+    c->SendCommand({"SET", key, "v"});
+    read();
+    read();
+    out.push_back(c->Run({"GET", key}));
+    // Pipelined: the push comes right after the SET's reply, before PING's.
+    c->Send(EncodeCommand({"SET", key, "w"}) + EncodeCommand({"PING"}));
+    read();
+    read();
+    read();
+  }
+  return out;
+}
+
+TEST(TrackingTest, OwnWriteInvalidationFollowsTheReply) {
+  auto redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  std::vector<std::string> expected = OwnWriteSession(redis->port());
+  for (int threads : {1, 2}) {
+    auto shardis = StartShardis(threads);
+    ASSERT_NE(shardis, nullptr);
+    EXPECT_EQ(OwnWriteSession(shardis->port()), expected) << "threads=" << threads;
   }
 }
 
