@@ -270,8 +270,11 @@ std::string Reactor::Listen() {
       }
     }
   }
+  // Edge-triggered: every write to the eventfd is an edge, so a wake-up costs no read() of the
+  // counter (it only grows, by one per sleep; messages are found by draining the queue, and
+  // Mailbox::PrepareToSleep never lets the loop sleep on a non-empty one).
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = EPOLLIN | EPOLLET;
   ev.data.u64 = static_cast<uint64_t>(mailbox_.event_fd()) | (2ULL << 32);  // tag: mailbox
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_.event_fd(), &ev);
   return "";
@@ -351,10 +354,7 @@ void Reactor::Run() {
         Accept(fd, tag == 3);
         continue;
       }
-      if (tag == 2) {
-        mailbox_.DrainEventFd();
-        continue;
-      }
+      if (tag == 2) continue;  // the mailbox: drained below, every turn
       if (tag == MetricsHttp::kListenTag || tag == MetricsHttp::kConnTag) {
         if (metrics_ == nullptr) continue;
         if (tag == MetricsHttp::kListenTag) {
