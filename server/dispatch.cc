@@ -281,7 +281,20 @@ bool Reactor::DispatchCommand(Connection* c, ArgList args) {
       SendBatch(c);
       return false;
     }
-    if (queue_it || (spec == nullptr && c->state.in_multi())) c->state.tx->aborted = true;
+    // As Redis: any command refused inside MULTI (MULTI/DISCARD with bad arity too) dooms the
+    // transaction, and a refused EXEC discards it, naming why.
+    if (c->state.in_multi()) c->state.tx->aborted = true;
+    if (spec != nullptr && spec->name == "exec") {
+      if (c->state.tx != nullptr) {
+        c->state.tx->in_multi = false;
+        c->state.tx->aborted = false;
+        c->state.tx->queue.clear();
+        c->state.tx->abort_reason.clear();
+        ReleaseWatches(c->state);
+      }
+      error = Cat("EXECABORT Transaction discarded because of: ",
+                  error.starts_with("ERR ") ? error.substr(4) : error);
+    }
     ReplyBuilder(&c->out, c->state.resp).Error(error);
     CountErrorReply(error);
     if (spec != nullptr) ++command_stats_[spec - table.specs().data()].rejected_calls;
