@@ -239,14 +239,19 @@ bool Reactor::DispatchCommand(Connection* c, ArgList args) {
   } else if (((spec->flags & kCmdWrite) || spec->name == "ping") && aof::WriteErrno() != 0) {
     error = Cat("MISCONF Errors writing to the AOF file: ", strerror(aof::WriteErrno()));
   }
-  if (error.empty() && busy_serving_) {
-    // A script is busy on this thread: only connection-side allow-busy commands get through.
+  if (error.empty() && (busy_serving_ || scripting::LuaEngine::AnyBusy())) {
+    // A script is busy (on this thread or another, as Redis's one busy server): only
+    // connection-side allow-busy commands get through.
     const CommandSpec* effective = spec;
     if (args.size() >= 2) {
       if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) effective = sub;
     }
     if (!(effective->flags & kCmdAllowBusy) || spec->on_shard != nullptr) {
-      error = scripting::LuaEngine::BusyError(scripting::LuaEngine::ThisThread().busy_kind());
+      scripting::BusyKind kind = scripting::LuaEngine::ThisThread().busy_kind();
+      if (kind == scripting::BusyKind::kNone) {
+        kind = scripting::LuaEngine::AnyBusyKind(thread_count());
+      }
+      error = scripting::LuaEngine::BusyError(kind);
     }
   }
   int target = -1;

@@ -2,8 +2,10 @@
 // did not): each session is a short fixed command sequence sent on one connection, in order, to
 // a 2-thread shardis-server and to the reference redis-server; the rendered replies must be
 // identical. Sessions are independent (each starts with FLUSHALL) and bounded.
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -103,6 +105,57 @@ TEST_F(DifferentialCorners, FlushTouchesOnlyExistingWatchedKeys) {
     }
   }
   Compare(cmds);
+}
+
+// A busy script makes the whole server answer BUSY, whichever thread a client lives on: a
+// command queued in MULTI is refused (dooming the transaction) and a refused EXEC discards it.
+// Six clients spread over the threads; each polls until refused (bounded), so nothing depends
+// on timing.
+std::vector<std::string> BusySession(int port) {
+  std::vector<std::string> out;
+  auto admin = RawConnection::Connect(port);
+  auto runner = RawConnection::Connect(port);
+  if (admin == nullptr || runner == nullptr) return {"connect-failed"};
+  out.push_back(admin->Run({"CONFIG", "SET", "busy-reply-threshold", "50"}));
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(RawConnection::Connect(port));
+    if (clients.back() == nullptr) return {"connect-failed"};
+    out.push_back(clients.back()->Run({"MULTI"}));
+  }
+  runner->SendCommand({"EVAL", "while true do end", "0"});
+  for (auto& c : clients) {
+    std::string reply;
+    for (int tries = 0; tries < 500; ++tries) {
+      reply = c->Run({"INCR", "counter"});
+      if (reply.find("BUSY") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    out.push_back(reply);
+    out.push_back(c->Run({"EXEC"}));
+  }
+  std::string kill;
+  for (int tries = 0; tries < 500; ++tries) {
+    kill = admin->Run({"SCRIPT", "KILL"});
+    if (kill.find("NOTBUSY") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  out.push_back(kill);
+  auto ended = runner->Read(std::chrono::seconds(20));
+  out.push_back(ended ? ended->Render() : "timeout");
+  for (auto& c : clients) out.push_back(c->Run({"EXEC"}));
+  out.push_back(admin->Run({"GET", "counter"}));
+  out.push_back(admin->Run({"CONFIG", "SET", "busy-reply-threshold", "5000"}));
+  return out;
+}
+
+TEST_F(DifferentialCorners, BusyScriptRefusesEveryThreadsClients) {
+  ASSERT_NE(shardis_, nullptr);
+  ASSERT_NE(redis_, nullptr);
+  std::vector<std::string> want = BusySession(redis_->port());
+  std::vector<std::string> got = BusySession(shardis_->port());
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
 }
 
 }  // namespace
