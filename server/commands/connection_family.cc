@@ -411,8 +411,12 @@ void CmdClientKill(ClientCommand& c) {
 
 void CmdClientPause(ClientCommand& c) {
   int64_t timeout = 0;
-  if (!cmd::ParseInt64(c.args[2], &timeout) || timeout < 0) {
+  if (!cmd::ParseInt64(c.args[2], &timeout)) {
     c.reply.Error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (timeout < 0) {
+    c.reply.Error("ERR timeout is negative");
     return;
   }
   bool write_only = false;
@@ -424,7 +428,8 @@ void CmdClientPause(ClientCommand& c) {
       return;
     }
   } else if (c.args.size() > 4) {
-    c.reply.Error(cmd::kSyntaxErr);
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try CLIENT HELP."));
     return;
   }
   int64_t until = c.server->shard().now_ms() + timeout;

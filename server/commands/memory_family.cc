@@ -135,8 +135,12 @@ void MemoryUsage(ClientCommand& cmd) {
   for (size_t i = 3; i < cmd.args.size(); i += 2) {
     if (cmd::EqualsIgnoreCase(cmd.args[i], "samples") && i + 1 < cmd.args.size()) {
       int64_t samples = 0;
-      if (!cmd::ParseInt64(cmd.args[i + 1], &samples) || samples < 0) {
+      if (!cmd::ParseInt64(cmd.args[i + 1], &samples)) {
         cmd.reply.Error("ERR value is not an integer or out of range");
+        return;
+      }
+      if (samples < 0) {
+        cmd.reply.Error("ERR syntax error");
         return;
       }
     } else {

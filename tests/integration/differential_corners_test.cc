@@ -107,6 +107,36 @@ TEST_F(DifferentialCorners, FlushTouchesOnlyExistingWatchedKeys) {
   Compare(cmds);
 }
 
+// Option and arity errors of admin subcommands, each as Redis words it; none may act (a
+// contradictory SHUTDOWN must not stop the server).
+TEST_F(DifferentialCorners, AdminOptionErrors) {
+  Compare({{"SHUTDOWN", "NOSAVE", "SAVE"},
+           {"SHUTDOWN", "save", "NOW", "nosave"},
+           {"PING"},
+           {"PUBSUB", "CHANNELS", "a", "b"},
+           {"PUBSUB", "shardchannels", "a", "b"},
+           {"ACL", "GENPASS", "1", "2"},
+           {"ACL", "CAT", "a", "b"},
+           {"acl", "log", "a", "b"},
+           {"CLIENT", "PAUSE", "100", "WRITE", "x"},
+           {"CLIENT", "PAUSE", "-1"},
+           {"CLIENT", "PAUSE", "abc"},
+           {"FUNCTION", "FLUSH", "a", "b"},
+           {"FUNCTION", "FLUSH", "a"},
+           {"FUNCTION", "RESTORE", "a", "b", "c"},
+           {"MEMORY", "USAGE", "k", "SAMPLES", "-1"},
+           {"MEMORY", "USAGE", "k", "SAMPLES", "x"},
+           {"FAILOVER", "x"},
+           {"FAILOVER", "TO"},
+           {"FAILOVER", "TO", "h", "abc"},
+           {"FAILOVER", "TIMEOUT", "abc"},
+           {"FAILOVER", "TIMEOUT", "-1"},
+           {"FAILOVER", "ABORT", "x"},
+           {"FAILOVER", "ABORT"},
+           {"FAILOVER", "TO", "h", "1", "FORCE"},
+           {"PING"}});
+}
+
 // A busy script makes the whole server answer BUSY, whichever thread a client lives on: a
 // command queued in MULTI is refused (dooming the transaction) and a refused EXEC discards it.
 // Six clients spread over the threads; each polls until refused (bounded), so nothing depends
