@@ -90,7 +90,7 @@ TEST_F(DifferentialCorners, RefusedControlCommandsAbortMulti) {
 TEST_F(DifferentialCorners, FlushTouchesOnlyExistingWatchedKeys) {
   Cmds cmds;
   for (const char* flush : {"FLUSHDB", "FLUSHALL"}) {
-    for (const std::string& key : {"x", "{t}y", "z9"}) {
+    for (const char* key : {"x", "{t}y", "z9"}) {
       cmds.push_back({"WATCH", key});  // does not exist
       cmds.push_back({flush});
       cmds.push_back({"MULTI"});
