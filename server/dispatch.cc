@@ -241,14 +241,19 @@ bool Reactor::DispatchCommand(Connection* c, ArgList args) {
   } else if (((spec->flags & kCmdWrite) || spec->name == "ping") && aof::WriteErrno() != 0) {
     error = Cat("MISCONF Errors writing to the AOF file: ", strerror(aof::WriteErrno()));
   }
-  if (error.empty() && busy_serving_) {
-    // A script is busy on this thread: only connection-side allow-busy commands get through.
+  if (error.empty() && (busy_serving_ || scripting::LuaEngine::AnyBusy())) {
+    // A script is busy (on this thread or another, as Redis's one busy server): only
+    // connection-side allow-busy commands get through.
     const CommandSpec* effective = spec;
     if (args.size() >= 2) {
       if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) effective = sub;
     }
     if (!(effective->flags & kCmdAllowBusy) || spec->on_shard != nullptr) {
-      error = scripting::LuaEngine::BusyError(scripting::LuaEngine::ThisThread().busy_kind());
+      scripting::BusyKind kind = scripting::LuaEngine::ThisThread().busy_kind();
+      if (kind == scripting::BusyKind::kNone) {
+        kind = scripting::LuaEngine::AnyBusyKind(thread_count());
+      }
+      error = scripting::LuaEngine::BusyError(kind);
     }
   }
   int target = -1;
@@ -283,7 +288,20 @@ bool Reactor::DispatchCommand(Connection* c, ArgList args) {
       SendBatch(c);
       return false;
     }
-    if (queue_it || (spec == nullptr && c->state.in_multi())) c->state.tx->aborted = true;
+    // As Redis: any command refused inside MULTI (MULTI/DISCARD with bad arity too) dooms the
+    // transaction, and a refused EXEC discards it, naming why.
+    if (c->state.in_multi()) c->state.tx->aborted = true;
+    if (spec != nullptr && spec->name == "exec") {
+      if (c->state.tx != nullptr) {
+        c->state.tx->in_multi = false;
+        c->state.tx->aborted = false;
+        c->state.tx->queue.clear();
+        c->state.tx->abort_reason.clear();
+        ReleaseWatches(c->state);
+      }
+      error = Cat("EXECABORT Transaction discarded because of: ",
+                  error.starts_with("ERR ") ? error.substr(4) : error);
+    }
     ReplyBuilder(&c->out, c->state.resp).Error(error);
     CountErrorReply(error);
     if (spec != nullptr) ++command_stats_[spec - table.specs().data()].rejected_calls;

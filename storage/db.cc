@@ -170,9 +170,19 @@ std::optional<Db::Taken> Db::Take(std::string_view key) {
   return taken;
 }
 
+void Db::TouchLive() {
+  if (watch_versions_.empty()) return;
+  std::vector<std::string> keys;
+  keys.reserve(watch_versions_.size());
+  for (const auto& [key, state] : watch_versions_) keys.push_back(key);
+  for (const std::string& key : keys) {
+    if (Find(key) != nullptr) TouchSlow(key);  // Find expires a stale key, which touches it
+  }
+}
+
 void Db::Clear() {
   if (snapshot_ != nullptr) DrainSnapshot();
-  TouchAll();
+  TouchLive();
   for (const auto& [key, n] : watched_) SignalKeyReady(key);
   keys_.Clear();
   expires_ = 0;

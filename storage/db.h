@@ -160,6 +160,8 @@ class Db {
     if (!watch_versions_.empty()) TouchSlow(key);
   }
   void TouchAll();
+  // FLUSHDB/FLUSHALL: only watched keys that exist (or expire now) change, as in Redis.
+  void TouchLive();
   bool has_watches() const { return !watch_versions_.empty(); }
   // Told each key found expired (client-side caching invalidation); null: nobody.
   using ExpiryListener = void (*)(void* context, std::string_view key);

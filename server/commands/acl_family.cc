@@ -151,7 +151,8 @@ void CmdAclWhoami(ClientCommand& c) { c.reply.Bulk(c.client.user); }
 
 void CmdAclCat(ClientCommand& c) {
   if (c.args.size() > 3) {
-    c.reply.Error(ArityError("acl|cat"));
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try ACL HELP."));
     return;
   }
   if (c.args.size() == 2) {
@@ -176,7 +177,8 @@ void CmdAclCat(ClientCommand& c) {
 
 void CmdAclLog(ClientCommand& c) {
   if (c.args.size() > 3) {
-    c.reply.Error(ArityError("acl|log"));
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try ACL HELP."));
     return;
   }
   int64_t count = 10;
@@ -230,7 +232,8 @@ void CmdAclLog(ClientCommand& c) {
 void CmdAclGenPass(ClientCommand& c) {
   int64_t bits = 256;
   if (c.args.size() > 3) {
-    c.reply.Error(ArityError("acl|genpass"));
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try ACL HELP."));
     return;
   }
   if (c.args.size() == 3 && (!cmd::ParseInt64(c.args[2], &bits) || bits <= 0 || bits > 4096)) {

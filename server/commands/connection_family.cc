@@ -434,7 +434,8 @@ void CmdClientPause(ClientCommand& c) {
       return;
     }
   } else if (c.args.size() > 4) {
-    c.reply.Error(cmd::kSyntaxErr);
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try CLIENT HELP."));
     return;
   }
   int64_t until = c.server->shard().now_ms() + timeout;

@@ -431,7 +431,9 @@ std::shared_ptr<Change> ParseChange(ArgList args, std::string* error) {
   } else if (cmd::EqualsIgnoreCase(sub, "flush")) {
     if (args.size() > 3 || (args.size() == 3 && !cmd::EqualsIgnoreCase(args[2], "async") &&
                             !cmd::EqualsIgnoreCase(args[2], "sync"))) {
-      *error = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+      *error = args.size() > 3 ? Cat("ERR unknown subcommand or wrong number of arguments for '",
+                                     args[1], "'. Try FUNCTION HELP.")
+                               : std::string("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
       return nullptr;
     }
     ch->kind = Change::kFlush;
@@ -439,7 +441,8 @@ std::shared_ptr<Change> ParseChange(ArgList args, std::string* error) {
     ch->kind = Change::kRestore;
     ch->text = std::string(args[2]);
     if (args.size() > 4) {
-      *error = cmd::kSyntaxErr;
+      *error = Cat("ERR unknown subcommand or wrong number of arguments for '", args[1],
+                   "'. Try FUNCTION HELP.");
       return nullptr;
     }
     if (args.size() == 4) {

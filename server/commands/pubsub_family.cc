@@ -93,6 +93,11 @@ void CmdPubSub(ClientCommand& c) {
 
 // PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the union of every thread's channel names.
 void ListChannels(ClientCommand& c, SubKind kind) {
+  if (c.args.size() > 3) {  // at most one pattern, as Redis
+    c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
+                      "'. Try PUBSUB HELP."));
+    return;
+  }
   std::string pattern = c.args.size() > 2 ? std::string(c.args[2]) : std::string();
   auto names = std::make_shared<std::vector<std::vector<std::string>>>(c.server->thread_count());
   c.server->ForEachThread(

@@ -42,7 +42,42 @@ void CmdReplicaof(ClientCommand& c) {
 void CmdReplconf(ClientCommand& c) { c.reply.Ok(); }
 
 void CmdFailover(ClientCommand& c) {
-  if (c.args.size() == 2 && EqualsIgnoreCase(c.args[1], "abort")) {
+  // Options are checked as Redis does (each at most once); then, with no replicas, refused.
+  bool to = false, timeout = false, force = false, abort = false;
+  for (size_t j = 1; j < c.args.size();) {
+    const size_t more = c.args.size() - j - 1;
+    if (EqualsIgnoreCase(c.args[j], "to") && !to && more >= 2) {
+      int64_t port = 0;
+      if (!cmd::ParseInt64(c.args[j + 2], &port)) {
+        c.reply.Error("ERR value is not an integer or out of range");
+        return;
+      }
+      to = true;
+      j += 3;
+    } else if (EqualsIgnoreCase(c.args[j], "timeout") && !timeout && more >= 1) {
+      int64_t ms = 0;
+      if (!cmd::ParseInt64(c.args[j + 1], &ms)) {
+        c.reply.Error("ERR value is not an integer or out of range");
+        return;
+      }
+      if (ms <= 0) {
+        c.reply.Error("ERR FAILOVER timeout must be greater than 0");
+        return;
+      }
+      timeout = true;
+      j += 2;
+    } else if (EqualsIgnoreCase(c.args[j], "force") && !force) {
+      force = true;
+      ++j;
+    } else if (EqualsIgnoreCase(c.args[j], "abort") && !abort) {
+      abort = true;
+      ++j;
+    } else {
+      c.reply.Error(cmd::kSyntaxErr);
+      return;
+    }
+  }
+  if (abort) {
     c.reply.Error("ERR No failover in progress.");
     return;
   }

@@ -812,14 +812,24 @@ void CmdDebug(ClientCommand& c) {
 
 void CmdShutdown(ClientCommand& c) {
   bool abort = false;
+  bool save = false;
+  bool nosave = false;
   for (size_t i = 1; i < c.args.size(); ++i) {
     std::string opt = cmd::ToLower(c.args[i]);
     if (opt == "abort") {
       abort = true;
-    } else if (opt != "nosave" && opt != "save" && opt != "now" && opt != "force") {
+    } else if (opt == "save") {
+      save = true;
+    } else if (opt == "nosave") {
+      nosave = true;
+    } else if (opt != "now" && opt != "force") {
       c.reply.Error(cmd::kSyntaxErr);
       return;
     }
+  }
+  if (save && nosave) {  // contradictory: refused, as Redis (the server keeps running)
+    c.reply.Error(cmd::kSyntaxErr);
+    return;
   }
   if (abort) {
     if (c.args.size() != 2) {

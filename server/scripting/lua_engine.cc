@@ -885,6 +885,14 @@ std::string_view LuaEngine::BusyError(BusyKind kind) {
                "NOSAVE.";
 }
 
+BusyKind LuaEngine::AnyBusyKind(int thread_count) {
+  for (int t = 0; t < thread_count && t < kMaxBusySlots; ++t) {
+    auto kind = static_cast<BusyKind>(g_busy[t].kind.load());
+    if (kind != BusyKind::kNone) return kind;
+  }
+  return BusyKind::kNone;
+}
+
 std::string LuaEngine::RequestKill(int thread_count, bool is_eval) {
   for (int t = 0; t < thread_count && t < kMaxBusySlots; ++t) {
     BusySlot& slot = g_busy[t];
@@ -923,6 +931,7 @@ void LuaEngine::OnHook(lua_State* L) {
       int64_t elapsed = MonoMs() - cur_.start_ms;
       if (elapsed < cur_.busy_threshold_ms) return;
       busy_kind_ = cur_.kind;
+      busy_threads_.fetch_add(1, std::memory_order_relaxed);
       if (slot != nullptr) {
         slot->kill.store(false);
         slot->wrote.store(cur_.wrote);
@@ -1054,6 +1063,7 @@ RunState LuaEngine::NewRunState(const ScriptRun& run, uint32_t flags, bool is_fu
 void LuaEngine::LeaveRun() {
   cur_.run = nullptr;
   if (busy_kind_ == BusyKind::kNone) return;
+  busy_threads_.fetch_sub(1, std::memory_order_relaxed);
   if (BusySlot* slot = MySlot()) {
     slot->kind.store(0);
     slot->wrote.store(false);

@@ -23,6 +23,7 @@
 // caller's next instruction.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -149,6 +150,11 @@ class LuaEngine {
   static std::string RequestKill(int thread_count, bool is_eval);
   // The reply other commands get while a script of this kind is busy.
   static std::string_view BusyError(BusyKind kind);
+  // Whether a script on any thread is busy (as Redis, the whole server then answers BUSY): one
+  // relaxed load of a counter written only when a script crosses its threshold or ends.
+  static bool AnyBusy() { return busy_threads_.load(std::memory_order_relaxed) != 0; }
+  // The kind of some thread's busy script (kNone if none), for the BUSY reply.
+  static BusyKind AnyBusyKind(int thread_count);
 
   LuaEngine();
   ~LuaEngine();
@@ -161,6 +167,10 @@ class LuaEngine {
   // A script of this thread's engine running past its busy threshold.
   BusyKind busy_kind() const { return busy_kind_; }
 
+ private:
+  static inline std::atomic<int> busy_threads_{0};
+
+ public:
   // ---- EVAL scripts ----
   // Finds `body` in the cache or compiles it (checking its shebang); sets *sha. On failure
   // writes the error reply text (without '-') to *error.

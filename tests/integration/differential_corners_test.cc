@@ -1,0 +1,192 @@
+// Corners found by running Redis's own tcl suite differentially (a redis-server 7.0 passes, we
+// did not): each session is a short fixed command sequence sent on one connection, in order, to
+// a 2-thread shardis-server and to the reference redis-server; the rendered replies must be
+// identical. Sessions are independent (each starts with FLUSHALL) and bounded.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/test_server.h"
+
+namespace shardis::test {
+namespace {
+
+using Cmds = std::vector<std::vector<std::string>>;
+
+std::vector<std::string> Session(int port, const Cmds& cmds) {
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  out.push_back(c->Run({"FLUSHALL"}));
+  for (const auto& cmd : cmds) out.push_back(RenderCommand(cmd) + " -> " + c->Run(cmd));
+  return out;
+}
+
+class DifferentialCorners : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string error;
+    shardis_ = StartShardis(2, {}, &error).release();
+    ASSERT_NE(shardis_, nullptr) << error;
+    redis_ = StartRedis({}, &error).release();
+    ASSERT_NE(redis_, nullptr) << error;
+  }
+  static void TearDownTestSuite() {
+    delete shardis_;
+    delete redis_;
+    shardis_ = nullptr;
+    redis_ = nullptr;
+  }
+  static void Compare(const Cmds& cmds) {
+    ASSERT_NE(shardis_, nullptr);
+    ASSERT_NE(redis_, nullptr);
+    std::vector<std::string> want = Session(redis_->port(), cmds);
+    std::vector<std::string> got = Session(shardis_->port(), cmds);
+    ASSERT_EQ(want.size(), got.size());
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
+  }
+  static ServerProcess* shardis_;
+  static ServerProcess* redis_;
+};
+ServerProcess* DifferentialCorners::shardis_ = nullptr;
+ServerProcess* DifferentialCorners::redis_ = nullptr;
+
+// A refused EXEC (here: wrong arity) discards the transaction and says why, without "ERR".
+TEST_F(DifferentialCorners, RefusedExecDiscardsTransaction) {
+  Compare({{"EXEC", "foo"},
+           {"SET", "k", "1"},
+           {"WATCH", "k"},
+           {"MULTI"},
+           {"INCR", "k"},
+           {"EXEC", "extra"},
+           {"PING"},
+           {"EXEC"},
+           {"GET", "k"}});
+}
+
+// Any command refused inside MULTI, transaction control included, dooms the transaction.
+TEST_F(DifferentialCorners, RefusedControlCommandsAbortMulti) {
+  Compare({{"MULTI"},
+           {"DISCARD", "x"},
+           {"SET", "a", "1"},
+           {"EXEC"},
+           {"EXISTS", "a"},
+           {"MULTI"},
+           {"MULTI", "x"},
+           {"SET", "a", "1"},
+           {"EXEC"},
+           {"EXISTS", "a"},
+           {"MULTI"},
+           {"MULTI"},
+           {"SET", "a", "1"},
+           {"EXEC"},
+           {"EXISTS", "a"}});
+}
+
+// FLUSHDB/FLUSHALL only touch WATCHed keys that existed.
+TEST_F(DifferentialCorners, FlushTouchesOnlyExistingWatchedKeys) {
+  Cmds cmds;
+  for (const char* flush : {"FLUSHDB", "FLUSHALL"}) {
+    for (const char* key : {"x", "{t}y", "z9"}) {
+      cmds.push_back({"WATCH", key});  // does not exist
+      cmds.push_back({flush});
+      cmds.push_back({"MULTI"});
+      cmds.push_back({"PING"});
+      cmds.push_back({"EXEC"});
+      cmds.push_back({"SET", key, "1"});
+      cmds.push_back({"WATCH", key, "nokey"});  // exists
+      cmds.push_back({flush});
+      cmds.push_back({"MULTI"});
+      cmds.push_back({"PING"});
+      cmds.push_back({"EXEC"});
+    }
+  }
+  Compare(cmds);
+}
+
+// Option and arity errors of admin subcommands, each as Redis words it; none may act (a
+// contradictory SHUTDOWN must not stop the server).
+TEST_F(DifferentialCorners, AdminOptionErrors) {
+  Compare({{"SHUTDOWN", "NOSAVE", "SAVE"},
+           {"SHUTDOWN", "save", "NOW", "nosave"},
+           {"PING"},
+           {"PUBSUB", "CHANNELS", "a", "b"},
+           {"PUBSUB", "shardchannels", "a", "b"},
+           {"ACL", "GENPASS", "1", "2"},
+           {"ACL", "CAT", "a", "b"},
+           {"acl", "log", "a", "b"},
+           {"CLIENT", "PAUSE", "100", "WRITE", "x"},
+           {"CLIENT", "PAUSE", "-1"},
+           {"CLIENT", "PAUSE", "abc"},
+           {"FUNCTION", "FLUSH", "a", "b"},
+           {"FUNCTION", "FLUSH", "a"},
+           {"FUNCTION", "RESTORE", "a", "b", "c"},
+           {"MEMORY", "USAGE", "k", "SAMPLES", "-1"},
+           {"MEMORY", "USAGE", "k", "SAMPLES", "x"},
+           {"FAILOVER", "x"},
+           {"FAILOVER", "TO"},
+           {"FAILOVER", "TO", "h", "abc"},
+           {"FAILOVER", "TIMEOUT", "abc"},
+           {"FAILOVER", "TIMEOUT", "-1"},
+           {"FAILOVER", "ABORT", "x"},
+           {"FAILOVER", "ABORT"},
+           {"FAILOVER", "TO", "h", "1", "FORCE"},
+           {"PING"}});
+}
+
+// A busy script makes the whole server answer BUSY, whichever thread a client lives on: a
+// command queued in MULTI is refused (dooming the transaction) and a refused EXEC discards it.
+// Six clients spread over the threads; each polls until refused (bounded), so nothing depends
+// on timing.
+std::vector<std::string> BusySession(int port) {
+  std::vector<std::string> out;
+  auto admin = RawConnection::Connect(port);
+  auto runner = RawConnection::Connect(port);
+  if (admin == nullptr || runner == nullptr) return {"connect-failed"};
+  out.push_back(admin->Run({"CONFIG", "SET", "busy-reply-threshold", "50"}));
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(RawConnection::Connect(port));
+    if (clients.back() == nullptr) return {"connect-failed"};
+    out.push_back(clients.back()->Run({"MULTI"}));
+  }
+  runner->SendCommand({"EVAL", "while true do end", "0"});
+  for (auto& c : clients) {
+    std::string reply;
+    for (int tries = 0; tries < 500; ++tries) {
+      reply = c->Run({"INCR", "counter"});
+      if (reply.find("BUSY") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    out.push_back(reply);
+    out.push_back(c->Run({"EXEC"}));
+  }
+  std::string kill;
+  for (int tries = 0; tries < 500; ++tries) {
+    kill = admin->Run({"SCRIPT", "KILL"});
+    if (kill.find("NOTBUSY") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  out.push_back(kill);
+  auto ended = runner->Read(std::chrono::seconds(20));
+  out.push_back(ended ? ended->Render() : "timeout");
+  for (auto& c : clients) out.push_back(c->Run({"EXEC"}));
+  out.push_back(admin->Run({"GET", "counter"}));
+  out.push_back(admin->Run({"CONFIG", "SET", "busy-reply-threshold", "5000"}));
+  return out;
+}
+
+TEST_F(DifferentialCorners, BusyScriptRefusesEveryThreadsClients) {
+  ASSERT_NE(shardis_, nullptr);
+  ASSERT_NE(redis_, nullptr);
+  std::vector<std::string> want = BusySession(redis_->port());
+  std::vector<std::string> got = BusySession(shardis_->port());
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
+}
+
+}  // namespace
+}  // namespace shardis::test
