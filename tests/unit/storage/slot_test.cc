@@ -18,6 +18,34 @@ TEST(Crc16Test, KnownVectors) {
   EXPECT_EQ(Crc16(std::string_view("\xff", 1)), 0x1EF0);
 }
 
+// The sliced CRC equals the plain bit-by-bit definition for every length around the 8-byte
+// stride and for random bytes.
+TEST(Crc16Test, MatchesBitwiseDefinition) {
+  auto bitwise = [](std::string_view data) {
+    uint16_t crc = 0;
+    for (unsigned char c : data) {
+      crc ^= static_cast<uint16_t>(c << 8);
+      for (int bit = 0; bit < 8; ++bit) {
+        crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                             : static_cast<uint16_t>(crc << 1);
+      }
+    }
+    return crc;
+  };
+  uint32_t seed = 12345;
+  std::string data;
+  for (int len = 0; len < 100; ++len) {
+    for (int round = 0; round < 20; ++round) {
+      data.clear();
+      for (int i = 0; i < len; ++i) {
+        seed = seed * 1103515245 + 12345;
+        data.push_back(static_cast<char>(seed >> 16));
+      }
+      ASSERT_EQ(Crc16(data), bitwise(data)) << "length " << len;
+    }
+  }
+}
+
 TEST(HashTagTest, Rules) {
   EXPECT_EQ(HashTag("{user1000}.following"), "user1000");
   EXPECT_EQ(HashTag("{user1000}.followers"), "user1000");
