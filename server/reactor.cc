@@ -611,14 +611,14 @@ void Reactor::OnReadable(Connection* c) {
 }
 
 // Pipelined input: before a read's commands run, look up to kPrefetchAhead of them ahead and
-// prefetch their keys (Keyspace::Prefetch), so that the cache misses of the lookups overlap
-// instead of coming one after another (they bound a pipeline of GETs). Keys of other shards are
-// skipped. Only fresh input is looked at: a pipeline resumed after a remote batch is not parsed
-// twice more.
+// prefetch their keys' table slots, then the keys' heap blocks, so that the cache misses of the
+// lookups overlap instead of coming one after another (they bound a pipeline of GETs). Keys of
+// other shards are skipped. Only fresh input is looked at: a pipeline resumed after a remote
+// batch is not parsed twice more.
 void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
   constexpr int kPrefetchAhead = 16;
   uint64_t hashes[kPrefetchAhead];
-  size_t n = 0;
+  int n = 0;
   size_t at = 0;
   const CommandTable& table = CommandTable::Get();
   const Keyspace& keys = shard_.db(c->state.db_index).keyspace();
@@ -632,9 +632,10 @@ void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
     const CommandSpec* spec = table.Find(args[0]);
     if (spec == nullptr || spec->first_key != 1) continue;
     if (thread_count() > 1 && ShardOfKey(args[1], thread_count()) != index_) continue;
-    hashes[n++] = Keyspace::HashKey(args[1]);
+    hashes[n] = Keyspace::HashKey(args[1]);
+    keys.PrefetchSlot(hashes[n++]);
   }
-  keys.Prefetch(hashes, n);
+  for (int i = 0; i < n; ++i) keys.PrefetchBlock(hashes[i]);
   lookahead_.Reset();
 }
 

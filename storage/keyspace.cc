@@ -395,11 +395,6 @@ Entry* Keyspace::FindIn(uint64_t hash, std::string_view key, Segment** segment) 
   return nullptr;
 }
 
-void Keyspace::Prefetch(const uint64_t* hashes, size_t n) const {
-  for (size_t i = 0; i < n; ++i) PrefetchSlot(hashes[i]);
-  for (size_t i = 0; i < n; ++i) PrefetchBlock(hashes[i]);
-}
-
 void Keyspace::PrefetchSlot(uint64_t hash) const {
   if (size_ == 0) return;
   Segment* seg = SegmentFor(hash);

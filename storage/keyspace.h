@@ -176,10 +176,11 @@ class Keyspace {
   size_t table_bytes() const { return table_bytes_; }
 
   Entry* Find(std::string_view key);
-  // A hint for a batch of lookups (a pipeline), by HashKey(key): brings each key's home slot
-  // toward the cache, then, once those have had time to arrive, the heap block of each entry
-  // whose tag matches, so the batch's cache misses overlap. Changes nothing.
-  void Prefetch(const uint64_t* hashes, size_t n) const;
+  // Hints for a batch of lookups (a pipeline), by HashKey(key): the first brings the key's home
+  // slot toward the cache; the second, issued once that slot has arrived, the heap block of the
+  // entry whose tag matches. Neither changes anything.
+  void PrefetchSlot(uint64_t hash) const;
+  void PrefetchBlock(uint64_t hash) const;
   // Returns the entry for `key`, inserting an empty string value when absent; *inserted tells.
   Entry* FindOrInsert(std::string_view key, bool* inserted);
   bool Erase(std::string_view key);
@@ -249,8 +250,6 @@ class Keyspace {
   // The first hash position (top 32 bits) past the segment at directory index i, or 2^32.
   uint64_t SegmentEnd(size_t index) const;
   Entry* FindIn(uint64_t hash, std::string_view key, Segment** segment) const;
-  void PrefetchSlot(uint64_t hash) const;
-  void PrefetchBlock(uint64_t hash) const;
   Entry* Insert(uint64_t hash, std::string_view key);
   void Grow(Segment* seg);
   void Split(Segment* seg);

@@ -115,16 +115,19 @@ TEST(KeyspaceTest, InsertFindErase) {
 // present or not) and change nothing.
 TEST(KeyspaceTest, PrefetchChangesNothing) {
   Keyspace ks;
-  uint64_t x = Keyspace::HashKey("x");
-  ks.Prefetch(&x, 1);
+  ks.PrefetchSlot(Keyspace::HashKey("x"));
+  ks.PrefetchBlock(Keyspace::HashKey("x"));
   for (int i = 0; i < 20000; ++i) Put(ks, "k" + std::to_string(i), "v");
-  std::vector<uint64_t> hashes;
-  for (int i = 0; i < 40000; ++i) hashes.push_back(Keyspace::HashKey("k" + std::to_string(i)));
-  ks.Prefetch(hashes.data(), hashes.size());
+  for (int i = 0; i < 40000; ++i) {
+    uint64_t hash = Keyspace::HashKey("k" + std::to_string(i));
+    ks.PrefetchSlot(hash);
+    ks.PrefetchBlock(hash);
+  }
   EXPECT_EQ(ks.size(), 20000u);
   EXPECT_EQ(ks.Find("k19999")->str(), "v");
   ks.Clear();
-  ks.Prefetch(hashes.data(), 16);
+  ks.PrefetchSlot(Keyspace::HashKey("k1"));
+  ks.PrefetchBlock(Keyspace::HashKey("k1"));
   EXPECT_EQ(ks.size(), 0u);
 }
 
