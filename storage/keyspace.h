@@ -178,7 +178,10 @@ class Keyspace {
   Entry* Find(std::string_view key);
   // Hints for a batch of lookups (a pipeline), by HashKey(key): the first brings the key's home
   // slot toward the cache; the second, issued once that slot has arrived, the heap block of the
-  // entry whose tag matches. Neither changes anything.
+  // entry whose tag matches. Neither changes anything. Issue the slot hints as early as possible
+  // (while parsing the batch) and the block hints last: PrefetchBlock reads the slot, and stalls
+  // if its line has not arrived yet (issuing them right after each other lost nearly all of
+  // the gain: GET -P 16 at 0.76 us/op against 0.60, and 0.78 without prefetching).
   void PrefetchSlot(uint64_t hash) const;
   void PrefetchBlock(uint64_t hash) const;
   // Returns the entry for `key`, inserting an empty string value when absent; *inserted tells.
