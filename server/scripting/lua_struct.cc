@@ -152,6 +152,25 @@ void FixOrder(char* p, size_t n, bool little) {
   for (size_t i = 0; i < n / 2; ++i) std::swap(p[i], p[n - 1 - i]);
 }
 
+// A float or double in the wanted byte order.
+template <typename T>
+void AppendFloat(std::string* out, T value, bool little) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  FixOrder(bytes, sizeof(T), little);
+  out->append(bytes, sizeof(T));
+}
+
+template <typename T>
+T ReadFloat(const char* data, bool little) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, data, sizeof(T));
+  FixOrder(bytes, sizeof(T), little);
+  T value;
+  std::memcpy(&value, bytes, sizeof(T));
+  return value;
+}
+
 int Pack(lua_State* L) {
   const char* fmt = luaL_checkstring(L, 1);
   Options o;
@@ -173,16 +192,9 @@ int Pack(lua_State* L) {
       lua_Number n = luaL_checknumber(L, arg++);
       float f = std::isfinite(n) && std::fabs(n) > FLT_MAX ? std::copysign(INFINITY, n)
                                                            : static_cast<float>(n);
-      char bytes[sizeof(f)];
-      std::memcpy(bytes, &f, sizeof(f));
-      FixOrder(bytes, sizeof(f), o.little);
-      out.append(bytes, sizeof(f));
+      AppendFloat(&out, f, o.little);
     } else if (opt == 'd') {
-      double d = luaL_checknumber(L, arg++);
-      char bytes[sizeof(d)];
-      std::memcpy(bytes, &d, sizeof(d));
-      FixOrder(bytes, sizeof(d), o.little);
-      out.append(bytes, sizeof(d));
+      AppendFloat(&out, static_cast<double>(luaL_checknumber(L, arg++)), o.little);
     } else if (opt == 'c' || opt == 's') {
       size_t len = 0;
       const char* s = luaL_checklstring(L, arg++, &len);
@@ -221,19 +233,9 @@ int Unpack(lua_State* L) {
       lua_pushnumber(L, GetInteger(data + pos, o.little, std::islower(opt) != 0, size));
     } else if (opt == 'x') {
     } else if (opt == 'f') {
-      float f;
-      char bytes[sizeof(f)];
-      std::memcpy(bytes, data + pos, sizeof(f));
-      FixOrder(bytes, sizeof(f), o.little);
-      std::memcpy(&f, bytes, sizeof(f));
-      lua_pushnumber(L, f);
+      lua_pushnumber(L, ReadFloat<float>(data + pos, o.little));
     } else if (opt == 'd') {
-      double d;
-      char bytes[sizeof(d)];
-      std::memcpy(bytes, data + pos, sizeof(d));
-      FixOrder(bytes, sizeof(d), o.little);
-      std::memcpy(&d, bytes, sizeof(d));
-      lua_pushnumber(L, d);
+      lua_pushnumber(L, ReadFloat<double>(data + pos, o.little));
     } else if (opt == 'c') {
       if (size == 0) {
         if (lua_gettop(L) <= 2 || !lua_isnumber(L, -1)) {
