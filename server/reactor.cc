@@ -820,19 +820,55 @@ void Reactor::FlushOutgoing() {
   }
 }
 
+// Messages are taken from the mailbox a group at a time. The keys of the batches in a group have
+// their table slots hinted to the cache, then their heap blocks, before any of them runs: each
+// batch from a pipeline holds a command or two, too few to overlap its own lookups, but a group
+// holds the batches of many connections (as PrefetchKeys does for a local pipeline). Messages to
+// self go first, as soon as they are queued, as if taken one at a time.
 void Reactor::DrainMailbox() {
-  // Bounded so a flood of messages cannot starve the sockets; the rest waits for the next turn.
-  for (int i = 0; i < 4096; ++i) {
-    MailboxMessage* m = nullptr;
-    if (!local_queue_.empty()) {
-      m = local_queue_.front();
+  constexpr int kGroup = 32;
+  int budget = 4096;  // so a flood of messages cannot starve the sockets; the rest waits
+  auto deliver_local = [&] {
+    while (!local_queue_.empty() && budget > 0) {
+      MailboxMessage* m = local_queue_.front();
       local_queue_.pop_front();
-    } else {
-      m = mailbox_.Pop();
+      --budget;
+      ++counters_.messages_received;
+      m->Deliver(*this);
     }
-    if (m == nullptr) break;
-    ++counters_.messages_received;
-    m->Deliver(*this);
+  };
+  deliver_local();
+  while (budget > 0) {
+    MailboxMessage* group[kGroup];
+    int n = 0;
+    while (n < kGroup && n < budget && (group[n] = mailbox_.Pop()) != nullptr) ++n;
+    if (n == 0) break;
+    budget -= n;
+    if (n > 1) {
+      drained_keys_.clear();
+      for (int i = 0; i < n; ++i) group[i]->Prefetch(*this);
+      for (const PrefetchedKey& key : drained_keys_) key.keyspace->PrefetchBlock(key.hash);
+    }
+    for (int i = 0; i < n; ++i) {
+      ++counters_.messages_received;
+      group[i]->Deliver(*this);
+      deliver_local();
+    }
+  }
+}
+
+void BatchMessage::Prefetch(Reactor& reactor) const {
+  if (!is_reply) reactor.PrefetchBatchSlots(*this);
+}
+
+void Reactor::PrefetchBatchSlots(const BatchMessage& batch) {
+  const Keyspace& keys = shard_.db(batch.origin.db_index).keyspace();
+  for (const BatchMessage::Command& command : batch.commands) {
+    if (command.spec->first_key != 1 || command.argc < 2) continue;
+    auto [offset, len] = batch.args[command.first_arg + 1];
+    uint64_t hash = Keyspace::HashKey(std::string_view(batch.arena.data() + offset, len));
+    keys.PrefetchSlot(hash);
+    drained_keys_.push_back(PrefetchedKey{&keys, hash});
   }
 }
 

@@ -70,6 +70,7 @@ struct BatchMessage : MailboxMessage {
   std::vector<SlowlogEntry> slow_entries;
 
   void Deliver(Reactor& reactor) override;
+  void Prefetch(Reactor& reactor) const override;
   void Clear();
 };
 
@@ -265,6 +266,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   // Message delivery (called by the messages on this thread).
   void ExecuteBatch(BatchMessage* batch);
   void CompleteBatch(BatchMessage* batch);
+  // Hints the table slots of a batch's keys to the cache, and records them for
+  // PrefetchDrainedBlocks (DrainMailbox).
+  void PrefetchBatchSlots(const BatchMessage& batch);
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);
   void CancelWaits(uint64_t conn_id, int origin_thread);
@@ -464,6 +468,12 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   std::vector<std::unique_ptr<Connection>> graveyard_;
   std::vector<char> scratch_;  // shared read buffer
   RequestParser lookahead_;    // PrefetchKeys's parser (a connection's stays where it is)
+  // Keys of the batches drained together whose slots were hinted (DrainMailbox).
+  struct PrefetchedKey {
+    const Keyspace* keyspace;
+    uint64_t hash;
+  };
+  std::vector<PrefetchedKey> drained_keys_;
 
   std::vector<std::vector<MailboxMessage*>> outgoing_;  // by target thread
   std::deque<MailboxMessage*> local_queue_;             // messages to self
@@ -517,11 +527,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   std::set<std::pair<int64_t, uint64_t>> cross_block_deadlines_;
   absl::flat_hash_map<std::string, std::vector<std::pair<int, uint64_t>>> cross_block_watches_;
   Runner* current_runner_ = nullptr;
-  Connection* current_conn_ = nullptr;  // the client whose on_client handler is running  // the
-                                        // client operation being run, for ForEachThread
-  std::vector<int> key_positions_;      // scratch for Dispatch
-  std::vector<std::string_view>
-      batch_args_;  // scratch for ExecuteBatch  // ids of connections held by CLIENT PAUSE
+  // The client whose on_client handler is running (its operation, for ForEachThread).
+  Connection* current_conn_ = nullptr;
+  std::vector<int> key_positions_;  // scratch for Dispatch
 };
 
 }  // namespace shardis
