@@ -1,7 +1,10 @@
 // End-to-end basics against a real shardis-server process (threads 1 and 4): PING/ECHO, SET/GET,
 // binary and 1 MB values, deep pipelining across shards, 200 concurrent connections, SELECT,
 // expiry, multi-key commands across shards, RESP3 HELLO, inline commands, protocol errors, QUIT,
-// error texts, redis-cli usage, and exit on SHUTDOWN / SIGTERM with clients on other threads.
+// error texts, redis-cli usage, and exit on SHUTDOWN / SIGTERM with clients on other threads; and
+// reactors that share a CPU run under SCHED_BATCH.
+#include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -626,6 +629,62 @@ TEST_P(BasicTest, ShutdownWithBusyClientsOnOtherThreads) {
 
 TEST_P(BasicTest, SigtermWithBusyClientsOnOtherThreads) {
   ShutdownWithBusyClients(this, server_.get(), /*use_sigterm=*/true);
+}
+
+// Threads of process `pid` whose scheduling policy is SCHED_BATCH.
+int SchedBatchThreads(pid_t pid) {
+  int count = 0;
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+  if (dir == nullptr) return -1;
+  while (dirent* entry = readdir(dir)) {
+    int tid = atoi(entry->d_name);
+    if (tid > 0 && sched_getscheduler(tid) == SCHED_BATCH) ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+// Two reactors confined to one CPU take turns there: they run under SCHED_BATCH, so that one
+// woken by the other's message does not preempt it mid-turn. One reactor per CPU stays as it was.
+TEST(SchedulingTest, ReactorsSharingACpuRunUnderSchedBatch) {
+  if (ShardisLabel() != "shardis") GTEST_SKIP() << "a Shardis policy";
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &saved)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);  // inherited by the servers forked here
+  std::string error;
+  auto shared = StartShardis(2, {}, &error);
+  auto alone = StartShardis(1, {}, &error);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+  ASSERT_NE(shared, nullptr) << error;
+  ASSERT_NE(alone, nullptr) << error;
+  EXPECT_EQ(SchedBatchThreads(shared->pid()), 2);
+  EXPECT_EQ(SchedBatchThreads(alone->pid()), 0);
+  EXPECT_TRUE(absl::StrContains(shared->Log(), "they run under SCHED_BATCH")) << shared->LogTail();
+
+  // Cross-shard traffic between the two goes on as usual.
+  auto client = Client::Connect(shared->port(), seconds(10), &error);
+  ASSERT_NE(client, nullptr) << error;
+  std::vector<std::string> mset = {"MSET"};
+  for (int i = 0; i < 50; ++i) {
+    mset.push_back(absl::StrCat("key:", i));
+    mset.push_back(absl::StrCat("value:", i));
+  }
+  ASSERT_EQ(client->Run(mset), kOk);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(client->Append({"GET", absl::StrCat("key:", i)}));
+  }
+  for (int i = 0; i < 50; ++i) {
+    ReplyPtr r = client->GetReply();
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(Render(r.get()), Str(absl::StrCat("value:", i)));
+  }
+  EXPECT_TRUE(shared->Stop());
+  EXPECT_TRUE(alone->Stop());
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, BasicTest, ::testing::Values(1, 4),
