@@ -411,7 +411,15 @@ void Keyspace::PrefetchBlock(uint64_t hash) const {
     const Entry& e = es[i];
     if (e.empty() || seg->Home(e.tag()) > h) return;
     if (e.tag() == tag) {
-      __builtin_prefetch(e.block());
+      // The block's first line holds the key; a small value may end on the next one (a 48-byte
+      // block straddles two lines at half of its possible offsets).
+      const char* block = e.block();
+      __builtin_prefetch(block);
+      if ((e.meta_ & (Entry::kLongKey | Entry::kLongValue)) == 0) {
+        size_t value = e.type() == ValueType::kString ? e.meta_ >> Entry::kValueLenShift : 8;
+        size_t bytes = e.header_size() + ((e.meta_ >> Entry::kKeyLenShift) & 0xFF) + value;
+        __builtin_prefetch(block + std::min<size_t>(bytes, 128) - 1);
+      }
       return;
     }
   }
