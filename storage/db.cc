@@ -89,7 +89,7 @@ void Db::Unwatch(const std::string& key) {
 uint64_t Db::WatchVersion(const std::string& key) {
   Find(key);  // a watched key whose time has passed expires now, which touches it
   auto it = watch_versions_.find(key);
-  // Not registered here (e.g. SWAPDB moved the watched db away): report a change.
+  // Not registered (no client watches it here): report a change.
   return it == watch_versions_.end() ? UINT64_MAX : it->second.version;
 }
 
@@ -98,8 +98,26 @@ void Db::TouchSlow(std::string_view key) {
   if (it != watch_versions_.end()) it->second.version = ++touch_counter_;
 }
 
-void Db::TouchAll() {
-  for (auto& [key, state] : watch_versions_) state.version = ++touch_counter_;
+void Db::TouchWatchedExisting(Db& other) {
+  // Raw lookups, as Redis's dictFind: a key past its time but not yet reaped still counts.
+  for (auto& [key, state] : watch_versions_) {
+    if (keys_.Find(key) != nullptr || other.keys_.Find(key) != nullptr) {
+      state.version = ++touch_counter_;
+    }
+  }
+}
+
+void Db::TradeClientState(Db& other) {
+  std::swap(watch_versions_, other.watch_versions_);
+  std::swap(touch_counter_, other.touch_counter_);
+  std::swap(watched_, other.watched_);
+}
+
+void Db::SignalWaitedKeysReady() {
+  for (const auto& [key, n] : watched_) {
+    const Entry* e = keys_.Find(key);
+    if (e != nullptr && !e->dead()) SignalKeyReady(key);
+  }
 }
 
 void Db::UnwatchKey(const std::string& key) {

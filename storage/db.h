@@ -159,7 +159,14 @@ class Db {
   void Touch(std::string_view key) {
     if (!watch_versions_.empty()) TouchSlow(key);
   }
-  void TouchAll();
+  // SWAPDB, before the data moves: WATCHed keys that exist here or in `other` change (Redis's
+  // touchAllWatchedKeysInDb).
+  void TouchWatchedExisting(Db& other);
+  // SWAPDB, after the data moved: what clients registered on a database index (WATCHed keys'
+  // versions, keys that blocked clients wait for) stays with the index, as in Redis, so the two
+  // Dbs trade it back; then this index's waited-for keys that exist now are ready.
+  void TradeClientState(Db& other);
+  void SignalWaitedKeysReady();
   // FLUSHDB/FLUSHALL: only watched keys that exist (or expire now) change, as in Redis.
   void TouchLive();
   bool has_watches() const { return !watch_versions_.empty(); }

@@ -30,13 +30,17 @@ class ShardData {
   ShardStats& stats() { return stats_; }
   Evictor& evictor() { return evictor_; }
   uint64_t Random() { return rng_(); }
-  // SWAPDB: the Db objects trade places (their indexes follow their slot).
+  // SWAPDB: the Db objects trade places (their indexes follow their slot), and trade back what
+  // clients registered on each index (see Db::TradeClientState).
   void SwapDbs(int a, int b) {
-    dbs_[a]->TouchAll();  // WATCHers of either db see a change, as in Redis
-    dbs_[b]->TouchAll();
+    dbs_[a]->TouchWatchedExisting(*dbs_[b]);
+    dbs_[b]->TouchWatchedExisting(*dbs_[a]);
     std::swap(dbs_[a], dbs_[b]);
     dbs_[a]->set_index(a);
     dbs_[b]->set_index(b);
+    dbs_[a]->TradeClientState(*dbs_[b]);
+    dbs_[a]->SignalWaitedKeysReady();
+    dbs_[b]->SignalWaitedKeysReady();
   }
   // Keys made ready for blocked clients by the commands run so far (see Db::WatchKey).
   ReadyKeys& ready_keys() { return ready_keys_; }

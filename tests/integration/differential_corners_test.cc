@@ -188,5 +188,73 @@ TEST_F(DifferentialCorners, BusyScriptRefusesEveryThreadsClients) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
 }
 
+// SWAPDB touches a WATCHed key only when it exists in either database, and WATCHes stay with
+// their database index (the data moves, the clients do not).
+TEST_F(DifferentialCorners, SwapdbTouchesOnlyExistingWatchedKeys) {
+  Compare({{"SET", "x", "1"},
+           {"SELECT", "1"},
+           {"SET", "{t}y", "1"},
+           {"SELECT", "0"},
+           {"WATCH", "z9"},  // in neither database
+           {"SWAPDB", "0", "1"},
+           {"MULTI"},
+           {"PING"},
+           {"EXEC"},
+           {"WATCH", "x"},  // now in database 1 only
+           {"SWAPDB", "0", "1"},
+           {"MULTI"},
+           {"PING"},
+           {"EXEC"},
+           {"WATCH", "x"},  // in database 0, which this SWAPDB leaves alone
+           {"SWAPDB", "1", "2"},
+           {"MULTI"},
+           {"PING"},
+           {"EXEC"},
+           {"WATCH", "{t}y"},  // in database 2 now, watched from 0
+           {"SWAPDB", "2", "3"},
+           {"MULTI"},
+           {"PING"},
+           {"EXEC"},
+           {"GET", "x"},
+           {"SELECT", "3"},
+           {"GET", "{t}y"},
+           {"SELECT", "0"}});
+}
+
+// A client blocked on a key of database 9 stays on database 9 across SWAPDB, and is served when
+// the key arrives there with the other database's data (Redis's "SWAPDB awakes blocked client").
+std::vector<std::string> SwapdbBlockedSession(int port) {
+  std::vector<std::string> out;
+  auto admin = RawConnection::Connect(port);
+  auto blocked = RawConnection::Connect(port);
+  if (admin == nullptr || blocked == nullptr) return {"connect-failed"};
+  out.push_back(admin->Run({"FLUSHALL"}));
+  out.push_back(admin->Run({"SELECT", "1"}));
+  for (const char* key : {"k", "{t}k2"}) out.push_back(admin->Run({"RPUSH", key, "hello"}));
+  out.push_back(blocked->Run({"SELECT", "9"}));
+  blocked->SendCommand({"BRPOP", "nokey", "k", "10"});
+  std::string clients;
+  for (int tries = 0; tries < 500; ++tries) {
+    clients = admin->Run({"INFO", "clients"});
+    if (clients.find("blocked_clients:1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  out.push_back(admin->Run({"SWAPDB", "1", "9"}));
+  auto served = blocked->Read(std::chrono::seconds(10));
+  out.push_back(served ? served->Render() : "timeout");
+  out.push_back(blocked->Run({"LLEN", "{t}k2"}));
+  out.push_back(admin->Run({"LLEN", "k"}));  // database 1 holds database 9's old data
+  return out;
+}
+
+TEST_F(DifferentialCorners, SwapdbServesBlockedClients) {
+  ASSERT_NE(shardis_, nullptr);
+  ASSERT_NE(redis_, nullptr);
+  std::vector<std::string> want = SwapdbBlockedSession(redis_->port());
+  std::vector<std::string> got = SwapdbBlockedSession(shardis_->port());
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
+}
+
 }  // namespace
 }  // namespace shardis::test
