@@ -8,11 +8,12 @@ std::string FormatClientInfo(const ClientState& c, int64_t now_ms, size_t query_
                              size_t query_buffer_free, size_t output_bytes) {
   int64_t age = (now_ms - c.created_ms) / 1000;
   int64_t idle = (now_ms - c.last_interaction_ms) / 1000;
-  // Redis's flags in Redis's order (b, d, u: not known on the client's thread).
+  // Redis's flags in Redis's order (d, u: not known on the client's thread).
   std::string flags;
   if (c.monitor) flags += 'O';
   if (c.subscribed()) flags += 'P';
   if (c.in_multi()) flags += 'x';
+  if (c.blocked) flags += 'b';
   if (c.tracking.on) flags += 't';
   if (c.tracking.broken_redirect) flags += 'R';
   if (c.tracking.bcast) flags += 'B';

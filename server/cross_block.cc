@@ -148,6 +148,7 @@ void Reactor::StartCrossShardBlock(Connection* c, const CommandSpec& spec, ArgLi
   cross_blocks_[op->id] = op;
   cross_block_by_conn_[c->state.id] = op->id;
   c->waiting = true;
+  c->state.blocked = true;
   c->inflight_shard = -1;
   CrossBlockTry(op);
 }
@@ -176,6 +177,7 @@ void Reactor::StartDeferredCrossBlock(Connection* c, std::shared_ptr<CrossBlock>
   cross_blocks_[op->id] = op;
   cross_block_by_conn_[c->state.id] = op->id;
   c->waiting = true;
+  c->state.blocked = true;
   c->inflight_shard = -1;
   MarkDirty(c);  // anything the operation wrote before (nothing, for XREAD) goes out
   CrossBlockTry(op);
@@ -368,6 +370,7 @@ void Reactor::EndCrossBlock(uint64_t id, const std::string& reply) {
   Connection* c = cit->second;
   c->out.append(reply);
   c->waiting = false;
+  c->state.blocked = false;
   EndSilentOp(c);
   MarkDirty(c);
   ResumeConnection(c);

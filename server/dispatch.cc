@@ -582,6 +582,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
     BatchMessage* b = NewBatch();
     b->origin = OpOrigin{index_, c->state.id, c->state.db_index, c->state.resp};
     c->waiting = true;
+    c->state.blocked = true;
     c->inflight_shard = index_;
     Park(b, 0, spec, args, block);
   }
@@ -648,7 +649,10 @@ void Reactor::SendBatch(Connection* c) {
   c->inflight_shard = c->batch_shard;
   c->hold_output = true;
   for (const BatchMessage::Command& command : b->commands) {
-    if ((command.spec->flags & kCmdBlocking) && !command.no_block) c->hold_output = false;
+    if ((command.spec->flags & kCmdBlocking) && !command.no_block) {
+      c->hold_output = false;
+      c->state.blocked = true;
+    }
   }
   Send(c->batch_shard, b);
   c->batch_shard = -1;
@@ -742,6 +746,7 @@ void Reactor::CompleteBatch(BatchMessage* b) {
     }
     c->waiting = false;
     c->hold_output = false;
+    c->state.blocked = false;
     EndSilentOp(c);
     if (!c->pending_error.empty()) {
       ReplyBuilder(&c->out, c->state.resp).Error(c->pending_error);
@@ -900,6 +905,7 @@ void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& fini
     return;
   }
   c->waiting = false;
+  c->state.blocked = false;
   EndSilentOp(c);
   if (c->tracking_flush) {
     c->tracking_flush = false;

@@ -3,7 +3,8 @@
 // XREAD / XREADGROUP BLOCK, WAIT) ended with the timeout reply (default and TIMEOUT) or the
 // UNBLOCKED error, from blocked clients and unblockers on several connections (so both threads
 // hold blocked clients and unblockers); the reply 1 only for a blocked client, the argument errors,
-// pipelined commands after the unblocked one, and the unblocked client's later waits.
+// pipelined commands after the unblocked one, and the unblocked client's later waits; CLIENT
+// LIST's b flag while blocked.
 //
 // With --threads 2, l1/l2, z1/z2, s1/s2 and a/b hash to different shards (their slots' parity).
 #include <memory>
@@ -84,12 +85,16 @@ TEST_P(ClientUnblockTest, EndsEveryBlockingCommandWithItsTimeoutReplyOrTheError)
       SCOPED_TRACE(RenderCommand(k.command) + " " + (mode.empty() ? "" : mode[0]));
       Send(clients[blocked].get(), k.command);
       ASSERT_TRUE(WaitBlocked(1));
+      // CLIENT LIST's b flag, seen from any thread.
+      std::vector<std::string> list = {"CLIENT", "LIST", "ID", ids[blocked]};
+      EXPECT_NE(clients[unblocker]->Run(list).find(" flags=b "), std::string::npos);
       std::vector<std::string> unblock = {"CLIENT", "UNBLOCK", ids[blocked]};
       unblock.insert(unblock.end(), mode.begin(), mode.end());
       EXPECT_EQ(clients[unblocker]->Run(unblock), Int(1));
       EXPECT_EQ(Reply(clients[blocked].get()), mode == modes[2] ? kUnblockedErr : k.timeout_reply);
       ASSERT_TRUE(WaitBlocked(0));
       EXPECT_EQ(clients[unblocker]->Run(unblock), Int(0));  // no longer blocked
+      EXPECT_NE(clients[unblocker]->Run(list).find(" flags=N "), std::string::npos);
     }
   }
   // Nothing was taken or moved by the unblocked commands.
