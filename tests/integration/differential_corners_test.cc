@@ -3,6 +3,7 @@
 // a 2-thread shardis-server and to the reference redis-server; the rendered replies must be
 // identical. Sessions are independent (each starts with FLUSHALL) and bounded.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,10 +42,14 @@ class DifferentialCorners : public ::testing::Test {
     redis_ = nullptr;
   }
   static void Compare(const Cmds& cmds) {
+    CompareSessions([&cmds](int port) { return Session(port, cmds); });
+  }
+  // Runs `session` (on connections of its own) against each server and compares what it returns.
+  static void CompareSessions(const std::function<std::vector<std::string>(int port)>& session) {
     ASSERT_NE(shardis_, nullptr);
     ASSERT_NE(redis_, nullptr);
-    std::vector<std::string> want = Session(redis_->port(), cmds);
-    std::vector<std::string> got = Session(shardis_->port(), cmds);
+    std::vector<std::string> want = session(redis_->port());
+    std::vector<std::string> got = session(shardis_->port());
     ASSERT_EQ(want.size(), got.size());
     for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
   }
@@ -179,14 +184,7 @@ std::vector<std::string> BusySession(int port) {
   return out;
 }
 
-TEST_F(DifferentialCorners, BusyScriptRefusesEveryThreadsClients) {
-  ASSERT_NE(shardis_, nullptr);
-  ASSERT_NE(redis_, nullptr);
-  std::vector<std::string> want = BusySession(redis_->port());
-  std::vector<std::string> got = BusySession(shardis_->port());
-  ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
-}
+TEST_F(DifferentialCorners, BusyScriptRefusesEveryThreadsClients) { CompareSessions(BusySession); }
 
 // SWAPDB touches a WATCHed key only when it exists in either database, and WATCHes stay with
 // their database index (the data moves, the clients do not).
@@ -247,14 +245,7 @@ std::vector<std::string> SwapdbBlockedSession(int port) {
   return out;
 }
 
-TEST_F(DifferentialCorners, SwapdbServesBlockedClients) {
-  ASSERT_NE(shardis_, nullptr);
-  ASSERT_NE(redis_, nullptr);
-  std::vector<std::string> want = SwapdbBlockedSession(redis_->port());
-  std::vector<std::string> got = SwapdbBlockedSession(shardis_->port());
-  ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "step " << i;
-}
+TEST_F(DifferentialCorners, SwapdbServesBlockedClients) { CompareSessions(SwapdbBlockedSession); }
 
 }  // namespace
 }  // namespace shardis::test
