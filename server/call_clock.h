@@ -2,12 +2,13 @@
 // monotonic clock read per command instead of two.
 //
 // Owned by one reactor, used only on its thread. Commands that run back to back (a pipelined
-// connection's input, a batch of commands from another thread) share reads: the read that ends
-// one command starts the next, so a command's time also covers the few instructions of parsing
-// and routing between the two. Break() ends a chain; the reactor calls it wherever other work
-// (a system call, another connection, a wait in epoll) may come between two commands, so no
-// such work is ever charged to a command. Pipelined, this saves about 3% of the CPU per
-// command (a vDSO clock_gettime is ~20 ns against ~600 ns of work).
+// connection's input; the batches drained together from the mailbox, and the pipelines their
+// replies resume) share reads: the read that ends one command starts the next, so a command's
+// time also covers the few instructions of parsing and routing between the two. Break() ends a
+// chain; the reactor calls it wherever other work (a system call, a wait in epoll, a socket
+// read, a timer) may come between two commands, so no such work is ever charged to a command.
+// Pipelined, this saves about 3% of the CPU per command (a vDSO clock_gettime is ~20 ns against
+// ~600 ns of work).
 #pragma once
 
 #include <time.h>

@@ -289,6 +289,7 @@ void Reactor::ParkForIntents(BatchMessage* b, size_t index, std::vector<std::str
   auto run = [this, b, index, id] {
     // Admitted: nothing ahead of it conflicts any more. It runs now, so it need not stay.
     intents_.Release(*id);
+    call_clock_.Break();  // admitted after other work
     if (b->transaction) {
       RunTransactionBatch(b, true);
     } else {

@@ -119,7 +119,6 @@ class Reactor::Runner : public FanOutRunner {
 
 size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
   size_t consumed = 0;
-  call_clock_.Break();  // the read() that brought this input is nobody's command
   int budget = kCommandsPerTurn;
   while (!c->waiting && !c->closed && !c->paused && !c->protocol_error &&
          !c->state.close_after_reply) {
@@ -659,7 +658,6 @@ void Reactor::SendBatch(Connection* c) {
 }
 
 void Reactor::ExecuteBatch(BatchMessage* b) {
-  UpdateClock();
   ++counters_.batches_executed;
   if (b->transaction) {
     RunTransactionBatch(b);
@@ -686,7 +684,6 @@ void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
 }
 
 void Reactor::RunBatchFrom(BatchMessage* b, size_t from, bool gated) {
-  call_clock_.Break();
   std::vector<std::string_view> args;
   for (size_t i = from; i < b->commands.size(); ++i) {
     const BatchMessage::Command& command = b->commands[i];
@@ -754,7 +751,7 @@ void Reactor::CompleteBatch(BatchMessage* b) {
       c->state.close_after_reply = true;
     }
     MarkDirty(c);
-    ResumeConnection(c);
+    ResumeConnection(c, /*chained=*/true);
   }
   FreeBatch(b);
 }
@@ -791,6 +788,7 @@ void Reactor::ExecuteFanOut(FanOutMessage* m) {
   // the messages this thread has queued for them (e.g. the rest of the very fan-out it started)
   // must be on their way first.
   FlushOutgoing();
+  call_clock_.Break();  // (a system call)
   if (op->shard_task) {
     ShardAccess access{
         shard_,        shard_.db(op->origin.db_index), op->origin.db_index, index_, config_,
@@ -1050,6 +1048,7 @@ void Reactor::EndWait(Waiter* w, bool unblock_error) {
   } else {
     reply.Null();
   }
+  call_clock_.Break();  // expiry or CLIENT UNBLOCK ended the wait, not a command
   RunBatchFrom(b, next);
 }
 

@@ -597,10 +597,12 @@ void Reactor::OnReadable(Connection* c) {
   if (!direct) {
     std::string_view input(scratch_.data(), n);
     PrefetchKeys(c, input);
+    call_clock_.Break();  // the read() that brought this input is nobody's command
     size_t used = ProcessInput(c, input);
     if (!c->closed && used < input.size()) c->in.assign(input.substr(used));
   } else if (!c->waiting) {
     PrefetchKeys(c, c->in);
+    call_clock_.Break();
     size_t used = ProcessInput(c, c->in);
     if (!c->closed) c->in.erase(0, used);
   }
@@ -639,8 +641,9 @@ void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
   lookahead_.Reset();
 }
 
-void Reactor::ResumeConnection(Connection* c) {
+void Reactor::ResumeConnection(Connection* c, bool chained) {
   if (c->closed || c->waiting) return;
+  if (!chained) call_clock_.Break();
   if (!c->own_invalidations.empty()) FlushOwnInvalidations(c);
   if (!c->in.empty()) {
     size_t used = ProcessInput(c, c->in);
@@ -844,6 +847,7 @@ void Reactor::DrainMailbox() {
     while (n < kGroup && n < budget && (group[n] = mailbox_.Pop()) != nullptr) ++n;
     if (n == 0) break;
     budget -= n;
+    call_clock_.Break();  // then batches chain, as a pipeline's commands do
     if (n > 1) {
       drained_keys_.clear();
       for (int i = 0; i < n; ++i) group[i]->Prefetch(*this);

@@ -309,7 +309,9 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void StopNow();
 
   // Command processing (dispatch.cc).
-  void ResumeConnection(Connection* c);
+  // Runs the connection's pending input. `chained`: right after other commands, with no system
+  // call in between (a remote batch's reply), so the CallClock need not be read afresh.
+  void ResumeConnection(Connection* c, bool chained = false);
   size_t ProcessInput(Connection* c, std::string_view input);
   void PrefetchKeys(const Connection* c, std::string_view input);
   // Returns false when the command was not consumed (a pending batch had to go first).
