@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
 #include "server/aof.h"
+#include "server/command_docs.h"
 #include "server/command_key_specs.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -289,6 +290,16 @@ void CmdCommandCount(ClientCommand& c) {
   c.reply.Integer(static_cast<int64_t>(TopLevelCommands().size()));
 }
 
+// Redis's lookupCommandBySds: "get", or "config|get" for a subcommand.
+const CommandSpec* FindCommandOrSubcommand(std::string_view name) {
+  const CommandSpec* spec = CommandTable::Get().Find(name);
+  size_t bar = name.find('|');
+  if (spec == nullptr && bar != std::string_view::npos) {
+    spec = CommandTable::Get().FindSubcommand(name.substr(0, bar), name.substr(bar + 1));
+  }
+  return spec;
+}
+
 void CmdCommandInfo(ClientCommand& c) {
   if (c.args.size() == 2) {
     std::vector<const CommandSpec*> all = TopLevelCommands();
@@ -298,14 +309,7 @@ void CmdCommandInfo(ClientCommand& c) {
   }
   c.reply.ArrayHeader(c.args.size() - 2);
   for (size_t i = 2; i < c.args.size(); ++i) {
-    const CommandSpec* spec = CommandTable::Get().Find(c.args[i]);
-    if (spec == nullptr) {
-      size_t bar = c.args[i].find('|');
-      if (bar != std::string_view::npos) {
-        spec =
-            CommandTable::Get().FindSubcommand(c.args[i].substr(0, bar), c.args[i].substr(bar + 1));
-      }
-    }
+    const CommandSpec* spec = FindCommandOrSubcommand(c.args[i]);
     if (spec == nullptr) {
       c.reply.Null();  // Redis's addReplyNull: $-1 in RESP2
     } else {
@@ -314,18 +318,25 @@ void CmdCommandInfo(ClientCommand& c) {
   }
 }
 
+// Redis's addReplyCommandDocs: Redis 7.0.15's generated docs of the command when it has them,
+// else (Shardis-only commands) its summary, since and group; then its subcommands' docs.
 void ReplyCommandDoc(ReplyBuilder& reply, const CommandSpec& spec) {
   std::vector<const CommandSpec*> subs;
   if (spec.name.find('|') == std::string_view::npos) {
     subs = CommandTable::Get().Subcommands(spec.name);
   }
-  reply.MapHeader(subs.empty() ? 3 : 4);
-  reply.Bulk("summary");
-  reply.Bulk(spec.summary);
-  reply.Bulk("since");
-  reply.Bulk(spec.since);
-  reply.Bulk("group");
-  reply.Bulk(spec.group);
+  if (const CommandDoc* doc = FindCommandDoc(spec.name)) {
+    reply.MapHeader(CommandDocFieldCount(*doc) + !subs.empty());
+    WriteCommandDocFields(reply, *doc);
+  } else {
+    reply.MapHeader(subs.empty() ? 3 : 4);
+    reply.Bulk("summary");
+    reply.Bulk(spec.summary);
+    reply.Bulk("since");
+    reply.Bulk(spec.since);
+    reply.Bulk("group");
+    reply.Bulk(spec.group);
+  }
   if (!subs.empty()) {
     reply.Bulk("subcommands");
     reply.MapHeader(subs.size());
@@ -342,7 +353,7 @@ void CmdCommandDocs(ClientCommand& c) {
     specs = TopLevelCommands();
   } else {
     for (size_t i = 2; i < c.args.size(); ++i) {
-      if (const CommandSpec* spec = CommandTable::Get().Find(c.args[i])) specs.push_back(spec);
+      if (const CommandSpec* spec = FindCommandOrSubcommand(c.args[i])) specs.push_back(spec);
     }
   }
   c.reply.MapHeader(specs.size());

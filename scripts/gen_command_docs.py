@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Generates server/command_docs_data.cc from a reference redis-server's COMMAND DOCS reply.
+
+Usage: scripts/gen_command_docs.py PORT > server/command_docs_data.cc
+(a redis-server 7.0.15 of our own on a free port). Reads the RESP3 reply over a plain socket so
+that reply types (sets, status strings, integers) are seen as sent, and checks that every field
+is in the order and of the type that server/command_docs.cc replays.
+"""
+import socket
+import sys
+
+CMD_FIELDS = ["summary", "since", "group", "complexity", "doc_flags", "deprecated_since",
+              "replaced_by", "history", "arguments", "subcommands"]
+ARG_FIELDS = ["name", "type", "key_spec_index", "token", "summary", "since", "deprecated_since",
+              "flags", "arguments"]
+
+
+class Resp:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", int(port)))
+        self.f = self.sock.makefile("rb")
+
+    def command(self, *args):
+        self.sock.sendall(b"*%d\r\n" % len(args) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args))
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()[:-2]
+        t, p = chr(line[0]), line[1:]
+        if t == "$":
+            return (t, self.f.read(int(p) + 2)[:-2].decode("ascii"))
+        if t in "+-":
+            return (t, p.decode("ascii"))
+        if t == ":":
+            return (t, int(p))
+        if t in "*~":
+            return (t, [self.read() for _ in range(int(p))])
+        if t == "%":
+            return (t, [self.read() for _ in range(2 * int(p))])
+        raise ValueError("unexpected RESP3 type " + t)
+
+
+def cstr(s):
+    assert all(32 <= ord(ch) < 127 for ch in s), s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pairs(m, allowed):
+    """The (key, value) pairs of RESP3 map `m`, checked to follow the order of `allowed`."""
+    assert m[0] == "%", m
+    out = [(m[1][i][1], m[1][i + 1]) for i in range(0, len(m[1]), 2)]
+    keys = [k for k, _ in out]
+    assert all(k in allowed for k in keys), keys
+    assert keys == sorted(keys, key=allowed.index), keys
+    return dict(out)
+
+
+def bulk(d, key):
+    """A present bulk string as a literal (maybe ""), an absent one as {} (a null string_view)."""
+    if key not in d:
+        return "{}"
+    assert d[key][0] == "$", (key, d[key])
+    return cstr(d[key][1])
+
+
+def statuses(d, key):
+    if key not in d:
+        return "{}"
+    assert d[key][0] == "~", d[key]
+    for e in d[key][1]:
+        assert e[0] == "+" and " " not in e[1], e
+    assert d[key][1], d
+    return cstr(" ".join(e[1] for e in d[key][1]))
+
+
+def arg_lines(args, depth, out):
+    assert args[0] == "*", args
+    for a in args[1]:
+        d = pairs(a, ARG_FIELDS)
+        assert "summary" not in d, d  # none in 7.0.15: CommandDocArg has no field for it
+        ksi = -1
+        if "key_spec_index" in d:
+            assert d["key_spec_index"][0] == ":" and d["key_spec_index"][1] >= 0, d
+            ksi = d["key_spec_index"][1]
+        nested = -1
+        if "arguments" in d:
+            nested = len(d["arguments"][1])
+        out.append("    " + "  " * depth +
+                   f'{{{bulk(d, "name")}, {bulk(d, "type")}, {ksi}, {bulk(d, "token")}, '
+                   f'{bulk(d, "since")}, {bulk(d, "deprecated_since")}, {statuses(d, "flags")}, '
+                   f'{nested}}},')
+        if "arguments" in d:
+            arg_lines(d["arguments"], depth + 1, out)
+
+
+def main():
+    r = Resp(sys.argv[1])
+    assert r.command("HELLO", "3")[0] == "%"
+    docs = r.command("COMMAND", "DOCS")
+    assert docs[0] == "%"
+    entries = {}
+
+    def walk(name, doc):
+        d = pairs(doc, CMD_FIELDS)
+        lines = [f'  {{{cstr(name)}, {bulk(d, "summary")}, {bulk(d, "since")}, {bulk(d, "group")},',
+                 f'   {bulk(d, "complexity")},',
+                 f'   {statuses(d, "doc_flags")}, {bulk(d, "deprecated_since")}, '
+                 f'{bulk(d, "replaced_by")}, {"true" if "arguments" in d else "false"},']
+        history = []
+        if "history" in d:
+            assert d["history"][0] == "~" and d["history"][1], d
+            for h in d["history"][1]:
+                assert h[0] == "*" and len(h[1]) == 2 and all(x[0] == "$" for x in h[1]), h
+                history.append(f"    {{{cstr(h[1][0][1])}, {cstr(h[1][1][1])}}},")
+        lines += ["   {"] + history + ["   },"] if history else ["   {},"]
+        args = []
+        if "arguments" in d:
+            arg_lines(d["arguments"], 0, args)
+        lines += ["   {"] + args + ["   }},"] if args else ["   {}},"]
+        entries[name] = lines
+        if "subcommands" in d:
+            s = d["subcommands"][1]
+            for i in range(0, len(s), 2):
+                walk(s[i][1], s[i + 1])
+
+    for i in range(0, len(docs[1]), 2):
+        walk(docs[1][i][1], docs[1][i + 1])
+    print("""// Generated by scripts/gen_command_docs.py from redis-server 7.0.15's COMMAND DOCS reply: the
+// docs (summary, since, group, complexity, doc_flags, deprecated_since, replaced_by, history,
+// arguments) of every command and subcommand, arguments flattened in pre-order. Read by
+// server/command_docs.cc. {} is an absent field, "" a present empty one. Read-only data, any
+// thread. Do not edit by hand: regenerate.
+// clang-format off
+#include "server/command_docs.h"
+
+namespace shardis {
+
+// {name, summary, since, group, complexity,
+//  doc_flags, deprecated_since, replaced_by, has_arguments,
+//  {{history since, change}...},
+//  {{name, type, key_spec_index, token, since, deprecated_since, flags, nested}...}}
+const std::vector<CommandDoc>& AllCommandDocs() {
+  static const auto* table = new std::vector<CommandDoc>{""")
+    for name in sorted(entries):
+        print("\n".join(entries[name]))
+    print("""  };
+  return *table;
+}
+
+}  // namespace shardis""")
+
+
+if __name__ == "__main__":
+    main()
