@@ -70,10 +70,11 @@ absl::Status Server::Start() {
   // More reactors than CPUs: some take turns on a CPU. A reactor woken by a message from another
   // would preempt the one running mid-turn (the kernel favours a task waking from sleep), only to
   // wait for its reply; under SCHED_BATCH a woken reactor waits until the running one sleeps or
-  // its time slice ends. Measured with two reactors on one CPU: a third fewer context switches
-  // and about 9% less CPU per cross-shard GET (docs/benchmarks.md). With a CPU each, reactors
+  // its time slice ends. Measured with two reactors on one CPU: involuntary context switches
+  // nearly gone, and about 9% less CPU per cross-shard GET (docs/benchmarks.md). With a CPU each, reactors
   // stay SCHED_OTHER, so that they preempt whatever else runs there as soon as a request comes.
   bool shared_cpus = n > static_cast<int>(cpus.size());
+  bool batch = shared_cpus;  // false once the kernel refuses (a seccomp profile may)
   for (int i = 0; i < n; ++i) {
     threads_.emplace_back([this, i] { reactors_[i]->Run(); });
     if (pin) {
@@ -85,12 +86,16 @@ absl::Status Server::Start() {
     if (shared_cpus) {
       sched_param param{};
       param.sched_priority = 0;
-      pthread_setschedparam(threads_.back().native_handle(), SCHED_BATCH, &param);
+      if (pthread_setschedparam(threads_.back().native_handle(), SCHED_BATCH, &param) != 0) {
+        batch = false;
+      }
     }
   }
   Log(LogLevel::kNotice, "Started %d reactor thread%s%s%s", n, n == 1 ? "" : "s",
       pin ? ", each pinned to one CPU" : " (not pinned)",
-      shared_cpus ? "; more threads than CPUs, so they run under SCHED_BATCH" : "");
+      !shared_cpus ? ""
+      : batch      ? "; more threads than CPUs, so they run under SCHED_BATCH"
+                   : "; more threads than CPUs (SCHED_BATCH refused)");
   return absl::OkStatus();
 }
 
