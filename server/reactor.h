@@ -266,8 +266,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   // Message delivery (called by the messages on this thread).
   void ExecuteBatch(BatchMessage* batch);
   void CompleteBatch(BatchMessage* batch);
-  // Hints the table slots of a batch's keys to the cache, and records them for
-  // PrefetchDrainedBlocks (DrainMailbox).
+  // Hints the table slots of a batch's keys to the cache, and records the keys for DrainMailbox
+  // to hint their heap blocks next.
   void PrefetchBatchSlots(const BatchMessage& batch);
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);

@@ -71,8 +71,9 @@ absl::Status Server::Start() {
   // would preempt the one running mid-turn (the kernel favours a task waking from sleep), only to
   // wait for its reply; under SCHED_BATCH a woken reactor waits until the running one sleeps or
   // its time slice ends. Measured with two reactors on one CPU: involuntary context switches
-  // nearly gone, and about 9% less CPU per cross-shard GET (docs/benchmarks.md). With a CPU each, reactors
-  // stay SCHED_OTHER, so that they preempt whatever else runs there as soon as a request comes.
+  // nearly gone, and about 9% less CPU per cross-shard GET (docs/benchmarks.md). With a CPU
+  // each, reactors stay SCHED_OTHER, so that they preempt whatever else runs there as soon as a
+  // request comes.
   bool shared_cpus = n > static_cast<int>(cpus.size());
   bool batch = shared_cpus;  // false once the kernel refuses (a seccomp profile may)
   for (int i = 0; i < n; ++i) {
