@@ -1,5 +1,8 @@
 #include "server/client_state.h"
 
+#include <iterator>
+#include <string_view>
+
 #include "absl/strings/str_format.h"
 
 namespace shardis {
@@ -9,17 +12,17 @@ std::string FormatClientInfo(const ClientState& c, int64_t now_ms, size_t query_
   int64_t age = (now_ms - c.created_ms) / 1000;
   int64_t idle = (now_ms - c.last_interaction_ms) / 1000;
   // Redis's flags in Redis's order (d, u: not known on the client's thread).
-  std::string flags;
-  if (c.monitor) flags += 'O';
-  if (c.subscribed()) flags += 'P';
-  if (c.in_multi()) flags += 'x';
-  if (c.blocked) flags += 'b';
-  if (c.tracking.on) flags += 't';
-  if (c.tracking.broken_redirect) flags += 'R';
-  if (c.tracking.bcast) flags += 'B';
-  if (c.close_after_reply) flags += 'c';
-  if (c.no_evict) flags += 'e';
-  if (flags.empty()) flags = "N";
+  const std::pair<bool, char> kFlags[] = {
+      {c.monitor, 'O'},        {c.subscribed(), 'P'},      {c.in_multi(), 'x'},
+      {c.blocked, 'b'},        {c.tracking.on, 't'},       {c.tracking.broken_redirect, 'R'},
+      {c.tracking.bcast, 'B'}, {c.close_after_reply, 'c'}, {c.unix_socket, 'U'},
+      {c.no_evict, 'e'}};
+  char letters[std::size(kFlags)];
+  size_t n = 0;
+  for (const auto& [set, letter] : kFlags) {
+    if (set) letters[n++] = letter;
+  }
+  std::string_view flags = n == 0 ? std::string_view("N") : std::string_view(letters, n);
   return absl::StrFormat(
       "id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d "
       "multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=0 "

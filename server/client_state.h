@@ -71,8 +71,9 @@ struct ClientState {
   uint64_t acl_epoch = 0;
   bool close_after_reply = false;  // QUIT, protocol errors, CLIENT KILL
   bool no_evict = false;
-  bool blocked = false;  // a blocking command of its (BLPOP...) is in flight: CLIENT LIST's b
-  bool monitor = false;  // MONITOR
+  bool unix_socket = false;  // connected through the Unix socket (CLIENT LIST's U)
+  bool blocked = false;      // a blocking command of its (BLPOP...) is in flight: CLIENT LIST's b
+  bool monitor = false;      // MONITOR
   // CLIENT REPLY: OFF drops every reply until ON; SKIP sets skip_next, which turns into skip
   // (drop the reply of this one command) once the next command starts.
   bool reply_off = false;

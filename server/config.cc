@@ -916,6 +916,7 @@ const std::pair<std::string_view, bool Config::*> kBoolFields[] = {
 const std::pair<std::string_view, std::string Config::*> kStringFields[] = {
     {"loglevel", &Config::loglevel},
     {"logfile", &Config::logfile},
+    {"unixsocket", &Config::unixsocket},
     {"requirepass", &Config::requirepass},
     {"maxmemory-policy", &Config::maxmemory_policy},
     {"dir", &Config::dir},
@@ -957,6 +958,8 @@ void Config::SyncTyped(size_t index) {
     maxmemory = static_cast<int64_t>(std::min<uint64_t>(bytes, INT64_MAX));
   } else if (name == "bind") {
     bind = std::vector<std::string>(absl::StrSplit(v, ' ', absl::SkipEmpty()));
+  } else if (name == "unixsocketperm") {
+    unixsocketperm = static_cast<int>(std::strtol(v.c_str(), nullptr, 8));  // kept as octal text
   } else if (name == "save") {
     // "secs changes secs changes..." (validated by the save rule).
     save_params.clear();

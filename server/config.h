@@ -99,7 +99,9 @@ class Config {
   OutputLimit output_limit_pubsub{32LL << 20, 8LL << 20, 60};
   int databases = 16;
   std::string loglevel = "notice";
-  std::string logfile;  // empty: stdout
+  std::string logfile;     // empty: stdout
+  std::string unixsocket;  // empty: no Unix socket
+  int unixsocketperm = 0;  // its file's permissions (0: as the umask leaves them)
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
   int hz = 10;  // clamped to 1..500 as Redis does

@@ -212,6 +212,7 @@ int Main(int argc, char** argv) {
   Log(LogLevel::kNotice, "Server initialized");
   if (config.port != 0) Log(LogLevel::kNotice, "Ready to accept connections tcp");
   if (TlsPort(config) != 0) Log(LogLevel::kNotice, "Ready to accept connections tls");
+  if (!config.unixsocket.empty()) Log(LogLevel::kNotice, "Ready to accept connections unix");
   server.WaitForShutdown();
   if (!config.pidfile.empty()) unlink(config.pidfile.c_str());
   return server.exit_code();

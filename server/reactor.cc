@@ -238,20 +238,29 @@ std::string Reactor::ListenAll(int port, uint32_t tag, std::vector<int>* fds) {
 
 std::string Reactor::Listen() {
   outgoing_.resize(server_.thread_count());
-  // Tags: 1 plain listening socket, 2 mailbox, 3 TLS listening socket, 5 and 6 the metrics
-  // endpoint (MetricsHttp; 0: a connection).
   if (config_.port != 0) {
-    std::string error = ListenAll(config_.port, 1, &listen_fds_);
+    std::string error = ListenAll(config_.port, kTagTcpListener, &listen_fds_);
     if (!error.empty()) return error;
   }
   int tls_port = TlsPort(config_);
   if (tls_port != 0) {
     if (tls_ctx_ == nullptr) return "Failed to configure TLS. Check logs for more info.";
-    std::string error = ListenAll(tls_port, 3, &tls_listen_fds_);
+    std::string error = ListenAll(tls_port, kTagTlsListener, &tls_listen_fds_);
     if (!error.empty()) return error;
     tls_port_ = tls_port;
   }
-  if (listen_fds_.empty() && tls_listen_fds_.empty()) {
+  if (unix_listen_fd_ >= 0) {
+    // One socket in every reactor's epoll set: EPOLLEXCLUSIVE wakes one reactor (or a few) per
+    // new client, not all of them, and spreads the clients over the reactors as they wake.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.u64 =
+        static_cast<uint64_t>(unix_listen_fd_) | (static_cast<uint64_t>(kTagUnixListener) << 32);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, unix_listen_fd_, &ev) != 0) {
+      return absl::StrCat("Failed opening Unix socket: epoll: ", strerror(errno));
+    }
+  }
+  if (listen_fds_.empty() && tls_listen_fds_.empty() && unix_listen_fd_ < 0) {
     return "Configured to not listen anywhere, exiting.";
   }
   if (index_ == 0 && config_.metrics_port > 0) {
@@ -275,7 +284,8 @@ std::string Reactor::Listen() {
   // Mailbox::PrepareToSleep never lets the loop sleep on a non-empty one).
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLET;
-  ev.data.u64 = static_cast<uint64_t>(mailbox_.event_fd()) | (2ULL << 32);  // tag: mailbox
+  ev.data.u64 =
+      static_cast<uint64_t>(mailbox_.event_fd()) | (static_cast<uint64_t>(kTagMailbox) << 32);
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_.event_fd(), &ev);
   return "";
 }
@@ -285,7 +295,7 @@ std::string Reactor::SetTls(std::shared_ptr<TlsContext> ctx, int port) {
   if (port == tls_port_) return "";
   std::vector<int> fds;
   if (port != 0) {
-    std::string error = ListenAll(port, 3, &fds);
+    std::string error = ListenAll(port, kTagTlsListener, &fds);
     if (!error.empty()) return error;  // the old listeners stay
   }
   for (int fd : tls_listen_fds_) close(fd);  // (closing drops it from the epoll set)
@@ -350,11 +360,11 @@ void Reactor::Run() {
       uint64_t data = events[i].data.u64;
       uint32_t tag = static_cast<uint32_t>(data >> 32);
       int fd = static_cast<int>(data & 0xffffffff);
-      if (tag == 1 || tag == 3) {
-        Accept(fd, tag == 3);
+      if (tag == kTagTcpListener || tag == kTagTlsListener || tag == kTagUnixListener) {
+        Accept(fd, tag);
         continue;
       }
-      if (tag == 2) continue;  // the mailbox: drained below, every turn
+      if (tag == kTagMailbox) continue;  // drained below, every turn
       if (tag == MetricsHttp::kListenTag || tag == MetricsHttp::kConnTag) {
         if (metrics_ == nullptr) continue;
         if (tag == MetricsHttp::kListenTag) {
@@ -411,11 +421,12 @@ bool Reactor::ServeWhileBusy() {
   for (int i = 0; i < n; ++i) {
     uint64_t data = events[i].data.u64;
     uint32_t tag = static_cast<uint32_t>(data >> 32);
-    if (tag == 1 || tag == 3) {  // new clients are accepted (and told BUSY), as by Redis
-      Accept(static_cast<int>(data & 0xffffffff), tag == 3);
+    // New clients are accepted (and told BUSY), as by Redis.
+    if (tag == kTagTcpListener || tag == kTagTlsListener || tag == kTagUnixListener) {
+      Accept(static_cast<int>(data & 0xffffffff), tag);
       continue;
     }
-    if (tag != 0) continue;  // the mailbox waits for the script's end
+    if (tag != kTagConnection) continue;  // the mailbox waits for the script's end
     auto it = connections_.find(static_cast<int>(data & 0xffffffff));
     if (it == connections_.end()) continue;
     Connection* c = it->second.get();
@@ -449,7 +460,7 @@ void Reactor::StopNow() {
   graveyard_.clear();
 }
 
-void Reactor::Accept(int listen_fd, bool tls) {
+void Reactor::Accept(int listen_fd, uint32_t listener_tag) {
   for (int i = 0; i < kAcceptsPerTurn; ++i) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
@@ -471,7 +482,30 @@ void Reactor::Accept(int listen_fd, bool tls) {
       ++counters_.rejected_connections;
       continue;
     }
-    int one = 1;
+    if (listener_tag == kTagUnixListener) {
+      // The kernel does not spread a Unix socket's clients over the reactors (SO_REUSEPORT is
+      // for TCP): whichever accepts one hands it on, in turn.
+      int target = static_cast<int>(next_unix_target_++ % server_.thread_count());
+      if (target != index_) {
+        auto* m = new AdoptUnixClientMessage;
+        m->fd = fd;
+        Send(target, m);
+        continue;
+      }
+    }
+    AdoptConnection(fd, listener_tag, peer);
+  }
+}
+
+void AdoptUnixClientMessage::Deliver(Reactor& reactor) {
+  reactor.AdoptConnection(fd, Reactor::kTagUnixListener, sockaddr_storage{});
+  delete this;
+}
+
+void Reactor::AdoptConnection(int fd, uint32_t listener_tag, const sockaddr_storage& peer) {
+  const bool unix_socket = listener_tag == kTagUnixListener;
+  int one = 1;
+  if (!unix_socket) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (config_.tcp_keepalive > 0) {
       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
@@ -482,38 +516,44 @@ void Reactor::Accept(int listen_fd, bool tls) {
       int count = 3;
       setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
     }
-    auto conn = std::make_unique<Connection>();
-    Connection* c = conn.get();
-    if (tls) {
-      if (tls_ctx_ != nullptr) c->tls = TlsConn::Accept(*tls_ctx_, fd);
-      if (c->tls == nullptr) {
-        close(fd);
-        server_.ReleaseClientSlot();
-        continue;
-      }
+  }
+  auto conn = std::make_unique<Connection>();
+  Connection* c = conn.get();
+  if (listener_tag == kTagTlsListener) {
+    if (tls_ctx_ != nullptr) c->tls = TlsConn::Accept(*tls_ctx_, fd);
+    if (c->tls == nullptr) {
+      close(fd);
+      server_.ReleaseClientSlot();
+      return;
     }
-    c->state.id = server_.NextClientId();
-    c->state.fd = fd;
-    c->state.thread_index = index_;
-    c->state.created_ms = shard_.now_ms();
-    c->state.last_interaction_ms = c->state.created_ms;
+  }
+  c->state.id = server_.NextClientId();
+  c->state.fd = fd;
+  c->state.thread_index = index_;
+  c->state.created_ms = shard_.now_ms();
+  c->state.last_interaction_ms = c->state.created_ms;
+  if (unix_socket) {
+    c->state.unix_socket = true;
+    c->state.addr = absl::StrCat(config_.unixsocket, ":0");  // as Redis shows such a client
+    c->state.laddr = c->state.addr;
+  } else {
     c->state.addr = FormatAddress(peer);
     sockaddr_storage local{};
     socklen_t local_len = sizeof(local);
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0) {
       c->state.laddr = FormatAddress(local);
     }
-    c->state.authenticated = acl_.DefaultAutoAuth();
-    ParserLimits limits;
-    limits.max_bulk_len = config_.proto_max_bulk_len;
-    c->parser.set_limits(limits);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = static_cast<uint64_t>(fd);
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    connections_by_id_[c->state.id] = c;
-    connections_[fd] = std::move(conn);
   }
+  c->state.authenticated = acl_.DefaultAutoAuth();
+  ParserLimits limits;
+  limits.max_bulk_len = config_.proto_max_bulk_len;
+  c->parser.set_limits(limits);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(fd);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  connections_by_id_[c->state.id] = c;
+  connections_[fd] = std::move(conn);
 }
 
 void Reactor::UpdateInterest(Connection* c) {

@@ -13,6 +13,8 @@
 // (one write per connection per turn), run periodic work (expiry, rehash, client timeouts).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -72,6 +74,12 @@ struct BatchMessage : MailboxMessage {
   void Deliver(Reactor& reactor) override;
   void Prefetch(Reactor& reactor) const override;
   void Clear();
+};
+
+// A client accepted on the Unix socket by another reactor, handed to this one (Reactor::Accept).
+struct AdoptUnixClientMessage : MailboxMessage {
+  int fd = -1;
+  void Deliver(Reactor& reactor) override;
 };
 
 // One fan-out (RunOnShards / ForEachThread): lives on the origin thread; its per-target messages
@@ -190,6 +198,14 @@ inline constexpr std::string_view kUnblockedError = "UNBLOCKED client unblocked 
 
 class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
  public:
+  // Epoll data tags (the high 32 bits of an event's data; the low ones hold the fd). The metrics
+  // endpoint's are MetricsHttp::kListenTag and kConnTag.
+  static constexpr uint32_t kTagConnection = 0;
+  static constexpr uint32_t kTagTcpListener = 1;
+  static constexpr uint32_t kTagMailbox = 2;
+  static constexpr uint32_t kTagTlsListener = 3;
+  static constexpr uint32_t kTagUnixListener = 4;
+
   Reactor(Server& server, int index, const Config& config);
   ~Reactor() override;
 
@@ -197,6 +213,11 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   std::string Listen();
   // Before Listen(): the TLS context (needed when tls-port is set).
   void set_tls_context(std::shared_ptr<TlsContext> ctx) { tls_ctx_ = std::move(ctx); }
+  // The Unix socket's listening fd, shared by every reactor and owned by the Server; before
+  // Listen().
+  void set_unix_listener(int fd) { unix_listen_fd_ = fd; }
+  // A client accepted here or handed over by another reactor (Unix socket): its Connection.
+  void AdoptConnection(int fd, uint32_t listener_tag, const sockaddr_storage& peer);
   // The thread body: runs until Stop().
   void Run();
   // Any thread: asks the loop to finish (flush replies, close connections) and return.
@@ -279,7 +300,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   friend class Runner;
 
   // Event handling.
-  void Accept(int listen_fd, bool tls);
+  void Accept(int listen_fd, uint32_t listener_tag);
   // Opens this thread's listening sockets for `port` on every bind address into *fds (tagged
   // `tag` in epoll). Returns an error text, empty on success.
   std::string ListenAll(int port, uint32_t tag, std::vector<int>* fds);
@@ -455,6 +476,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   int epoll_fd_ = -1;
   std::vector<int> listen_fds_;
   std::vector<int> tls_listen_fds_;
+  int unix_listen_fd_ = -1;              // see set_unix_listener
+  uint64_t next_unix_target_ = 0;        // the reactor the next Unix client goes to (round robin)
   std::shared_ptr<TlsContext> tls_ctx_;  // shared read-only by every reactor (tls.h)
   int tls_port_ = 0;                     // what tls_listen_fds_ listen on
   std::vector<Connection*> tls_pending_;

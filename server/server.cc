@@ -3,7 +3,14 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
 
 #include "server/acl.h"
 #include "server/aof.h"
@@ -27,12 +34,50 @@ std::vector<int> AllowedCpus() {
   return cpus;
 }
 
+namespace {
+
+// Redis's anetUnixServer: a stale socket file goes first; then bind, the configured permissions
+// (0: the umask's), listen. Returns the non-blocking listening fd, or -1 and sets *error.
+int ListenUnix(const std::string& path, int perm, int backlog, std::string* error) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) {
+    *error = "Unix socket path too long (" + std::to_string(sizeof(addr.sun_path) - 1) + ")";
+    return -1;
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + strerror(errno);
+    return -1;
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  unlink(path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      (perm != 0 && chmod(path.c_str(), static_cast<mode_t>(perm)) != 0) ||
+      listen(fd, backlog) != 0) {
+    *error = std::string("bind: ") + strerror(errno);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
 Server::Server(const Config& config, ServerInfo info) : config_(config), info_(std::move(info)) {}
 
 Server::~Server() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  CloseUnixSocket();
+}
+
+void Server::CloseUnixSocket() {
+  if (unix_fd_ < 0) return;
+  close(unix_fd_);
+  unix_fd_ = -1;
+  unlink(config_.unixsocket.c_str());  // as Redis, on the way out
 }
 
 absl::Status Server::Start() {
@@ -60,6 +105,12 @@ absl::Status Server::Start() {
       return absl::FailedPreconditionError("Failed to configure TLS. Check logs for more info.");
     }
     for (auto& r : reactors_) r->set_tls_context(tls);
+  }
+  if (!config_.unixsocket.empty()) {
+    std::string error;
+    unix_fd_ = ListenUnix(config_.unixsocket, config_.unixsocketperm, config_.tcp_backlog, &error);
+    if (unix_fd_ < 0) return absl::UnavailableError("Failed opening Unix socket: " + error);
+    for (auto& r : reactors_) r->set_unix_listener(unix_fd_);
   }
   for (auto& r : reactors_) {
     std::string error = r->Listen();
@@ -127,6 +178,7 @@ void Server::WaitForShutdown() {
   for (auto& r : reactors_) r->Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  CloseUnixSocket();
   // Every loop has stopped: messages still queued can be freed without running them.
   for (auto& r : reactors_) {
     while (MailboxMessage* m = r->mailbox().Pop()) delete m;

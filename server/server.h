@@ -49,6 +49,8 @@ class Server {
  private:
   // Every reactor's shard, for start-up load and shutdown save (threads not running).
   std::vector<ShardData*> Shards();
+  // Closes the Unix listening socket and removes its file (no-op without one).
+  void CloseUnixSocket();
 
   Config config_;
   ServerInfo info_;
@@ -56,6 +58,7 @@ class Server {
   std::vector<std::unique_ptr<Reactor>> reactors_;
   std::vector<std::thread> threads_;
   LazyFreer lazy_freer_;
+  int unix_fd_ = -1;  // the Unix socket every reactor accepts on (unixsocket), or -1
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int> clients_{0};
 };

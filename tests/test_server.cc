@@ -720,10 +720,21 @@ std::string EncodeCommand(const std::vector<std::string>& args) {
 // Clients.
 
 std::unique_ptr<Client> Client::Connect(int port, milliseconds timeout, std::string* error) {
+  return ConnectTo("127.0.0.1", port, timeout, error);
+}
+
+std::unique_ptr<Client> Client::ConnectUnix(const std::string& path, milliseconds timeout,
+                                            std::string* error) {
+  return ConnectTo(path, -1, timeout, error);
+}
+
+std::unique_ptr<Client> Client::ConnectTo(const std::string& where, int port, milliseconds timeout,
+                                          std::string* error) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  redisContext* ctx = redisConnectWithTimeout("127.0.0.1", port, tv);
+  redisContext* ctx = port < 0 ? redisConnectUnixWithTimeout(where.c_str(), tv)
+                               : redisConnectWithTimeout(where.c_str(), port, tv);
   if (ctx == nullptr || ctx->err != 0) {
     if (error != nullptr) *error = ctx == nullptr ? "allocation failed" : ctx->errstr;
     if (ctx != nullptr) redisFree(ctx);

@@ -200,6 +200,10 @@ class Client {
   static std::unique_ptr<Client> Connect(
       int port, std::chrono::milliseconds timeout = std::chrono::seconds(10),
       std::string* error = nullptr);
+  // The same through a Unix socket.
+  static std::unique_ptr<Client> ConnectUnix(
+      const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+      std::string* error = nullptr);
   ~Client();
 
   // Sends a command and reads its reply. nullptr on an I/O error (see error()).
@@ -220,6 +224,9 @@ class Client {
 
  private:
   explicit Client(redisContext* ctx) : ctx_(ctx) {}
+  // Unix socket `where` when port < 0, else host `where` and TCP port `port`.
+  static std::unique_ptr<Client> ConnectTo(const std::string& where, int port,
+                                           std::chrono::milliseconds timeout, std::string* error);
   redisContext* ctx_;
 };
 

@@ -34,9 +34,10 @@ namespace {
 
 using cmd::EqualsIgnoreCase;
 
-// A client on the loopback interface ("local" in enable-debug-command and friends).
+// A client on the loopback interface or the Unix socket ("local" in enable-debug-command and
+// friends).
 bool IsLocalClient(const ClientState& client) {
-  return client.addr.starts_with("127.") || client.addr.starts_with("::1:");
+  return client.unix_socket || client.addr.starts_with("127.") || client.addr.starts_with("::1:");
 }
 
 void ReplyHelp(ReplyBuilder& reply, std::initializer_list<std::string_view> lines) {

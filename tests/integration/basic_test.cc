@@ -2,10 +2,11 @@
 // binary and 1 MB values, deep pipelining across shards, 200 concurrent connections, SELECT,
 // expiry, multi-key commands across shards, RESP3 HELLO, inline commands, protocol errors, QUIT,
 // error texts, redis-cli usage, and exit on SHUTDOWN / SIGTERM with clients on other threads; and
-// reactors that share a CPU run under SCHED_BATCH.
+// reactors that share a CPU run under SCHED_BATCH; clients on the Unix socket.
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -685,6 +686,53 @@ TEST(SchedulingTest, ReactorsSharingACpuRunUnderSchedBatch) {
   }
   EXPECT_TRUE(shared->Stop());
   EXPECT_TRUE(alone->Stop());
+}
+
+// unixsocket: clients connect through the socket file (with unixsocketperm's permissions), are
+// spread over the reactors, show as Redis shows them in CLIENT INFO (addr and laddr the path
+// with ":0", flag U), reach keys on every shard; the file goes when the server stops.
+TEST(UnixSocketTest, ClientsOnEveryReactorAndTheFileRemovedAtExit) {
+  if (ShardisLabel() != "shardis") GTEST_SKIP() << "StartShardis ignores extra arguments";
+  std::string dir = MakeTempDir("shardis-unix");
+  std::string path = dir + "/s.sock";
+  std::string error;
+  auto server = StartShardis(2, {"--unixsocket", path, "--unixsocketperm", "700"}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(Client::ConnectUnix(path, seconds(10), &error));
+    ASSERT_NE(clients.back(), nullptr) << error;
+    EXPECT_EQ(clients.back()->Run({"PING"}), "status:\"PONG\"");
+  }
+  std::string info = clients[0]->Run({"CLIENT", "INFO"});
+  EXPECT_TRUE(absl::StrContains(info, absl::StrCat(" addr=", path, ":0 laddr=", path, ":0 ")))
+      << info;
+  EXPECT_TRUE(absl::StrContains(info, " flags=U ")) << info;
+  auto tcp = Client::Connect(server->port(), seconds(10), &error);
+  ASSERT_NE(tcp, nullptr) << error;
+  EXPECT_EQ(tcp->Run({"CONFIG", "GET", "unixsocket"}),
+            absl::StrCat("arr:[str:\"unixsocket\",", Str(path), "]"));
+  // Handed out in turn: both reactors hold some of the four.
+  for (int t = 0; t < 2; ++t) {
+    std::string line = InfoField(*tcp, absl::StrCat("thread", t), "threads");
+    EXPECT_FALSE(absl::StartsWith(line, "connections=0,")) << t << ": " << line;
+  }
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(clients[i % 4]->Run({"SET", absl::StrCat("k", i), absl::StrCat(i)}), kOk);
+  }
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(clients[(i + 1) % 4]->Run({"GET", absl::StrCat("k", i)}), Str(absl::StrCat(i)));
+  }
+  clients.clear();
+  tcp.reset();
+  EXPECT_TRUE(server->Stop());
+  EXPECT_NE(stat(path.c_str(), &st), 0);  // removed
+  RemoveTree(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, BasicTest, ::testing::Values(1, 4),
