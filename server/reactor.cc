@@ -144,10 +144,20 @@ void Reactor::StartMonitor() {
   MonitorCount().fetch_add(1, std::memory_order_relaxed);
 }
 
+void Reactor::StopMonitor() {
+  Connection* c = current_conn_;
+  if (c == nullptr || !c->state.monitor) return;
+  c->state.monitor = false;
+  std::erase(monitors_, c->state.id);
+  local_monitors_.fetch_sub(1, std::memory_order_relaxed);
+  MonitorCount().fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Reactor::DeliverMonitorLines(const std::string& lines) {
   for (uint64_t id : monitors_) {
     auto it = connections_by_id_.find(id);
-    if (it == connections_by_id_.end()) continue;
+    // A monitor that sent QUIT gets nothing after its +OK (not even its QUIT line), as Redis.
+    if (it == connections_by_id_.end() || it->second->state.close_after_reply) continue;
     it->second->out.append(lines);
     MarkDirty(it->second);
   }

@@ -253,6 +253,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void ForEachThread(std::function<void(ServerContext&)> task, FanOutDone done) override;
   void RequestShutdown() override;
   void StartMonitor() override;
+  void StopMonitor() override;
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
   bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }

@@ -163,6 +163,8 @@ class ServerContext {
   virtual void RequestShutdown() = 0;
   // MONITOR: the running client becomes a monitor of every thread's commands.
   virtual void StartMonitor() = 0;
+  // RESET: the running client stops being a monitor (no-op if it is not one).
+  virtual void StopMonitor() = 0;
   // CLIENT TRACKING: the client's options changed from `before` (counts, BCAST registrations
   // on every thread); whether a client with this id lives on this thread; this thread's table.
   virtual void TrackingChanged(ClientState& client, const ClientTracking& before) = 0;

@@ -59,6 +59,13 @@ void CmdReset(ClientCommand& c) {
     c.client.subscribed_patterns = 0;
     c.client.subscribed_shard_channels = 0;
   }
+  // Like Redis's RESET: out of MONITOR mode and client tracking too.
+  c.server->StopMonitor();
+  if (c.client.tracking.on) {
+    ClientTracking before = c.client.tracking;
+    c.client.tracking = ClientTracking{};
+    c.server->TrackingChanged(c.client, before);
+  }
   c.client.db_index = 0;
   c.client.resp = RespVersion::kResp2;
   c.client.name.clear();

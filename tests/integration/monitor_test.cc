@@ -78,6 +78,47 @@ TEST(MonitorTest, LinesMatchRedis) {
   EXPECT_EQ(got, expected);
 }
 
+// A monitor that QUITs gets its +OK and nothing after it (not its own QUIT line); RESET ends
+// MONITOR mode (no RESET line, no further lines), as Redis (found by hiredis's MONITOR test).
+std::vector<std::string> QuitResetSession(int port) {
+  auto m1 = RawConnection::Connect(port);
+  auto m2 = RawConnection::Connect(port);
+  auto m3 = RawConnection::Connect(port);
+  auto c = RawConnection::Connect(port);
+  if (!m1 || !m2 || !m3 || !c) return {"connect-failed"};
+  std::vector<std::string> out;
+  for (auto* m : {m1.get(), m2.get(), m3.get()}) out.push_back(m->Run({"MONITOR"}));
+  out.push_back(m1->Run({"QUIT"}));
+  out.push_back(m1->WaitClosed(std::chrono::seconds(10)) ? "closed" : "open");
+  out.push_back("after quit: [" + m1->pending() + "]");
+  out.push_back(Normalize(m3->Read(std::chrono::seconds(5)).value_or(RespValue{}).str));
+  out.push_back(Normalize(m2->Read(std::chrono::seconds(5)).value_or(RespValue{}).str));
+  out.push_back(m2->Run({"RESET"}));
+  out.push_back(Normalize(m3->Read(std::chrono::seconds(5)).value_or(RespValue{}).str));
+  out.push_back(c->Run({"PING"}));
+  out.push_back(Normalize(m3->Read(std::chrono::seconds(5)).value_or(RespValue{}).str));
+  // Were m2 still a monitor, the PING line would come before the ECHO reply.
+  out.push_back(m2->Run({"ECHO", "done"}));
+  std::string info = m2->Run({"CLIENT", "INFO"});
+  size_t flags = info.find("flags=");
+  out.push_back(flags == std::string::npos ? info
+                                           : info.substr(flags, info.find(' ', flags) - flags));
+  return out;
+}
+
+TEST(MonitorTest, QuitAndResetEndMonitoringAsRedis) {
+  auto redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  std::vector<std::string> expected = QuitResetSession(redis->port());
+  ASSERT_EQ(expected.size(), 14u);
+  EXPECT_EQ(expected[5], "after quit: []");
+  for (int threads : {1, 2}) {
+    auto shardis = StartShardis(threads);
+    ASSERT_NE(shardis, nullptr);
+    EXPECT_EQ(QuitResetSession(shardis->port()), expected) << "threads=" << threads;
+  }
+}
+
 TEST(MonitorTest, TimestampFormat) {
   auto shardis = StartShardis(2);
   ASSERT_NE(shardis, nullptr);

@@ -119,6 +119,38 @@ TEST(TrackingTest, OwnWriteInvalidationFollowsTheReply) {
   }
 }
 
+// RESET turns client tracking off, as Redis: TRACKINGINFO says off, CLIENT INFO has no 't' flag
+// and a later write by another client sends no invalidation.
+std::vector<std::string> ResetSession(int port) {
+  auto c = RawConnection::Connect(port);
+  auto w = RawConnection::Connect(port);
+  if (c == nullptr || w == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  c->Run({"HELLO", "3"});
+  out.push_back(c->Run({"CLIENT", "TRACKING", "on"}));
+  out.push_back(c->Run({"GET", "rk"}));
+  out.push_back(c->Run({"RESET"}));
+  out.push_back(c->Run({"CLIENT", "TRACKINGINFO"}));
+  std::string info = c->Run({"CLIENT", "INFO"});
+  size_t flags = info.find("flags=");
+  out.push_back(flags == std::string::npos ? info
+                                           : info.substr(flags, info.find(' ', flags) - flags));
+  out.push_back(w->Run({"SET", "rk", "v"}));
+  out.push_back(c->Run({"PING"}));  // an invalidation would come first
+  return out;
+}
+
+TEST(TrackingTest, ResetTurnsTrackingOff) {
+  auto redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  std::vector<std::string> expected = ResetSession(redis->port());
+  for (int threads : {1, 2}) {
+    auto shardis = StartShardis(threads);
+    ASSERT_NE(shardis, nullptr);
+    EXPECT_EQ(ResetSession(shardis->port()), expected) << "threads=" << threads;
+  }
+}
+
 // Waits (bounded) for the next push/message on `c`, skipping nothing: "timeout" when none.
 std::string NextPush(RawConnection& c, milliseconds wait = milliseconds(5000)) {
   auto v = c.Read(wait);
