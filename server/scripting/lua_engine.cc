@@ -16,11 +16,14 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
 #include "server/command_table.h"
+#include "server/config_parse.h"
 #include "server/logging.h"
 #include "server/memory_accounting.h"
 #include "server/scripting/lua_cmsgpack.h"
@@ -1235,31 +1238,42 @@ bool LuaEngine::CompileLibrary(std::string_view code, Library* lib, std::string*
     *error = "ERR Missing library metadata";
     return false;
   }
+  // Redis's functionExtractLibMetaData: the shebang line split as sdssplitargs does, the
+  // engine after "#!", then name=<name> (any case, once); then the name's check, then the engine.
   size_t nl = code.find('\n');
-  std::string_view line = code.substr(0, nl);
-  std::vector<absl::string_view> parts = absl::StrSplit(AV(line), ' ', absl::SkipEmpty());
-  if (parts.empty() || parts[0] != "#!lua") {
+  std::vector<std::string> parts;
+  if (nl == std::string_view::npos || !config_parse::SplitArgs(code.substr(0, nl), &parts) ||
+      parts.empty()) {
     *error = "ERR Invalid library metadata";
     return false;
   }
-  std::string name;
+  std::string engine = parts[0].size() > 2 ? parts[0].substr(2) : std::string();
+  std::optional<std::string> name;
   for (size_t i = 1; i < parts.size(); ++i) {
-    absl::string_view part = parts[i];
-    if (absl::StartsWith(part, "name=")) {
-      name = std::string(part.substr(5));
+    const std::string& part = parts[i];
+    if (part.size() >= 5 && absl::EqualsIgnoreCase(AV(part).substr(0, 5), "name=")) {
+      if (name.has_value()) {
+        *error = "ERR Invalid metadata value, name argument was given multiple times";
+        return false;
+      }
+      name = part.substr(5);
     } else {
       *error = Cat("ERR Invalid metadata value given: ", part);
       return false;
     }
   }
-  if (name.empty()) {
-    *error = "ERR Invalid library metadata";
+  if (!name.has_value()) {
+    *error = "ERR Library name was not given";
     return false;
   }
-  if (!ValidName(name)) {
+  if (!ValidName(*name)) {
     *error =
         "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
         "least one character long";
+    return false;
+  }
+  if (!absl::EqualsIgnoreCase(engine, "lua")) {
+    *error = Cat("ERR Engine '", engine, "' not found");
     return false;
   }
   std::string body = CompilableBody(code);
@@ -1271,7 +1285,7 @@ bool LuaEngine::CompileLibrary(std::string_view code, Library* lib, std::string*
     lua_settop(L, 0);
     return false;
   }
-  lib->name = name;
+  lib->name = *name;
   lib->code = std::string(code);
   lib->functions.clear();
   lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);

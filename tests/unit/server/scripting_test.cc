@@ -315,5 +315,32 @@ TEST_F(ScriptingTest, RestoresRedisPayload) {
   EXPECT_EQ(h_.Run({"FCALL", "zf0", "0"}), Bulk("abcabcabcabc0"));
 }
 
+// The shebang line is read as Redis's functionExtractLibMetaData does (checked against
+// redis-server 7.0.15): sdssplitargs tokens, NAME= in any case, the name's check before the
+// engine's, and the engine named in its error.
+TEST_F(ScriptingTest, FunctionLibraryMetadata) {
+  const std::string kNameErr =
+      "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+      "least one character long";
+  auto load = [&](const std::string& code) { return h_.Run({"FUNCTION", "LOAD", code}); };
+  EXPECT_EQ(load("#!lua name=a"), Err("ERR Invalid library metadata"));  // no newline
+  EXPECT_EQ(load("#!lua\n"), Err("ERR Library name was not given"));
+  EXPECT_EQ(load("#!\n"), Err("ERR Library name was not given"));
+  EXPECT_EQ(load("#!lua name=a name=b\n"),
+            Err("ERR Invalid metadata value, name argument was given multiple times"));
+  EXPECT_EQ(load("#!lua name=\n"), Err(kNameErr));
+  EXPECT_EQ(load("#!js name=x-y\n"), Err(kNameErr));
+  EXPECT_EQ(load("#!js name=a\n"), Err("ERR Engine 'js' not found"));
+  EXPECT_EQ(load("#! name=a\n"), Err("ERR Engine '' not found"));
+  EXPECT_EQ(load("#!js name=a b\n"), Err("ERR Invalid metadata value given: b"));
+  EXPECT_EQ(load("#!lua \"name=q\n"), Err("ERR Invalid library metadata"));
+  EXPECT_EQ(load("#!lua\tname=t\n"), Err("ERR No functions registered"));
+  const std::string body = "\nredis.register_function('f', function() return 1 end)";
+  EXPECT_EQ(load("#!LUA NAME=up" + body), Bulk("up"));
+  EXPECT_EQ(load("#!lua \"name=q\"\nredis.register_function('g', function() return 2 end)"),
+            Bulk("q"));
+  EXPECT_EQ(h_.Run({"FCALL", "f", "0"}), ":1\r\n");
+}
+
 }  // namespace
 }  // namespace shardis
