@@ -422,6 +422,62 @@ struct LuaEngine::Impl {
     return lua_gettop(L);
   }
 
+  // redis.acl_check_cmd(command, arg...): whether the script's caller may run that command with
+  // those arguments (Redis's luaRedisAclCheckCmdPermissionsCommand). The work happens in
+  // AclVerdict, whose strings are gone before lua_error unwinds.
+  static int AclCheckCmd(lua_State* L) {
+    int verdict = AclVerdict(L);
+    if (verdict < 0) return lua_error(L);
+    lua_settop(L, 0);
+    lua_pushboolean(L, verdict);
+    return 1;
+  }
+
+  // 1 allowed, 0 denied, -1 an error table pushed.
+  static int AclVerdict(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->cur_.run == nullptr) {
+      PushErrorTable(L, "redis.acl_check_cmd can only be called inside a script invocation");
+      return -1;
+    }
+    int argc = lua_gettop(L);
+    if (argc == 0) {
+      PushErrorTable(L, "Please specify at least one argument for this redis lib call");
+      return -1;
+    }
+    std::vector<std::string> argv(argc);
+    for (int i = 1; i <= argc; ++i) {
+      if (lua_type(L, i) == LUA_TNUMBER) {
+        char buf[64];
+        int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, i)));
+        argv[i - 1].assign(buf, n);
+      } else if (lua_type(L, i) == LUA_TSTRING) {
+        size_t len;
+        const char* str = lua_tolstring(L, i, &len);
+        argv[i - 1].assign(str, len);
+      } else {
+        lua_settop(L, 0);
+        PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
+        return -1;
+      }
+    }
+    std::vector<std::string_view> args(argv.begin(), argv.end());
+    // Redis's lookupCommand: a container with arguments names one of its subcommands.
+    const CommandTable& table = CommandTable::Get();
+    const CommandSpec* spec = table.Find(args[0]);
+    if (spec != nullptr && args.size() >= 2 && !table.Subcommands(spec->name).empty()) {
+      spec = table.FindSubcommand(args[0], args[1]);
+    }
+    if (spec == nullptr) {
+      lua_settop(L, 0);
+      PushErrorTable(L, "Invalid command passed to redis.acl_check_cmd()");
+      return -1;
+    }
+    if (e->cur_.run->acl_user == nullptr) return 1;  // an unrestricted caller
+    int pos = 0;
+    return AclStore::Check(*e->cur_.run->acl_user, *spec, args, &pos) == AclResult::kOk ? 1 : 0;
+  }
+
   static int Sha1hex(lua_State* L) {
     if (lua_gettop(L) != 1) {
       PushErrorTable(L, "wrong number of arguments");
@@ -794,6 +850,7 @@ LuaEngine::LuaEngine() {
   SetFn(L, "call", Impl::Call);
   SetFn(L, "pcall", Impl::PCall);
   SetFn(L, "sha1hex", Impl::Sha1hex);
+  SetFn(L, "acl_check_cmd", Impl::AclCheckCmd);
   SetFn(L, "error_reply", Impl::ErrorReply);
   SetFn(L, "status_reply", Impl::StatusReply);
   SetFn(L, "setresp", Impl::SetResp);

@@ -315,6 +315,23 @@ TEST_F(ScriptingTest, RestoresRedisPayload) {
   EXPECT_EQ(h_.Run({"FCALL", "zf0", "0"}), Bulk("abcabcabcabc0"));
 }
 
+// redis.acl_check_cmd for an unrestricted caller, and its errors (as redis-server 7.0.15).
+TEST_F(ScriptingTest, AclCheckCmd) {
+  EXPECT_EQ(Eval("return redis.acl_check_cmd('set', 'a', 'b')"), ":1\r\n");
+  EXPECT_EQ(Eval("return redis.acl_check_cmd('config', 'get', 'x')"), ":1\r\n");
+  EXPECT_EQ(Eval("return redis.acl_check_cmd('get', 12)"), ":1\r\n");
+  for (const std::string body :
+       {"return redis.acl_check_cmd('nosuch')", "return redis.acl_check_cmd('config', 'nosuch')"}) {
+    EXPECT_EQ(Eval(body), ScriptErr("ERR Invalid command passed to redis.acl_check_cmd()", body));
+  }
+  std::string body = "return redis.acl_check_cmd()";
+  EXPECT_EQ(Eval(body),
+            ScriptErr("ERR Please specify at least one argument for this redis lib call", body));
+  body = "return redis.acl_check_cmd('get', {})";
+  EXPECT_EQ(Eval(body),
+            ScriptErr("ERR Lua redis lib command arguments must be strings or integers", body));
+}
+
 // The shebang line is read as Redis's functionExtractLibMetaData does (checked against
 // redis-server 7.0.15): sdssplitargs tokens, NAME= in any case, the name's check before the
 // engine's, and the engine named in its error.
