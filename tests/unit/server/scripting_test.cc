@@ -315,6 +315,15 @@ TEST_F(ScriptingTest, RestoresRedisPayload) {
   EXPECT_EQ(h_.Run({"FCALL", "zf0", "0"}), Bulk("abcabcabcabc0"));
 }
 
+// SCRIPT DEBUG: NO is accepted, a bad mode gets Redis's usage error; the debugger itself is
+// not implemented.
+TEST_F(ScriptingTest, ScriptDebugModes) {
+  EXPECT_EQ(h_.Run({"SCRIPT", "DEBUG", "no"}), "+OK\r\n");
+  EXPECT_EQ(h_.Run({"SCRIPT", "DEBUG", "foo"}), Err("ERR Use SCRIPT DEBUG YES/SYNC/NO"));
+  EXPECT_EQ(h_.Run({"SCRIPT", "DEBUG", "yes"}),
+            Err("ERR SCRIPT DEBUG is not supported by this server"));
+}
+
 // redis.acl_check_cmd for an unrestricted caller, and its errors (as redis-server 7.0.15).
 TEST_F(ScriptingTest, AclCheckCmd) {
   EXPECT_EQ(Eval("return redis.acl_check_cmd('set', 'a', 'b')"), ":1\r\n");
