@@ -133,8 +133,21 @@ void AnnotateError(lua_State* L, int index, int first_level) {
   }
   lua_checkstack(L, 4);
   if (!lua_istable(L, index)) {
+    // As Redis's handler: 'ERR ' .. tostring(err).
     const char* s = lua_tostring(L, index);
-    std::string msg = Cat("ERR ", s != nullptr ? s : "unknown error");
+    std::string msg;
+    if (s != nullptr) {
+      msg = Cat("ERR ", s);
+    } else if (lua_isnil(L, index)) {
+      msg = "ERR nil";
+    } else if (lua_isboolean(L, index)) {
+      msg = lua_toboolean(L, index) ? "ERR true" : "ERR false";
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%s: %p", lua_typename(L, lua_type(L, index)),
+                    lua_topointer(L, index));
+      msg = Cat("ERR ", buf);
+    }
     lua_newtable(L);
     lua_pushlstring(L, msg.data(), msg.size());
     lua_setfield(L, -2, "err");
@@ -892,6 +905,20 @@ LuaEngine::LuaEngine() {
       lua_pop(L, 1);
     }
   }
+  // The string metatable is shared by every string, so by every script after this one: its
+  // __index becomes the read-only string library, and getmetatable('') returns a read-only
+  // proxy (__metatable), so no script can change how strings behave for the next (as Redis
+  // protects the basic types' metatables).
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1)) {
+    lua_getfield(L, hidden, "string");
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    MakeReadonlyProxy(L, false);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_setfield(L, hidden, "_G");
 

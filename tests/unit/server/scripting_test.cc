@@ -315,6 +315,31 @@ TEST_F(ScriptingTest, RestoresRedisPayload) {
   EXPECT_EQ(h_.Run({"FCALL", "zf0", "0"}), Bulk("abcabcabcabc0"));
 }
 
+// Errors as Redis words them: error_reply without a code gets ERR, error() of a non-string
+// value is 'ERR ' .. tostring(value) (checked against redis-server 7.0.15).
+TEST_F(ScriptingTest, ErrorValues) {
+  EXPECT_EQ(Eval("return redis.error_reply('E')"), Err("ERR E"));
+  EXPECT_EQ(Eval("return redis.error_reply('-E2 y')"), Err("E2 y"));
+  for (const char* value : {"nil", "true", "false"}) {
+    std::string body = std::string("error(") + value + ")";
+    EXPECT_EQ(Eval(body), ScriptErr(std::string("ERR ") + value, body));
+  }
+}
+
+// No script can change the string metatable for the scripts after it: getmetatable('') is a
+// read-only view, and the string library it reaches is read-only too.
+TEST_F(ScriptingTest, StringMetatableIsReadonly) {
+  for (const std::string body :
+       {"getmetatable('').__index = {} return 1", "getmetatable('').__index.upper = nil return 1",
+        "getmetatable('').__index = function() return 'pwned' end return 1"}) {
+    EXPECT_EQ(Eval(body), ScriptErr("ERR user_script:1: Attempt to modify a readonly table", body));
+  }
+  EXPECT_EQ(Eval("return getmetatable('').__index == string"), ":1\r\n");
+  // rawset reaches only the view (Redis refuses it); strings keep their methods.
+  EXPECT_EQ(Eval("rawset(getmetatable(''), '__index', {}) return 1"), ":1\r\n");  // a copy
+  EXPECT_EQ(Eval("return ('x'):upper() .. ('%d'):format(5) .. string.rep('a', 2)"), Bulk("X5aa"));
+}
+
 // SCRIPT DEBUG: NO is accepted, a bad mode gets Redis's usage error; the debugger itself is
 // not implemented.
 TEST_F(ScriptingTest, ScriptDebugModes) {
