@@ -95,10 +95,54 @@ int StrictIndex(lua_State* L) {
   return 1;
 }
 
+// The registry set of read-only tables (the proxies and the globals table): rawset refuses them.
+constexpr char kReadonlySetKey[] = "shardis.readonly_tables";
+
+// Adds the table at `index` (absolute) to the read-only set.
+void MarkReadonly(lua_State* L, int index) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlySetKey);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, kReadonlySetKey);
+  }
+  lua_pushvalue(L, index);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+// rawset that refuses the read-only tables: stock Lua's would write past a proxy's __newindex
+// into the proxy (or the globals table), where every later script would see it, e.g. a
+// rawset(redis, 'call', f) hijacking other users' scripts. Redis's read-only tables refuse it.
+int GuardedRawset(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checkany(L, 3);
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlySetKey);
+  bool readonly = false;
+  if (lua_istable(L, -1)) {
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    readonly = lua_toboolean(L, -1) != 0;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  if (readonly) {  // no position, as Redis's VM-raised error
+    lua_pushliteral(L, "Attempt to modify a readonly table");
+    return lua_error(L);
+  }
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 1;
+}
+
 // Replaces the table on top of the stack by an empty read-only proxy of it.
 void MakeReadonlyProxy(lua_State* L, bool strict) {
   int original = lua_gettop(L);
   lua_newtable(L);  // proxy
+  MarkReadonly(L, lua_gettop(L));
   lua_newtable(L);  // its metatable
   if (strict) {
     lua_pushvalue(L, original);
@@ -878,6 +922,12 @@ LuaEngine::LuaEngine() {
   SetNum(L, "REPL_ALL", 3);
   SetLogAndVersion(L);
   lua_setglobal(L, "redis");
+
+  lua_pushcfunction(L, GuardedRawset);
+  lua_setglobal(L, "rawset");
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  MarkReadonly(L, lua_gettop(L));
+  lua_pop(L, 1);
 
   // Move every global into the hidden table; protect the library tables.
   lua_newtable(L);  // hidden

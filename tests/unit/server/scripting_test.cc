@@ -335,8 +335,15 @@ TEST_F(ScriptingTest, StringMetatableIsReadonly) {
     EXPECT_EQ(Eval(body), ScriptErr("ERR user_script:1: Attempt to modify a readonly table", body));
   }
   EXPECT_EQ(Eval("return getmetatable('').__index == string"), ":1\r\n");
-  // rawset reaches only the view (Redis refuses it); strings keep their methods.
-  EXPECT_EQ(Eval("rawset(getmetatable(''), '__index', {}) return 1"), ":1\r\n");  // a copy
+  // Nor can rawset write into a read-only table (the globals, a library, the view): later
+  // scripts would see it, e.g. a redis.call replaced for other users' scripts.
+  for (const std::string body :
+       {"rawset(getmetatable(''), '__index', {}) return 1", "rawset(redis, 'call', 1) return 1",
+        "rawset(_G, 'redis', 1) return 1", "rawset(string, 'upper', 1) return 1"}) {
+    EXPECT_EQ(Eval(body), ScriptErr("ERR Attempt to modify a readonly table", body));
+  }
+  EXPECT_EQ(Eval("local t = {} rawset(t, 'a', 7) return t.a"), ":7\r\n");
+  EXPECT_EQ(Eval("return #rawset({}, 1, 2)"), ":1\r\n");
   EXPECT_EQ(Eval("return ('x'):upper() .. ('%d'):format(5) .. string.rep('a', 2)"), Bulk("X5aa"));
 }
 
