@@ -883,7 +883,9 @@ LuaEngine::LuaEngine() {
   OpenLib(L, "struct", OpenStruct);
   OpenLib(L, "cmsgpack", OpenCmsgpack);
   OpenLib(L, "bit", luaopen_bit);
-  for (const char* name : {"dofile", "loadfile", "print", "module", "require"}) {
+  // setfenv/getfenv/newproxy as well: Redis's sandbox (reference 7.0.15) has none of them.
+  for (const char* name :
+       {"dofile", "loadfile", "print", "module", "require", "setfenv", "getfenv", "newproxy"}) {
     lua_pushnil(L);
     lua_setglobal(L, name);
   }

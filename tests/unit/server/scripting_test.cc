@@ -335,6 +335,13 @@ TEST_F(ScriptingTest, StringMetatableIsReadonly) {
     EXPECT_EQ(Eval(body), ScriptErr("ERR user_script:1: Attempt to modify a readonly table", body));
   }
   EXPECT_EQ(Eval("return getmetatable('').__index == string"), ":1\r\n");
+  for (const std::string name : {"setfenv", "getfenv", "newproxy"}) {  // as Redis: absent
+    std::string body = "return type(" + name + ")";
+    EXPECT_EQ(Eval(body), ScriptErr("ERR user_script:1: Script attempted to access nonexistent "
+                                    "global variable '" +
+                                        name + "'",
+                                    body));
+  }
   // Nor can rawset write into a read-only table (the globals, a library, the view): later
   // scripts would see it, e.g. a redis.call replaced for other users' scripts.
   for (const std::string body :
