@@ -6,7 +6,8 @@
 // with a metatable whose __index reads the hidden table (a missing name raises "Script attempted
 // to access nonexistent global variable") and whose __newindex raises "Attempt to modify a
 // readonly table". Library tables (redis, string, math, table, cjson, struct, cmsgpack, bit,
-// coroutine) are replaced by read-only proxies the same way. While a function library loads,
+// coroutine) are replaced by read-only proxies the same way; rawset refuses those tables, and
+// the string metatable is hidden behind a read-only view. While a function library loads,
 // globals resolve in a separate table that holds only the load-time `redis` API
 // (register_function, log).
 #include "server/scripting/lua_engine.h"
