@@ -44,6 +44,7 @@ Entry* Db::Lookup(std::string_view key) {
   Entry* e = Find(key);
   if (e == nullptr) {
     ++stats_->keyspace_misses;
+    Notify(kNotifyKeyMiss, "keymiss", key);  // as Redis: where a read counts a miss
   } else {
     ++stats_->keyspace_hits;
     e->set_access_time(clock_->now_ms);

@@ -91,11 +91,13 @@ void TouchEntry(Db& db, Entry* e) { e->set_access_time(db.now_ms()); }
 // lookupKeyRead: counts a hit or miss and updates the access time.
 Entry* LookupRead(Db& db, std::string_view key) { return db.Lookup(key); }
 
-// lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts a hit or miss, leaves the access time alone.
-Entry* LookupNoTouch(ShardData& shard, Db& db, std::string_view key) {
+// lookupKeyReadWithFlags(LOOKUP_NOTOUCH): counts a hit or miss, leaves the access time alone;
+// a miss raises "keymiss" unless `notify` is false (OBJECT's LOOKUP_NONOTIFY).
+Entry* LookupNoTouch(ShardData& shard, Db& db, std::string_view key, bool notify = true) {
   Entry* e = db.Find(key);
   if (e == nullptr) {
     ++shard.stats().keyspace_misses;
+    if (notify) db.Notify(kNotifyKeyMiss, "keymiss", key);
   } else {
     ++shard.stats().keyspace_hits;
   }
@@ -897,7 +899,7 @@ int64_t LfuCounter(const Entry& e, int64_t now_ms) { return e.LfuCounter(now_ms)
 
 Result ObjectQuery(ShardData& shard, Db& db, const Config& config, ObjectSub sub,
                    std::string_view key) {
-  Entry* e = LookupNoTouch(shard, db, key);
+  Entry* e = LookupNoTouch(shard, db, key, /*notify=*/false);
   if (e == nullptr) return Result::Null();
   switch (sub) {
     case ObjectSub::kEncoding:

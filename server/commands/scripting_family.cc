@@ -262,8 +262,17 @@ void CmdScriptHelp(ClientCommand& c) {
   for (std::string_view line : kLines) c.reply.SimpleString(line);
 }
 
+// The Lua debugger is not implemented: NO (its default state) is accepted as Redis does,
+// YES/SYNC are refused, anything else gets Redis's usage error.
 void CmdScriptDebug(ClientCommand& c) {
-  c.reply.Error("ERR SCRIPT DEBUG is not supported by this server");
+  std::string_view mode = c.args[2];
+  if (cmd::EqualsIgnoreCase(mode, "no")) {
+    c.reply.Ok();
+  } else if (cmd::EqualsIgnoreCase(mode, "yes") || cmd::EqualsIgnoreCase(mode, "sync")) {
+    c.reply.Error("ERR SCRIPT DEBUG is not supported by this server");
+  } else {
+    c.reply.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+  }
 }
 
 }  // namespace

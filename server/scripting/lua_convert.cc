@@ -21,7 +21,9 @@ namespace shardis::scripting {
 void PushErrorTable(lua_State* L, std::string_view text, bool has_code) {
   std::string msg;
   if (!text.empty() && text[0] == '-') {
-    msg = std::string(text.substr(1));
+    // "-CODE message" keeps its code; "-message" (no space) gets ERR, as luaPushErrorBuff.
+    std::string_view body = text.substr(1);
+    msg = body.find(' ') == std::string_view::npos ? Cat("ERR ", body) : std::string(body);
   } else if (has_code) {
     msg = std::string(text);
   } else {

@@ -6,7 +6,8 @@
 // with a metatable whose __index reads the hidden table (a missing name raises "Script attempted
 // to access nonexistent global variable") and whose __newindex raises "Attempt to modify a
 // readonly table". Library tables (redis, string, math, table, cjson, struct, cmsgpack, bit,
-// coroutine) are replaced by read-only proxies the same way. While a function library loads,
+// coroutine) are replaced by read-only proxies the same way; rawset refuses those tables, and
+// the string metatable is hidden behind a read-only view. While a function library loads,
 // globals resolve in a separate table that holds only the load-time `redis` API
 // (register_function, log).
 #include "server/scripting/lua_engine.h"
@@ -16,15 +17,19 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
 #include "server/command_table.h"
+#include "server/config_parse.h"
 #include "server/logging.h"
 #include "server/memory_accounting.h"
 #include "server/scripting/lua_cmsgpack.h"
 #include "server/scripting/lua_convert.h"
+#include "server/scripting/lua_sandbox.h"
 #include "server/scripting/lua_struct.h"
 #include "server/scripting/sha1.h"
 
@@ -76,42 +81,6 @@ LuaEngine* EngineOf(lua_State* L) {
   return e;
 }
 
-int ReadonlyError(lua_State* L) { return luaL_error(L, "Attempt to modify a readonly table"); }
-
-int NonexistentGlobal(lua_State* L, int key_index) {
-  const char* name = lua_tostring(L, key_index);
-  return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
-                    name != nullptr ? name : "?");
-}
-
-// __index of the load-time `redis` table: a missing field is an error, as in Redis.
-int StrictIndex(lua_State* L) {
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
-  if (lua_isnil(L, -1)) return NonexistentGlobal(L, 2);
-  return 1;
-}
-
-// Replaces the table on top of the stack by an empty read-only proxy of it.
-void MakeReadonlyProxy(lua_State* L, bool strict) {
-  int original = lua_gettop(L);
-  lua_newtable(L);  // proxy
-  lua_newtable(L);  // its metatable
-  if (strict) {
-    lua_pushvalue(L, original);
-    lua_pushcclosure(L, StrictIndex, 1);
-  } else {
-    lua_pushvalue(L, original);
-  }
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, ReadonlyError);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushboolean(L, 0);
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
-  lua_replace(L, original);
-}
-
 // The error handler of every invocation: turns the error into {err=..., source=..., line=...}
 // naming the Lua line that raised it (skipping a C function such as redis.call or error).
 // Replaces the error value at `index` of L by {err=..., source=..., line=...}, naming the first
@@ -130,8 +99,21 @@ void AnnotateError(lua_State* L, int index, int first_level) {
   }
   lua_checkstack(L, 4);
   if (!lua_istable(L, index)) {
+    // As Redis's handler: 'ERR ' .. tostring(err).
     const char* s = lua_tostring(L, index);
-    std::string msg = Cat("ERR ", s != nullptr ? s : "unknown error");
+    std::string msg;
+    if (s != nullptr) {
+      msg = Cat("ERR ", s);
+    } else if (lua_isnil(L, index)) {
+      msg = "ERR nil";
+    } else if (lua_isboolean(L, index)) {
+      msg = lua_toboolean(L, index) ? "ERR true" : "ERR false";
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%s: %p", lua_typename(L, lua_type(L, index)),
+                    lua_topointer(L, index));
+      msg = Cat("ERR ", buf);
+    }
     lua_newtable(L);
     lua_pushlstring(L, msg.data(), msg.size());
     lua_setfield(L, -2, "err");
@@ -417,6 +399,62 @@ struct LuaEngine::Impl {
       lua_insert(L, 1);
     }
     return lua_gettop(L);
+  }
+
+  // redis.acl_check_cmd(command, arg...): whether the script's caller may run that command with
+  // those arguments (Redis's luaRedisAclCheckCmdPermissionsCommand). The work happens in
+  // AclVerdict, whose strings are gone before lua_error unwinds.
+  static int AclCheckCmd(lua_State* L) {
+    int verdict = AclVerdict(L);
+    if (verdict < 0) return lua_error(L);
+    lua_settop(L, 0);
+    lua_pushboolean(L, verdict);
+    return 1;
+  }
+
+  // 1 allowed, 0 denied, -1 an error table pushed.
+  static int AclVerdict(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->cur_.run == nullptr) {
+      PushErrorTable(L, "redis.acl_check_cmd can only be called inside a script invocation");
+      return -1;
+    }
+    int argc = lua_gettop(L);
+    if (argc == 0) {
+      PushErrorTable(L, "Please specify at least one argument for this redis lib call");
+      return -1;
+    }
+    std::vector<std::string> argv(argc);
+    for (int i = 1; i <= argc; ++i) {
+      if (lua_type(L, i) == LUA_TNUMBER) {
+        char buf[64];
+        int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, i)));
+        argv[i - 1].assign(buf, n);
+      } else if (lua_type(L, i) == LUA_TSTRING) {
+        size_t len;
+        const char* str = lua_tolstring(L, i, &len);
+        argv[i - 1].assign(str, len);
+      } else {
+        lua_settop(L, 0);
+        PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
+        return -1;
+      }
+    }
+    std::vector<std::string_view> args(argv.begin(), argv.end());
+    // Redis's lookupCommand: a container with arguments names one of its subcommands.
+    const CommandTable& table = CommandTable::Get();
+    const CommandSpec* spec = table.Find(args[0]);
+    if (spec != nullptr && args.size() >= 2 && !table.Subcommands(spec->name).empty()) {
+      spec = table.FindSubcommand(args[0], args[1]);
+    }
+    if (spec == nullptr) {
+      lua_settop(L, 0);
+      PushErrorTable(L, "Invalid command passed to redis.acl_check_cmd()");
+      return -1;
+    }
+    if (e->cur_.run->acl_user == nullptr) return 1;  // an unrestricted caller
+    int pos = 0;
+    return AclStore::Check(*e->cur_.run->acl_user, *spec, args, &pos) == AclResult::kOk ? 1 : 0;
   }
 
   static int Sha1hex(lua_State* L) {
@@ -767,7 +805,9 @@ LuaEngine::LuaEngine() {
   OpenLib(L, "struct", OpenStruct);
   OpenLib(L, "cmsgpack", OpenCmsgpack);
   OpenLib(L, "bit", luaopen_bit);
-  for (const char* name : {"dofile", "loadfile", "print", "module", "require"}) {
+  // setfenv/getfenv/newproxy as well: Redis's sandbox (reference 7.0.15) has none of them.
+  for (const char* name :
+       {"dofile", "loadfile", "print", "module", "require", "setfenv", "getfenv", "newproxy"}) {
     lua_pushnil(L);
     lua_setglobal(L, name);
   }
@@ -791,6 +831,7 @@ LuaEngine::LuaEngine() {
   SetFn(L, "call", Impl::Call);
   SetFn(L, "pcall", Impl::PCall);
   SetFn(L, "sha1hex", Impl::Sha1hex);
+  SetFn(L, "acl_check_cmd", Impl::AclCheckCmd);
   SetFn(L, "error_reply", Impl::ErrorReply);
   SetFn(L, "status_reply", Impl::StatusReply);
   SetFn(L, "setresp", Impl::SetResp);
@@ -805,6 +846,12 @@ LuaEngine::LuaEngine() {
   SetNum(L, "REPL_ALL", 3);
   SetLogAndVersion(L);
   lua_setglobal(L, "redis");
+
+  lua_pushcfunction(L, GuardedRawset);
+  lua_setglobal(L, "rawset");
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  MarkReadonly(L, lua_gettop(L));
+  lua_pop(L, 1);
 
   // Move every global into the hidden table; protect the library tables.
   lua_newtable(L);  // hidden
@@ -832,6 +879,20 @@ LuaEngine::LuaEngine() {
       lua_pop(L, 1);
     }
   }
+  // The string metatable is shared by every string, so by every script after this one: its
+  // __index becomes the read-only string library, and getmetatable('') returns a read-only
+  // proxy (__metatable), so no script can change how strings behave for the next (as Redis
+  // protects the basic types' metatables).
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1)) {
+    lua_getfield(L, hidden, "string");
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    MakeReadonlyProxy(L, false);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_setfield(L, hidden, "_G");
 
@@ -1235,31 +1296,42 @@ bool LuaEngine::CompileLibrary(std::string_view code, Library* lib, std::string*
     *error = "ERR Missing library metadata";
     return false;
   }
+  // Redis's functionExtractLibMetaData: the shebang line split as sdssplitargs does, the
+  // engine after "#!", then name=<name> (any case, once); then the name's check, then the engine.
   size_t nl = code.find('\n');
-  std::string_view line = code.substr(0, nl);
-  std::vector<absl::string_view> parts = absl::StrSplit(AV(line), ' ', absl::SkipEmpty());
-  if (parts.empty() || parts[0] != "#!lua") {
+  std::vector<std::string> parts;
+  if (nl == std::string_view::npos || !config_parse::SplitArgs(code.substr(0, nl), &parts) ||
+      parts.empty()) {
     *error = "ERR Invalid library metadata";
     return false;
   }
-  std::string name;
+  std::string engine = parts[0].size() > 2 ? parts[0].substr(2) : std::string();
+  std::optional<std::string> name;
   for (size_t i = 1; i < parts.size(); ++i) {
-    absl::string_view part = parts[i];
-    if (absl::StartsWith(part, "name=")) {
-      name = std::string(part.substr(5));
+    const std::string& part = parts[i];
+    if (part.size() >= 5 && absl::EqualsIgnoreCase(AV(part).substr(0, 5), "name=")) {
+      if (name.has_value()) {
+        *error = "ERR Invalid metadata value, name argument was given multiple times";
+        return false;
+      }
+      name = part.substr(5);
     } else {
       *error = Cat("ERR Invalid metadata value given: ", part);
       return false;
     }
   }
-  if (name.empty()) {
-    *error = "ERR Invalid library metadata";
+  if (!name.has_value()) {
+    *error = "ERR Library name was not given";
     return false;
   }
-  if (!ValidName(name)) {
+  if (!ValidName(*name)) {
     *error =
         "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
         "least one character long";
+    return false;
+  }
+  if (!absl::EqualsIgnoreCase(engine, "lua")) {
+    *error = Cat("ERR Engine '", engine, "' not found");
     return false;
   }
   std::string body = CompilableBody(code);
@@ -1271,7 +1343,7 @@ bool LuaEngine::CompileLibrary(std::string_view code, Library* lib, std::string*
     lua_settop(L, 0);
     return false;
   }
-  lib->name = name;
+  lib->name = *name;
   lib->code = std::string(code);
   lib->functions.clear();
   lua_getfield(L, LUA_REGISTRYINDEX, kHiddenKey);

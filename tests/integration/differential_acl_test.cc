@@ -451,6 +451,33 @@ TEST_P(DifferentialAclTest, AclFile) {
   rmdir(dir.c_str());
 }
 
+// redis.acl_check_cmd answers for the script's caller, as Redis's: allowed, denied by command
+// or by key, a container's subcommand, and its errors.
+TEST_P(DifferentialAclTest, ScriptAclCheckCmd) {
+  Admin({"ACL", "SETUSER", "sam", "on", "nopass", "+@all", "-del", "-config|set", "~k*"});
+  Pair p = Connect();
+  Both(p, {"AUTH", "sam", "x"});
+  const std::string body = "return redis.acl_check_cmd(unpack(ARGV))";
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"get", "k1"},
+           {"get", "x1"},
+           {"set", "k1", "v"},
+           {"mset", "k1", "v", "x1", "v"},
+           {"del", "k1"},
+           {"config", "get", "maxmemory"},
+           {"config", "set", "maxmemory", "0"},
+           {"config", "nosuch"},
+           {"nosuch", "k1"},
+           {},
+       }) {
+    std::vector<std::string> args = {"EVAL", body, "0"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    Both(p, args);
+  }
+  Both(p, {"EVAL", "return redis.acl_check_cmd('get', {})", "0"});
+  Admin({"EVAL", "return redis.acl_check_cmd('del', 'x1')", "0"});  // the default user: all
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, DifferentialAclTest, ::testing::Values(1, 4),
                          [](const auto& info) { return "threads" + std::to_string(info.param); });
 

@@ -163,5 +163,31 @@ TEST_F(EventsTest, NewOnlyWhenAsked) {
   EXPECT_THAT(Take(), ElementsAre("new a", "set a", "set a"));
 }
 
+// "keymiss" (m, not part of A) comes where a read counts a keyspace miss, EXISTS/TYPE/TTL
+// included, and not from writes or OBJECT (redis-server 7.0.15's sequence).
+TEST_F(EventsTest, KeyMissOnReads) {
+  h_.Run({"set", "s", "v"});
+  Take();
+  h_.Run({"get", "m1"});
+  EXPECT_THAT(Take(), IsEmpty());  // KEA: no m
+  h_.shard(0).notifier().set_flags(NotifyFlagsFromString("Em"));
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"get", "m1"},
+           {"exists", "m2", "s"},
+           {"type", "m3"},
+           {"pttl", "m4"},
+           {"object", "encoding", "m5"},
+           {"lpush", "m6", "x"},
+           {"hget", "m7", "f"},
+           {"mget", "s", "m8"},
+           {"set", "m9", "v"},
+           {"getdel", "m10"},
+       }) {
+    h_.Run(cmd);
+  }
+  EXPECT_THAT(Take(), ElementsAre("keymiss m1", "keymiss m2", "keymiss m3", "keymiss m4",
+                                  "keymiss m7", "keymiss m8", "keymiss m10"));
+}
+
 }  // namespace
 }  // namespace shardis

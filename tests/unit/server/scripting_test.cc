@@ -315,5 +315,97 @@ TEST_F(ScriptingTest, RestoresRedisPayload) {
   EXPECT_EQ(h_.Run({"FCALL", "zf0", "0"}), Bulk("abcabcabcabc0"));
 }
 
+// Errors as Redis words them: error_reply without a code gets ERR, error() of a non-string
+// value is 'ERR ' .. tostring(value) (checked against redis-server 7.0.15).
+TEST_F(ScriptingTest, ErrorValues) {
+  EXPECT_EQ(Eval("return redis.error_reply('E')"), Err("ERR E"));
+  EXPECT_EQ(Eval("return redis.error_reply('-E2 y')"), Err("E2 y"));
+  for (const char* value : {"nil", "true", "false"}) {
+    std::string body = std::string("error(") + value + ")";
+    EXPECT_EQ(Eval(body), ScriptErr(std::string("ERR ") + value, body));
+  }
+}
+
+// No script can change the string metatable for the scripts after it: getmetatable('') is a
+// read-only view, and the string library it reaches is read-only too.
+TEST_F(ScriptingTest, StringMetatableIsReadonly) {
+  for (const std::string body :
+       {"getmetatable('').__index = {} return 1", "getmetatable('').__index.upper = nil return 1",
+        "getmetatable('').__index = function() return 'pwned' end return 1"}) {
+    EXPECT_EQ(Eval(body), ScriptErr("ERR user_script:1: Attempt to modify a readonly table", body));
+  }
+  EXPECT_EQ(Eval("return getmetatable('').__index == string"), ":1\r\n");
+  for (const std::string name : {"setfenv", "getfenv", "newproxy"}) {  // as Redis: absent
+    std::string body = "return type(" + name + ")";
+    EXPECT_EQ(Eval(body), ScriptErr("ERR user_script:1: Script attempted to access nonexistent "
+                                    "global variable '" +
+                                        name + "'",
+                                    body));
+  }
+  // Nor can rawset write into a read-only table (the globals, a library, the view): later
+  // scripts would see it, e.g. a redis.call replaced for other users' scripts.
+  for (const std::string body :
+       {"rawset(getmetatable(''), '__index', {}) return 1", "rawset(redis, 'call', 1) return 1",
+        "rawset(_G, 'redis', 1) return 1", "rawset(string, 'upper', 1) return 1"}) {
+    EXPECT_EQ(Eval(body), ScriptErr("ERR Attempt to modify a readonly table", body));
+  }
+  EXPECT_EQ(Eval("local t = {} rawset(t, 'a', 7) return t.a"), ":7\r\n");
+  EXPECT_EQ(Eval("return #rawset({}, 1, 2)"), ":1\r\n");
+  EXPECT_EQ(Eval("return ('x'):upper() .. ('%d'):format(5) .. string.rep('a', 2)"), Bulk("X5aa"));
+}
+
+// SCRIPT DEBUG: NO is accepted, a bad mode gets Redis's usage error; the debugger itself is
+// not implemented.
+TEST_F(ScriptingTest, ScriptDebugModes) {
+  EXPECT_EQ(h_.Run({"SCRIPT", "DEBUG", "no"}), "+OK\r\n");
+  EXPECT_EQ(h_.Run({"SCRIPT", "DEBUG", "foo"}), Err("ERR Use SCRIPT DEBUG YES/SYNC/NO"));
+  EXPECT_EQ(h_.Run({"SCRIPT", "DEBUG", "yes"}),
+            Err("ERR SCRIPT DEBUG is not supported by this server"));
+}
+
+// redis.acl_check_cmd for an unrestricted caller, and its errors (as redis-server 7.0.15).
+TEST_F(ScriptingTest, AclCheckCmd) {
+  EXPECT_EQ(Eval("return redis.acl_check_cmd('set', 'a', 'b')"), ":1\r\n");
+  EXPECT_EQ(Eval("return redis.acl_check_cmd('config', 'get', 'x')"), ":1\r\n");
+  EXPECT_EQ(Eval("return redis.acl_check_cmd('get', 12)"), ":1\r\n");
+  for (const std::string body :
+       {"return redis.acl_check_cmd('nosuch')", "return redis.acl_check_cmd('config', 'nosuch')"}) {
+    EXPECT_EQ(Eval(body), ScriptErr("ERR Invalid command passed to redis.acl_check_cmd()", body));
+  }
+  std::string body = "return redis.acl_check_cmd()";
+  EXPECT_EQ(Eval(body),
+            ScriptErr("ERR Please specify at least one argument for this redis lib call", body));
+  body = "return redis.acl_check_cmd('get', {})";
+  EXPECT_EQ(Eval(body),
+            ScriptErr("ERR Lua redis lib command arguments must be strings or integers", body));
+}
+
+// The shebang line is read as Redis's functionExtractLibMetaData does (checked against
+// redis-server 7.0.15): sdssplitargs tokens, NAME= in any case, the name's check before the
+// engine's, and the engine named in its error.
+TEST_F(ScriptingTest, FunctionLibraryMetadata) {
+  const std::string kNameErr =
+      "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+      "least one character long";
+  auto load = [&](const std::string& code) { return h_.Run({"FUNCTION", "LOAD", code}); };
+  EXPECT_EQ(load("#!lua name=a"), Err("ERR Invalid library metadata"));  // no newline
+  EXPECT_EQ(load("#!lua\n"), Err("ERR Library name was not given"));
+  EXPECT_EQ(load("#!\n"), Err("ERR Library name was not given"));
+  EXPECT_EQ(load("#!lua name=a name=b\n"),
+            Err("ERR Invalid metadata value, name argument was given multiple times"));
+  EXPECT_EQ(load("#!lua name=\n"), Err(kNameErr));
+  EXPECT_EQ(load("#!js name=x-y\n"), Err(kNameErr));
+  EXPECT_EQ(load("#!js name=a\n"), Err("ERR Engine 'js' not found"));
+  EXPECT_EQ(load("#! name=a\n"), Err("ERR Engine '' not found"));
+  EXPECT_EQ(load("#!js name=a b\n"), Err("ERR Invalid metadata value given: b"));
+  EXPECT_EQ(load("#!lua \"name=q\n"), Err("ERR Invalid library metadata"));
+  EXPECT_EQ(load("#!lua\tname=t\n"), Err("ERR No functions registered"));
+  const std::string body = "\nredis.register_function('f', function() return 1 end)";
+  EXPECT_EQ(load("#!LUA NAME=up" + body), Bulk("up"));
+  EXPECT_EQ(load("#!lua \"name=q\"\nredis.register_function('g', function() return 2 end)"),
+            Bulk("q"));
+  EXPECT_EQ(h_.Run({"FCALL", "f", "0"}), ":1\r\n");
+}
+
 }  // namespace
 }  // namespace shardis
