@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,18 @@ struct Connection {
   bool silent_op = false;
   size_t silent_mark = 0;
   int64_t over_soft_limit_since_ms = 0;  // client-output-buffer-limit soft limit tracking
-  std::unique_ptr<TlsConn> tls;          // accepted on the tls-port; null: plain TCP
+  // A connection-side command whose reply comes later (it fanned out): counted in INFO
+  // commandstats when it completes (Reactor::FinishOp), as Redis counts a command once it ran,
+  // so that INFO does not count itself and CONFIG RESETSTAT does. `reply_at`: where its reply
+  // starts in `out` (0 once earlier output was all written and `out` cleared).
+  struct PendingCall {
+    const CommandSpec* spec = nullptr;
+    std::vector<std::string> args;
+    uint64_t start_us = 0;
+    size_t reply_at = 0;
+  };
+  std::optional<PendingCall> pending_call;
+  std::unique_ptr<TlsConn> tls;  // accepted on the tls-port; null: plain TCP
 
   size_t pending_output() const { return out.size() - out_pos; }
 };

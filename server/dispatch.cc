@@ -482,6 +482,11 @@ void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, b
   ++stat.latency_buckets[CommandStat::LatencyBucket(usec)];
 }
 
+void Reactor::RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) {
+  ++counters_.commands_processed;
+  RecordCall(spec, args, usec, failed);
+}
+
 void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) {
   const CommandSpec* effective = &spec;
   if (args.size() >= 2 && spec.name.find('|') == std::string_view::npos) {
@@ -601,11 +606,25 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   spec.on_client(cmd);
   current_conn_ = nullptr;
   current_runner_ = saved;
-  if (runner.started()) c->waiting = true;
   if (spec.flags & kCmdWrite) NoteWrites(index_);
-  AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
-            NoteErrorReply(c->out, reply_at));
+  if (runner.started()) {
+    c->waiting = true;
+    c->pending_call = Connection::PendingCall{&spec, {args.begin(), args.end()}, start, reply_at};
+    call_clock_.Break();
+  } else {
+    AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
+              NoteErrorReply(c->out, reply_at));
+  }
   MarkDirty(c);
+}
+
+void Reactor::RecordPendingCall(Connection* c) {
+  if (!c->pending_call) return;
+  Connection::PendingCall call = std::move(*c->pending_call);
+  c->pending_call.reset();
+  std::vector<std::string_view> args(call.args.begin(), call.args.end());
+  AfterCall(*call.spec, args, CallClock::NowMicros() - call.start_us, &c->state, nullptr,
+            NoteErrorReply(c->out, call.reply_at));
 }
 
 BatchMessage* Reactor::NewBatch() {
@@ -898,6 +917,7 @@ void Reactor::FinishOp(const OpOrigin& origin, const std::function<void()>& fini
   auto it = connections_by_id_.find(origin.conn_id);
   if (it == connections_by_id_.end()) return;
   Connection* c = it->second;
+  RecordPendingCall(c);
   if (deferred != nullptr) {
     StartDeferredCrossBlock(c, std::move(deferred));  // the client keeps waiting
     return;

@@ -332,6 +332,7 @@ void Reactor::Run() {
   scripting::LuaEngine::SetThreadShard(index_, thread_count());
   scripting::LuaEngine::SetBusyPoller([this] { return ServeWhileBusy(); });
   SetThreadMonitorFeed(this);
+  SetThreadCallStatsSink(this);
   SetThreadTrackingSink(this);
   for (int i = 0; i < shard_.db_count(); ++i) {
     shard_.db(i).set_expiry_listener(
@@ -745,6 +746,7 @@ void Reactor::WriteConnection(Connection* c) {
   if (c->pending_output() == 0) {
     c->out.clear();
     c->out_pos = 0;
+    if (c->pending_call) c->pending_call->reply_at = 0;
     c->silent_mark = 0;
     c->over_soft_limit_since_ms = 0;  // the soft output limit's period starts again
     if (c->out.capacity() > kKeepOutputCapacity) std::string().swap(c->out);

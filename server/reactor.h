@@ -25,6 +25,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "server/call_clock.h"
+#include "server/call_stats.h"
 #include "server/client_state.h"
 #include "server/command.h"
 #include "server/config.h"
@@ -196,7 +197,10 @@ extern const char* const kOomError;
 // The reply of a command ended by CLIENT UNBLOCK ... ERROR (without the leading '-').
 inline constexpr std::string_view kUnblockedError = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
-class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
+class Reactor : public ServerContext,
+                public MonitorFeed,
+                public TrackingSink,
+                public CallStatsSink {
  public:
   // Epoll data tags (the high 32 bits of an event's data; the low ones hold the fd). The metrics
   // endpoint's are MetricsHttp::kListenTag and kConnTag.
@@ -254,6 +258,7 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void RequestShutdown() override;
   void StartMonitor() override;
   void StopMonitor() override;
+  void RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) override;
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
   bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
@@ -419,6 +424,8 @@ class Reactor : public ServerContext, public MonitorFeed, public TrackingSink {
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
   void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed);
+  // Counts the connection's fanned-out command now that it has completed (Connection::PendingCall).
+  void RecordPendingCall(Connection* c);
   // Whether the reply a command appended to `out` from `at` on is an error reply; if so it is
   // counted (INFO errorstats, total_error_replies).
   bool NoteErrorReply(const std::string& out, size_t at);

@@ -1,6 +1,8 @@
 #include "server/scripting/call_target.h"
 
 #include "server/aof.h"
+#include "server/call_clock.h"
+#include "server/call_stats.h"
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -24,6 +26,21 @@ bool ClientHandlerAllowed(const CommandSpec& spec) {
   }
   return false;
 }
+
+namespace {
+
+// Counts a call in the thread's INFO commandstats, failed when its reply (from `at` in `out`) is
+// an error. (Its error is not added to errorstats: the script's own error reply, if the error
+// ends the script, is counted there once.)
+void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, const std::string& out,
+                size_t at) {
+  CallStatsSink* sink = ThreadCallStatsSink();
+  if (sink == nullptr) return;
+  bool failed = out.size() > at && (out[at] == '-' || out[at] == '!');
+  sink->RecordScriptCall(spec, args, usec, failed);
+}
+
+}  // namespace
 
 // Runs a connection-side handler's fan-out synchronously, on this shard only.
 class LocalShardTarget::SyncRunner : public FanOutRunner {
@@ -78,7 +95,10 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
     Db& db = shard_.db(db_index_);
     ShardCommand cmd{args, shard_, db, db_index_, reply, config_};
     cmd.from_script = true;
+    const uint64_t start = CallClock::NowMicros();
+    const size_t reply_at = reply.buffer()->size();
     aof::RunShardHandler(spec, cmd);
+    RecordCall(spec, args, CallClock::NowMicros() - start, *reply.buffer(), reply_at);
     if (spec.flags & kCmdWrite) InvalidateScriptWrite(args, positions_);
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
@@ -96,11 +116,13 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
   client.resp = reply.version();
   SyncRunner runner(*this, local);
   ClientCommand cmd(args, client, local, nullptr, runner);
+  const uint64_t start = CallClock::NowMicros();
   spec.on_client(cmd);
   if (runner.foreign()) {
     *error = kNonLocalKeyError;
     return CallStatus::kFailed;
   }
+  RecordCall(spec, args, CallClock::NowMicros() - start, out, 0);
   reply.Raw(out);
   return CallStatus::kReplied;
 }

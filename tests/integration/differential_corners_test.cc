@@ -2,13 +2,16 @@
 // did not): each session is a short fixed command sequence sent on one connection, in order, to
 // a 2-thread shardis-server and to the reference redis-server; the rendered replies must be
 // identical. Sessions are independent (each starts with FLUSHALL) and bounded.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/test_server.h"
 
@@ -246,6 +249,43 @@ std::vector<std::string> SwapdbBlockedSession(int port) {
 }
 
 TEST_F(DifferentialCorners, SwapdbServesBlockedClients) { CompareSessions(SwapdbBlockedSession); }
+
+// INFO commandstats as Redis counts: a command once it has run (INFO does not count itself;
+// CONFIG RESETSTAT counts, after the reset), and the commands scripts run (redis.call and
+// redis.pcall, failed ones as failed calls) like any other, in total_commands_processed too.
+std::vector<std::string> CommandStatsSession(int port) {
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  out.push_back(c->Run({"FLUSHALL"}));
+  out.push_back(c->Run({"CONFIG", "RESETSTAT"}));
+  out.push_back(c->Run({"SET", "a", "b"}));
+  out.push_back(
+      c->Run({"EVAL", "redis.call('set', KEYS[1], 'b') redis.call('get', KEYS[1])", "1", "a"}));
+  out.push_back(c->Run({"EVAL", "redis.pcall('incr', KEYS[1]) return 1", "1", "a"}));
+  std::optional<RespValue> info = [&] {
+    c->SendCommand({"INFO", "commandstats"});
+    return c->Read();
+  }();
+  if (!info) return {"no-info"};
+  // Each line without its timings: cmdstat_set:calls=2,...,failed_calls=0.
+  std::vector<std::string> lines = absl::StrSplit(info->str, "\r\n", absl::SkipEmpty());
+  for (const std::string& line : lines) {
+    if (line.rfind("cmdstat_", 0) != 0) continue;
+    size_t rejected = line.find(",rejected_calls");
+    if (rejected == std::string::npos) continue;
+    out.push_back(line.substr(0, line.find(',')) + line.substr(rejected));
+  }
+  std::sort(out.begin() + 5, out.end());
+  std::string stats = c->Run({"INFO", "stats"});
+  size_t at = stats.find("total_commands_processed:");
+  out.push_back(at == std::string::npos ? "?" : stats.substr(at, stats.find("\\r", at) - at));
+  return out;
+}
+
+TEST_F(DifferentialCorners, CommandStatsCountScriptCallsAndNotTheRunningInfo) {
+  CompareSessions(CommandStatsSession);
+}
 
 }  // namespace
 }  // namespace shardis::test
