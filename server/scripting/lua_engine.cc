@@ -290,6 +290,33 @@ struct LuaEngine::Impl {
     return 1;
   }
 
+  // The command and arguments of a redis.call / redis.pcall / redis.acl_check_cmd (numbers as
+  // Redis formats them), or false with an error table pushed.
+  static bool ReadCommandArgs(lua_State* L, std::vector<std::string>* argv) {
+    int argc = lua_gettop(L);
+    if (argc == 0) {
+      PushErrorTable(L, "Please specify at least one argument for this redis lib call");
+      return false;
+    }
+    argv->resize(argc);
+    for (int i = 1; i <= argc; ++i) {
+      if (lua_type(L, i) == LUA_TNUMBER) {
+        char buf[64];
+        int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, i)));
+        (*argv)[i - 1].assign(buf, n);
+      } else if (lua_type(L, i) == LUA_TSTRING) {
+        size_t len;
+        const char* str = lua_tolstring(L, i, &len);
+        (*argv)[i - 1].assign(str, len);
+      } else {
+        lua_settop(L, 0);
+        PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
+        return false;
+      }
+    }
+    return true;
+  }
+
   // Pushes the command's reply as a Lua value, or an error table.
   static CallOutcome CallAndPush(lua_State* L) {
     LuaEngine* e = EngineOf(L);
@@ -297,28 +324,8 @@ struct LuaEngine::Impl {
       PushErrorTable(L, "redis.call/pcall can only be called inside a script invocation");
       return CallOutcome::kFatal;
     }
-    int argc = lua_gettop(L);
-    if (argc == 0) {
-      PushErrorTable(L, "Please specify at least one argument for this redis lib call");
-      return CallOutcome::kError;
-    }
     std::vector<std::string>& argv = e->call_args_;
-    argv.resize(argc);
-    for (int i = 1; i <= argc; ++i) {
-      if (lua_type(L, i) == LUA_TNUMBER) {
-        char buf[64];
-        int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, i)));
-        argv[i - 1].assign(buf, n);
-      } else if (lua_type(L, i) == LUA_TSTRING) {
-        size_t len;
-        const char* s = lua_tolstring(L, i, &len);
-        argv[i - 1].assign(s, len);
-      } else {
-        lua_settop(L, 0);
-        PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
-        return CallOutcome::kError;
-      }
-    }
+    if (!ReadCommandArgs(L, &argv)) return CallOutcome::kError;
     lua_settop(L, 0);
     std::vector<std::string_view> args(argv.begin(), argv.end());
     const CommandTable& table = CommandTable::Get();
@@ -419,27 +426,8 @@ struct LuaEngine::Impl {
       PushErrorTable(L, "redis.acl_check_cmd can only be called inside a script invocation");
       return -1;
     }
-    int argc = lua_gettop(L);
-    if (argc == 0) {
-      PushErrorTable(L, "Please specify at least one argument for this redis lib call");
-      return -1;
-    }
-    std::vector<std::string> argv(argc);
-    for (int i = 1; i <= argc; ++i) {
-      if (lua_type(L, i) == LUA_TNUMBER) {
-        char buf[64];
-        int n = std::snprintf(buf, sizeof(buf), "%.17g", static_cast<double>(lua_tonumber(L, i)));
-        argv[i - 1].assign(buf, n);
-      } else if (lua_type(L, i) == LUA_TSTRING) {
-        size_t len;
-        const char* str = lua_tolstring(L, i, &len);
-        argv[i - 1].assign(str, len);
-      } else {
-        lua_settop(L, 0);
-        PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
-        return -1;
-      }
-    }
+    std::vector<std::string> argv;
+    if (!ReadCommandArgs(L, &argv)) return -1;
     std::vector<std::string_view> args(argv.begin(), argv.end());
     // Redis's lookupCommand: a container with arguments names one of its subcommands.
     const CommandTable& table = CommandTable::Get();
