@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/test_server.h"
 
@@ -258,8 +259,10 @@ TEST_F(CommandInfoTest, MigrateSyncLatency) {
     c.SendCommand(cmd);
     auto v = c.Read();
     if (!v) return std::string("io-error");
-    std::string out;
+    // Redis walks a container's subcommands in its dict's (seeded) order: compare them sorted.
+    std::vector<std::string> entries;
     for (size_t i = 0; i + 1 < v->elems.size(); i += 2) {
+      std::string out;
       const RespValue& h = v->elems[i + 1];
       auto find = [](const RespValue& m, std::string_view key) -> const RespValue* {
         for (size_t k = 0; k + 1 < m.elems.size(); k += 2) {
@@ -278,8 +281,10 @@ TEST_F(CommandInfoTest, MigrateSyncLatency) {
       }
       out += monotone ? " total=" + std::to_string(last) : " bad";
       out += ";";
+      entries.push_back(std::move(out));
     }
-    return out;
+    std::sort(entries.begin(), entries.end());
+    return absl::StrJoin(entries, "");
   };
   EXPECT_EQ(shape(*s_, {"LATENCY", "HISTOGRAM", "set"}),
             shape(*r_, {"LATENCY", "HISTOGRAM", "set"}));
