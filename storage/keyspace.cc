@@ -26,6 +26,10 @@ constexpr bool kRelocateOnWrite = false;
 #endif
 
 size_t SlotsFor(size_t bytes) { return (bytes - kHeaderBytes) / sizeof(Entry); }
+
+// The home slot of a tag in a segment with `homes` home slots (tags spread evenly over them).
+size_t HomeSlot(uint16_t tag, uint32_t homes) { return (static_cast<size_t>(tag) * homes) >> 16; }
+
 // Entries a segment may hold before it grows: 15/16 of its slots (Robin Hood order keeps
 // probes short at this load: a miss stops at the first entry whose home is past the key's).
 size_t MaxCountFor(size_t slots) { return slots - slots / 16; }
@@ -72,7 +76,7 @@ struct Keyspace::Segment {
   Entry* entries() {
     return reinterpret_cast<Entry*>(reinterpret_cast<char*>(this) + kHeaderBytes);
   }
-  size_t Home(uint16_t tag) const { return (static_cast<size_t>(tag) * homes) >> 16; }
+  size_t Home(uint16_t tag) const { return HomeSlot(tag, homes); }
 
   static Segment* New(size_t bytes, int depth, uint32_t prefix) {
     void* mem = std::calloc(1, bytes);
@@ -375,6 +379,7 @@ void Keyspace::Clear() {
     std::free(seg);
   }
   directory_.clear();
+  directory_homes_.clear();
   depth_ = 0;
   size_ = 0;
   segments_ = 0;
@@ -397,8 +402,13 @@ Entry* Keyspace::FindIn(uint64_t hash, std::string_view key, Segment** segment) 
 
 void Keyspace::PrefetchSlot(uint64_t hash) const {
   if (size_ == 0) return;
-  Segment* seg = SegmentFor(hash);
-  __builtin_prefetch(seg->entries() + seg->Home(static_cast<uint16_t>(hash)));
+  // Only the directory is read here (it stays in cache); the segment's header line is hinted
+  // too, since PrefetchBlock and FindIn read it.
+  size_t index = DirectorySlot(hash);
+  const char* seg = reinterpret_cast<const char*>(directory_[index]);
+  size_t home = HomeSlot(static_cast<uint16_t>(hash), directory_homes_[index]);
+  __builtin_prefetch(seg);
+  __builtin_prefetch(seg + kHeaderBytes + home * sizeof(Entry));
 }
 
 void Keyspace::PrefetchBlock(uint64_t hash) const {
@@ -447,6 +457,7 @@ Entry* Keyspace::FindOrInsert(std::string_view key, bool* inserted) {
 Entry* Keyspace::Insert(uint64_t hash, std::string_view key) {
   if (directory_.empty()) {
     directory_.push_back(Segment::New(kSegmentBytes[0], 0, 0));
+    directory_homes_.push_back(directory_.back()->homes);
     segments_ = 1;
     table_bytes_ = kSegmentBytes[0];
   }
@@ -494,7 +505,10 @@ void Keyspace::Grow(Segment* seg) {
 void Keyspace::ReplaceSegment(Segment* old_seg, Segment* new_seg) {
   int shift = depth_ - old_seg->depth;
   size_t first = static_cast<size_t>(old_seg->prefix) << shift;
-  for (size_t i = 0; i < (size_t{1} << shift); ++i) directory_[first + i] = new_seg;
+  for (size_t i = 0; i < (size_t{1} << shift); ++i) {
+    directory_[first + i] = new_seg;
+    directory_homes_[first + i] = new_seg->homes;
+  }
   table_bytes_ += new_seg->bytes;
   table_bytes_ -= old_seg->bytes;
   std::free(old_seg);
@@ -523,9 +537,13 @@ void Keyspace::Split(Segment* seg) {
   if (seg->depth == depth_) {
     // Double the directory: slot i becomes slots 2i and 2i+1.
     std::vector<Segment*> doubled(directory_.size() * 2);
-    for (size_t i = 0; i < directory_.size(); ++i)
+    std::vector<uint32_t> doubled_homes(directory_.size() * 2);
+    for (size_t i = 0; i < directory_.size(); ++i) {
       doubled[2 * i] = doubled[2 * i + 1] = directory_[i];
+      doubled_homes[2 * i] = doubled_homes[2 * i + 1] = directory_homes_[i];
+    }
     directory_ = std::move(doubled);
+    directory_homes_ = std::move(doubled_homes);
     ++depth_;
   }
   int d = seg->depth;
@@ -550,7 +568,10 @@ void Keyspace::Split(Segment* seg) {
   int shift = depth_ - d - 1;
   for (int h = 0; h < 2; ++h) {
     size_t first = static_cast<size_t>(halves[h]->prefix) << shift;
-    for (size_t i = 0; i < (size_t{1} << shift); ++i) directory_[first + i] = halves[h];
+    for (size_t i = 0; i < (size_t{1} << shift); ++i) {
+      directory_[first + i] = halves[h];
+      directory_homes_[first + i] = halves[h]->homes;
+    }
     table_bytes_ += halves[h]->bytes;
   }
   table_bytes_ -= seg->bytes;

@@ -242,9 +242,8 @@ class Keyspace {
  private:
   struct Segment;
 
-  Segment* SegmentFor(uint64_t hash) const {
-    return directory_[depth_ == 0 ? 0 : hash >> (64 - depth_)];
-  }
+  size_t DirectorySlot(uint64_t hash) const { return depth_ == 0 ? 0 : hash >> (64 - depth_); }
+  Segment* SegmentFor(uint64_t hash) const { return directory_[DirectorySlot(hash)]; }
   Segment* SegmentOfEntry(const Entry* e) const { return SegmentFor(HashKey(e->key())); }
   // Index of the directory slot where `position` (the top 32 bits of a hash) falls.
   size_t DirectoryIndex(uint32_t position) const {
@@ -265,6 +264,9 @@ class Keyspace {
                size_t value_size);
 
   std::vector<Segment*> directory_;
+  // directory_homes_[i] is directory_[i]->homes, kept beside the pointer so that PrefetchSlot
+  // can compute a key's slot address without reading (and stalling on) the segment's header.
+  std::vector<uint32_t> directory_homes_;
   int depth_ = 0;
   size_t size_ = 0;
   size_t segments_ = 0;
