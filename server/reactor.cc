@@ -663,15 +663,23 @@ void Reactor::OnReadable(Connection* c) {
   }
 }
 
-// Pipelined input: before a read's commands run, look up to kPrefetchAhead of them ahead and
-// prefetch their keys' table slots, then the keys' heap blocks, so that the cache misses of the
-// lookups overlap instead of coming one after another (they bound a pipeline of GETs). Keys of
-// other shards are skipped. Only fresh input is looked at: a pipeline resumed after a remote
-// batch is not parsed twice more.
+// Pipelined input: before a read's commands run, look ahead at them and prefetch their keys'
+// table slots, then the keys' heap blocks, so that the cache misses of the lookups overlap
+// instead of coming one after another (they bound a pipeline of GETs).
 void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
+  hinted_keys_.clear();
+  HintLocalRun(c, input, /*alone_too=*/false);
+  for (const PrefetchedKey& key : hinted_keys_) key.keyspace->PrefetchBlock(key.hash);
+}
+
+// Hints the table slots of the keys that the commands at the head of `input` look up on this
+// shard, up to kPrefetchAhead commands, and adds the keys to hinted_keys_ for a block pass. The
+// look-ahead stops at the first command of another shard: the connection then waits for a
+// remote batch, and lines hinted for the commands after it would be gone (with their TLB
+// entries) by the time it resumes; the reply's arrival hints them then (DrainMailbox).
+// `alone_too`: hint a lone command as well (a drained group overlaps it with other connections').
+void Reactor::HintLocalRun(const Connection* c, std::string_view input, bool alone_too) {
   constexpr int kPrefetchAhead = 16;
-  uint64_t hashes[kPrefetchAhead];
-  int n = 0;
   size_t at = 0;
   const CommandTable& table = CommandTable::Get();
   const Keyspace& keys = shard_.db(c->state.db_index).keyspace();
@@ -679,16 +687,16 @@ void Reactor::PrefetchKeys(const Connection* c, std::string_view input) {
   for (int i = 0; i < kPrefetchAhead && at < input.size(); ++i) {
     if (lookahead_.Parse(input.substr(at)) != RequestParser::Result::kCommand) break;
     at += lookahead_.consumed();
-    if (i == 0 && at == input.size()) break;  // one command: no lookups to overlap
+    if (!alone_too && i == 0 && at == input.size()) break;  // no lookups to overlap
     const std::vector<std::string_view>& args = lookahead_.args();
     if (args.size() < 2) continue;
     const CommandSpec* spec = table.Find(args[0]);
     if (spec == nullptr || spec->first_key != 1) continue;
-    if (thread_count() > 1 && ShardOfKey(args[1], thread_count()) != index_) continue;
-    hashes[n] = Keyspace::HashKey(args[1]);
-    keys.PrefetchSlot(hashes[n++]);
+    if (thread_count() > 1 && ShardOfKey(args[1], thread_count()) != index_) break;
+    uint64_t hash = Keyspace::HashKey(args[1]);
+    keys.PrefetchSlot(hash);
+    hinted_keys_.push_back(PrefetchedKey{&keys, hash});
   }
-  for (int i = 0; i < n; ++i) keys.PrefetchBlock(hashes[i]);
   lookahead_.Reset();
 }
 
@@ -901,9 +909,9 @@ void Reactor::DrainMailbox() {
     budget -= n;
     call_clock_.Break();  // then batches chain, as a pipeline's commands do
     if (n > 1) {
-      drained_keys_.clear();
+      hinted_keys_.clear();
       for (int i = 0; i < n; ++i) group[i]->Prefetch(*this);
-      for (const PrefetchedKey& key : drained_keys_) key.keyspace->PrefetchBlock(key.hash);
+      for (const PrefetchedKey& key : hinted_keys_) key.keyspace->PrefetchBlock(key.hash);
     }
     for (int i = 0; i < n; ++i) {
       ++counters_.messages_received;
@@ -914,7 +922,18 @@ void Reactor::DrainMailbox() {
 }
 
 void BatchMessage::Prefetch(Reactor& reactor) const {
-  if (!is_reply) reactor.PrefetchBatchSlots(*this);
+  if (is_reply) {
+    reactor.HintResumedCommands(origin.conn_id);
+  } else {
+    reactor.PrefetchBatchSlots(*this);
+  }
+}
+
+// A reply resumes its connection's pipeline: hint the local commands it runs next.
+void Reactor::HintResumedCommands(uint64_t conn_id) {
+  auto it = connections_by_id_.find(conn_id);
+  if (it == connections_by_id_.end() || it->second->in.empty()) return;
+  HintLocalRun(it->second, it->second->in, /*alone_too=*/true);
 }
 
 void Reactor::PrefetchBatchSlots(const BatchMessage& batch) {
@@ -924,7 +943,7 @@ void Reactor::PrefetchBatchSlots(const BatchMessage& batch) {
     auto [offset, len] = batch.args[command.first_arg + 1];
     uint64_t hash = Keyspace::HashKey(std::string_view(batch.arena.data() + offset, len));
     keys.PrefetchSlot(hash);
-    drained_keys_.push_back(PrefetchedKey{&keys, hash});
+    hinted_keys_.push_back(PrefetchedKey{&keys, hash});
   }
 }
 

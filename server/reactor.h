@@ -296,6 +296,7 @@ class Reactor : public ServerContext,
   // Hints the table slots of a batch's keys to the cache, and records the keys for DrainMailbox
   // to hint their heap blocks next.
   void PrefetchBatchSlots(const BatchMessage& batch);
+  void HintResumedCommands(uint64_t conn_id);
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);
   void CancelWaits(uint64_t conn_id, int origin_thread);
@@ -341,6 +342,7 @@ class Reactor : public ServerContext,
   void ResumeConnection(Connection* c, bool chained = false);
   size_t ProcessInput(Connection* c, std::string_view input);
   void PrefetchKeys(const Connection* c, std::string_view input);
+  void HintLocalRun(const Connection* c, std::string_view input, bool alone_too);
   // Returns false when the command was not consumed (a pending batch had to go first).
   bool Dispatch(Connection* c, ArgList args);
   bool DispatchCommand(Connection* c, ArgList args);
@@ -501,12 +503,13 @@ class Reactor : public ServerContext,
   std::vector<std::unique_ptr<Connection>> graveyard_;
   std::vector<char> scratch_;  // shared read buffer
   RequestParser lookahead_;    // PrefetchKeys's parser (a connection's stays where it is)
-  // Keys of the batches drained together whose slots were hinted (DrainMailbox).
+  // Keys whose table slots were hinted, for the pass that hints their blocks (PrefetchKeys, and
+  // DrainMailbox for the batches drained together and the commands their replies resume).
   struct PrefetchedKey {
     const Keyspace* keyspace;
     uint64_t hash;
   };
-  std::vector<PrefetchedKey> drained_keys_;
+  std::vector<PrefetchedKey> hinted_keys_;
 
   std::vector<std::vector<MailboxMessage*>> outgoing_;  // by target thread
   std::deque<MailboxMessage*> local_queue_;             // messages to self
