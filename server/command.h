@@ -280,6 +280,8 @@ void RegisterTransactionCommands(std::vector<CommandSpec>* table);
 void RegisterPersistenceCommands(std::vector<CommandSpec>* table);
 // DEBUG RELOAD (commands/persistence_family.cc), called by DEBUG.
 void DebugReload(ClientCommand& c);
+void DebugDigest(ClientCommand& c);       // debug_digest.cc
+void DebugDigestValue(ClientCommand& c);  // debug_digest.cc
 void RegisterScriptingCommands(std::vector<CommandSpec>* table);
 void RegisterFunctionCommands(std::vector<CommandSpec>* table);
 void RegisterReplicationCommands(std::vector<CommandSpec>* table);

@@ -801,21 +801,36 @@ void CmdDebug(ClientCommand& c) {
     c.reply.Error(c.args[2]);
   } else if (sub == "object" && c.args.size() == 3) {
     DebugObject(c);
+  } else if (sub == "digest" && c.args.size() == 2) {
+    DebugDigest(c);
+  } else if (sub == "digest-value") {
+    DebugDigestValue(c);
   } else if (sub == "protocol" && c.args.size() == 3) {
     DebugProtocol(c);
   } else if (sub == "help") {
-    ReplyHelp(
-        c.reply,
-        {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CHANGE-REPL-ID",
-         "    Change the replication IDs of the instance.", "ERROR <string>",
-         "    Return a Redis protocol error with <string> as message. Useful for clients",
-         "    unit tests to simulate Redis errors.", "LOG <message>",
-         "    Write <message> to the server log.", "OBJECT <key>",
-         "    Show low level info about `key` and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
-         "    Setting it to 0 disables expiring keys in background when they are not",
-         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-         "    default.", "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-         "HELP", "    Prints this help."});
+    ReplyHelp(c.reply,
+              {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+               "CHANGE-REPL-ID",
+               "    Change the replication IDs of the instance.",
+               "DIGEST",
+               "    Output a hex signature representing the current DB content.",
+               "DIGEST-VALUE <key> [<key> ...]",
+               "    Output a hex signature of the values of all the specified keys.",
+               "ERROR <string>",
+               "    Return a Redis protocol error with <string> as message. Useful for clients",
+               "    unit tests to simulate Redis errors.",
+               "LOG <message>",
+               "    Write <message> to the server log.",
+               "OBJECT <key>",
+               "    Show low level info about `key` and associated value.",
+               "SET-ACTIVE-EXPIRE <0|1>",
+               "    Setting it to 0 disables expiring keys in background when they are not",
+               "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+               "    default.",
+               "SLEEP <seconds>",
+               "    Stop the server for <seconds>. Decimals allowed.",
+               "HELP",
+               "    Prints this help."});
   } else {
     c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
                       "'. Try DEBUG HELP."));

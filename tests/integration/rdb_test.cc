@@ -2,9 +2,9 @@
 // the reference redis-server with identical contents; files written by redis-server load in
 // Shardis with identical contents (every type and encoding, expiring keys, 16 databases, binary
 // keys and values; compared key by key, TTLs within a second); SAVE / BGSAVE / DEBUG RELOAD /
-// SHUTDOWN SAVE round trips; save on SIGTERM when a schedule is set and not with NOSAVE; the
-// `save` schedule; INFO persistence; a corrupt or truncated file refuses to start, naming the
-// offset; a failing save is reported.
+// SHUTDOWN SAVE round trips (DEBUG DIGEST unchanged by them, whatever the shard count); save on
+// SIGTERM when a schedule is set and not with NOSAVE; the `save` schedule; INFO persistence; a
+// corrupt or truncated file refuses to start, naming the offset; a failing save is reported.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -111,7 +111,13 @@ TEST_F(RdbTest, BgsaveDebugReloadAndShutdownSaveRoundTrip) {
   ASSERT_NE(shardis, nullptr);
   auto c = Client::Connect(shardis->port());
   ASSERT_NE(c, nullptr);
+  // DEBUG DIGEST: 40 zeros for no data (and DIGEST-VALUE for a missing key), as Redis.
+  const std::string zeros = "status:\"" + std::string(40, '0') + "\"";
+  EXPECT_EQ(c->Run({"DEBUG", "DIGEST"}), zeros);
+  EXPECT_EQ(c->Run({"DEBUG", "DIGEST-VALUE", "missing"}), "arr:[" + zeros + "]");
   Populate(*c);
+  const std::string digest = c->Run({"DEBUG", "DIGEST"});
+  EXPECT_NE(digest, zeros);
   EXPECT_NE(InfoField(*c, "rdb_changes_since_last_save"), "0");
   std::string before = c->Run({"LASTSAVE"});
   EXPECT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
@@ -123,6 +129,17 @@ TEST_F(RdbTest, BgsaveDebugReloadAndShutdownSaveRoundTrip) {
 
   EXPECT_EQ(c->Run({"DEBUG", "RELOAD"}), "status:\"OK\"");
   ExpectSameDataset(*ref_, *c, "after DEBUG RELOAD");
+  EXPECT_EQ(c->Run({"DEBUG", "DIGEST"}), digest) << "same data, new tables: same digest";
+  // Any change shows, even one that keeps every key and its type.
+  ASSERT_EQ(c->Run({"SET", "digest-probe", "1"}), "status:\"OK\"");
+  const std::string probed = c->Run({"DEBUG", "DIGEST"});
+  EXPECT_NE(probed, digest);
+  std::string value_digest = c->Run({"DEBUG", "DIGEST-VALUE", "digest-probe", "missing"});
+  ASSERT_EQ(c->Run({"SET", "digest-probe", "2"}), "status:\"OK\"");
+  EXPECT_NE(c->Run({"DEBUG", "DIGEST"}), probed);
+  EXPECT_NE(c->Run({"DEBUG", "DIGEST-VALUE", "digest-probe", "missing"}), value_digest);
+  ASSERT_EQ(c->Run({"DEL", "digest-probe"}), "int:1");
+  EXPECT_EQ(c->Run({"DEBUG", "DIGEST"}), digest);
 
   // SHUTDOWN SAVE writes the file even without a schedule; a restart loads it.
   ASSERT_EQ(c->Run({"SET", "written-last", "1"}), "status:\"OK\"");
@@ -135,6 +152,8 @@ TEST_F(RdbTest, BgsaveDebugReloadAndShutdownSaveRoundTrip) {
   auto c2 = Client::Connect(again->port());
   ASSERT_NE(c2, nullptr);
   ExpectSameDataset(*ref_, *c2, "restart after SHUTDOWN SAVE (4 shards -> 2)");
+  ASSERT_EQ(c2->Run({"DEL", "written-last"}), "int:1");
+  EXPECT_EQ(c2->Run({"DEBUG", "DIGEST"}), digest) << "the digest does not depend on the shards";
   EXPECT_NE(c2->Run({"LASTSAVE"}), "int:0");
   (void)before;
 }
