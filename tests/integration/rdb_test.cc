@@ -2,9 +2,10 @@
 // the reference redis-server with identical contents; files written by redis-server load in
 // Shardis with identical contents (every type and encoding, expiring keys, 16 databases, binary
 // keys and values; compared key by key, TTLs within a second); SAVE / BGSAVE / DEBUG RELOAD /
-// SHUTDOWN SAVE round trips (DEBUG DIGEST unchanged by them, whatever the shard count); save on
-// SIGTERM when a schedule is set and not with NOSAVE; the `save` schedule; INFO persistence; a
-// corrupt or truncated file refuses to start, naming the offset; a failing save is reported.
+// SHUTDOWN SAVE round trips (DEBUG DIGEST equal to redis-server's and unchanged by them, whatever
+// the shard count); save on SIGTERM when a schedule is set and not with NOSAVE; the `save`
+// schedule; INFO persistence; a corrupt or truncated file refuses to start, naming the offset; a
+// failing save is reported.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,7 +49,7 @@ class RdbTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (AgainstRedis()) GTEST_SKIP() << "compares Shardis files with redis-server's";
-    reference_ = StartRedis();
+    reference_ = StartRedis({"--enable-debug-command", "yes"});
     ASSERT_NE(reference_, nullptr);
     ref_ = Client::Connect(reference_->port());
     ASSERT_NE(ref_, nullptr);
@@ -116,8 +117,14 @@ TEST_F(RdbTest, BgsaveDebugReloadAndShutdownSaveRoundTrip) {
   EXPECT_EQ(c->Run({"DEBUG", "DIGEST"}), zeros);
   EXPECT_EQ(c->Run({"DEBUG", "DIGEST-VALUE", "missing"}), "arr:[" + zeros + "]");
   Populate(*c);
+  // Redis's digest of the same data, whatever the encodings and shards.
   const std::string digest = c->Run({"DEBUG", "DIGEST"});
   EXPECT_NE(digest, zeros);
+  EXPECT_EQ(digest, ref_->Run({"DEBUG", "DIGEST"}));
+  const std::vector<std::string> value_keys = {
+      "DEBUG", "DIGEST-VALUE", "l:huge", "set:i16", "set:big", "set:str", "h:small",
+      "h:big", "z:small",      "z:big",  "x:main",  "e:str",   "missing"};
+  EXPECT_EQ(c->Run(value_keys), ref_->Run(value_keys));
   EXPECT_NE(InfoField(*c, "rdb_changes_since_last_save"), "0");
   std::string before = c->Run({"LASTSAVE"});
   EXPECT_EQ(c->Run({"BGSAVE"}), "status:\"Background saving started\"");
