@@ -449,9 +449,11 @@ class Reactor : public ServerContext,
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
-  // `failed`: it replied an error (failed_calls).
+  // `failed`: it replied an error (failed_calls). `blocked`: it parked instead of replying; as
+  // Redis, such a run is not counted (nor slow-logged): the call counts once, when it is served,
+  // times out or is unblocked (EndWait).
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
-                 BatchMessage* batch, bool failed = false);
+                 BatchMessage* batch, bool failed = false, bool blocked = false);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
