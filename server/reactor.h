@@ -445,6 +445,8 @@ class Reactor : public ServerContext,
   void TrackingFlushHere();
   void WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null);
   void SendInvalidation(ClientRef target, std::vector<std::string> keys, bool null, bool bcast);
+  // Sends the BCAST invalidations gathered by InvalidateKey since the last flush.
+  void FlushBcastInvalidations();
   void FlushOwnInvalidations(Connection* c);
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
@@ -522,6 +524,15 @@ class Reactor : public ServerContext,
   std::atomic<int> local_monitors_{0};
   std::vector<MonitorMessage*> monitor_out_;
   TrackingTable tracking_;
+  // BCAST invalidations of this turn, one push per client, prefix and writer (as Redis's, one
+  // per prefix before it sleeps); a kBcastFlush message to this thread sends them.
+  struct PendingBcast {
+    ClientRef target;
+    std::string prefix;
+    ClientRef writer;
+    std::vector<std::string> keys;
+  };
+  std::vector<PendingBcast> pending_bcast_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   bool invalidating_own_write_ = false;  // TouchKeys: invalidations of the writer's own command
   LatencyMonitor latency_;
