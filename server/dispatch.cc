@@ -161,6 +161,20 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
   return consumed;
 }
 
+namespace {
+
+// The commands whose replies are (un)subscribe confirmations.
+bool IsSubscribeConfirmed(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"subscribe",    "unsubscribe", "psubscribe",
+                                                "punsubscribe", "ssubscribe",  "sunsubscribe"};
+  for (std::string_view n : kNames) {
+    if (cmd::EqualsIgnoreCase(name, n)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool Reactor::Dispatch(Connection* c, ArgList args) {
   if (!c->state.replies_suppressed() && !c->batch_silent) return DispatchCommand(c, args);
   // CLIENT REPLY OFF / SKIP, as Redis: the reply of a command is dropped when, once it has run,
@@ -178,6 +192,9 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   size_t mark = c->out.size();
   if (!DispatchCommand(c, args)) return false;
   bool drop = s.reply_off || s.reply_skip;
+  // The (un)subscribe confirmations are pushes to Redis (RESP2 too), written whatever the
+  // reply mode.
+  if (drop && IsSubscribeConfirmed(args[0])) drop = false;
   s.reply_skip = false;
   if (c->batch != nullptr) {
     c->batch_silent = drop;  // this command joined (or started) the batch

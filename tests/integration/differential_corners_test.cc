@@ -339,5 +339,36 @@ TEST_F(DifferentialCorners, BlockedCommandCountsOneCall) {
   CompareSessions(BlockedCallStatsSession);
 }
 
+// CLIENT REPLY OFF drops replies, but the (un)subscribe confirmations are pushes to Redis and
+// still come, in RESP3 and RESP2.
+std::vector<std::string> ReplyOffSubscribeSession(int port) {
+  std::vector<std::string> out;
+  for (const char* proto : {"3", "2"}) {
+    auto c = RawConnection::Connect(port);
+    if (c == nullptr) return {"connect-failed"};
+    c->SendCommand({"HELLO", proto});
+    auto hello = c->Read();
+    if (!hello) return {"no-hello"};
+    c->SendCommand({"CLIENT", "REPLY", "OFF"});
+    c->SendCommand({"PING"});
+    c->SendCommand({"SSUBSCRIBE", "ch"});
+    c->SendCommand({"SUNSUBSCRIBE", "ch"});
+    c->SendCommand({"SUBSCRIBE", "a", "b"});
+    c->SendCommand({"UNSUBSCRIBE", "a", "b"});  // named: without, the order is dict order
+    c->SendCommand({"CLIENT", "REPLY", "ON"});
+    for (int i = 0; i < 10; ++i) {
+      auto r = c->Read(std::chrono::seconds(2));
+      if (!r) break;
+      out.push_back(std::string(proto) + ": " + r->Render());
+      if (r->Render() == "status:\"OK\"") break;
+    }
+  }
+  return out;
+}
+
+TEST_F(DifferentialCorners, ReplyOffKeepsSubscribeConfirmations) {
+  CompareSessions(ReplyOffSubscribeSession);
+}
+
 }  // namespace
 }  // namespace shardis::test
