@@ -129,6 +129,7 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
     // A client that does not read its replies waits (WriteConnection resumes it once the output
     // has drained), so a pipelined flood cannot grow its output without bound.
     if (c->pending_output() >= kMaxPendingOutput) break;
+    c->parser.set_unauthenticated(!c->state.authenticated);  // AUTH may have run just before
     RequestParser::Result result = c->parser.Parse(input.substr(consumed));
     if (result == RequestParser::Result::kNeedMore) {
       consumed += c->parser.consumed();  // skipped blank lines / empty multibulks

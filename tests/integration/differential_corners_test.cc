@@ -370,5 +370,33 @@ TEST_F(DifferentialCorners, ReplyOffKeepsSubscribeConfirmations) {
   CompareSessions(ReplyOffSubscribeSession);
 }
 
+// Before AUTH a client may send at most 10 arguments of at most 16 KB (Redis's limits): more
+// is a protocol error that closes the connection; once authenticated the limits go.
+std::vector<std::string> UnauthenticatedLimitsSession(int port) {
+  auto admin = RawConnection::Connect(port);
+  if (admin == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  out.push_back(admin->Run({"CONFIG", "SET", "requirepass", "pw"}));
+  for (std::string frame : {std::string("*11\r\n"), std::string("*1\r\n$16385\r\n")}) {
+    auto c = RawConnection::Connect(port);
+    if (c == nullptr) return {"connect-failed"};
+    c->Send(frame);
+    auto r = c->Read(std::chrono::seconds(5));
+    out.push_back(r ? r->Render() : "no-reply");
+    out.push_back(c->WaitClosed(std::chrono::seconds(5)) ? "closed" : "open");
+  }
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  out.push_back(c->Run({"AUTH", "pw"}));
+  out.push_back(
+      c->Run({"MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", std::string(20000, 'v')}));
+  out.push_back(admin->Run({"CONFIG", "SET", "requirepass", ""}));
+  return out;
+}
+
+TEST_F(DifferentialCorners, UnauthenticatedClientsAreLimited) {
+  CompareSessions(UnauthenticatedLimitsSession);
+}
+
 }  // namespace
 }  // namespace shardis::test
