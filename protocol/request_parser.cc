@@ -5,6 +5,10 @@
 namespace shardis {
 namespace {
 
+// Redis's limits for a client that has yet to authenticate.
+constexpr int64_t kUnauthenticatedMaxArgs = 10;
+constexpr int64_t kUnauthenticatedMaxBulk = 16384;
+
 // Parses a decimal int64 exactly as Redis's string2ll: optional '-', no '+', no spaces, no
 // leading zeros (except "0"), no overflow.
 bool ParseStrictInt(std::string_view s, int64_t* out) {
@@ -230,6 +234,9 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
         count > limits_.max_multibulk_len) {
       return Fail("invalid multibulk length");
     }
+    if (limits_.unauthenticated && count > kUnauthenticatedMaxArgs) {
+      return Fail("unauthenticated multibulk length");
+    }
     pos_ += header_len + 2;
     if (count <= 0) {
       state_ = State::kIdle;
@@ -258,6 +265,9 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view input) {
       if (!ParseStrictInt(std::string_view(base + 1, header_len - 1), &len) || len < 0 ||
           len > limits_.max_bulk_len) {
         return Fail("invalid bulk length");
+      }
+      if (limits_.unauthenticated && len > kUnauthenticatedMaxBulk) {
+        return Fail("unauthenticated bulk length");
       }
       pos_ += header_len + 2;
       bulk_len_ = len;

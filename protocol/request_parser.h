@@ -27,6 +27,9 @@ struct ParserLimits {
   int64_t max_bulk_len = 512LL * 1024 * 1024;                // proto-max-bulk-len
   size_t max_inline_len = 64 * 1024;                         // PROTO_INLINE_MAX_SIZE
   int64_t max_multibulk_len = 1024LL * 1024 * 1024 * 2 - 1;  // INT_MAX, as Redis
+  // A client that has yet to authenticate: at most 10 arguments of at most 16 KB (Redis's
+  // limits, so it cannot make the server buffer much before AUTH).
+  bool unauthenticated = false;
 };
 
 class RequestParser {
@@ -57,6 +60,7 @@ class RequestParser {
   bool in_progress() const { return state_ != State::kIdle; }
 
   void set_limits(const ParserLimits& limits) { limits_ = limits; }
+  void set_unauthenticated(bool unauthenticated) { limits_.unauthenticated = unauthenticated; }
   void Reset();
 
  private:

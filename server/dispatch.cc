@@ -129,6 +129,7 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
     // A client that does not read its replies waits (WriteConnection resumes it once the output
     // has drained), so a pipelined flood cannot grow its output without bound.
     if (c->pending_output() >= kMaxPendingOutput) break;
+    c->parser.set_unauthenticated(!c->state.authenticated);  // AUTH may have run just before
     RequestParser::Result result = c->parser.Parse(input.substr(consumed));
     if (result == RequestParser::Result::kNeedMore) {
       consumed += c->parser.consumed();  // skipped blank lines / empty multibulks
@@ -161,6 +162,20 @@ size_t Reactor::ProcessInput(Connection* c, std::string_view input) {
   return consumed;
 }
 
+namespace {
+
+// The commands whose replies are (un)subscribe confirmations.
+bool IsSubscribeConfirmed(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"subscribe",    "unsubscribe", "psubscribe",
+                                                "punsubscribe", "ssubscribe",  "sunsubscribe"};
+  for (std::string_view n : kNames) {
+    if (cmd::EqualsIgnoreCase(name, n)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool Reactor::Dispatch(Connection* c, ArgList args) {
   if (!c->state.replies_suppressed() && !c->batch_silent) return DispatchCommand(c, args);
   // CLIENT REPLY OFF / SKIP, as Redis: the reply of a command is dropped when, once it has run,
@@ -178,6 +193,9 @@ bool Reactor::Dispatch(Connection* c, ArgList args) {
   size_t mark = c->out.size();
   if (!DispatchCommand(c, args)) return false;
   bool drop = s.reply_off || s.reply_skip;
+  // The (un)subscribe confirmations are pushes to Redis (RESP2 too), written whatever the
+  // reply mode.
+  if (drop && IsSubscribeConfirmed(args[0])) drop = false;
   s.reply_skip = false;
   if (c->batch != nullptr) {
     c->batch_silent = drop;  // this command joined (or started) the batch
@@ -508,8 +526,7 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 }
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
-                        const ClientState* client, BatchMessage* batch, bool failed) {
-  RecordCall(spec, args, usec, failed);
+                        const ClientState* client, BatchMessage* batch, bool failed, bool blocked) {
   if (client != nullptr) {
     writer_ = ClientRef{index_, client->id};
   } else if (batch != nullptr) {
@@ -517,6 +534,8 @@ void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
   } else {
     writer_ = ClientRef{};
   }
+  if (blocked) return;
+  RecordCall(spec, args, usec, failed);
   bool slow = config_.slowlog_log_slower_than >= 0 &&
               static_cast<int64_t>(usec) >= config_.slowlog_log_slower_than;
   bool latent = config_.latency_monitor_threshold > 0 &&
@@ -578,7 +597,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
                    reply, config_, no_block ? nullptr : &block,  false};
   aof::RunShardHandler(spec, cmd);
   AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
-            NoteErrorReply(c->out, reply_at));
+            NoteErrorReply(c->out, reply_at), block.requested);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested) {
     // The client waits on this very shard: park it with an empty batch whose reply comes back
@@ -737,7 +756,8 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
   aof::RunShardHandler(spec, cmd);
-  AfterCall(spec, args, call_clock_.Stop(start), nullptr, b, NoteErrorReply(b->reply, reply_at));
+  AfterCall(spec, args, call_clock_.Stop(start), nullptr, b, NoteErrorReply(b->reply, reply_at),
+            block.requested);
   if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
@@ -1042,7 +1062,7 @@ void Reactor::ServeReadyKeys() {
                          &block, true};
         aof::RunShardHandler(*w->spec, cmd);
         AfterCall(*w->spec, args, call_clock_.Stop(start), nullptr, b,
-                  NoteErrorReply(b->reply, reply_at));
+                  NoteErrorReply(b->reply, reply_at), block.requested);
         if (block.requested) continue;  // still nothing for it: keeps its place in line
         Unpark(w);
         RunBatchFrom(b, next);
@@ -1057,10 +1077,17 @@ void Reactor::EndWait(Waiter* w, bool unblock_error) {
   BatchMessage* b = w->batch;
   size_t next = w->next_command;
   TimeoutReply kind = w->timeout_reply;
+  {
+    // The call counts now (its blocked runs did not), as Redis's updateStatsOnUnblock.
+    std::vector<std::string_view> args(w->args.begin(), w->args.end());
+    RecordCall(*w->spec, args, 0, unblock_error);
+  }
   Unpark(w);
   ReplyBuilder reply(&b->reply, b->origin.resp);
   if (unblock_error) {
+    const size_t reply_at = b->reply.size();
     reply.Error(kUnblockedError);
+    NoteErrorReply(b->reply, reply_at);
   } else if (kind == TimeoutReply::kNullArray) {
     reply.NullArray();
   } else if (kind == TimeoutReply::kZero) {

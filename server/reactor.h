@@ -447,13 +447,17 @@ class Reactor : public ServerContext,
   void TrackingFlushHere();
   void WriteInvalidation(Connection* c, const std::vector<std::string>& keys, bool null);
   void SendInvalidation(ClientRef target, std::vector<std::string> keys, bool null, bool bcast);
+  // Sends the BCAST invalidations gathered by InvalidateKey since the last flush.
+  void FlushBcastInvalidations();
   void FlushOwnInvalidations(Connection* c);
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
-  // `failed`: it replied an error (failed_calls).
+  // `failed`: it replied an error (failed_calls). `blocked`: it parked instead of replying; as
+  // Redis, such a run is not counted (nor slow-logged): the call counts once, when it is served,
+  // times out or is unblocked (EndWait).
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
-                 BatchMessage* batch, bool failed = false);
+                 BatchMessage* batch, bool failed = false, bool blocked = false);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
@@ -523,6 +527,15 @@ class Reactor : public ServerContext,
   std::atomic<int> local_monitors_{0};
   std::vector<MonitorMessage*> monitor_out_;
   TrackingTable tracking_;
+  // BCAST invalidations of this turn, one push per client, prefix and writer (as Redis's, one
+  // per prefix before it sleeps); a kBcastFlush message to this thread sends them.
+  struct PendingBcast {
+    ClientRef target;
+    std::string prefix;
+    ClientRef writer;
+    std::vector<std::string> keys;
+  };
+  std::vector<PendingBcast> pending_bcast_;
   ClientRef writer_;  // the client whose command runs now (NOLOOP); thread -1: none
   bool invalidating_own_write_ = false;  // TouchKeys: invalidations of the writer's own command
   LatencyMonitor latency_;

@@ -77,6 +77,15 @@ std::vector<ClientRef> TrackingTable::MatchPrefixes(std::string_view key) const 
   return out;
 }
 
+std::vector<std::pair<std::string_view, ClientRef>> TrackingTable::MatchingPrefixes(
+    std::string_view key) const {
+  std::vector<std::pair<std::string_view, ClientRef>> out;
+  for (const auto& [prefix, client] : bcast_) {
+    if (key.starts_with(prefix)) out.emplace_back(prefix, client);
+  }
+  return out;
+}
+
 void AppendInvalidatePush(std::string* out, bool resp3_target, const std::vector<std::string>& keys,
                           bool null, std::string_view null_proto) {
   if (resp3_target) {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -57,6 +58,8 @@ class TrackingTable {
   void RemoveClient(ClientRef client);
   // Clients with a prefix of `key` (each once).
   std::vector<ClientRef> MatchPrefixes(std::string_view key) const;
+  // The registrations (prefix, client) whose prefix starts `key`.
+  std::vector<std::pair<std::string_view, ClientRef>> MatchingPrefixes(std::string_view key) const;
   size_t prefixes() const;  // distinct
   bool has_prefixes() const { return !bcast_.empty(); }
 
@@ -96,7 +99,8 @@ struct TrackingMessage : MailboxMessage {
     kRedirected,   // to a redirect target's thread: write the push for `client`
     kFlush,        // to every thread: tables cleared, every tracking client told (null)
     kBcastRemove,  // to every thread: `client` leaves BCAST mode
-    kWritten       // to a shard: `keys` were written by `writer` (a multi-shard command)
+    kWritten,      // to a shard: `keys` were written by `writer` (a multi-shard command)
+    kBcastFlush    // to this thread: send the BCAST invalidations gathered this turn
   };
   Kind kind = Kind::kRemember;
   ClientRef client;

@@ -63,10 +63,39 @@ void Reactor::InvalidateKey(std::string_view key) {
     SendInvalidation(client, {std::string(key)}, false, false);
   }
   if (tracking_.has_prefixes()) {
-    for (const ClientRef& client : tracking_.MatchPrefixes(key)) {
-      SendInvalidation(client, {std::string(key)}, false, true);
+    // Gathered for the turn (one push per client, prefix and writer, as Redis sends one per
+    // prefix before it sleeps); the first one schedules the flush.
+    for (const auto& [prefix, client] : tracking_.MatchingPrefixes(key)) {
+      if (pending_bcast_.empty()) {
+        auto* m = new TrackingMessage;
+        m->kind = TrackingMessage::Kind::kBcastFlush;
+        Send(index_, m);
+      }
+      auto it =
+          std::find_if(pending_bcast_.begin(), pending_bcast_.end(),
+                       [&, &prefix = prefix, &client = client](const PendingBcast& p) {
+                         return p.target == client && p.prefix == prefix && p.writer == writer_;
+                       });
+      if (it == pending_bcast_.end()) {
+        pending_bcast_.push_back(PendingBcast{client, std::string(prefix), writer_, {}});
+        it = pending_bcast_.end() - 1;
+      }
+      if (std::find(it->keys.begin(), it->keys.end(), key) == it->keys.end()) {
+        it->keys.emplace_back(key);
+      }
     }
   }
+}
+
+void Reactor::FlushBcastInvalidations() {
+  std::vector<PendingBcast> pending;
+  pending.swap(pending_bcast_);
+  ClientRef saved = writer_;
+  for (PendingBcast& p : pending) {
+    writer_ = p.writer;  // NOLOOP is judged by the writer of the keys
+    SendInvalidation(p.target, std::move(p.keys), false, true);
+  }
+  writer_ = saved;
 }
 
 void Reactor::InvalidateWrites(const CommandSpec& spec, ArgList args) {
@@ -211,6 +240,9 @@ void Reactor::OnTrackingMessage(TrackingMessage* m) {
       break;
     case Kind::kBcastRemove:
       tracking_.RemoveClient(m->client);
+      break;
+    case Kind::kBcastFlush:
+      FlushBcastInvalidations();
       break;
     case Kind::kWritten: {
       if (tracking_.empty()) break;

@@ -3,6 +3,7 @@
 #include "storage/hash_value.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <new>
 
@@ -216,19 +217,27 @@ class HashValue::Table {
     return cursor;
   }
 
-  // A random non-empty bucket, then a random node of its chain.
+  // A node drawn uniformly: a random bucket over both tables (so a rehash does not favour the
+  // smaller one), then a random place among kChainBound; a place past the chain's end rejects
+  // the draw. Picking a random node of whatever chain was hit instead made a node sharing its
+  // bucket half as likely as a node alone (HRANDFIELD's picks were visibly skewed). A chain
+  // longer than the bound (only with a pathological hash) picks among its own length.
   const Node* Random(uint64_t random_bits) const {
+    constexpr size_t kChainBound = 4;
+    size_t n0 = t_[0].size();
+    size_t n1 = rehashing() ? t_[1].size() : 0;
+    assert(n0 + n1 > 0);
     uint64_t r = random_bits;
     for (;;) {
       r = Mix(r);
-      const Buckets* b = &t_[0];
-      if (rehashing() && (t_[0].used == 0 || ((r >> 40) & 1))) b = &t_[1];
-      if (b->used == 0) b = &t_[b == &t_[0] ? 1 : 0];
-      const Node* head = b->slots[r & b->mask];
+      uint64_t slot = (r & 0xFFFFFFFFu) % (n0 + n1);
+      const Buckets& b = slot < n0 ? t_[0] : t_[1];
+      const Node* head = b.slots[slot < n0 ? slot : slot - n0];
       if (head == nullptr) continue;
       size_t len = 0;
       for (const Node* n = head; n != nullptr; n = n->next) ++len;
-      size_t pick = (r >> 32) % len;
+      size_t pick = (r >> 32) % std::max(len, kChainBound);
+      if (pick >= len) continue;
       const Node* n = head;
       while (pick-- > 0) n = n->next;
       return n;

@@ -1,8 +1,11 @@
 // Persistence commands: DUMP and RESTORE (run on the shard that owns the key; Redis's payload
 // format, see storage/rdb/rdb_codec.h), and SAVE, BGSAVE [SCHEDULE], LASTSAVE, DEBUG RELOAD (run
 // on the connection's thread and fan out to every shard, see server/persistence.h).
+#include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "server/aof.h"
 #include "server/command_table.h"
@@ -10,6 +13,7 @@
 #include "server/logging.h"
 #include "server/persistence.h"
 #include "server/server_context.h"
+#include "storage/eviction.h"
 #include "storage/rdb/rdb_codec.h"
 #include "storage/rdb/rdb_db.h"
 
@@ -98,7 +102,22 @@ void RestoreCommand(ShardCommand& cmd) {
     cmd.reply.Ok();  // already expired: nothing is created (an old value was still replaced)
     return;
   }
-  rdb::StoreKey(cmd.db, key, std::move(value), ttl != 0 ? ttl : -1, idle);
+  rdb::StoreKey(cmd.db, key, std::move(value), ttl != 0 ? ttl : -1, -1);
+  // As Redis's objectSetLRUOrLFU: under an LFU policy FREQ sets the counter (IDLETIME is
+  // ignored), otherwise IDLETIME sets the LRU clock (FREQ is ignored). The policy is this
+  // shard's config (as OBJECT FREQ's), which CONFIG SET has updated before it replies.
+  std::optional<EvictionPolicy> policy = ParseEvictionPolicy(cmd.config.maxmemory_policy);
+  bool lfu = policy && IsLfuPolicy(*policy);
+  if ((lfu && freq >= 0) || (!lfu && idle >= 0)) {
+    Entry* e = cmd.db.Find(key);
+    assert(e != nullptr);
+    int64_t now = cmd.now_ms();
+    if (lfu) {
+      e->set_access_bits((Entry::LfuMinutes(now) << 8) | static_cast<uint64_t>(freq));
+    } else {
+      e->set_access_bits(static_cast<uint64_t>(std::max<int64_t>(now / 1000 - idle, 0)));
+    }
+  }
   NotifyKeyspaceEvent(cmd, kNotifyGeneric, "restore", key);
   cmd.reply.Ok();
 }

@@ -287,5 +287,116 @@ TEST_F(DifferentialCorners, CommandStatsCountScriptCallsAndNotTheRunningInfo) {
   CompareSessions(CommandStatsSession);
 }
 
+// A blocking command counts one call in INFO commandstats however it ends: served after
+// blocking, timed out, or ended by CLIENT UNBLOCK ... ERROR (a failed call, its error in
+// errorstats); the runs that found nothing and parked are not calls of their own.
+std::vector<std::string> BlockedCallStatsSession(int port) {
+  auto admin = RawConnection::Connect(port);
+  auto blocked = RawConnection::Connect(port);
+  if (admin == nullptr || blocked == nullptr) return {"connect-failed"};
+  auto wait_blocked = [&admin] {
+    for (int tries = 0; tries < 500; ++tries) {
+      if (admin->Run({"INFO", "clients"}).find("blocked_clients:1") != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  std::vector<std::string> out;
+  out.push_back(admin->Run({"FLUSHALL"}));
+  out.push_back(admin->Run({"CONFIG", "RESETSTAT"}));
+  auto id = [&] {
+    blocked->SendCommand({"CLIENT", "ID"});
+    return blocked->Read();
+  }();
+  if (!id) return {"no-id"};
+  out.push_back(blocked->Run({"BLPOP", "q", "0.05"}));  // times out
+  blocked->SendCommand({"BLPOP", "q", "0"});
+  wait_blocked();
+  out.push_back(admin->Run({"CLIENT", "UNBLOCK", std::to_string(id->integer), "ERROR"}));
+  auto unblocked = blocked->Read(std::chrono::seconds(10));
+  out.push_back(unblocked ? unblocked->Render() : "timeout");
+  blocked->SendCommand({"BLPOP", "q", "0"});
+  wait_blocked();
+  out.push_back(admin->Run({"RPUSH", "q", "x"}));
+  auto served = blocked->Read(std::chrono::seconds(10));
+  out.push_back(served ? served->Render() : "timeout");
+  auto line = [&admin](const std::string& section, const std::string& prefix) {
+    std::string info = admin->Run({"INFO", section});
+    size_t at = info.find(prefix);
+    if (at == std::string::npos) return prefix + " missing";
+    std::string l = info.substr(at, info.find("\\r", at) - at);
+    size_t usec = l.find(",usec=");
+    size_t rejected = l.find(",rejected_calls");
+    if (usec != std::string::npos && rejected != std::string::npos) l.erase(usec, rejected - usec);
+    return l;
+  };
+  out.push_back(line("commandstats", "cmdstat_blpop:"));
+  out.push_back(line("errorstats", "errorstat_UNBLOCKED:"));
+  out.push_back(line("stats", "total_error_replies:"));
+  return out;
+}
+
+TEST_F(DifferentialCorners, BlockedCommandCountsOneCall) {
+  CompareSessions(BlockedCallStatsSession);
+}
+
+// CLIENT REPLY OFF drops replies, but the (un)subscribe confirmations are pushes to Redis and
+// still come, in RESP3 and RESP2.
+std::vector<std::string> ReplyOffSubscribeSession(int port) {
+  std::vector<std::string> out;
+  for (const char* proto : {"3", "2"}) {
+    auto c = RawConnection::Connect(port);
+    if (c == nullptr) return {"connect-failed"};
+    c->SendCommand({"HELLO", proto});
+    auto hello = c->Read();
+    if (!hello) return {"no-hello"};
+    c->SendCommand({"CLIENT", "REPLY", "OFF"});
+    c->SendCommand({"PING"});
+    c->SendCommand({"SSUBSCRIBE", "ch"});
+    c->SendCommand({"SUNSUBSCRIBE", "ch"});
+    c->SendCommand({"SUBSCRIBE", "a", "b"});
+    c->SendCommand({"UNSUBSCRIBE", "a", "b"});  // named: without, the order is dict order
+    c->SendCommand({"CLIENT", "REPLY", "ON"});
+    for (int i = 0; i < 10; ++i) {
+      auto r = c->Read(std::chrono::seconds(2));
+      if (!r) break;
+      out.push_back(std::string(proto) + ": " + r->Render());
+      if (r->Render() == "status:\"OK\"") break;
+    }
+  }
+  return out;
+}
+
+TEST_F(DifferentialCorners, ReplyOffKeepsSubscribeConfirmations) {
+  CompareSessions(ReplyOffSubscribeSession);
+}
+
+// Before AUTH a client may send at most 10 arguments of at most 16 KB (Redis's limits): more
+// is a protocol error that closes the connection; once authenticated the limits go.
+std::vector<std::string> UnauthenticatedLimitsSession(int port) {
+  auto admin = RawConnection::Connect(port);
+  if (admin == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  out.push_back(admin->Run({"CONFIG", "SET", "requirepass", "pw"}));
+  for (std::string frame : {std::string("*11\r\n"), std::string("*1\r\n$16385\r\n")}) {
+    auto c = RawConnection::Connect(port);
+    if (c == nullptr) return {"connect-failed"};
+    c->Send(frame);
+    auto r = c->Read(std::chrono::seconds(5));
+    out.push_back(r ? r->Render() : "no-reply");
+    out.push_back(c->WaitClosed(std::chrono::seconds(5)) ? "closed" : "open");
+  }
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  out.push_back(c->Run({"AUTH", "pw"}));
+  out.push_back(
+      c->Run({"MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", std::string(20000, 'v')}));
+  out.push_back(admin->Run({"CONFIG", "SET", "requirepass", ""}));
+  return out;
+}
+
+TEST_F(DifferentialCorners, UnauthenticatedClientsAreLimited) {
+  CompareSessions(UnauthenticatedLimitsSession);
+}
+
 }  // namespace
 }  // namespace shardis::test

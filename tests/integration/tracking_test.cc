@@ -305,6 +305,29 @@ TEST_P(TrackingThreads, BcastOptinOptoutNoloopFlushExpiry) {
   EXPECT_NE(info.find("tracking_clients:2"), std::string::npos) << info;
 }
 
+// BCAST: the keys of one prefix written by one command (or one transaction) come in one push,
+// one push per prefix, as Redis gathers them before it sleeps. Keys of one slot share a shard.
+TEST_P(TrackingThreads, BcastGathersKeysPerPrefix) {
+  auto writer = Client::Connect(shardis_->port());
+  auto b = Resp3();
+  ASSERT_EQ(b->Run({"CLIENT", "TRACKING", "on", "BCAST"}), "status:\"OK\"");
+  writer->Run({"MSET", "a{t}", "1", "b{t}", "2", "c{t}", "3"});
+  EXPECT_EQ(NextPush(*b), "push:[str:\"invalidate\",arr:[str:\"a{t}\",str:\"b{t}\",str:\"c{t}\"]]");
+  ASSERT_EQ(b->Run({"CLIENT", "TRACKING", "off"}), "status:\"OK\"");
+  ASSERT_EQ(b->Run({"CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a:", "PREFIX", "b:"}),
+            "status:\"OK\"");
+  auto tx = RawConnection::Connect(shardis_->port());
+  tx->Run({"MULTI"});
+  for (const char* k : {"a:1{t}", "a:2{t}", "b:1{t}", "c:1{t}", "a:1{t}"}) tx->Run({"INCR", k});
+  tx->Run({"EXEC"});
+  std::vector<std::string> got = {NextPush(*b), NextPush(*b)};
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got,
+            (std::vector<std::string>{
+                "push:[str:\"invalidate\",arr:[str:\"a:1{t}\",str:\"a:2{t}\"]]", Push("b:1{t}")}));
+  EXPECT_EQ(NextPush(*b, milliseconds(300)), "timeout");
+}
+
 TEST_P(TrackingThreads, TableLimitEvictsWithInvalidation) {
   auto writer = Client::Connect(shardis_->port());
   ASSERT_EQ(writer->Run({"CONFIG", "SET", "tracking-table-max-keys", "8"}), "status:\"OK\"");

@@ -318,6 +318,33 @@ TEST(RequestParserTest, ErrorInvalidMultibulkLength) {
   ExpectChunkingInvariant("*2147483647\r\n", Commands({}, 13));
 }
 
+// Before AUTH (Redis's limits): more than 10 arguments or a bulk over 16 KB is refused; the
+// limits go once the client has authenticated.
+TEST(RequestParserTest, UnauthenticatedLimits) {
+  ParserLimits limits;
+  limits.unauthenticated = true;
+  RequestParser parser(limits);
+  EXPECT_EQ(parser.Parse("*11\r\n"), Result::kError);
+  EXPECT_EQ(parser.error(), "Protocol error: unauthenticated multibulk length");
+  parser.Reset();
+  EXPECT_EQ(parser.Parse("*1\r\n$16385\r\n"), Result::kError);
+  EXPECT_EQ(parser.error(), "Protocol error: unauthenticated bulk length");
+  parser.Reset();
+  // An invalid length is reported as such first, as Redis checks it first.
+  EXPECT_EQ(parser.Parse("*1\r\n$-5\r\n"), Result::kError);
+  EXPECT_EQ(parser.error(), "Protocol error: invalid bulk length");
+  parser.Reset();
+  std::string ten = "*10\r\n";
+  for (int i = 0; i < 10; ++i) ten += "$1\r\na\r\n";
+  EXPECT_EQ(parser.Parse(ten), Result::kCommand);
+  std::string big = "*2\r\n$4\r\nAUTH\r\n$16384\r\n" + std::string(16384, 'p') + "\r\n";
+  EXPECT_EQ(parser.Parse(big), Result::kCommand);
+  parser.set_unauthenticated(false);
+  EXPECT_EQ(parser.Parse("*11\r\n"), Result::kNeedMore);
+  parser.Reset();
+  EXPECT_EQ(parser.Parse("*1\r\n$16385\r\n"), Result::kNeedMore);
+}
+
 TEST(RequestParserTest, ErrorInvalidBulkLength) {
   const char* kText = "Protocol error: invalid bulk length";
   for (std::string in : {"*1\r\n$x\r\n", "*1\r\n$-1\r\n", "*1\r\n$+3\r\n", "*1\r\n$\r\n",
