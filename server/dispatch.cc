@@ -609,7 +609,8 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   if (spec.flags & kCmdWrite) NoteWrites(index_);
   if (runner.started()) {
     c->waiting = true;
-    c->pending_call = Connection::PendingCall{&spec, {args.begin(), args.end()}, start, reply_at};
+    c->pending_call = Connection::PendingCall{
+        &spec, {args.begin(), args.end()}, call_clock_.Stop(start), reply_at};
     call_clock_.Break();
   } else {
     AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
@@ -623,8 +624,7 @@ void Reactor::RecordPendingCall(Connection* c) {
   Connection::PendingCall call = std::move(*c->pending_call);
   c->pending_call.reset();
   std::vector<std::string_view> args(call.args.begin(), call.args.end());
-  AfterCall(*call.spec, args, CallClock::NowMicros() - call.start_us, &c->state, nullptr,
-            NoteErrorReply(c->out, call.reply_at));
+  AfterCall(*call.spec, args, call.usec, &c->state, nullptr, NoteErrorReply(c->out, call.reply_at));
 }
 
 BatchMessage* Reactor::NewBatch() {
