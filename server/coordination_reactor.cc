@@ -340,6 +340,14 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       ClientCommand cmd(views, *state, reply, this, runner);
       cmd.may_block_across_shards = state != &gone;
       spec.on_client(cmd);
+      if (state != &gone && RunnerStarted()) {
+        // Its reply comes with a later phase (a script across shards): counted once complete
+        // (FinishOp), failed if its reply is an error, as a connection-side fan-out.
+        current_conn_->pending_call =
+            Connection::PendingCall{&spec, *argv, call_clock_.Stop(start), reply_at};
+        call_clock_.Break();
+        return;
+      }
       AfterCall(spec, views, call_clock_.Stop(start), state, nullptr,
                 NoteErrorReply(*reply.buffer(), reply_at));
     };

@@ -443,10 +443,19 @@ std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList ar
   return error;
 }
 
-bool Reactor::NoteErrorReply(const std::string& out, size_t at) {
-  if (out.size() <= at || out[at] != '-') return false;
-  CountErrorReply(std::string_view(out).substr(at + 1));
-  return true;
+int Reactor::NoteErrorReply(const std::string& out, size_t at) {
+  ScriptReplyMark mark;
+  if (script_reply_mark_.buffer != nullptr) {
+    if (script_reply_mark_.buffer == &out) mark = script_reply_mark_;
+    script_reply_mark_ = ScriptReplyMark{};
+  }
+  if (out.size() <= at || out[at] != '-') return mark.failures;
+  if (!mark.top_counted) CountErrorReply(std::string_view(out).substr(at + 1));
+  return 1;
+}
+
+void Reactor::MarkScriptReply(const std::string* buffer, bool top_counted, int failures) {
+  script_reply_mark_ = ScriptReplyMark{buffer, top_counted, failures};
 }
 
 void Reactor::CountErrorReply(std::string_view error) {
@@ -460,7 +469,7 @@ void Reactor::CountErrorReply(std::string_view error) {
   }
 }
 
-void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) {
+CommandStat& Reactor::StatOf(const CommandSpec& spec, ArgList args) {
   // As Redis, a container's calls count for the subcommand (cmdstat_config|get).
   const CommandTable& table = CommandTable::Get();
   static const std::vector<bool> containers = [&table] {
@@ -475,16 +484,27 @@ void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, b
   if (containers[&spec - table.specs().data()] && args.size() >= 2) {
     if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) counted = sub;
   }
-  CommandStat& stat = command_stats_[counted - table.specs().data()];
+  return command_stats_[counted - table.specs().data()];
+}
+
+void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, int failures) {
+  CommandStat& stat = StatOf(spec, args);
   ++stat.calls;
   stat.usec += usec;
-  if (failed) ++stat.failed_calls;
+  stat.failed_calls += failures;
   ++stat.latency_buckets[CommandStat::LatencyBucket(usec)];
 }
 
-void Reactor::RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) {
+void Reactor::RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec,
+                               std::string_view error) {
   ++counters_.commands_processed;
-  RecordCall(spec, args, usec, failed);
+  if (!error.empty()) CountErrorReply(error);
+  RecordCall(spec, args, usec, error.empty() ? 0 : 1);
+}
+
+void Reactor::RecordScriptRejection(const CommandSpec* spec, ArgList args, std::string_view error) {
+  CountErrorReply(error);
+  if (spec != nullptr) ++StatOf(*spec, args).rejected_calls;
 }
 
 void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) {
@@ -508,8 +528,8 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 }
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
-                        const ClientState* client, BatchMessage* batch, bool failed) {
-  RecordCall(spec, args, usec, failed);
+                        const ClientState* client, BatchMessage* batch, int failures) {
+  RecordCall(spec, args, usec, failures);
   if (client != nullptr) {
     writer_ = ClientRef{index_, client->id};
   } else if (batch != nullptr) {
@@ -617,6 +637,10 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
               NoteErrorReply(c->out, reply_at));
   }
   MarkDirty(c);
+}
+
+bool Reactor::RunnerStarted() const {
+  return current_runner_ != nullptr && current_runner_->started();
 }
 
 void Reactor::RecordPendingCall(Connection* c) {

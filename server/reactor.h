@@ -258,7 +258,13 @@ class Reactor : public ServerContext,
   void RequestShutdown() override;
   void StartMonitor() override;
   void StopMonitor() override;
-  void RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) override;
+  // What scripts run on this thread (server/call_stats.h).
+  void RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec,
+                        std::string_view error) override;
+  void RecordScriptRejection(const CommandSpec* spec, ArgList args,
+                             std::string_view error) override;
+  void MarkScriptReply(const std::string* buffer, bool top_counted, int failures) override;
+  void CountScriptReplyError(std::string_view error) override { CountErrorReply(error); }
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
   bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
@@ -423,12 +429,18 @@ class Reactor : public ServerContext,
   bool UnblockCrossBlock(uint64_t conn_id, bool error);
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
-  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed);
+  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, int failures);
+  // The stats of `spec` as called with `args` (a container's: its subcommand's, as Redis).
+  CommandStat& StatOf(const CommandSpec& spec, ArgList args);
   // Counts the connection's fanned-out command now that it has completed (Connection::PendingCall).
   void RecordPendingCall(Connection* c);
-  // Whether the reply a command appended to `out` from `at` on is an error reply; if so it is
-  // counted (INFO errorstats, total_error_replies).
-  bool NoteErrorReply(const std::string& out, size_t at);
+  // Whether the running operation's handler started a phase (its reply comes later).
+  bool RunnerStarted() const;
+  // The failed calls (failed_calls) the reply a command appended to `out` from `at` on makes:
+  // 1 for an error reply, which is counted (INFO errorstats, total_error_replies) unless it is a
+  // script's reply counted already (script_reply_mark_); a script's array reply with errors
+  // inside makes as many as Redis counts (script_reply_mark_), else 0.
+  int NoteErrorReply(const std::string& out, size_t at);
   void CountErrorReply(std::string_view error);  // "PREFIX message..."
   // MONITOR: shows a client's command (when its flags allow) to every monitor.
   void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
@@ -449,9 +461,9 @@ class Reactor : public ServerContext,
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
-  // `failed`: it replied an error (failed_calls).
+  // `failures`: what its reply adds to failed_calls (NoteErrorReply).
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
-                 BatchMessage* batch, bool failed = false);
+                 BatchMessage* batch, int failures = 0);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
@@ -524,8 +536,14 @@ class Reactor : public ServerContext,
   bool invalidating_own_write_ = false;  // TouchKeys: invalidations of the writer's own command
   LatencyMonitor latency_;
   CallClock call_clock_;
-  ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix  // times
-                            // commands for stats and SLOWLOG (one read per command)
+  ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix
+  // The last script reply written on this thread (MarkScriptReply), for the NoteErrorReply of
+  // its command, which takes it (any NoteErrorReply clears it).
+  struct ScriptReplyMark {
+    const std::string* buffer = nullptr;
+    bool top_counted = false;
+    int failures = 0;
+  } script_reply_mark_;
   std::unique_ptr<MetricsHttp> metrics_;  // reactor 0, when metrics-port is set
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()
