@@ -28,12 +28,13 @@ class CallStatsSink {
   // A call the script layer refused before it ran (`spec` null: no such command).
   virtual void RecordScriptRejection(const CommandSpec* spec, ArgList args,
                                      std::string_view error) = 0;
-  // The script's reply was just written to `buffer`: `top_counted` when it is an error that was
-  // counted already; `failures`, for a reply with errors inside an array (which the dispatcher
-  // does not see at the reply's start), what they add to the script command's failed_calls:
-  // as Redis, one per error counted already, and one for all the others, which the engine
-  // counts in errorstats through CountScriptReplyError.
-  virtual void MarkScriptReply(const std::string* buffer, bool top_counted, int failures) = 0;
+  // The script's reply was just written to `buffer` from `at` on: `top_counted` when it is an error
+  // that was counted already; `failures`, for a reply with errors inside an array (which the
+  // dispatcher does not see at the reply's start), what they add to the script command's
+  // failed_calls: as Redis, one per error counted already, and one for all the others, which the
+  // engine counts in errorstats through CountScriptReplyError.
+  virtual void MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
+                               int failures) = 0;
   virtual void CountScriptReplyError(std::string_view error) = 0;
 };
 

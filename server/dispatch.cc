@@ -446,7 +446,9 @@ std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList ar
 int Reactor::NoteErrorReply(const std::string& out, size_t at) {
   ScriptReplyMark mark;
   if (script_reply_mark_.buffer != nullptr) {
-    if (script_reply_mark_.buffer == &out) mark = script_reply_mark_;
+    if (script_reply_mark_.buffer == &out && script_reply_mark_.at == at) {
+      mark = script_reply_mark_;
+    }
     script_reply_mark_ = ScriptReplyMark{};
   }
   if (out.size() <= at || out[at] != '-') return mark.failures;
@@ -454,8 +456,9 @@ int Reactor::NoteErrorReply(const std::string& out, size_t at) {
   return 1;
 }
 
-void Reactor::MarkScriptReply(const std::string* buffer, bool top_counted, int failures) {
-  script_reply_mark_ = ScriptReplyMark{buffer, top_counted, failures};
+void Reactor::MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
+                              int failures) {
+  script_reply_mark_ = ScriptReplyMark{buffer, at, top_counted, failures};
 }
 
 void Reactor::CountErrorReply(std::string_view error) {

@@ -263,7 +263,8 @@ class Reactor : public ServerContext,
                         std::string_view error) override;
   void RecordScriptRejection(const CommandSpec* spec, ArgList args,
                              std::string_view error) override;
-  void MarkScriptReply(const std::string* buffer, bool top_counted, int failures) override;
+  void MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
+                       int failures) override;
   void CountScriptReplyError(std::string_view error) override { CountErrorReply(error); }
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
@@ -538,9 +539,10 @@ class Reactor : public ServerContext,
   CallClock call_clock_;
   ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix
   // The last script reply written on this thread (MarkScriptReply), for the NoteErrorReply of
-  // its command, which takes it (any NoteErrorReply clears it).
+  // its command (same buffer and offset), which takes it; any NoteErrorReply clears it.
   struct ScriptReplyMark {
     const std::string* buffer = nullptr;
+    size_t at = 0;
     bool top_counted = false;
     int failures = 0;
   } script_reply_mark_;

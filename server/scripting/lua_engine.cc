@@ -142,6 +142,7 @@ void ReplyWithResult(lua_State* L, bool ok, std::string_view name, RespVersion r
                      ReplyBuilder& reply) {
   ReplyErrors errors;
   const std::string* buffer = reply.buffer();
+  const size_t at = buffer->size();
   if (ok) {
     LuaToReply(L, reply, resp, &errors);
   } else if (lua_istable(L, -1)) {
@@ -166,7 +167,7 @@ void ReplyWithResult(lua_State* L, bool ok, std::string_view name, RespVersion r
   for (const std::string& e : errors.nested_uncounted) sink->CountScriptReplyError(e);
   int failures = errors.nested_counted + (errors.nested_uncounted.empty() ? 0 : 1);
   if (errors.top_counted || failures > 0)
-    sink->MarkScriptReply(buffer, errors.top_counted, failures);
+    sink->MarkScriptReply(buffer, at, errors.top_counted, failures);
 }
 
 // The global `pcall` while a coroutine run executes (see lua_engine.h): the callee runs in a

@@ -327,6 +327,15 @@ std::vector<std::string> ScriptErrorStatsSession(int port) {
   };
   out.push_back(c->Run({"CONFIG", "RESETSTAT"}));
   for (const auto& cmd : scripts) out.push_back(RenderCommand(cmd) + " -> " + c->Run(cmd));
+  // The same inside a transaction over both threads' keys.
+  for (const auto& cmd : Cmds{{"MULTI"},
+                              {"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "s"},
+                              {"EVAL", "return {redis.pcall('incr', KEYS[1])}", "1", "a"},
+                              {"EVAL", "return redis.call('incr', KEYS[1])", "1", "b"},
+                              {"INCR", "s"},
+                              {"EXEC"}}) {
+    out.push_back(RenderCommand(cmd) + " -> " + c->Run(cmd));
+  }
   const size_t sorted_from = out.size();
   // INFO's lines without timings: errorstat_ERR:count=3, cmdstat_get:calls=0,rejected_calls=1,...
   for (const char* section : {"errorstats", "commandstats"}) {
@@ -346,7 +355,7 @@ std::vector<std::string> ScriptErrorStatsSession(int port) {
   std::sort(out.begin() + sorted_from, out.end());
   std::string stats = c->Run({"INFO", "stats"});
   size_t at = stats.find("total_error_replies:");
-  out.push_back(at == std::string::npos ? "?" : stats.substr(at, stats.find("\r", at) - at));
+  out.push_back(at == std::string::npos ? "?" : stats.substr(at, stats.find("\\r", at) - at));
   return out;
 }
 
