@@ -364,8 +364,21 @@ void CmdCommandDocs(ClientCommand& c) {
   }
 }
 
+// Whether a command takes keys, as Redis's doesCommandHaveKeys: a key finder of its own, or a
+// key spec that is not NOT_KEY (SPUBLISH's shard channel is not a key).
+bool CommandHasKeys(const CommandSpec& spec) {
+  if (spec.get_keys != nullptr) return true;
+  const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec.name);
+  if (key_specs == nullptr) return false;
+  for (const KeySpecData& ks : key_specs->specs) {
+    if (ks.flags.find("not_key") == std::string_view::npos) return true;
+  }
+  return false;
+}
+
 // COMMAND GETKEYS / GETKEYSANDFLAGS: the command named in args[2] (a container's subcommand when
-// it has one) and its key positions, or false after replying Redis's error.
+// it has one) and its key positions, or false after replying Redis's error (checked in Redis's
+// order: the command, whether it takes keys, its arity, then its keys).
 bool ResolveKeys(ClientCommand& c, const CommandSpec** out, std::vector<int>* positions) {
   ArgList target = c.args.subspan(2);
   const CommandTable& table = CommandTable::Get();
@@ -378,13 +391,17 @@ bool ResolveKeys(ClientCommand& c, const CommandSpec** out, std::vector<int>* po
     c.reply.Error("ERR Invalid command specified");
     return false;
   }
+  if (!CommandHasKeys(*spec)) {
+    c.reply.Error("ERR The command has no key arguments");
+    return false;
+  }
   if (!CommandTable::ArityOk(*spec, target.size())) {
     c.reply.Error("ERR Invalid number of arguments specified for command");
     return false;
   }
   CommandTable::KeyPositions(*spec, target, positions);
   if (positions->empty() && !(spec->flags & kCmdNoMandatoryKeys)) {
-    c.reply.Error("ERR The command has no key arguments");
+    c.reply.Error("ERR Invalid arguments specified for command");
     return false;
   }
   *out = spec;
@@ -439,7 +456,7 @@ void CmdCommandGetKeysAndFlags(ClientCommand& c) {
     return;
   }
   const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec->name);
-  if ((key_specs == nullptr || key_specs->specs.empty()) && spec->get_keys == nullptr) {
+  if (!CommandHasKeys(*spec)) {
     c.reply.Error("ERR The command has no key arguments");
     return;
   }

@@ -257,6 +257,16 @@ TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
   Both({"COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"});
   Both({"COMMAND", "GETKEYS", "OBJECT", "FOO", "k"});
   Both({"COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"});
+  // Redis's order: whether the command takes keys (a shard channel is not a key), its arity,
+  // then its keys (found none: not "no key arguments").
+  Both({"COMMAND", "GETKEYS", "SPUBLISH", "c", "m"});
+  Both({"COMMAND", "GETKEYS", "SSUBSCRIBE", "a", "b"});
+  Both({"COMMAND", "GETKEYSANDFLAGS", "SPUBLISH", "c", "m"});
+  Both({"COMMAND", "GETKEYS", "CONFIG", "GET"});
+  Both({"COMMAND", "GETKEYS", "ZINTER", "2", "a"});
+  Both({"COMMAND", "GETKEYS", "SINTERCARD", "0", "a"});
+  Both({"COMMAND", "GETKEYS", "XREAD", "COUNT", "1", "STREAMS", "a"});
+  Both({"COMMAND", "GETKEYS", "EVAL", "return 1", "0"});
 }
 
 TEST_F(DifferentialClientCompatTest, CommandGetKeysAndFlags) {
