@@ -36,6 +36,9 @@ class CallStatsSink {
   virtual void MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
                                int failures) = 0;
   virtual void CountScriptReplyError(std::string_view error) = 0;
+  // An error reply a command wrote at `at` as raw bytes (DEBUG ERROR, as Redis's addReplySds):
+  // neither counted in errorstats nor a failed call.
+  virtual void MarkRawErrorReply(const std::string* buffer, size_t at) = 0;
 };
 
 // The calling thread's sink (set by each reactor thread when it starts; null elsewhere).

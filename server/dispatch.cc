@@ -452,6 +452,7 @@ int Reactor::NoteErrorReply(const std::string& out, size_t at) {
     script_reply_mark_ = ScriptReplyMark{};
   }
   if (out.size() <= at || out[at] != '-') return mark.failures;
+  if (mark.raw) return 0;
   if (!mark.top_counted) CountErrorReply(std::string_view(out).substr(at + 1));
   return 1;
 }

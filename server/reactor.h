@@ -266,6 +266,9 @@ class Reactor : public ServerContext,
   void MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
                        int failures) override;
   void CountScriptReplyError(std::string_view error) override { CountErrorReply(error); }
+  void MarkRawErrorReply(const std::string* buffer, size_t at) override {
+    script_reply_mark_ = ScriptReplyMark{buffer, at, true, 0, true};
+  }
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
   bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
@@ -545,6 +548,7 @@ class Reactor : public ServerContext,
     size_t at = 0;
     bool top_counted = false;
     int failures = 0;
+    bool raw = false;  // MarkRawErrorReply
   } script_reply_mark_;
   std::unique_ptr<MetricsHttp> metrics_;  // reactor 0, when metrics-port is set
   ThreadCounters counters_;

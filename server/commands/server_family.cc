@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
 #include "server/aof.h"
+#include "server/call_stats.h"
 #include "server/command_docs.h"
 #include "server/command_key_specs.h"
 #include "server/command_table.h"
@@ -814,8 +815,11 @@ void CmdDebug(ClientCommand& c) {
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
   } else if (sub == "error" && c.args.size() == 3) {
-    // The argument is the whole error reply (clients' tests fake LOADING, READONLY... with it).
+    // The argument is the whole error reply (clients' tests fake LOADING, READONLY... with it),
+    // written raw as Redis does: not in errorstats, not a failed call.
+    const size_t at = c.reply.buffer()->size();
     c.reply.Error(c.args[2]);
+    if (CallStatsSink* sink = ThreadCallStatsSink()) sink->MarkRawErrorReply(c.reply.buffer(), at);
   } else if (sub == "object" && c.args.size() == 3) {
     DebugObject(c);
   } else if (sub == "protocol" && c.args.size() == 3) {

@@ -100,6 +100,7 @@ TEST_F(DifferentialClientCompatTest, ErrorStatsAndFailedCalls) {
   Both({"NOSUCHCOMMAND", "x"});  // unknown: no command to count it for
   Both({"EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"});  // NOSCRIPT
   Both({"XADD", "a", "1-1", "f", "v"});
+  Both({"DEBUG", "ERROR", "MYERR faked"});  // a raw reply: not counted, not a failed call
   EXPECT_EQ(info(sh_.get(), "errorstats"), info(ref_.get(), "errorstats"));
   EXPECT_EQ(counts(sh_.get()), counts(ref_.get()));
   auto total = [&info](Client* c) {
