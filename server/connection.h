@@ -67,12 +67,14 @@ struct Connection {
   int64_t over_soft_limit_since_ms = 0;  // client-output-buffer-limit soft limit tracking
   // A connection-side command whose reply comes later (it fanned out): counted in INFO
   // commandstats when it completes (Reactor::FinishOp), as Redis counts a command once it ran,
-  // so that INFO does not count itself and CONFIG RESETSTAT does. `reply_at`: where its reply
-  // starts in `out` (0 once earlier output was all written and `out` cleared).
+  // so that INFO does not count itself and CONFIG RESETSTAT does. `usec`: the time its handler
+  // ran on this thread (as Redis times a command: the wait for other threads is not the
+  // command's, and would put every fan-out of a busy server in SLOWLOG). `reply_at`: where its
+  // reply starts in `out` (0 once earlier output was all written and `out` cleared).
   struct PendingCall {
     const CommandSpec* spec = nullptr;
     std::vector<std::string> args;
-    uint64_t start_us = 0;
+    uint64_t usec = 0;
     size_t reply_at = 0;
   };
   std::optional<PendingCall> pending_call;

@@ -340,6 +340,14 @@ void Reactor::RunAtomicCommand(Connection* c, const CommandSpec& spec, ArgList a
       ClientCommand cmd(views, *state, reply, this, runner);
       cmd.may_block_across_shards = state != &gone;
       spec.on_client(cmd);
+      if (state != &gone && RunnerStarted()) {
+        // Its reply comes with a later phase (a script across shards): counted once complete
+        // (FinishOp), failed if its reply is an error, as a connection-side fan-out.
+        current_conn_->pending_call =
+            Connection::PendingCall{&spec, *argv, call_clock_.Stop(start), reply_at};
+        call_clock_.Break();
+        return;
+      }
       AfterCall(spec, views, call_clock_.Stop(start), state, nullptr,
                 NoteErrorReply(*reply.buffer(), reply_at));
     };
@@ -462,6 +470,7 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
     const TransactionState::Queued& q = run->queue[run->next++];
     auto it = connections_by_id_.find(run->origin.conn_id);
     Connection* c = it == connections_by_id_.end() ? nullptr : it->second;
+    if (c != nullptr) RecordPendingCall(c);  // the previous command's, if its reply came later
     // SELECT inside the transaction changes the database of the commands after it.
     OpOrigin origin = run->origin;
     if (c != nullptr) origin.db_index = c->state.db_index;
@@ -529,6 +538,14 @@ void Reactor::ExecContinue(const std::shared_ptr<ExecRun>& run) {
         const size_t reply_at = reply.buffer()->size();
         ClientCommand cmd(args, *state, reply, this, runner);
         spec->on_client(cmd);
+        if (state != &gone && RunnerStarted()) {
+          // Its reply comes with a later phase (e.g. EVAL): counted once it is there (by the
+          // next ExecContinue, or FinishOp after the last), as RunAtomicCommand does.
+          current_conn_->pending_call =
+              Connection::PendingCall{spec, *argv, call_clock_.Stop(start), reply_at};
+          call_clock_.Break();
+          return;
+        }
         AfterCall(*spec, args, call_clock_.Stop(start), state, nullptr,
                   NoteErrorReply(*reply.buffer(), reply_at));
       };

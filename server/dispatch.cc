@@ -461,10 +461,23 @@ std::string Reactor::CheckAcl(Connection* c, const CommandSpec& spec, ArgList ar
   return error;
 }
 
-bool Reactor::NoteErrorReply(const std::string& out, size_t at) {
-  if (out.size() <= at || out[at] != '-') return false;
-  CountErrorReply(std::string_view(out).substr(at + 1));
-  return true;
+int Reactor::NoteErrorReply(const std::string& out, size_t at) {
+  ScriptReplyMark mark;
+  if (script_reply_mark_.buffer != nullptr) {
+    if (script_reply_mark_.buffer == &out && script_reply_mark_.at == at) {
+      mark = script_reply_mark_;
+    }
+    script_reply_mark_ = ScriptReplyMark{};
+  }
+  if (out.size() <= at || out[at] != '-') return mark.failures;
+  if (mark.raw) return 0;
+  if (!mark.top_counted) CountErrorReply(std::string_view(out).substr(at + 1));
+  return 1;
+}
+
+void Reactor::MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
+                              int failures) {
+  script_reply_mark_ = ScriptReplyMark{buffer, at, top_counted, failures};
 }
 
 void Reactor::CountErrorReply(std::string_view error) {
@@ -478,7 +491,7 @@ void Reactor::CountErrorReply(std::string_view error) {
   }
 }
 
-void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) {
+CommandStat& Reactor::StatOf(const CommandSpec& spec, ArgList args) {
   // As Redis, a container's calls count for the subcommand (cmdstat_config|get).
   const CommandTable& table = CommandTable::Get();
   static const std::vector<bool> containers = [&table] {
@@ -493,16 +506,27 @@ void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, b
   if (containers[&spec - table.specs().data()] && args.size() >= 2) {
     if (const CommandSpec* sub = table.FindSubcommand(args[0], args[1])) counted = sub;
   }
-  CommandStat& stat = command_stats_[counted - table.specs().data()];
+  return command_stats_[counted - table.specs().data()];
+}
+
+void Reactor::RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, int failures) {
+  CommandStat& stat = StatOf(spec, args);
   ++stat.calls;
   stat.usec += usec;
-  if (failed) ++stat.failed_calls;
+  stat.failed_calls += failures;
   ++stat.latency_buckets[CommandStat::LatencyBucket(usec)];
 }
 
-void Reactor::RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) {
+void Reactor::RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec,
+                               std::string_view error) {
   ++counters_.commands_processed;
-  RecordCall(spec, args, usec, failed);
+  if (!error.empty()) CountErrorReply(error);
+  RecordCall(spec, args, usec, error.empty() ? 0 : 1);
+}
+
+void Reactor::RecordScriptRejection(const CommandSpec* spec, ArgList args, std::string_view error) {
+  CountErrorReply(error);
+  if (spec != nullptr) ++StatOf(*spec, args).rejected_calls;
 }
 
 void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) {
@@ -526,7 +550,8 @@ void Reactor::FeedCommand(Connection* c, const CommandSpec& spec, ArgList args) 
 }
 
 void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
-                        const ClientState* client, BatchMessage* batch, bool failed, bool blocked) {
+                        const ClientState* client, BatchMessage* batch, int failures,
+                        bool blocked) {
   if (client != nullptr) {
     writer_ = ClientRef{index_, client->id};
   } else if (batch != nullptr) {
@@ -535,7 +560,7 @@ void Reactor::AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec,
     writer_ = ClientRef{};
   }
   if (blocked) return;
-  RecordCall(spec, args, usec, failed);
+  RecordCall(spec, args, usec, failures);
   bool slow = config_.slowlog_log_slower_than >= 0 &&
               static_cast<int64_t>(usec) >= config_.slowlog_log_slower_than;
   bool latent = config_.latency_monitor_threshold > 0 &&
@@ -628,7 +653,8 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   if (spec.flags & kCmdWrite) NoteWrites(index_);
   if (runner.started()) {
     c->waiting = true;
-    c->pending_call = Connection::PendingCall{&spec, {args.begin(), args.end()}, start, reply_at};
+    c->pending_call = Connection::PendingCall{
+        &spec, {args.begin(), args.end()}, call_clock_.Stop(start), reply_at};
     call_clock_.Break();
   } else {
     AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
@@ -637,13 +663,16 @@ void Reactor::RunClientHandler(Connection* c, const CommandSpec& spec, ArgList a
   MarkDirty(c);
 }
 
+bool Reactor::RunnerStarted() const {
+  return current_runner_ != nullptr && current_runner_->started();
+}
+
 void Reactor::RecordPendingCall(Connection* c) {
   if (!c->pending_call) return;
   Connection::PendingCall call = std::move(*c->pending_call);
   c->pending_call.reset();
   std::vector<std::string_view> args(call.args.begin(), call.args.end());
-  AfterCall(*call.spec, args, CallClock::NowMicros() - call.start_us, &c->state, nullptr,
-            NoteErrorReply(c->out, call.reply_at));
+  AfterCall(*call.spec, args, call.usec, &c->state, nullptr, NoteErrorReply(c->out, call.reply_at));
 }
 
 BatchMessage* Reactor::NewBatch() {
@@ -1080,7 +1109,7 @@ void Reactor::EndWait(Waiter* w, bool unblock_error) {
   {
     // The call counts now (its blocked runs did not), as Redis's updateStatsOnUnblock.
     std::vector<std::string_view> args(w->args.begin(), w->args.end());
-    RecordCall(*w->spec, args, 0, unblock_error);
+    RecordCall(*w->spec, args, 0, unblock_error ? 1 : 0);
   }
   Unpark(w);
   ReplyBuilder reply(&b->reply, b->origin.resp);

@@ -258,7 +258,17 @@ class Reactor : public ServerContext,
   void RequestShutdown() override;
   void StartMonitor() override;
   void StopMonitor() override;
-  void RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed) override;
+  // What scripts run on this thread (server/call_stats.h).
+  void RecordScriptCall(const CommandSpec& spec, ArgList args, uint64_t usec,
+                        std::string_view error) override;
+  void RecordScriptRejection(const CommandSpec* spec, ArgList args,
+                             std::string_view error) override;
+  void MarkScriptReply(const std::string* buffer, size_t at, bool top_counted,
+                       int failures) override;
+  void CountScriptReplyError(std::string_view error) override { CountErrorReply(error); }
+  void MarkRawErrorReply(const std::string* buffer, size_t at) override {
+    script_reply_mark_ = ScriptReplyMark{buffer, at, true, 0, true};
+  }
   // Client-side caching (tracking_reactor.cc, server/tracking.h).
   void TrackingChanged(ClientState& client, const ClientTracking& before) override;
   bool HasClient(uint64_t id) const override { return connections_by_id_.contains(id); }
@@ -425,12 +435,18 @@ class Reactor : public ServerContext,
   bool UnblockCrossBlock(uint64_t conn_id, bool error);
   void NotifyCrossBlocks(int db, const std::string& key);
   static void AppendCommand(BatchMessage* b, const CommandSpec& spec, ArgList args, bool no_block);
-  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, bool failed);
+  void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, int failures);
+  // The stats of `spec` as called with `args` (a container's: its subcommand's, as Redis).
+  CommandStat& StatOf(const CommandSpec& spec, ArgList args);
   // Counts the connection's fanned-out command now that it has completed (Connection::PendingCall).
   void RecordPendingCall(Connection* c);
-  // Whether the reply a command appended to `out` from `at` on is an error reply; if so it is
-  // counted (INFO errorstats, total_error_replies).
-  bool NoteErrorReply(const std::string& out, size_t at);
+  // Whether the running operation's handler started a phase (its reply comes later).
+  bool RunnerStarted() const;
+  // The failed calls (failed_calls) the reply a command appended to `out` from `at` on makes:
+  // 1 for an error reply, which is counted (INFO errorstats, total_error_replies) unless it is a
+  // script's reply counted already (script_reply_mark_); a script's array reply with errors
+  // inside makes as many as Redis counts (script_reply_mark_), else 0.
+  int NoteErrorReply(const std::string& out, size_t at);
   void CountErrorReply(std::string_view error);  // "PREFIX message..."
   // MONITOR: shows a client's command (when its flags allow) to every monitor.
   void FeedCommand(Connection* c, const CommandSpec& spec, ArgList args);
@@ -453,11 +469,11 @@ class Reactor : public ServerContext,
   void LimitTrackingTable();
   // After any command ran on this thread: its stats, the slow log and the latency monitor.
   // `client` when known here, else `batch` (whose origin says who sent it), else neither.
-  // `failed`: it replied an error (failed_calls). `blocked`: it parked instead of replying; as
-  // Redis, such a run is not counted (nor slow-logged): the call counts once, when it is served,
-  // times out or is unblocked (EndWait).
+  // `failures`: what its reply adds to failed_calls (NoteErrorReply). `blocked`: it parked
+  // instead of replying; as Redis, such a run is not counted (nor slow-logged): the call counts
+  // once, when it is served, times out or is unblocked (EndWait).
   void AfterCall(const CommandSpec& spec, ArgList args, uint64_t usec, const ClientState* client,
-                 BatchMessage* batch, bool failed = false, bool blocked = false);
+                 BatchMessage* batch, int failures = 0, bool blocked = false);
   // Runs a batch's commands from `from` on this shard; sends it back unless one blocks.
   // `gated`: command `from` was already admitted by the intent table.
   void RunBatchFrom(BatchMessage* batch, size_t from, bool gated = false);
@@ -540,8 +556,16 @@ class Reactor : public ServerContext,
   bool invalidating_own_write_ = false;  // TouchKeys: invalidations of the writer's own command
   LatencyMonitor latency_;
   CallClock call_clock_;
-  ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix  // times
-                            // commands for stats and SLOWLOG (one read per command)
+  ErrorStats error_stats_;  // INFO errorstats: error replies of this thread by prefix
+  // The last script reply written on this thread (MarkScriptReply), for the NoteErrorReply of
+  // its command (same buffer and offset), which takes it; any NoteErrorReply clears it.
+  struct ScriptReplyMark {
+    const std::string* buffer = nullptr;
+    size_t at = 0;
+    bool top_counted = false;
+    int failures = 0;
+    bool raw = false;  // MarkRawErrorReply
+  } script_reply_mark_;
   std::unique_ptr<MetricsHttp> metrics_;  // reactor 0, when metrics-port is set
   ThreadCounters counters_;
   std::vector<CommandStat> command_stats_;  // indexed like CommandTable::specs()

@@ -11,8 +11,8 @@
 // keys (or the connection's own) once this thread has seen it keep to them, else across shards
 // (server/scripting/script_run.h). FUNCTION DUMP/RESTORE use Redis's payload: per library the RDB
 // opcode 245 and the code as an RDB string, then the RDB version (10) and a CRC64 (Jones), so
-// payloads move between Shardis and redis-server 7.0 both ways (LZF-compressed strings are read;
-// strings are written plain).
+// payloads move between Shardis and redis-server 7.0 both ways (the code LZF-compressed as
+// Redis writes it, with rdbcompression, so the payloads are byte for byte Redis's).
 #include <memory>
 
 #include "server/aof.h"
@@ -23,6 +23,7 @@
 #include "server/scripting/script_run.h"
 #include "server/server_context.h"
 #include "storage/glob.h"
+#include "storage/rdb/lzf.h"
 
 namespace shardis {
 namespace scripting {
@@ -140,8 +141,7 @@ uint64_t Crc64(uint64_t crc, std::string_view data) {
   return crc;
 }
 
-void AppendRdbString(std::string* out, std::string_view s) {
-  size_t n = s.size();
+void AppendRdbLen(std::string* out, size_t n) {
   if (n < 64) {
     out->push_back(static_cast<char>(n));
   } else if (n < 16384) {
@@ -154,14 +154,31 @@ void AppendRdbString(std::string* out, std::string_view s) {
     out->push_back(static_cast<char>(0x81));
     for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   }
+}
+
+// A library's code as Redis's rdbSaveRawString writes it: LZF-compressed (with rdbcompression,
+// past 20 bytes, when that saves more than 4 bytes), else raw.
+void AppendRdbString(std::string* out, std::string_view s, bool compress) {
+  if (compress && s.size() > 20) {
+    std::string buf(s.size() - 4, '\0');
+    size_t n = rdb::LzfCompress(s, reinterpret_cast<uint8_t*>(buf.data()), buf.size());
+    if (n > 0) {
+      out->push_back(static_cast<char>(0xC3));  // RDB_ENCVAL | RDB_ENC_LZF
+      AppendRdbLen(out, n);
+      AppendRdbLen(out, s.size());
+      out->append(buf.data(), n);
+      return;
+    }
+  }
+  AppendRdbLen(out, s.size());
   out->append(s);
 }
 
-std::string DumpPayload(const std::vector<std::string>& codes) {
+std::string DumpPayload(const std::vector<std::string>& codes, bool compress) {
   std::string out;
   for (const std::string& code : codes) {
     out.push_back(static_cast<char>(kOpcodeFunction2));
-    AppendRdbString(&out, code);
+    AppendRdbString(&out, code, compress);
   }
   out.push_back(static_cast<char>(kRdbVersion & 0xff));
   out.push_back(static_cast<char>(kRdbVersion >> 8));
@@ -473,7 +490,8 @@ void CmdFunctionChange(ClientCommand& c) {
 }
 
 void CmdFunctionDump(ClientCommand& c) {
-  c.reply.Bulk(DumpPayload(LuaEngine::ThisThread().LibraryCodes()));
+  bool compress = c.server == nullptr || c.server->config().rdbcompression;
+  c.reply.Bulk(DumpPayload(LuaEngine::ThisThread().LibraryCodes(), compress));
 }
 
 void CmdFunctionList(ClientCommand& c) {

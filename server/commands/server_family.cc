@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
 #include "server/aof.h"
+#include "server/call_stats.h"
 #include "server/command_docs.h"
 #include "server/command_key_specs.h"
 #include "server/command_table.h"
@@ -364,8 +365,21 @@ void CmdCommandDocs(ClientCommand& c) {
   }
 }
 
+// Whether a command takes keys, as Redis's doesCommandHaveKeys: a key finder of its own, or a
+// key spec that is not NOT_KEY (SPUBLISH's shard channel is not a key).
+bool CommandHasKeys(const CommandSpec& spec) {
+  if (spec.get_keys != nullptr) return true;
+  const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec.name);
+  if (key_specs == nullptr) return false;
+  for (const KeySpecData& ks : key_specs->specs) {
+    if (ks.flags.find("not_key") == std::string_view::npos) return true;
+  }
+  return false;
+}
+
 // COMMAND GETKEYS / GETKEYSANDFLAGS: the command named in args[2] (a container's subcommand when
-// it has one) and its key positions, or false after replying Redis's error.
+// it has one) and its key positions, or false after replying Redis's error (checked in Redis's
+// order: the command, whether it takes keys, its arity, then its keys).
 bool ResolveKeys(ClientCommand& c, const CommandSpec** out, std::vector<int>* positions) {
   ArgList target = c.args.subspan(2);
   const CommandTable& table = CommandTable::Get();
@@ -378,13 +392,17 @@ bool ResolveKeys(ClientCommand& c, const CommandSpec** out, std::vector<int>* po
     c.reply.Error("ERR Invalid command specified");
     return false;
   }
+  if (!CommandHasKeys(*spec)) {
+    c.reply.Error("ERR The command has no key arguments");
+    return false;
+  }
   if (!CommandTable::ArityOk(*spec, target.size())) {
     c.reply.Error("ERR Invalid number of arguments specified for command");
     return false;
   }
   CommandTable::KeyPositions(*spec, target, positions);
   if (positions->empty() && !(spec->flags & kCmdNoMandatoryKeys)) {
-    c.reply.Error("ERR The command has no key arguments");
+    c.reply.Error("ERR Invalid arguments specified for command");
     return false;
   }
   *out = spec;
@@ -439,7 +457,7 @@ void CmdCommandGetKeysAndFlags(ClientCommand& c) {
     return;
   }
   const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec->name);
-  if ((key_specs == nullptr || key_specs->specs.empty()) && spec->get_keys == nullptr) {
+  if (!CommandHasKeys(*spec)) {
     c.reply.Error("ERR The command has no key arguments");
     return;
   }
@@ -797,8 +815,11 @@ void CmdDebug(ClientCommand& c) {
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
   } else if (sub == "error" && c.args.size() == 3) {
-    // The argument is the whole error reply (clients' tests fake LOADING, READONLY... with it).
+    // The argument is the whole error reply (clients' tests fake LOADING, READONLY... with it),
+    // written raw as Redis does: not in errorstats, not a failed call.
+    const size_t at = c.reply.buffer()->size();
     c.reply.Error(c.args[2]);
+    if (CallStatsSink* sink = ThreadCallStatsSink()) sink->MarkRawErrorReply(c.reply.buffer(), at);
   } else if (sub == "object" && c.args.size() == 3) {
     DebugObject(c);
   } else if (sub == "digest" && c.args.size() == 2) {

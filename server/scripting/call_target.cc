@@ -27,20 +27,15 @@ bool ClientHandlerAllowed(const CommandSpec& spec) {
   return false;
 }
 
-namespace {
-
 // Counts a call in the thread's INFO commandstats, failed when its reply (from `at` in `out`) is
-// an error. (Its error is not added to errorstats: the script's own error reply, if the error
-// ends the script, is counted there once.)
-void RecordCall(const CommandSpec& spec, ArgList args, uint64_t usec, const std::string& out,
-                size_t at) {
+// an error, which errorstats counts now (the error table the script gets says so: see
+// server/call_stats.h).
+void RecordScriptCallStats(const CommandSpec& spec, ArgList args, uint64_t usec,
+                           const std::string& out, size_t at) {
   CallStatsSink* sink = ThreadCallStatsSink();
   if (sink == nullptr) return;
-  bool failed = out.size() > at && (out[at] == '-' || out[at] == '!');
-  sink->RecordScriptCall(spec, args, usec, failed);
+  sink->RecordScriptCall(spec, args, usec, ErrorReplyText(out, at));
 }
-
-}  // namespace
 
 // Runs a connection-side handler's fan-out synchronously, on this shard only.
 class LocalShardTarget::SyncRunner : public FanOutRunner {
@@ -98,7 +93,7 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
     const uint64_t start = CallClock::NowMicros();
     const size_t reply_at = reply.buffer()->size();
     aof::RunShardHandler(spec, cmd);
-    RecordCall(spec, args, CallClock::NowMicros() - start, *reply.buffer(), reply_at);
+    RecordScriptCallStats(spec, args, CallClock::NowMicros() - start, *reply.buffer(), reply_at);
     if (spec.flags & kCmdWrite) InvalidateScriptWrite(args, positions_);
     if ((spec.flags & kCmdWrite) && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
@@ -122,7 +117,7 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
     *error = kNonLocalKeyError;
     return CallStatus::kFailed;
   }
-  RecordCall(spec, args, CallClock::NowMicros() - start, out, 0);
+  RecordScriptCallStats(spec, args, CallClock::NowMicros() - start, out, 0);
   reply.Raw(out);
   return CallStatus::kReplied;
 }

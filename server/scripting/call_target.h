@@ -53,5 +53,10 @@ inline constexpr std::string_view kNotAllowedFromScript =
 // context) and a few server/connection commands that only read their arguments and the shard.
 bool ClientHandlerAllowed(const CommandSpec& spec);
 
+// Counts a command a script ran in this thread's INFO commandstats (and its error reply, the
+// reply from `at` in `out`, in errorstats): see server/call_stats.h.
+void RecordScriptCallStats(const CommandSpec& spec, ArgList args, uint64_t usec,
+                           const std::string& out, size_t at);
+
 }  // namespace scripting
 }  // namespace shardis

@@ -16,9 +16,7 @@ extern "C" {
 
 namespace shardis::scripting {
 
-// Pushes Redis's error table {err="CODE message"}. `text` is "-CODE msg", "CODE msg" (when
-// `has_code`), or a bare message that gets the generic ERR code.
-void PushErrorTable(lua_State* L, std::string_view text, bool has_code) {
+std::string ErrorTableText(std::string_view text, bool has_code) {
   std::string msg;
   if (!text.empty() && text[0] == '-') {
     // "-CODE message" keeps its code; "-message" (no space) gets ERR, as luaPushErrorBuff.
@@ -30,9 +28,26 @@ void PushErrorTable(lua_State* L, std::string_view text, bool has_code) {
     msg = Cat("ERR ", text);
   }
   while (!msg.empty() && (msg.back() == '\r' || msg.back() == '\n')) msg.pop_back();
+  return msg;
+}
+
+void PushErrorTable(lua_State* L, std::string_view text, bool has_code, bool counted) {
+  std::string msg = ErrorTableText(text, has_code);
   lua_newtable(L);
   lua_pushlstring(L, msg.data(), msg.size());
   lua_setfield(L, -2, "err");
+  if (counted) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "ignore_error_stats_update");
+  }
+}
+
+bool ErrorTableCounted(lua_State* L) {
+  lua_pushstring(L, "ignore_error_stats_update");
+  lua_rawget(L, -2);
+  bool counted = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return counted;
 }
 
 namespace {
@@ -84,7 +99,7 @@ struct RespReader {
       }
       case '-': {
         std::string_view s = Line();
-        PushErrorTable(L, s, true);
+        PushErrorTable(L, s, true, true);
         return;
       }
       case ':':
@@ -184,7 +199,7 @@ struct RespReader {
       }
       case '!': {
         std::string_view s = Bulk(Int());
-        PushErrorTable(L, s, true);
+        PushErrorTable(L, s, true, true);
         return;
       }
       case '>': {  // a push inside a reply: as an array
@@ -224,7 +239,8 @@ bool RawFieldIs(lua_State* L, const char* field, int type) {
   return false;
 }
 
-void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int depth) {
+void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int depth,
+             ReplyErrors* errors) {
   if (depth > kMaxReplyDepth || !lua_checkstack(L, 4)) {
     reply.Error("ERR reached lua stack limit");
     lua_pop(L, 1);
@@ -268,7 +284,22 @@ void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int dep
         size_t len;
         const char* s = lua_tolstring(L, -1, &len);
         reply.Error({s, len});
-        lua_pop(L, 1);
+        if (errors != nullptr) {
+          std::string text(s, len);
+          lua_pop(L, 1);
+          bool counted = ErrorTableCounted(L);
+          if (depth == 0) {
+            errors->top_counted = counted;
+          } else {
+            if (counted) {
+              ++errors->nested_counted;
+            } else {
+              errors->nested_uncounted.push_back(std::move(text));
+            }
+          }
+        } else {
+          lua_pop(L, 1);
+        }
         break;
       }
       if (RawFieldIs(L, "ok", LUA_TSTRING)) {
@@ -325,9 +356,9 @@ void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int dep
         reply.MapHeader(n);
         lua_pushnil(L);
         while (lua_next(L, -2)) {
-          lua_pushvalue(L, -2);                       // map, key, value, key
-          ToReply(L, reply, script_resp, depth + 1);  // the key copy
-          ToReply(L, reply, script_resp, depth + 1);  // the value
+          lua_pushvalue(L, -2);                               // map, key, value, key
+          ToReply(L, reply, script_resp, depth + 1, errors);  // the key copy
+          ToReply(L, reply, script_resp, depth + 1, errors);  // the value
         }
         lua_pop(L, 1);
         break;
@@ -344,7 +375,7 @@ void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int dep
         while (lua_next(L, -2)) {
           lua_pop(L, 1);
           lua_pushvalue(L, -1);
-          ToReply(L, reply, script_resp, depth + 1);
+          ToReply(L, reply, script_resp, depth + 1, errors);
         }
         lua_pop(L, 1);
         break;
@@ -361,7 +392,7 @@ void ToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, int dep
       reply.ArrayHeader(n);
       for (size_t i = 1; i <= n; ++i) {
         lua_rawgeti(L, -1, static_cast<int>(i));
-        ToReply(L, reply, script_resp, depth + 1);
+        ToReply(L, reply, script_resp, depth + 1, errors);
       }
       break;
     }
@@ -378,8 +409,8 @@ void PushRespAsLua(lua_State* L, std::string_view resp) {
   reader.Push(L);
 }
 
-void LuaToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp) {
-  ToReply(L, reply, script_resp, 0);
+void LuaToReply(lua_State* L, ReplyBuilder& reply, RespVersion script_resp, ReplyErrors* errors) {
+  ToReply(L, reply, script_resp, 0, errors);
 }
 
 }  // namespace shardis::scripting

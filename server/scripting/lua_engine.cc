@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "server/acl.h"
+#include "server/call_stats.h"
 #include "server/command_table.h"
 #include "server/config_parse.h"
 #include "server/logging.h"
@@ -136,11 +137,16 @@ int ErrorHandler(lua_State* L) {
 
 // Writes the result of an invocation (the value on top of L) or its error (an annotated table,
 // or a message) as the reply.
+// The errors of a script's reply are counted as Redis counts them (server/call_stats.h).
 void ReplyWithResult(lua_State* L, bool ok, std::string_view name, RespVersion resp,
                      ReplyBuilder& reply) {
+  ReplyErrors errors;
+  const std::string* buffer = reply.buffer();
+  const size_t at = buffer->size();
   if (ok) {
-    LuaToReply(L, reply, resp);
+    LuaToReply(L, reply, resp, &errors);
   } else if (lua_istable(L, -1)) {
+    errors.top_counted = ErrorTableCounted(L);
     lua_getfield(L, -1, "err");
     lua_getfield(L, -2, "source");
     lua_getfield(L, -3, "line");
@@ -156,6 +162,12 @@ void ReplyWithResult(lua_State* L, bool ok, std::string_view name, RespVersion r
     const char* err = lua_tostring(L, -1);
     reply.Error(Cat("ERR Error running script: ", err != nullptr ? err : "unknown error"));
   }
+  CallStatsSink* sink = ThreadCallStatsSink();
+  if (sink == nullptr) return;
+  for (const std::string& e : errors.nested_uncounted) sink->CountScriptReplyError(e);
+  int failures = errors.nested_counted + (errors.nested_uncounted.empty() ? 0 : 1);
+  if (errors.top_counted || failures > 0)
+    sink->MarkScriptReply(buffer, at, errors.top_counted, failures);
 }
 
 // The global `pcall` while a coroutine run executes (see lua_engine.h): the callee runs in a
@@ -376,7 +388,12 @@ struct LuaEngine::Impl {
       }
     }
     if (!error.empty()) {
-      PushErrorTable(L, error);
+      // A call refused before it ran: counted now, as Redis counts it (its command's
+      // rejected_calls, when there is such a command), and the table says so.
+      if (CallStatsSink* sink = ThreadCallStatsSink()) {
+        sink->RecordScriptRejection(spec, args, ErrorTableText(error, false));
+      }
+      PushErrorTable(L, error, false, true);
       return CallOutcome::kError;
     }
     PushRespAsLua(L, e->call_reply_);

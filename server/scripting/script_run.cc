@@ -6,6 +6,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "server/acl.h"
 #include "server/aof.h"
+#include "server/call_clock.h"
+#include "server/call_stats.h"
 #include "server/client_state.h"
 #include "server/command_table.h"
 #include "server/coordination.h"
@@ -101,6 +103,7 @@ struct Drive {
   DeferringTarget target;
   std::unique_ptr<AsyncScript> script;
   std::string call_reply;  // the deferred call's reply, built by its phase(s)
+  uint64_t call_usec = 0;  // the time a connection-side deferred call's handler ran here
   ClientState client;      // for connection-side handlers run on the script's behalf
   aof::Sink log;           // the script's writes, appended to the AOF as one MULTI/EXEC
   aof::Sink task_log;      // the writes of a deferred call's shard task
@@ -129,6 +132,13 @@ bool ResumeScript(const std::shared_ptr<Drive>& d, ReplyBuilder& reply) {
   return finished;
 }
 
+// A connection-side deferred call completed: counted on this thread (the script's).
+void RecordDeferredCall(const Drive& d) {
+  const DeferredCall& call = d.target.pending();
+  std::vector<std::string_view> args(call.args.begin(), call.args.end());
+  RecordScriptCallStats(*call.spec, args, d.call_usec, d.call_reply, 0);
+}
+
 // The runner a connection-side handler gets when it runs for the script: its phases join the
 // atomic operation, their replies go to the script, and once the last is done the script
 // resumes.
@@ -151,6 +161,7 @@ class CapturingRunner : public FanOutRunner {
                          ReplyBuilder out(&d->call_reply, d->target.pending().resp);
                          done(out, capture);
                          if (capture.started()) return;
+                         RecordDeferredCall(*d);
                          if (!ResumeScript(d, reply)) Step(d, reply, runner);
                        });
   }
@@ -180,6 +191,10 @@ void RunDeferredOnShard(Drive& d, ShardAccess& a) {
   if (target.Call(*call.spec, args, out, &error) != CallStatus::kReplied) {
     d.call_reply.clear();
     out.Error(Cat("ERR ", error));
+    // Refused: counted as Redis counts a script's refused call (server/call_stats.h).
+    if (CallStatsSink* sink = ThreadCallStatsSink()) {
+      sink->RecordScriptRejection(call.spec, args, Cat("ERR ", error));
+    }
   }
 }
 
@@ -203,12 +218,15 @@ void Step(const std::shared_ptr<Drive>& d, ReplyBuilder& reply, FanOutRunner& ru
     d->client.resp = call.resp;
     std::vector<std::string_view> args(call.args.begin(), call.args.end());
     ClientCommand cmd(args, d->client, out, nullptr, capture);
+    const uint64_t start = CallClock::NowMicros();
     call.spec->on_client(cmd);
+    d->call_usec = CallClock::NowMicros() - start;
     if ((call.spec->flags & kCmdWrite) && aof::Active()) {  // recorded whole, as a client's
       aof::Capture log(&d->log);
       aof::Record(call.db, args);
     }
     if (capture.started()) return;
+    RecordDeferredCall(*d);
     if (ResumeScript(d, reply)) return;
   }
 }

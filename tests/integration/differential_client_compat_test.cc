@@ -100,6 +100,7 @@ TEST_F(DifferentialClientCompatTest, ErrorStatsAndFailedCalls) {
   Both({"NOSUCHCOMMAND", "x"});  // unknown: no command to count it for
   Both({"EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"});  // NOSCRIPT
   Both({"XADD", "a", "1-1", "f", "v"});
+  Both({"DEBUG", "ERROR", "MYERR faked"});  // a raw reply: not counted, not a failed call
   EXPECT_EQ(info(sh_.get(), "errorstats"), info(ref_.get(), "errorstats"));
   EXPECT_EQ(counts(sh_.get()), counts(ref_.get()));
   auto total = [&info](Client* c) {
@@ -257,6 +258,16 @@ TEST_F(DifferentialClientCompatTest, CommandGetKeysArity) {
   Both({"COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"});
   Both({"COMMAND", "GETKEYS", "OBJECT", "FOO", "k"});
   Both({"COMMAND", "GETKEYS", "MEMORY", "USAGE", "k"});
+  // Redis's order: whether the command takes keys (a shard channel is not a key), its arity,
+  // then its keys (found none: not "no key arguments").
+  Both({"COMMAND", "GETKEYS", "SPUBLISH", "c", "m"});
+  Both({"COMMAND", "GETKEYS", "SSUBSCRIBE", "a", "b"});
+  Both({"COMMAND", "GETKEYSANDFLAGS", "SPUBLISH", "c", "m"});
+  Both({"COMMAND", "GETKEYS", "CONFIG", "GET"});
+  Both({"COMMAND", "GETKEYS", "ZINTER", "2", "a"});
+  Both({"COMMAND", "GETKEYS", "SINTERCARD", "0", "a"});
+  Both({"COMMAND", "GETKEYS", "XREAD", "COUNT", "1", "STREAMS", "a"});
+  Both({"COMMAND", "GETKEYS", "EVAL", "return 1", "0"});
 }
 
 TEST_F(DifferentialClientCompatTest, CommandGetKeysAndFlags) {

@@ -398,5 +398,81 @@ TEST_F(DifferentialCorners, UnauthenticatedClientsAreLimited) {
   CompareSessions(UnauthenticatedLimitsSession);
 }
 
+// INFO errorstats and commandstats of scripts as Redis 7.0 counts them: an error a command
+// called by the script replies, or a call the script layer refuses, is counted when it happens
+// (caught by redis.pcall or not), and the script's reply or raised error made of that error
+// table (ignore_error_stats_update) is not counted again, yet fails the script's command; errors
+// inside an array reply fail it too. Scripts over keys of both threads (a and b) included.
+std::vector<std::string> ScriptErrorStatsSession(int port) {
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  std::vector<std::string> out;
+  for (const auto& cmd : Cmds{{"FLUSHALL"}, {"MSET", "s", "abc", "a", "abc", "b", "abc"}}) {
+    out.push_back(c->Run(cmd));
+  }
+  const std::string pairs =
+      "local r = {} for k, v in pairs(t) do r[#r + 1] = k .. '=' .. tostring(v) end return r";
+  const Cmds scripts = {
+      {"EVAL", "redis.pcall('nosuchcmd') return 1", "0"},
+      {"EVAL", "redis.pcall('get') return 1", "0"},
+      {"EVAL", "redis.pcall('incr', KEYS[1]) return 1", "1", "s"},
+      {"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "s"},
+      {"EVAL", "return redis.call('incr', KEYS[1])", "1", "s"},
+      {"EVAL", "redis.pcall('incr', KEYS[1]) return redis.error_reply('MY fault')", "1", "s"},
+      {"EVAL", "redis.pcall('incr', KEYS[1]) error('boom')", "1", "s"},
+      {"EVAL", "local e = redis.pcall('incr', KEYS[1]) error(e)", "1", "s"},
+      {"EVAL",
+       "return {redis.pcall('incr', KEYS[1]), redis.error_reply('Q x'), "
+       "redis.pcall('incr', KEYS[1])}",
+       "1", "s"},
+      {"EVAL", "return redis.pcall('set', KEYS[1])", "1", "s"},
+      {"EVAL", "pcall(redis.call, 'incr', KEYS[1]) return 2", "1", "s"},
+      {"EVAL", "local t = redis.pcall('incr', KEYS[1]) " + pairs, "1", "s"},
+      {"EVAL", "local t = redis.pcall('nosuchcmd') " + pairs, "0"},
+      {"EVAL_RO", "return redis.pcall('set', KEYS[1], 'x')", "1", "s"},
+      {"EVAL", "return {err = 'NB x'}", "0"},
+      {"EVAL", "redis.pcall('incr', KEYS[1]) redis.pcall('incr', KEYS[2]) return 1", "2", "a", "b"},
+      {"EVAL", "redis.pcall('incr', KEYS[1]) return redis.call('incr', KEYS[2])", "2", "a", "b"},
+      {"EVAL", "return redis.error_reply('XS ' .. redis.call('get', KEYS[2]))", "2", "a", "b"},
+      {"EVAL", "return redis.call('object', 'freq', KEYS[2])", "2", "a", "b"},
+  };
+  out.push_back(c->Run({"CONFIG", "RESETSTAT"}));
+  for (const auto& cmd : scripts) out.push_back(RenderCommand(cmd) + " -> " + c->Run(cmd));
+  // The same inside a transaction over both threads' keys.
+  for (const auto& cmd : Cmds{{"MULTI"},
+                              {"EVAL", "return redis.pcall('incr', KEYS[1])", "1", "s"},
+                              {"EVAL", "return {redis.pcall('incr', KEYS[1])}", "1", "a"},
+                              {"EVAL", "return redis.call('incr', KEYS[1])", "1", "b"},
+                              {"INCR", "s"},
+                              {"EXEC"}}) {
+    out.push_back(RenderCommand(cmd) + " -> " + c->Run(cmd));
+  }
+  const size_t sorted_from = out.size();
+  // INFO's lines without timings: errorstat_ERR:count=3, cmdstat_get:calls=0,rejected_calls=1,...
+  for (const char* section : {"errorstats", "commandstats"}) {
+    c->SendCommand({"INFO", section});
+    std::optional<RespValue> info = c->Read();
+    if (!info) return {"no-info"};
+    std::vector<std::string> lines = absl::StrSplit(info->str, "\r\n", absl::SkipEmpty());
+    for (const std::string& line : lines) {
+      if (line.rfind("errorstat_", 0) == 0) out.push_back(line);
+      if (line.rfind("cmdstat_", 0) != 0 || line.rfind("cmdstat_config|", 0) == 0) continue;
+      size_t rejected = line.find(",rejected_calls");
+      if (rejected != std::string::npos) {
+        out.push_back(line.substr(0, line.find(',')) + line.substr(rejected));
+      }
+    }
+  }
+  std::sort(out.begin() + sorted_from, out.end());
+  std::string stats = c->Run({"INFO", "stats"});
+  size_t at = stats.find("total_error_replies:");
+  out.push_back(at == std::string::npos ? "?" : stats.substr(at, stats.find("\\r", at) - at));
+  return out;
+}
+
+TEST_F(DifferentialCorners, ScriptErrorsInErrorstatsOnce) {
+  CompareSessions(ScriptErrorStatsSession);
+}
+
 }  // namespace
 }  // namespace shardis::test

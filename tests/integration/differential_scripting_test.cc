@@ -378,6 +378,16 @@ TEST_P(DifferentialScriptingTest, Functions) {
   SameBoth({"FUNCTION", "DELETE", "l1"});
   SameBoth({"FCALL", "f1", "1", "{t}kk"});
   SameBoth({"FUNCTION", "STATS"});
+  // One library: the payload is byte for byte Redis's, its code LZF-compressed as Redis writes
+  // an RDB string (or raw with rdbcompression no).
+  SameBoth({"FUNCTION", "FLUSH"});
+  SameBoth({"FUNCTION", "LOAD",
+            "#!lua name=one\nredis.register_function('one', function(keys, args) return "
+            "redis.call('get', keys[1]) end)"});
+  SameBoth({"FUNCTION", "DUMP"});
+  SameBoth({"CONFIG", "SET", "rdbcompression", "no"});
+  SameBoth({"FUNCTION", "DUMP"});
+  SameBoth({"CONFIG", "SET", "rdbcompression", "yes"});
 }
 
 TEST_P(DifferentialScriptingTest, RedisCliEval) {

@@ -3,9 +3,12 @@
 // name; truncation and redaction; slowlog-max-len; replies compared with the reference
 // redis-server where they are deterministic (ids, times and durations aside).
 #include <algorithm>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -204,6 +207,43 @@ TEST(SlowlogLatencyTest, InfoLatencystats) {
   EXPECT_EQ(c->Run({"INFO"}).find("# Latencystats"), std::string::npos);
   ASSERT_EQ(c->Run({"CONFIG", "SET", "latency-tracking", "no"}), "status:\"OK\"");
   EXPECT_EQ(info(), "# Latencystats\r\n");
+}
+
+// A fanned-out command's duration is its own work, as Redis times a command: waiting for a
+// thread busy with something else (here DEBUG SLEEP) is not the command's, so it is not logged.
+TEST(SlowlogLatencyTest, FanOutWaitIsNotTheCommandsTime) {
+  auto shardis = StartShardis(2);
+  ASSERT_NE(shardis, nullptr);
+  auto admin = Client::Connect(shardis->port());
+  ASSERT_NE(admin, nullptr);
+  ASSERT_EQ(admin->Run({"CONFIG", "SET", "slowlog-log-slower-than", "100000"}), "status:\"OK\"");
+  auto sleeper = RawConnection::Connect(shardis->port());
+  ASSERT_NE(sleeper, nullptr);
+  // Several clients, so that some live on the thread that does not sleep (the kernel spreads
+  // them); their PUBSUB CHANNELS needs the sleeping thread too.
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(RawConnection::Connect(shardis->port()));
+    ASSERT_NE(clients.back(), nullptr);
+    ASSERT_EQ(clients.back()->Run({"PING"}), "status:\"PONG\"");
+  }
+  ASSERT_EQ(admin->Run({"SLOWLOG", "RESET"}), "status:\"OK\"");
+  ASSERT_TRUE(sleeper->SendCommand({"DEBUG", "SLEEP", "0.4"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (auto& c : clients) ASSERT_TRUE(c->SendCommand({"PUBSUB", "CHANNELS"}));
+  for (auto& c : clients) {
+    std::optional<RespValue> v = c->Read(std::chrono::seconds(10));
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->Render(), "arr:[]");
+  }
+  ASSERT_TRUE(sleeper->Read(std::chrono::seconds(10)).has_value());
+  ReplyPtr r = admin->Command({"SLOWLOG", "GET", "-1"});
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->type, REDIS_REPLY_ARRAY);
+  for (size_t i = 0; i < r->elements; ++i) {
+    EXPECT_EQ(Render(r->element[i]->element[3]->element[0]), "str:\"DEBUG\"")
+        << Render(r->element[i]->element[3]);
+  }
 }
 
 TEST(SlowlogLatencyTest, LatencyErrorsMatchRedis) {

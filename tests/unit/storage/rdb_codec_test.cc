@@ -53,6 +53,21 @@ TEST(LzfTest, RoundTripsVariedInputs) {
   EXPECT_LT(Compress(std::string(10000, 'x')).size(), 200u);
 }
 
+// liblzf's choices (so DUMP payloads and RDB files are Redis's, byte for byte): no reference to
+// the first byte, the last two bytes left as literals, only a match's last two positions
+// indexed. Expected bytes from redis-server 7.0.15's DUMP payloads of these strings.
+TEST(LzfTest, CompressesAsLiblzf) {
+  EXPECT_EQ(Compress(std::string(100, 'x')), std::string("\001xx\340W\000\001xx", 9));
+  std::string hello;
+  for (int i = 0; i < 10; ++i) hello += "hello world 5 ";
+  EXPECT_EQ(Compress(hello), std::string("\016hello world 5 h\340r\015\0015 ", 22));
+  std::string abc;
+  for (int i = 0; i < 20; ++i) abc += "abcabcabcabc";
+  abc += "hello world hello world";
+  EXPECT_EQ(Compress(abc),
+            std::string("\003abca\340\343\002\013hello world \340\000\013\001ld", 27));
+}
+
 TEST(LzfTest, CompressFailsWhenOutputTooSmall) {
   std::string in = "the quick brown fox jumps over the lazy dog";
   uint8_t out[8];
