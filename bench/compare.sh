@@ -344,10 +344,10 @@ ratio() {   # a / b, or n/a when either is not a number
 # ---- run ----
 START=$(date +%s)
 # shellcheck disable=SC2086
-start_server redis "$REDIS_BIN" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no \
+start_server redis "$REDIS_BIN" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --protected-mode no \
   --daemonize no $REDIS_EXTRA
 # shellcheck disable=SC2086
-start_server shardis "$SHARDIS_BIN" --threads 1 --bind 127.0.0.1 --pin=false $SHARDIS_EXTRA
+start_server shardis "$SHARDIS_BIN" --threads 1 --bind 127.0.0.1 --pin=false --dir "$WORK" $SHARDIS_EXTRA
 if (( PREFILL )); then
   prefill redis
   prefill shardis

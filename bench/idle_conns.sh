@@ -133,11 +133,11 @@ start_server() {   # $1 = redis|shardis; sets SERVER_PID, PORT
   PORT=$(free_port)
   if [[ $1 == redis ]]; then
     taskset -c "$SERVER_CPUS" setsid "$REDIS_BIN" --port "$PORT" --bind 127.0.0.1 --save "" \
-      --appendonly no --protected-mode no --daemonize no --maxclients "$MAXCLIENTS" \
+      --appendonly no --dir "$WORK" --protected-mode no --daemonize no --maxclients "$MAXCLIENTS" \
       >"$WORK/server.log" 2>&1 &
   else
     taskset -c "$SERVER_CPUS" setsid "$SHARDIS_BIN" --port "$PORT" --threads 1 --bind 127.0.0.1 \
-      --pin=false --maxclients "$MAXCLIENTS" >"$WORK/server.log" 2>&1 &
+      --pin=false --save "" --dir "$WORK" --maxclients "$MAXCLIENTS" >"$WORK/server.log" 2>&1 &
   fi
   SERVER_PID=$!
   for _ in $(seq 100); do

@@ -140,11 +140,11 @@ start_server() {   # $1 = name (redis / shardis)
   if [[ $NAME == redis ]]; then
     # shellcheck disable=SC2086
     taskset -c "$SERVER_CPUS" "$REDIS_BIN" --bind 127.0.0.1 --save "" --appendonly no \
-      --protected-mode no --daemonize no $REDIS_EXTRA --port "$PORT" >"$LOG" 2>&1 &
+      --dir "$WORK" --protected-mode no --daemonize no $REDIS_EXTRA --port "$PORT" >"$LOG" 2>&1 &
   else
     # shellcheck disable=SC2086
     taskset -c "$SERVER_CPUS" "$SHARDIS_BIN" --threads 1 --bind 127.0.0.1 --pin=false \
-      $SHARDIS_EXTRA --port "$PORT" >"$LOG" 2>&1 &
+      --dir "$WORK" $SHARDIS_EXTRA --port "$PORT" >"$LOG" 2>&1 &
   fi
   PID=$!
   for _ in $(seq 100); do

@@ -197,7 +197,7 @@ start_server() {   # $1 = thread|shardis; sets SERVER_PID, PORT
     taskset -c "$SERVER_CPUS" setsid "$WORK/thread_server" "$PORT" >"$log" 2>&1 &
   else
     taskset -c "$SERVER_CPUS" setsid "$SHARDIS_BIN" --port "$PORT" --threads 1 --bind 127.0.0.1 \
-      --pin=false --maxclients "$SHARDIS_MAXCLIENTS" >"$log" 2>&1 &
+      --pin=false --save "" --dir "$WORK" --maxclients "$SHARDIS_MAXCLIENTS" >"$log" 2>&1 &
   fi
   SERVER_PID=$!
   for _ in $(seq 100); do
