@@ -55,6 +55,16 @@ size_t LzfCompress(std::string_view input, uint8_t* out, size_t out_cap) {
   size_t op = 1;
   size_t lit = 0;
   size_t ip = 0;
+  // Copies one input byte into the open literal run, closing a full run and opening the next.
+  auto copy_literal = [&] {
+    ++lit;
+    out[op++] = in[ip++];
+    if (lit == kMaxLiteral) {
+      out[op - lit - 1] = static_cast<uint8_t>(lit - 1);
+      lit = 0;
+      ++op;
+    }
+  };
   uint32_t hval = (uint32_t{in[0]} << 8) | (n > 1 ? in[1] : 0);
   while (n >= 3 && ip < n - 2) {
     hval = (hval << 8) | in[ip + 2];
@@ -110,25 +120,11 @@ size_t LzfCompress(std::string_view input, uint8_t* out, size_t out_cap) {
       ++ip;
     } else {
       if (op >= out_cap) return 0;
-      ++lit;
-      out[op++] = in[ip++];
-      if (lit == kMaxLiteral) {
-        out[op - lit - 1] = static_cast<uint8_t>(lit - 1);
-        lit = 0;
-        ++op;
-      }
+      copy_literal();
     }
   }
   if (op + 3 > out_cap) return 0;
-  while (ip < n) {
-    ++lit;
-    out[op++] = in[ip++];
-    if (lit == kMaxLiteral) {
-      out[op - lit - 1] = static_cast<uint8_t>(lit - 1);
-      lit = 0;
-      ++op;
-    }
-  }
+  while (ip < n) copy_literal();
   out[op - lit - 1] = static_cast<uint8_t>(lit - 1);  // close the last run
   if (lit == 0) --op;
   return op;
