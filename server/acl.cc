@@ -555,7 +555,10 @@ AclResult AclStore::CheckSelector(const AclUser& user, const CommandSpec& spec, 
   const CommandTable& table = CommandTable::Get();
   size_t index = &spec - table.specs().data();
   if (!(spec.flags & kCmdNoAuth) && !user.CommandAllowed(index)) return AclResult::kDeniedCommand;
-  if (!user.all_keys && (spec.first_key > 0 || spec.get_keys != nullptr)) {
+  // The "keys" of SPUBLISH / SSUBSCRIBE / SUNSUBSCRIBE are shard channels (NOT_KEY key specs,
+  // for routing only): checked as channels below, never against key patterns.
+  if (!user.all_keys && !(spec.flags & kCmdPubsub) &&
+      (spec.first_key > 0 || spec.get_keys != nullptr)) {
     std::vector<int> positions;
     CommandTable::KeyPositions(spec, args, &positions);
     const std::vector<AclKeySpec>* key_specs = AclKeySpecsFor(spec.name);

@@ -286,12 +286,16 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
     Both(p, {"MULTI"});
   }
   Admin({"ACL", "SETUSER", "alice", "+publish", "+subscribe", "+ping", "+acl|whoami", "+multi",
-         "+exec"});
+         "+exec", "+spublish", "+ssubscribe"});
   for (Pair& p : users) {
     Both(p, {"PING"});
     Both(p, {"ACL", "WHOAMI"});
     Both(p, {"PUBLISH", "chan1", "m"});
     Both(p, {"PUBLISH", "other", "m"});
+    // Shard channels are channels, not keys (alice's key patterns do not match them).
+    Both(p, {"SPUBLISH", "chan1", "m"});
+    Both(p, {"SPUBLISH", "other", "m"});
+    Both(p, {"SSUBSCRIBE", "other"});
     Both(p, {"MULTI"});
     Both(p, {"GET", "zz"});  // NOPERM inside MULTI: flags the transaction
     Both(p, {"EXEC"});
