@@ -110,6 +110,8 @@ void SetCategory(AclUser* u, int category, bool on) {
 
 constexpr std::string_view kReasonSyntax = "Syntax error";
 constexpr std::string_view kReasonUnknown = "Unknown command or category name in ACL";
+constexpr std::string_view kReasonSubcommandArg =
+    "Allowing first-arg of a subcommand is not supported";
 
 std::vector<std::string> SplitWords(std::string_view line) {
   std::vector<std::string> out;
@@ -441,8 +443,14 @@ bool AclStore::ApplyRule(AclUser* u, std::string_view op, std::string* reason) c
       spec = table.FindSubcommand(name.substr(0, bar), name.substr(bar + 1));
     }
     if (spec == nullptr) {
-      // Also the first-arg form ("+select|0"), which Shardis does not support.
-      *reason = kReasonUnknown;
+      // Also the first-arg form ("+select|0"), which Shardis does not support. As Redis, a
+      // first-arg after a subcommand ("+config|get|x") has an error of its own.
+      size_t last = name.rfind('|');
+      std::string_view base = name.substr(0, last == std::string_view::npos ? 0 : last);
+      size_t inner = base.find('|');
+      bool of_subcommand = op[0] == '+' && inner != std::string_view::npos &&
+                           table.FindSubcommand(base.substr(0, inner), base.substr(inner + 1));
+      *reason = of_subcommand ? kReasonSubcommandArg : kReasonUnknown;
       return false;
     }
     ChangePerm(u, static_cast<int>(spec - table.specs().data()), op[0] == '+');
