@@ -170,6 +170,9 @@ uint8_t KeyNeed(const CommandSpec& spec, const std::vector<AclKeySpec>* key_spec
     }
     return AclUser::kWrite;
   };
+  // SORT's STORE destination is only written (Redis's sortGetKeys: OW|UPDATE); the key to sort is
+  // the one indexed key spec's.
+  if ((spec.name == "sort" || spec.name == "sort_ro") && pos > 1) return AclUser::kWrite;
   int argc = static_cast<int>(args.size());
   uint8_t unindexed = 0, all = 0;
   bool has_unindexed = false;
@@ -550,7 +553,8 @@ AclResult AclStore::Check(const AclUser& user, const CommandSpec& spec, ArgList 
     int pos = 0;
     AclResult r = CheckSelector(selector, spec, args, &pos);
     if (r == AclResult::kOk) return r;
-    if (static_cast<int>(r) > static_cast<int>(result)) {
+    // As Redis: the worst denial wins; between equal ones, the later argument.
+    if (static_cast<int>(r) > static_cast<int>(result) || (r == result && pos > *errpos)) {
       result = r;
       *errpos = pos;
     }

@@ -258,11 +258,20 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
            {"expire", "w1", "10"},
            {"object", "encoding", "w1"},
            {"eval", "return 1", "1", "r1"},
+           {"sort", "r1", "store", "w1"},  // the STORE destination is only written
+           {"sort", "r1", "store", "r2"},
+           {"sort", "w1", "store", "w2"},
        }) {
     std::vector<std::string> args = {"ACL", "DRYRUN", "kim"};
     args.insert(args.end(), cmd.begin(), cmd.end());
     Admin(args);
   }
+
+  // Denied by every selector: the later key wins a tie.
+  Admin({"ACL", "SETUSER", "sel", "on", "nopass", "+mget", "~key", "(+mget ~key ~otherkey)"});
+  Admin({"ACL", "DRYRUN", "sel", "mget", "otherkey", "someotherkey"});
+  Admin({"ACL", "DRYRUN", "sel", "mget", "key", "otherkey", "someotherkey"});
+  Admin({"ACL", "DELUSER", "sel"});
 
   // Users on several connections (spread over the threads).
   std::vector<Pair> users;
