@@ -110,6 +110,8 @@ void SetCategory(AclUser* u, int category, bool on) {
 
 constexpr std::string_view kReasonSyntax = "Syntax error";
 constexpr std::string_view kReasonUnknown = "Unknown command or category name in ACL";
+constexpr std::string_view kReasonSubcommandArg =
+    "Allowing first-arg of a subcommand is not supported";
 
 std::vector<std::string> SplitWords(std::string_view line) {
   std::vector<std::string> out;
@@ -168,6 +170,9 @@ uint8_t KeyNeed(const CommandSpec& spec, const std::vector<AclKeySpec>* key_spec
     }
     return AclUser::kWrite;
   };
+  // SORT's STORE destination is only written (Redis's sortGetKeys: OW|UPDATE); the key to sort is
+  // the one indexed key spec's.
+  if ((spec.name == "sort" || spec.name == "sort_ro") && pos > 1) return AclUser::kWrite;
   int argc = static_cast<int>(args.size());
   uint8_t unindexed = 0, all = 0;
   bool has_unindexed = false;
@@ -441,8 +446,14 @@ bool AclStore::ApplyRule(AclUser* u, std::string_view op, std::string* reason) c
       spec = table.FindSubcommand(name.substr(0, bar), name.substr(bar + 1));
     }
     if (spec == nullptr) {
-      // Also the first-arg form ("+select|0"), which Shardis does not support.
-      *reason = kReasonUnknown;
+      // Also the first-arg form ("+select|0"), which Shardis does not support. As Redis, a
+      // first-arg after a subcommand ("+config|get|x") has an error of its own.
+      size_t last = name.rfind('|');
+      std::string_view base = name.substr(0, last == std::string_view::npos ? 0 : last);
+      size_t inner = base.find('|');
+      bool of_subcommand = op[0] == '+' && inner != std::string_view::npos &&
+                           table.FindSubcommand(base.substr(0, inner), base.substr(inner + 1));
+      *reason = of_subcommand ? kReasonSubcommandArg : kReasonUnknown;
       return false;
     }
     ChangePerm(u, static_cast<int>(spec - table.specs().data()), op[0] == '+');
@@ -542,7 +553,8 @@ AclResult AclStore::Check(const AclUser& user, const CommandSpec& spec, ArgList 
     int pos = 0;
     AclResult r = CheckSelector(selector, spec, args, &pos);
     if (r == AclResult::kOk) return r;
-    if (static_cast<int>(r) > static_cast<int>(result)) {
+    // As Redis: the worst denial wins; between equal ones, the later argument.
+    if (static_cast<int>(r) > static_cast<int>(result) || (r == result && pos > *errpos)) {
       result = r;
       *errpos = pos;
     }
@@ -555,7 +567,10 @@ AclResult AclStore::CheckSelector(const AclUser& user, const CommandSpec& spec, 
   const CommandTable& table = CommandTable::Get();
   size_t index = &spec - table.specs().data();
   if (!(spec.flags & kCmdNoAuth) && !user.CommandAllowed(index)) return AclResult::kDeniedCommand;
-  if (!user.all_keys && (spec.first_key > 0 || spec.get_keys != nullptr)) {
+  // The "keys" of SPUBLISH / SSUBSCRIBE / SUNSUBSCRIBE are shard channels (NOT_KEY key specs,
+  // for routing only): checked as channels below, never against key patterns.
+  if (!user.all_keys && !(spec.flags & kCmdPubsub) &&
+      (spec.first_key > 0 || spec.get_keys != nullptr)) {
     std::vector<int> positions;
     CommandTable::KeyPositions(spec, args, &positions);
     const std::vector<AclKeySpec>* key_specs = AclKeySpecsFor(spec.name);

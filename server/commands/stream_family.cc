@@ -471,12 +471,18 @@ void XsetidCommand(ShardCommand& cmd) {
 
 // Parses the options of XREAD (`group` false) and XREADGROUP (`group` true) as Redis's
 // xreadCommand does, with its errors. False with *error set on failure.
-bool ParseStreamRead(ArgList args, bool group, StreamReadArgs* out, std::string* error) {
+bool ParseStreamRead(ArgList args, bool group, StreamReadArgs* out, std::string* error,
+                     bool from_script) {
   bool have_group = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const size_t moreargs = args.size() - i - 1;
     std::string_view opt = args[i];
     if (EqualsIgnoreCase(opt, "block") && moreargs > 0) {
+      if (from_script) {
+        *error = group ? "ERR xreadgroup command is not allowed with BLOCK option from scripts"
+                       : "ERR xread command is not allowed with BLOCK option from scripts";
+        return false;
+      }
       ++i;
       if (!cmd::ParseInt64(args[i], &out->timeout_ms)) {
         *error = "ERR timeout is not an integer or out of range";
@@ -601,7 +607,7 @@ void ServeBlockedXread(ShardCommand& cmd, const StreamReadArgs& parsed) {
 void XreadCommand(ShardCommand& cmd) {
   StreamReadArgs parsed;
   std::string error;
-  if (!ParseStreamRead(cmd.args, false, &parsed, &error)) {
+  if (!ParseStreamRead(cmd.args, false, &parsed, &error, cmd.from_script)) {
     cmd.reply.Error(error);
     return;
   }

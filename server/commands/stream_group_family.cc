@@ -404,7 +404,7 @@ bool ServeReadGroupKey(Db& db, const StreamReadArgs& parsed, std::string_view ke
 void XreadGroupCommand(ShardCommand& cmd) {
   StreamReadArgs parsed;
   std::string error;
-  if (!ParseStreamRead(cmd.args, true, &parsed, &error)) {
+  if (!ParseStreamRead(cmd.args, true, &parsed, &error, cmd.from_script)) {
     cmd.reply.Error(error);
     return;
   }

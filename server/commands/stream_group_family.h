@@ -26,8 +26,10 @@ struct StreamReadArgs {
 };
 
 // Parses the options of XREAD (`group` false) or XREADGROUP (`group` true) with Redis's errors.
-// False with *error set on failure.
-bool ParseStreamRead(ArgList args, bool group, StreamReadArgs* out, std::string* error);
+// False with *error set on failure. Called by a script (`from_script`), BLOCK is an error (as
+// Redis: there is no sense in blocking a script).
+bool ParseStreamRead(ArgList args, bool group, StreamReadArgs* out, std::string* error,
+                     bool from_script = false);
 
 // XINFO GROUPS key: one map per group.
 void ReplyXinfoGroups(ShardCommand& cmd, const StreamValue& s);

@@ -85,15 +85,18 @@ LuaEngine* EngineOf(lua_State* L) {
 // The error handler of every invocation: turns the error into {err=..., source=..., line=...}
 // naming the Lua line that raised it (skipping a C function such as redis.call or error).
 // Replaces the error value at `index` of L by {err=..., source=..., line=...}, naming the first
-// Lua function among the stack levels first_level..first_level+2 (skipping C functions such as
-// redis.call or error).
+// Lua function among the stack levels first_level..first_level+4 (skipping C functions such as
+// redis.call or error, tail calls and the yielding pcall).
 void AnnotateError(lua_State* L, int index, int first_level) {
   lua_Debug ar;
   bool found = false;
-  for (int level = first_level; level <= first_level + 2; ++level) {
+  for (int level = first_level; level <= first_level + 4; ++level) {
     if (lua_getstack(L, level, &ar) == 0) break;
     lua_getinfo(L, "Sl", &ar);
-    if (std::strcmp(ar.what, "C") != 0) {
+    // The yielding pcall (kYieldingPcall, chunk "=pcall", and its tail calls) is ours: the
+    // user's line is above it.
+    if (std::strcmp(ar.what, "C") != 0 && std::strcmp(ar.what, "tail") != 0 &&
+        std::strcmp(ar.source, "=pcall") != 0) {
       found = true;
       break;
     }
@@ -172,13 +175,16 @@ void ReplyWithResult(lua_State* L, bool ok, std::string_view name, RespVersion r
 
 // The global `pcall` while a coroutine run executes (see lua_engine.h): the callee runs in a
 // coroutine of its own whose yields pass through to the script's coroutine; as the C pcall, an
-// error table {err=...} comes back as its message.
+// error table {err=...} comes back as its message. A script killed by SCRIPT KILL / FUNCTION KILL
+// is not caught: the kill error goes on up (each coroutine has its own hook, so the caller's would
+// not raise it again at its next line as Redis's does).
 constexpr std::string_view kYieldingPcall = R"lua(
-local create, resume, status, yield, type = ...
+local create, resume, status, yield, type, raise_if_killed = ...
 return function(f, ...)
   local co = create(function(...) return f(...) end)
   local function step(ok, ...)
     if not ok then
+      raise_if_killed()
       local e = ...
       if type(e) == 'table' and type(e.err) == 'string' then e = e.err end
       return false, e
@@ -404,6 +410,15 @@ struct LuaEngine::Impl {
   static int PCall(lua_State* L) { return GenericCall(L, false); }
 
   // Lua's pcall, but an error table {err=...} comes back as its message (Redis 7's rule).
+  // The yielding pcall's check after its callee failed: a killed script stops here too.
+  static int RaiseIfKilled(lua_State* L) {
+    LuaEngine* e = EngineOf(L);
+    if (e->cur_.run == nullptr || !e->cur_.killed) return 0;
+    lua_sethook(L, Hook, LUA_MASKLINE, 0);
+    PushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+    return lua_error(L);
+  }
+
   static int Pcall(lua_State* L) {
     int argc = lua_gettop(L);
     luaL_checkany(L, 1);
@@ -827,8 +842,9 @@ LuaEngine::LuaEngine() {
   int coroutine = lua_gettop(L);
   for (const char* name : {"create", "resume", "status", "yield"}) lua_getfield(L, coroutine, name);
   lua_getglobal(L, "type");
+  lua_pushcfunction(L, Impl::RaiseIfKilled);
   lua_remove(L, coroutine);
-  lua_call(L, 5, 1);
+  lua_call(L, 6, 1);
   lua_setfield(L, LUA_REGISTRYINDEX, kYieldingPcallKey);
 
   // The runtime `redis` table.

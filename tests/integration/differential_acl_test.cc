@@ -189,6 +189,10 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
            {"~*", "~foo"},
            {"&*", "&x"},
            {"+nosuch"},
+           {"+config|get|maxmemory"},
+           {"-config|get|maxmemory"},
+           {"+get|a|b"},
+           {"+config|nosuch"},
            {"+@nosuch"},
            {"#abc"},
            {"<nope"},
@@ -254,11 +258,20 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
            {"expire", "w1", "10"},
            {"object", "encoding", "w1"},
            {"eval", "return 1", "1", "r1"},
+           {"sort", "r1", "store", "w1"},  // the STORE destination is only written
+           {"sort", "r1", "store", "r2"},
+           {"sort", "w1", "store", "w2"},
        }) {
     std::vector<std::string> args = {"ACL", "DRYRUN", "kim"};
     args.insert(args.end(), cmd.begin(), cmd.end());
     Admin(args);
   }
+
+  // Denied by every selector: the later key wins a tie.
+  Admin({"ACL", "SETUSER", "sel", "on", "nopass", "+mget", "~key", "(+mget ~key ~otherkey)"});
+  Admin({"ACL", "DRYRUN", "sel", "mget", "otherkey", "someotherkey"});
+  Admin({"ACL", "DRYRUN", "sel", "mget", "key", "otherkey", "someotherkey"});
+  Admin({"ACL", "DELUSER", "sel"});
 
   // Users on several connections (spread over the threads).
   std::vector<Pair> users;
@@ -286,12 +299,16 @@ TEST_P(DifferentialAclTest, ScriptedSequence) {
     Both(p, {"MULTI"});
   }
   Admin({"ACL", "SETUSER", "alice", "+publish", "+subscribe", "+ping", "+acl|whoami", "+multi",
-         "+exec"});
+         "+exec", "+spublish", "+ssubscribe"});
   for (Pair& p : users) {
     Both(p, {"PING"});
     Both(p, {"ACL", "WHOAMI"});
     Both(p, {"PUBLISH", "chan1", "m"});
     Both(p, {"PUBLISH", "other", "m"});
+    // Shard channels are channels, not keys (alice's key patterns do not match them).
+    Both(p, {"SPUBLISH", "chan1", "m"});
+    Both(p, {"SPUBLISH", "other", "m"});
+    Both(p, {"SSUBSCRIBE", "other"});
     Both(p, {"MULTI"});
     Both(p, {"GET", "zz"});  // NOPERM inside MULTI: flags the transaction
     Both(p, {"EXEC"});

@@ -1,6 +1,7 @@
 // Busy scripts (busy-reply-threshold / lua-time-limit): a script running past the threshold
 // lets other clients in, who get BUSY for ordinary commands and may stop it with SCRIPT KILL /
-// FUNCTION KILL (refused with UNKILLABLE once it wrote) or SHUTDOWN NOSAVE. The same scenario
+// FUNCTION KILL (refused with UNKILLABLE once it wrote; not caught by the script's pcall) or
+// SHUTDOWN NOSAVE. The same scenario
 // runs against shardis-server (--threads 1 and 4) and the reference redis-server, and the
 // replies must match. Waits are bounded polls on replies, never sleeps that assume timing.
 #include <chrono>
@@ -54,6 +55,17 @@ Outcome RunScenario(ServerProcess& server, bool check_busy_reply) {
   runner->SendCommand({"EVAL", "local i = 0\nwhile true do i = i + 1 end", "1", "{t}x"});
   out.replies.push_back(UntilBusy(*admin, {"SCRIPT", "KILL"}));
   auto reply = runner->Read(seconds(20));
+  out.replies.push_back(reply ? reply->Render() : "timeout");
+  out.replies.push_back(runner->Run({"PING"}));
+
+  // A script that catches errors with pcall (around redis.call) is stopped all the same.
+  runner->SendCommand({"EVAL",
+                       "local f = function() while 1 do redis.call('ping') end end\n"
+                       "local g = function() while 1 do pcall(f) end end\n"
+                       "while 1 do pcall(g) end",
+                       "0"});
+  out.replies.push_back(UntilBusy(*admin, {"SCRIPT", "KILL"}));
+  reply = runner->Read(seconds(20));
   out.replies.push_back(reply ? reply->Render() : "timeout");
   out.replies.push_back(runner->Run({"PING"}));
 
