@@ -74,6 +74,10 @@ struct ClientState {
   bool unix_socket = false;  // connected through the Unix socket (CLIENT LIST's U)
   bool blocked = false;      // a blocking command of its (BLPOP...) is in flight: CLIENT LIST's b
   bool monitor = false;      // MONITOR
+  // REPLCONF rdb-only 1 / rdb-filter-only functions: a SYNC then gets the RDB transfer only
+  // (`redis-cli --rdb` / `--functions-rdb`), without the data when repl_rdb_no_data.
+  bool repl_rdb_only = false;
+  bool repl_rdb_no_data = false;
   // CLIENT REPLY: OFF drops every reply until ON; SKIP sets skip_next, which turns into skip
   // (drop the reply of this one command) once the next command starts.
   bool reply_off = false;

@@ -111,20 +111,37 @@ std::vector<rdb::DbSection> SerializeShard(ShardData& shard, const rdb::SaveOpti
   return sections;
 }
 
-std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes, bool aof_base = false) {
+// The snapshot's sections by database, each database's pieces in shard order.
+std::vector<std::vector<rdb::DbSection*>> SectionsByDb(const Snapshot& snap) {
   std::vector<std::vector<rdb::DbSection*>> dbs(snap.databases);
   for (const auto& shard : snap.shards) {
     for (size_t db = 0; db < shard.size() && db < dbs.size(); ++db) {
       dbs[db].push_back(const_cast<rdb::DbSection*>(&shard[db]));
     }
   }
-  std::string header = rdb::FileHeader({{"redis-ver", std::string(kRedisCompatVersion)},
-                                        {"redis-bits", "64"},
-                                        {"ctime", std::to_string(NowMs() / 1000)},
-                                        {"used-mem", "0"},
-                                        {"aof-base", aof_base ? "1" : "0"}});
+  return dbs;
+}
+
+// The header (AUX fields as redis-server 7.0 writes them) and the function libraries. A
+// transfer (SYNC) names the replication stream it starts, `repl_id` at offset 0.
+std::string SnapshotHeader(const Snapshot& snap, bool aof_base, const std::string& repl_id = "") {
+  std::vector<std::pair<std::string, std::string>> aux = {
+      {"redis-ver", std::string(kRedisCompatVersion)},
+      {"redis-bits", "64"},
+      {"ctime", std::to_string(NowMs() / 1000)},
+      {"used-mem", "0"}};
+  if (!repl_id.empty()) {
+    aux.insert(aux.end(), {{"repl-stream-db", "0"}, {"repl-id", repl_id}, {"repl-offset", "0"}});
+  }
+  aux.emplace_back("aof-base", aof_base ? "1" : "0");
+  std::string header = rdb::FileHeader(aux);
   rdb::AppendFunctions(&header, snap.functions);
-  return rdb::WriteFile(snap.dir, snap.filename, header, dbs, snap.checksum, bytes);
+  return header;
+}
+
+std::string WriteSnapshot(const Snapshot& snap, uint64_t* bytes, bool aof_base = false) {
+  return rdb::WriteFile(snap.dir, snap.filename, SnapshotHeader(snap, aof_base), SectionsByDb(snap),
+                        snap.checksum, bytes);
 }
 
 // Records the outcome of a save (any thread).
@@ -347,6 +364,32 @@ bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
         finished(reply, runner, "");
       });
   return true;
+}
+
+void StartTransfer(const Config& config, const FanOutStarter& start, bool with_data,
+                   const std::string& repl_id, TransferReady ready) {
+  PersistenceState& p = Persistence();
+  auto snap = std::make_shared<Snapshot>();
+  snap->shards.resize(p.shards);
+  snap->checksum = config.rdbchecksum;
+  snap->databases = config.databases;
+  rdb::SaveOptions options = SaveOptionsFrom(config);
+  start(
+      [snap, options, with_data](ShardAccess& access) {
+        if (!ArriveAndWait(*snap, static_cast<int>(snap->shards.size()))) return;
+        int i = access.shard_index;
+        if (i == 0) snap->functions = scripting::LuaEngine::ThisThread().LibraryCodes();
+        if (with_data) snap->shards[i] = SerializeShard(access.shard, options);
+      },
+      [snap, repl_id, ready](ReplyBuilder& reply, FanOutRunner& runner) {
+        if (snap->aborted.load()) {
+          ready(reply, runner, "");
+          return;
+        }
+        ready(reply, runner,
+              rdb::FileBytes(SnapshotHeader(*snap, false, repl_id), SectionsByDb(*snap),
+                             snap->checksum));
+      });
 }
 
 bool StartAofBaseSave(const Config& config, const FanOutStarter& start, const std::string& dir,

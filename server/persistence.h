@@ -98,6 +98,15 @@ using SaveFinished =
 bool StartSave(const Config& config, SaveMode mode, const FanOutStarter& start,
                SaveFinished finished);
 
+// A replica's or `redis-cli --rdb`'s transfer (SYNC): the RDB bytes of one instant across the
+// shards (every shard serializes at that instant, as SAVE's do), handed to `ready` on the origin
+// thread, or "" when the server began shutting down first. Only the function libraries when
+// !with_data. Not a save: it records nothing and may run beside one.
+using TransferReady =
+    std::function<void(ReplyBuilder& reply, FanOutRunner& runner, const std::string& rdb)>;
+void StartTransfer(const Config& config, const FanOutStarter& start, bool with_data,
+                   const std::string& repl_id, TransferReady ready);
+
 // The AOF rewrite's base (server/aof.h): a snapshot as BGSAVE's (one instant across shards,
 // where `at_instant` runs on each shard's thread), written as an RDB file `dir`/`filename` (AUX
 // aof-base 1) by a background thread, which then calls `written` with "" or the error.

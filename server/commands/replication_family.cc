@@ -2,15 +2,20 @@
 // without cluster support, replicas or loaded modules answers them: CLUSTER (every subcommand),
 // READONLY, READWRITE and ASKING refuse with "This instance has cluster support disabled";
 // REPLICAOF / SLAVEOF NO ONE succeed (this server is always a master) while REPLICAOF host port
-// is refused, since Shardis does not replicate; REPLCONF succeeds; FAILOVER has no replica to
-// fail over to; MODULE LIST is empty and loading is refused as with `enable-module-command no`.
+// is refused, since Shardis does not replicate; REPLCONF checks its options; SYNC / PSYNC send
+// the RDB to a client that asked for it alone (`redis-cli --rdb`, a backup) and refuse
+// replicas; FAILOVER has no replica to fail over to; MODULE LIST is empty and loading is refused as with `enable-module-command no`.
 // Client libraries and tools probe these, so they exist with Redis's arity, flags and errors.
 //
 // Connection-side handlers only; they touch no shard.
 #include <algorithm>
 #include <iterator>
 
+#include "absl/strings/str_split.h"
+#include "server/client_state.h"
 #include "server/command_table.h"
+#include "server/persistence.h"
+#include "server/server_context.h"
 
 namespace shardis {
 namespace {
@@ -39,7 +44,62 @@ void CmdReplicaof(ClientCommand& c) {
   c.reply.Error("ERR Shardis does not support replication: only REPLICAOF NO ONE is accepted");
 }
 
-void CmdReplconf(ClientCommand& c) { c.reply.Ok(); }
+// REPLCONF option value ...: checked as Redis's replconfCommand does. A replica's options are
+// accepted (this server never has replicas, so ACK and GETACK are ignored, without a reply, as
+// Redis does for a client that is not its replica); rdb-only and rdb-filter-only are kept for a
+// later SYNC.
+void CmdReplconf(ClientCommand& c) {
+  if (c.args.size() % 2 == 0) {
+    c.reply.Error(cmd::kSyntaxErr);
+    return;
+  }
+  for (size_t i = 1; i < c.args.size(); i += 2) {
+    std::string_view option = c.args[i];
+    std::string_view value = c.args[i + 1];
+    int64_t n = 0;
+    if (EqualsIgnoreCase(option, "listening-port")) {
+      if (!cmd::ParseInt64(value, &n)) {
+        c.reply.Error(cmd::kNotIntErr);
+        return;
+      }
+    } else if (EqualsIgnoreCase(option, "ip-address")) {
+      if (value.size() > 46) {  // NET_HOST_STR_LEN
+        c.reply.Error(Cat("ERR REPLCONF ip-address provided by replica instance is too long: ",
+                          value.size(), " bytes"));
+        return;
+      }
+    } else if (EqualsIgnoreCase(option, "capa")) {
+      // eof / psync2: a transfer is always sent with its length, which every replica reads.
+    } else if (EqualsIgnoreCase(option, "ack") || EqualsIgnoreCase(option, "getack")) {
+      return;
+    } else if (EqualsIgnoreCase(option, "rdb-only")) {
+      if (!cmd::ParseInt64(value, &n)) {
+        c.reply.Error(cmd::kNotIntErr);
+        return;
+      }
+      if (n < 0 || n > 1) {
+        c.reply.Error("ERR value is out of range, value must between 0 and 1");
+        return;
+      }
+      c.client.repl_rdb_only = n == 1;
+    } else if (EqualsIgnoreCase(option, "rdb-filter-only")) {
+      bool no_data = false;
+      for (absl::string_view part : absl::StrSplit(AV(value), ' ', absl::SkipEmpty())) {
+        std::string_view filter(part.data(), part.size());
+        if (!EqualsIgnoreCase(filter, "functions")) {
+          c.reply.Error(Cat("ERR Unsupported rdb-filter-only option: ", filter));
+          return;
+        }
+        no_data = true;
+      }
+      c.client.repl_rdb_no_data = no_data;
+    } else {
+      c.reply.Error(Cat("ERR Unrecognized REPLCONF option: ", option));
+      return;
+    }
+  }
+  c.reply.Ok();
+}
 
 void CmdFailover(ClientCommand& c) {
   // Options are checked as Redis does (each at most once); then, with no replicas, refused.
@@ -129,10 +189,31 @@ constexpr uint32_t kAdminNoscript = kCmdAdmin | kCmdNoscript;
 constexpr std::string_view kAdminAcl = "@admin @slow @dangerous";
 
 // PSYNC / SYNC: a replica's handshake. Shardis cannot serve a replication stream, so it refuses
-// at once (as a master that cannot start a full sync), and the replica retries or gives up;
-// nothing is left waiting.
+// a replica at once (as a master that cannot start a full sync), and the replica retries or
+// gives up; nothing is left waiting. A client that asked for the RDB only (REPLCONF rdb-only 1:
+// `redis-cli --rdb`, a backup) gets it as a full resynchronization's payload, a bulk without
+// the final CRLF (after "+FULLRESYNC <replid> 0" for PSYNC), and the connection is closed once
+// it is sent, as Redis closes an rdb-only replica.
 void CmdSync(ClientCommand& c) {
-  c.reply.Error("ERR Shardis does not support replication: PSYNC and SYNC are refused");
+  if (!c.client.repl_rdb_only) {
+    c.reply.Error("ERR Shardis does not support replication: PSYNC and SYNC are refused");
+    return;
+  }
+  if (!c.reply.buffer()->empty()) {
+    c.reply.Error("ERR SYNC and PSYNC are invalid with pending output");
+    return;
+  }
+  const std::string& repl_id = c.server->server_info().run_id;
+  bool psync = EqualsIgnoreCase(c.args[0], "psync");
+  c.client.close_after_reply = true;
+  StartTransfer(c.server->config(), AtomicAllShardsStarter(c.runner()), !c.client.repl_rdb_no_data,
+                repl_id,
+                [psync, repl_id](ReplyBuilder& reply, FanOutRunner&, const std::string& rdb) {
+                  if (rdb.empty()) return;  // shutting down: the connection just closes
+                  if (psync) reply.Raw(Cat("+FULLRESYNC ", repl_id, " 0\r\n"));
+                  reply.Raw(Cat("$", rdb.size(), "\r\n"));
+                  reply.Raw(rdb);
+                });
 }
 
 constexpr CommandEntry kCommands[] = {

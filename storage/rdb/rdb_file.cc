@@ -91,25 +91,12 @@ bool CopySpill(const std::string& path, Put& put) {
   return ok;
 }
 
-}  // namespace
-
-std::string WriteFile(const std::string& dir, const std::string& filename,
-                      const std::string& header, const std::vector<std::vector<DbSection*>>& dbs,
-                      bool checksum, uint64_t* bytes_written) {
-  std::string tmp = dir + "/temp-" + std::to_string(getpid()) + ".rdb";
-  std::string final_path = dir + "/" + filename;
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return "Failed opening the temp RDB file " + tmp + " (in server root dir " + dir +
-           ") for saving: " + strerror(errno);
-  }
-  uint64_t crc = 0;
-  uint64_t total = 0;
-  auto put = [&](std::string_view data) {
-    total += data.size();
-    return WriteAll(fd, data, &crc, checksum);
-  };
-  bool ok = put(header);
+// The file's bytes after the header, in order, through `put` (which keeps the checksum): for
+// each db index its shards' pieces under one SELECTDB/RESIZEDB (dbs without keys left out), EOF,
+// then the CRC64 trailer from `trailer_crc` (called once the rest is through).
+template <typename Put, typename Crc>
+bool EmitFile(const std::vector<std::vector<DbSection*>>& dbs, Put& put, Crc trailer_crc) {
+  bool ok = true;
   for (size_t db = 0; ok && db < dbs.size(); ++db) {
     uint64_t keys = 0, expires = 0;
     for (const DbSection* s : dbs[db]) {
@@ -132,10 +119,54 @@ std::string WriteFile(const std::string& dir, const std::string& filename,
   }
   if (ok) {
     std::string trailer;
-    Writer(&trailer).U64LE(checksum ? crc : 0);
-    total += trailer.size();
-    ok = WriteAll(fd, trailer, &crc, false);
+    Writer(&trailer).U64LE(trailer_crc());
+    ok = put(trailer);
   }
+  return ok;
+}
+
+}  // namespace
+
+std::string FileBytes(const std::string& header, const std::vector<std::vector<DbSection*>>& dbs,
+                      bool checksum) {
+  std::string out = header;
+  uint64_t crc = checksum ? Crc64(0, header) : 0;
+  bool trailer = false;
+  auto put = [&](std::string_view data) {
+    if (checksum && !trailer) crc = Crc64(crc, data);
+    out.append(data);
+    return true;
+  };
+  if (!EmitFile(dbs, put, [&] {
+        trailer = true;
+        return crc;
+      })) {
+    return "";  // (a spill file could not be read)
+  }
+  return out;
+}
+
+std::string WriteFile(const std::string& dir, const std::string& filename,
+                      const std::string& header, const std::vector<std::vector<DbSection*>>& dbs,
+                      bool checksum, uint64_t* bytes_written) {
+  std::string tmp = dir + "/temp-" + std::to_string(getpid()) + ".rdb";
+  std::string final_path = dir + "/" + filename;
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return "Failed opening the temp RDB file " + tmp + " (in server root dir " + dir +
+           ") for saving: " + strerror(errno);
+  }
+  uint64_t crc = 0;
+  uint64_t total = 0;
+  bool trailer = false;
+  auto put = [&](std::string_view data) {
+    total += data.size();
+    return WriteAll(fd, data, &crc, checksum && !trailer);
+  };
+  bool ok = put(header) && EmitFile(dbs, put, [&] {
+              trailer = true;
+              return checksum ? crc : 0;
+            });
   int saved_errno = errno;
   if (ok && fsync(fd) != 0) {
     ok = false;

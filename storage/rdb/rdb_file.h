@@ -48,6 +48,11 @@ std::string WriteFile(const std::string& dir, const std::string& filename,
                       const std::string& header, const std::vector<std::vector<DbSection*>>& dbs,
                       bool checksum, uint64_t* bytes_written);
 
+// The bytes WriteFile writes, in memory (a transfer to a replica or `redis-cli --rdb`). Returns
+// "" when a section's spill file could not be read.
+std::string FileBytes(const std::string& header, const std::vector<std::vector<DbSection*>>& dbs,
+                      bool checksum);
+
 // A key read from a file.
 struct LoadedKey {
   int db = 0;

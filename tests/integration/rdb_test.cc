@@ -83,6 +83,91 @@ TEST_F(RdbTest, ShardisFilesLoadInRedisServer) {
   }
 }
 
+// `redis-cli --rdb` (a backup through the replication handshake: REPLCONF rdb-only 1, SYNC)
+// and `--functions-rdb` (REPLCONF rdb-filter-only functions): the transfer is one instant of
+// every shard, and redis-server loads it.
+TEST_F(RdbTest, RedisCliRdbBackupLoadsInRedisServer) {
+  auto shardis = StartShardis(3);
+  ASSERT_NE(shardis, nullptr);
+  auto c = Client::Connect(shardis->port());
+  ASSERT_NE(c, nullptr);
+  Populate(*c);
+  const std::string library =
+      "#!lua name=backuplib\nredis.register_function('f1', function() return 1 end)";
+  ASSERT_EQ(c->Run({"FUNCTION", "LOAD", library}), "str:\"backuplib\"");
+  const std::string port = std::to_string(shardis->port());
+  std::string dir = MakeTempDir("shardis-backup");
+  ShellResult r = RunShell("redis-cli -p " + port + " --rdb " + ShellQuote(dir + "/dump.rdb"));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out + r.err, "Transfer finished with success")) << r.out << r.err;
+  ExpectCheckRdbAccepts(dir + "/dump.rdb");
+  {
+    auto loaded = StartRedis({"--dir", dir, "--dbfilename", "dump.rdb"});
+    ASSERT_NE(loaded, nullptr);
+    auto lc = Client::Connect(loaded->port());
+    ASSERT_NE(lc, nullptr);
+    ExpectSameDataset(*c, *lc, "redis-server loading a redis-cli --rdb backup of Shardis");
+    EXPECT_EQ(lc->Run({"FCALL", "f1", "0"}), "int:1");
+  }
+  r = RunShell("redis-cli -p " + port + " --functions-rdb " + ShellQuote(dir + "/functions.rdb"));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  {
+    auto loaded = StartRedis({"--dir", dir, "--dbfilename", "functions.rdb"});
+    ASSERT_NE(loaded, nullptr);
+    auto lc = Client::Connect(loaded->port());
+    ASSERT_NE(lc, nullptr);
+    EXPECT_EQ(lc->Run({"DBSIZE"}), "int:0");
+    EXPECT_EQ(lc->Run({"FCALL", "f1", "0"}), "int:1");
+  }
+  RemoveTree(dir);
+
+  // PSYNC: the payload follows +FULLRESYNC, and the connection closes once it is sent.
+  auto raw = RawConnection::Connect(shardis->port());
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(raw->Run({"REPLCONF", "rdb-only", "1"}), "status:\"OK\"");
+  ASSERT_TRUE(raw->SendCommand({"PSYNC", "?", "-1"}));
+  ASSERT_TRUE(raw->WaitClosed());
+  EXPECT_TRUE(absl::StartsWith(raw->pending(), "+FULLRESYNC ")) << raw->pending().substr(0, 80);
+  EXPECT_TRUE(absl::StrContains(raw->pending(), " 0\r\n$")) << raw->pending().substr(0, 80);
+  EXPECT_TRUE(absl::StrContains(raw->pending(), "\r\nREDIS0010"));
+}
+
+// Errors as redis-server 7.0's: a replica is refused (no replication stream), a SYNC behind
+// unsent replies is refused, and REPLCONF checks its options.
+TEST_F(RdbTest, SyncAndReplconfErrorsMatchRedis) {
+  auto shardis = StartShardis(2);
+  ASSERT_NE(shardis, nullptr);
+  for (int port : {reference_->port(), shardis->port()}) {
+    SCOPED_TRACE(port == reference_->port() ? "redis-server" : "shardis");
+    auto raw = RawConnection::Connect(port);
+    ASSERT_NE(raw, nullptr);
+    ASSERT_TRUE(raw->Send(EncodeCommand({"REPLCONF", "rdb-only", "1"}) + EncodeCommand({"SYNC"})));
+    EXPECT_EQ(raw->Read()->Render(), "status:\"OK\"");
+    EXPECT_EQ(raw->Read()->Render(), "err:\"ERR SYNC and PSYNC are invalid with pending output\"");
+    auto c = Client::Connect(port);
+    ASSERT_NE(c, nullptr);
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"REPLCONF"}, "status:\"OK\""},
+        {{"REPLCONF", "foo"}, "err:\"ERR syntax error\""},
+        {{"REPLCONF", "foo", "bar"}, "err:\"ERR Unrecognized REPLCONF option: foo\""},
+        {{"REPLCONF", "listening-port", "x"},
+         "err:\"ERR value is not an integer or out of range\""},
+        {{"REPLCONF", "rdb-only", "2"},
+         "err:\"ERR value is out of range, value must between 0 and 1\""},
+        {{"REPLCONF", "rdb-filter-only", "functions foo"},
+         "err:\"ERR Unsupported rdb-filter-only option: foo\""},
+        {{"REPLCONF", "rdb-filter-only", ""}, "status:\"OK\""},
+        {{"REPLCONF", "capa", "eof", "capa", "psync2", "ip-address", "1.2.3.4"}, "status:\"OK\""},
+    };
+    for (const auto& [args, want] : cases)
+      EXPECT_EQ(c->Run(args), want) << absl::StrJoin(args, " ");
+  }
+  auto c = Client::Connect(shardis->port());
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->Run({"SYNC"}),
+            "err:\"ERR Shardis does not support replication: PSYNC and SYNC are refused\"");
+}
+
 TEST_F(RdbTest, RedisServerFilesLoadInShardis) {
   // One more stream with a consumer group, a pending entry and a consumer (the dataset has
   // more): Shardis loads the groups, their PELs and consumers.
