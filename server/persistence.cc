@@ -306,6 +306,7 @@ rdb::LoadLimits LoadLimitsFrom(const Config& config) {
   l.zset.max_listpack_value = static_cast<size_t>(config.zset_max_listpack_value);
   l.stream.max_entries = config.stream_node_max_entries;
   l.stream.max_bytes = config.stream_node_max_bytes;
+  l.skip_checksum = Persistence().skip_checksum_validation.load(std::memory_order_relaxed);
   return l;
 }
 

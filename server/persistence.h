@@ -61,6 +61,7 @@ struct PersistenceState {
   std::atomic<uint64_t> snapshot_buffer_bytes{0};
   std::atomic<uint64_t> snapshot_buffer_peak{0};
   std::atomic<uint64_t> last_snapshot_bytes{0};
+  std::atomic<bool> skip_checksum_validation{false};  // DEBUG SET-SKIP-CHECKSUM-VALIDATION
   std::atomic<bool> snapshot_paused{
       false};  // DEBUG SNAPSHOT-PAUSE (tests)  // the last BGSAVE's (INFO rdb_last_cow_size)
   std::atomic<uint64_t> last_load_expired{0};

@@ -24,6 +24,7 @@
 #include "server/command_key_specs.h"
 #include "server/command_table.h"
 #include "server/config.h"
+#include "server/config_parse.h"
 #include "server/logging.h"
 #include "server/persistence.h"
 #include "server/server_context.h"
@@ -812,6 +813,18 @@ void CmdDebug(ClientCommand& c) {
     // lets it go on.
     Persistence().snapshot_paused.store(c.args[2] != "0");
     c.reply.Ok();
+  } else if (sub == "set-skip-checksum-validation" && c.args.size() == 3) {
+    Persistence().skip_checksum_validation.store(std::atoi(std::string(c.args[2]).c_str()) != 0);
+    c.reply.Ok();
+  } else if (sub == "quicklist-packed-threshold" && c.args.size() == 3) {
+    // Checked as Redis's; it changes nothing here: Shardis keeps every list element in packed
+    // (listpack) nodes, whatever its size, which only the internal layout could tell.
+    unsigned long long size = 0;
+    if (!config_parse::MemToUll(c.args[2], &size) || size > (1ULL << 32) - (1 << 20)) {
+      c.reply.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+    } else {
+      c.reply.Ok();
+    }
   } else if (sub == "change-repl-id") {
     c.reply.Ok();
   } else if (sub == "error" && c.args.size() == 3) {
@@ -829,29 +842,35 @@ void CmdDebug(ClientCommand& c) {
   } else if (sub == "protocol" && c.args.size() == 3) {
     DebugProtocol(c);
   } else if (sub == "help") {
-    ReplyHelp(c.reply,
-              {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-               "CHANGE-REPL-ID",
-               "    Change the replication IDs of the instance.",
-               "DIGEST",
-               "    Output a hex signature representing the current DB content.",
-               "DIGEST-VALUE <key> [<key> ...]",
-               "    Output a hex signature of the values of all the specified keys.",
-               "ERROR <string>",
-               "    Return a Redis protocol error with <string> as message. Useful for clients",
-               "    unit tests to simulate Redis errors.",
-               "LOG <message>",
-               "    Write <message> to the server log.",
-               "OBJECT <key>",
-               "    Show low level info about `key` and associated value.",
-               "SET-ACTIVE-EXPIRE <0|1>",
-               "    Setting it to 0 disables expiring keys in background when they are not",
-               "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-               "    default.",
-               "SLEEP <seconds>",
-               "    Stop the server for <seconds>. Decimals allowed.",
-               "HELP",
-               "    Prints this help."});
+    ReplyHelp(
+        c.reply,
+        {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+         "CHANGE-REPL-ID",
+         "    Change the replication IDs of the instance.",
+         "DIGEST",
+         "    Output a hex signature representing the current DB content.",
+         "DIGEST-VALUE <key> [<key> ...]",
+         "    Output a hex signature of the values of all the specified keys.",
+         "ERROR <string>",
+         "    Return a Redis protocol error with <string> as message. Useful for clients",
+         "    unit tests to simulate Redis errors.",
+         "LOG <message>",
+         "    Write <message> to the server log.",
+         "OBJECT <key>",
+         "    Show low level info about `key` and associated value.",
+         "SET-ACTIVE-EXPIRE <0|1>",
+         "    Setting it to 0 disables expiring keys in background when they are not",
+         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+         "    default.",
+         "QUICKLIST-PACKED-THRESHOLD <size>",
+         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+         "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+         "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+         "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+         "SLEEP <seconds>",
+         "    Stop the server for <seconds>. Decimals allowed.",
+         "HELP",
+         "    Prints this help."});
   } else {
     c.reply.Error(Cat("ERR unknown subcommand or wrong number of arguments for '", c.args[1],
                       "'. Try DEBUG HELP."));

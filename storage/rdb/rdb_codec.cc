@@ -642,7 +642,7 @@ RestoreStatus ParseDumpPayload(std::string_view payload, const LoadLimits& limit
   uint64_t crc = Crc64(0, payload.substr(0, payload.size() - 8));
   uint64_t stored = 0;
   for (int i = 0; i < 8; ++i) stored |= uint64_t{footer[2 + i]} << (8 * i);
-  if (crc != stored) return RestoreStatus::kBadVersionOrChecksum;
+  if (crc != stored && !limits.skip_checksum) return RestoreStatus::kBadVersionOrChecksum;
   // As Redis, the object is read from the whole payload: a truncated object may run into the
   // footer's bytes (redis-server reads it the same way and accepts what parses).
   Reader r(payload);

@@ -34,6 +34,9 @@ struct LoadLimits {
   size_t set_max_intset_entries = 512;
   ZSetLimits zset;
   StreamNodeLimits stream;
+  // DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: RESTORE payloads and RDB files are not checked
+  // against their CRC64 (Redis's tests feed corrupt payloads to the decoder so).
+  bool skip_checksum = false;
 };
 
 // The RDB type byte a value is written with.

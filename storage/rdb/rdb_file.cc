@@ -275,7 +275,7 @@ std::string ParseFile(std::string_view data, const LoadLimits& limits, int64_t n
           size_t crc_end = 9 + r.pos();
           int64_t stored;
           if (!r.MillisLE(&stored)) return r.error();
-          if (stored != 0) {
+          if (stored != 0 && !limits.skip_checksum) {
             uint64_t crc = Crc64(0, data.substr(0, crc_end));
             if (crc != static_cast<uint64_t>(stored)) {
               return "Wrong RDB checksum (expected " + std::to_string(crc) + ", got " +

@@ -168,6 +168,39 @@ TEST_F(RdbTest, SyncAndReplconfErrorsMatchRedis) {
             "err:\"ERR Shardis does not support replication: PSYNC and SYNC are refused\"");
 }
 
+// DEBUG SET-SKIP-CHECKSUM-VALIDATION (Redis's corrupt-payload tests use it) and DEBUG
+// QUICKLIST-PACKED-THRESHOLD's argument checks, as redis-server's.
+TEST_F(RdbTest, DebugSkipChecksumValidationAndPackedThreshold) {
+  auto shardis = StartShardis(2);
+  ASSERT_NE(shardis, nullptr);
+  ASSERT_EQ(ref_->Run({"SET", "payload-src", "hello"}), "status:\"OK\"");
+  ReplyPtr dumped = ref_->Command({"DUMP", "payload-src"});
+  ASSERT_NE(dumped, nullptr);
+  ASSERT_EQ(dumped->type, REDIS_REPLY_STRING);
+  std::string payload(dumped->str, dumped->len);
+  payload[payload.size() - 1] ^= 0x55;  // a wrong CRC64
+  auto c = Client::Connect(shardis->port());
+  ASSERT_NE(c, nullptr);
+  for (Client* client : {ref_.get(), c.get()}) {
+    EXPECT_EQ(client->Run({"RESTORE", "restored", "0", payload}),
+              "err:\"ERR DUMP payload version or checksum are wrong\"");
+    EXPECT_EQ(client->Run({"DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"}), "status:\"OK\"");
+    EXPECT_EQ(client->Run({"RESTORE", "restored", "0", payload}), "status:\"OK\"");
+    EXPECT_EQ(client->Run({"GET", "restored"}), "str:\"hello\"");
+    EXPECT_EQ(client->Run({"DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"}), "status:\"OK\"");
+    EXPECT_EQ(client->Run({"RESTORE", "restored2", "0", payload}),
+              "err:\"ERR DUMP payload version or checksum are wrong\"");
+    for (const char* size : {"0", "1b", "100mb"}) {
+      EXPECT_EQ(client->Run({"DEBUG", "QUICKLIST-PACKED-THRESHOLD", size}), "status:\"OK\"");
+    }
+    for (const char* size : {"5gb", "abc", "-1", "4294967296"}) {
+      EXPECT_EQ(client->Run({"DEBUG", "QUICKLIST-PACKED-THRESHOLD", size}),
+                "err:\"ERR argument must be a memory value bigger than 1 and smaller than 4gb\"")
+          << size;
+    }
+  }
+}
+
 TEST_F(RdbTest, RedisServerFilesLoadInShardis) {
   // One more stream with a consumer group, a pending entry and a consumer (the dataset has
   // more): Shardis loads the groups, their PELs and consumers.
