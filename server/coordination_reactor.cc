@@ -363,9 +363,10 @@ void Reactor::RunQueuedOnShard(const CommandSpec& spec, ArgList args, int db_ind
   Db& db = shard_.db(db_index);
   // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
   ShardCommand cmd{args, shard_, db, db_index, reply, config_, nullptr, retrying};
+  const uint64_t events = shard_.notifier().events_raised();
   aof::RunShardHandler(spec, cmd);
   AfterCall(spec, args, call_clock_.Stop(start), nullptr, nullptr, NoteErrorReply(*out, reply_at));
-  if (spec.flags & kCmdWrite) TouchKeys(spec, db, args);
+  if (spec.flags & kCmdWrite) TouchKeys(spec, db, args, events);
 }
 
 bool RunCommandOnShard(ShardAccess& a, ArgList args, RespVersion resp, std::string* out) {
@@ -381,8 +382,10 @@ bool RunCommandOnShard(ShardAccess& a, ArgList args, RespVersion resp, std::stri
   }
   ReplyBuilder reply(out, resp);
   ShardCommand cmd{args, a.shard, a.db, a.db_index, reply, a.config};
+  const uint64_t events = a.shard.notifier().events_raised();
   spec->on_shard(cmd);
-  if ((spec->flags & kCmdWrite) && a.db.has_watches()) {
+  if ((spec->flags & kCmdWrite) && a.db.has_watches() &&
+      a.shard.notifier().events_raised() != events) {  // (a no-op write touches nothing)
     for (int pos : positions) a.db.Touch(args[pos]);
   }
   return true;

@@ -620,10 +620,11 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
   if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(c->state.db_index), c->state.db_index,
                    reply, config_, no_block ? nullptr : &block,  false};
+  const uint64_t events = shard_.notifier().events_raised();
   aof::RunShardHandler(spec, cmd);
   AfterCall(spec, args, call_clock_.Stop(start), &c->state, nullptr,
             NoteErrorReply(c->out, reply_at), block.requested);
-  if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
+  if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args, events);
   if (block.requested) {
     // The client waits on this very shard: park it with an empty batch whose reply comes back
     // to this thread like any remote one.
@@ -738,8 +739,9 @@ bool Reactor::WritesDeniedByDiskError() const {
          !Persistence().last_bgsave_ok.load(std::memory_order_relaxed);
 }
 
-void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args) {
+void Reactor::TouchKeys(const CommandSpec& spec, Db& db, ArgList args, uint64_t events_before) {
   NoteWrites(index_);  // the `save` schedule's change counter (one per write command)
+  if (shard_.notifier().events_raised() == events_before) return;  // a no-op (SREM of no member)
   if (!tracking_.empty()) {
     invalidating_own_write_ = true;  // writer_ is the command's client (AfterCall)
     InvalidateWrites(spec, args);
@@ -784,10 +786,11 @@ bool Reactor::RunShardCommand(BatchMessage* b, size_t index, const CommandSpec& 
   if ((spec.flags & kCmdDenyOom) && config_.maxmemory > 0) EvictForWrite();
   ShardCommand cmd{args,  shard_,  shard_.db(b->origin.db_index), b->origin.db_index,
                    reply, config_, no_block ? nullptr : &block,   retrying};
+  const uint64_t events = shard_.notifier().events_raised();
   aof::RunShardHandler(spec, cmd);
   AfterCall(spec, args, call_clock_.Stop(start), nullptr, b, NoteErrorReply(b->reply, reply_at),
             block.requested);
-  if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args);
+  if (spec.flags & kCmdWrite) TouchKeys(spec, cmd.db, args, events);
   if (block.requested && !retrying) Park(b, index + 1, spec, args, block);
   if (!shard_.ready_keys().empty()) ServeReadyKeys();
   return block.requested;
@@ -1229,10 +1232,11 @@ void Reactor::RunTransactionBatch(BatchMessage* b, bool gated) {
       const size_t reply_at = reply.buffer()->size();
       // block == nullptr: inside a transaction blocking commands reply as on timeout (Redis).
       ShardCommand cmd{args, shard_, db, b->origin.db_index, reply, config_};
+      const uint64_t events = shard_.notifier().events_raised();
       aof::RunShardHandler(*command.spec, cmd);
       AfterCall(*command.spec, args, call_clock_.Stop(start), nullptr, b,
                 NoteErrorReply(*reply.buffer(), reply_at));
-      if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args);
+      if (command.spec->flags & kCmdWrite) TouchKeys(*command.spec, db, args, events);
     }
     capture.reset();
     aof::AppendTransaction(log);

@@ -372,7 +372,10 @@ class Reactor : public ServerContext,
   void RunClientHandler(Connection* c, const CommandSpec& spec, ArgList args);
   void RunTransactionBatch(BatchMessage* b, bool gated = false);
   // After a write command ran on this shard: WATCHers of its keys see a change.
-  void TouchKeys(const CommandSpec& spec, Db& db, ArgList args);
+  // After a write command: its keys' WATCHes and cached copies (client tracking), unless it
+  // changed nothing (raised no keyspace event since `events_before`, as Redis then signals no
+  // key).
+  void TouchKeys(const CommandSpec& spec, Db& db, ArgList args, uint64_t events_before);
   // stop-writes-on-bgsave-error with a save schedule, after a failed save.
   bool WritesDeniedByDiskError() const;
   // maxmemory (eviction_reactor.cc): evicts from this shard while over the limit; false when

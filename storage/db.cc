@@ -143,9 +143,9 @@ Entry* Db::Set(std::string_view key, Value value, bool keep_ttl) {
 }
 
 bool Db::Erase(std::string_view key) {
-  Touch(key);
   Entry* e = keys_.Find(key);
-  if (e == nullptr) return false;
+  if (e == nullptr) return false;  // nothing changes: no WATCH is touched (as Redis's dbDelete)
+  Touch(key);
   PreWrite(e);
   bool live = false;
   const bool was_dead = e->dead();

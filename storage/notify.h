@@ -111,15 +111,22 @@ class KeyspaceNotifier {
   uint32_t flags() const { return flags_; }
 
   void Notify(uint32_t type, const char* event, std::string_view key, int db) {
+    if (type != kNotifyKeyMiss) ++raised_;  // (a read's miss changes nothing)
     if ((flags_ & type) == 0) return;
     pending_.push_back(KeyspaceEvent{type, db, event, std::string(key)});
   }
+
+  // Every event raised so far but key misses, published or not. Redis raises such an event
+  // exactly where it signals a modified key (WATCH, client tracking): a write command that
+  // raised none changed nothing.
+  uint64_t events_raised() const { return raised_; }
 
   bool has_pending() const { return !pending_.empty(); }
   std::vector<KeyspaceEvent>& pending() { return pending_; }
 
  private:
   uint32_t flags_ = 0;
+  uint64_t raised_ = 0;
   std::vector<KeyspaceEvent> pending_;
 };
 

@@ -134,7 +134,9 @@ void SetBitCmd(ShardCommand& c) {
   int shift = 7 - static_cast<int>(offset & 7);
   int old = (byte >> shift) & 1;
   byte = static_cast<unsigned char>((byte & ~(1 << shift)) | (on << shift));
-  NotifyKeyspaceEvent(c, kNotifyString, "setbit", c.args[1]);
+  // As Redis 7.0: an event (and a touched WATCH) only when the string was created or grew, or
+  // the bit changed.
+  if (grown || old != on) NotifyKeyspaceEvent(c, kNotifyString, "setbit", c.args[1]);
   c.reply.Integer(old);
 }
 

@@ -92,10 +92,13 @@ CallStatus LocalShardTarget::Call(const CommandSpec& spec, ArgList args, ReplyBu
     cmd.from_script = true;
     const uint64_t start = CallClock::NowMicros();
     const size_t reply_at = reply.buffer()->size();
+    const uint64_t events = shard_.notifier().events_raised();
     aof::RunShardHandler(spec, cmd);
     RecordScriptCallStats(spec, args, CallClock::NowMicros() - start, *reply.buffer(), reply_at);
-    if (spec.flags & kCmdWrite) InvalidateScriptWrite(args, positions_);
-    if ((spec.flags & kCmdWrite) && db.has_watches()) {
+    // A write that changed nothing (raised no event) touches no key, as the dispatcher's.
+    const bool changed = shard_.notifier().events_raised() != events;
+    if ((spec.flags & kCmdWrite) && changed) InvalidateScriptWrite(args, positions_);
+    if ((spec.flags & kCmdWrite) && changed && db.has_watches()) {
       for (int pos : positions_) db.Touch(args[pos]);
     }
     return CallStatus::kReplied;

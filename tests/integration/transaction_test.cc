@@ -118,6 +118,58 @@ TEST_P(TransactionTest, WatchSeesOtherClientsWrites) {
   }
 }
 
+// As Redis, a write that changes nothing (DEL of a missing key, SREM of a missing member, SET NX
+// on an existing key...) touches no WATCHed key, while one that does (even to the same value)
+// does. Each case: setup by another client, WATCH, that client's write, then EXEC's outcome.
+TEST_P(TransactionTest, OnlyWritesThatChangeSomethingTouchWatchedKeys) {
+  struct Case {
+    Script setup;
+    std::string watched;
+    Script writes;
+  };
+  const std::vector<Case> cases = {
+      {{}, "k1", {{"DEL", "k1"}, {"UNLINK", "k1"}, {"GETDEL", "k1"}, {"EXPIRE", "k1", "100"}}},
+      {{{"SET", "k2", "v"}}, "k2", {{"SET", "k2", "w", "NX"}, {"PERSIST", "k2"}}},
+      {{{"SADD", "s3", "a"}}, "s3", {{"SREM", "s3", "zz"}, {"SADD", "s3", "a"}}},
+      {{{"HSET", "h4", "f", "v"}}, "h4", {{"HDEL", "h4", "nf"}, {"HSETNX", "h4", "f", "w"}}},
+      {{{"RPUSH", "l5", "a"}}, "l5", {{"LREM", "l5", "0", "zz"}, {"LPUSHX", "nolist", "a"}}},
+      {{{"ZADD", "z6", "1", "a"}}, "z6", {{"ZREM", "z6", "b"}, {"ZADD", "z6", "XX", "2", "b"}}},
+      {{{"SETBIT", "b7", "3", "1"}}, "b7", {{"SETBIT", "b7", "3", "1"}}},
+      {{}, "k8", {{"SINTERSTORE", "k8", "nosuch"}, {"LPOP", "k8"}}},
+      {{{"SET", "k9", "v"}}, "k9", {{"SET", "k9", "v"}}},        // the same value: touched
+      {{{"SET", "k10", "1"}}, "k10", {{"INCRBY", "k10", "0"}}},  // touched
+      {{{"SET", "k11", "v"}}, "k11", {{"DEL", "k11"}}},          // touched
+  };
+  for (int port : {shardis_->port(), redis_->port()}) {
+    auto a = Client::Connect(port);
+    auto b = Client::Connect(port);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    a->Run({"FLUSHALL"});
+    std::vector<std::string> outcomes;
+    for (const Case& c : cases) {
+      for (const auto& cmd : c.setup) b->Run(cmd);
+      a->Run({"WATCH", c.watched});
+      for (const auto& cmd : c.writes) b->Run(cmd);
+      a->Run({"MULTI"});
+      a->Run({"PING"});
+      outcomes.push_back(c.watched + " " + a->Run({"EXEC"}));
+    }
+    const std::vector<std::string> want = {"k1 arr:[status:\"PONG\"]",
+                                           "k2 arr:[status:\"PONG\"]",
+                                           "s3 arr:[status:\"PONG\"]",
+                                           "h4 arr:[status:\"PONG\"]",
+                                           "l5 arr:[status:\"PONG\"]",
+                                           "z6 arr:[status:\"PONG\"]",
+                                           "b7 arr:[status:\"PONG\"]",
+                                           "k8 arr:[status:\"PONG\"]",
+                                           "k9 nil",
+                                           "k10 nil",
+                                           "k11 nil"};
+    EXPECT_EQ(outcomes, want) << (port == redis_->port() ? "redis-server" : "shardis");
+  }
+}
+
 TEST_P(TransactionTest, TransfersKeepTheTotal) {
   constexpr int kClients = 6;
   constexpr int kTransfers = 300;
