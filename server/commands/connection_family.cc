@@ -163,8 +163,8 @@ void CmdHello(ClientCommand& c) {
   if (!c.client.authenticated) {
     c.reply.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
-        "RESP protocol version at the same time");
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");  // Redis 7.0's text (7.2 added "<proto> ")
     return;
   }
   if (has_setname) {

@@ -1,0 +1,92 @@
+// Differential regression cases found by running node-redis (npm `redis` v5) command specs against
+// shardis-server (--threads 2) and the reference redis-server 7.0: replies must match.
+// node-redis's specs pass Number.MIN_VALUE (5e-324) as the timeout of blocking commands on
+// Redis >= 7: Redis rounds the milliseconds up (a tiny positive timeout waits 1 ms), so they
+// must time out at once rather than block forever, on one shard and across shards. HELLO's
+// NOAUTH error carries Redis 7.0's text.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/test_server.h"
+
+namespace shardis::test {
+namespace {
+
+using std::chrono::seconds;
+
+class DifferentialNodeRedisTest : public ::testing::Test {
+ protected:
+  void Start(const std::vector<std::string>& extra) {
+    std::string error;
+    shardis_ = StartShardis(2, extra, &error);
+    ASSERT_NE(shardis_, nullptr) << "cannot start " << ShardisLabel() << ": " << error;
+    redis_ = StartRedis(extra, &error);
+    ASSERT_NE(redis_, nullptr) << "cannot start redis-server: " << error;
+    // A blocking command that never times out fails the read after 5 s instead of hanging.
+    sh_ = Client::Connect(shardis_->port(), seconds(5), &error);
+    ASSERT_NE(sh_, nullptr) << error;
+    ref_ = Client::Connect(redis_->port(), seconds(5), &error);
+    ASSERT_NE(ref_, nullptr) << error;
+  }
+
+  void Both(const std::vector<std::string>& args) {
+    std::string a = sh_->Run(args);
+    std::string b = ref_->Run(args);
+    EXPECT_EQ(a, b) << "command: " << RenderCommand(args);
+  }
+
+  std::unique_ptr<ServerProcess> shardis_, redis_;
+  std::unique_ptr<Client> sh_, ref_;
+};
+
+TEST_F(DifferentialNodeRedisTest, TinyBlockingTimeoutsExpire) {
+  Start({});
+  // Keys {a} and {b} hash to different slots: with 2 threads some of these block across shards.
+  // (Redis checks timeouts about every 100 ms: few cases keep the test quick.)
+  for (const char* t : {"5e-324"}) {
+    Both({"BLPOP", "{a}k", t});
+    Both({"BRPOP", "{a}k", "{b}k", t});
+    Both({"BLMOVE", "{a}k", "{b}k", "LEFT", "RIGHT", t});
+    Both({"BRPOPLPUSH", "{a}k", "{b}k", t});
+    Both({"BLMPOP", t, "2", "{a}k", "{b}k", "LEFT"});
+    Both({"BZPOPMIN", "{a}z", t});
+    Both({"BZPOPMAX", "{a}z", "{b}z", t});
+    Both({"BZMPOP", t, "2", "{a}z", "{b}z", "MIN"});
+  }
+  // Still served at once when there is data; a tiny negative timeout rounds to 0 (not an
+  // error); the error cases are unchanged.
+  Both({"RPUSH", "{a}k", "x", "y"});
+  Both({"BLPOP", "{a}k", "5e-324"});
+  Both({"BLPOP", "{a}k", "-0.0001"});
+  Both({"BLPOP", "{a}k", "-1"});
+  Both({"BLPOP", "{a}k", "1e30"});
+  Both({"BLPOP", "{a}k", "abc"});
+  Both({"BLPOP", "{a}k", "0.0009"});
+  Both({"BLMPOP", "0.0001", "2", "{a}k", "{b}k", "RIGHT"});
+}
+
+TEST_F(DifferentialNodeRedisTest, HelloNoAuthError) {
+  Start({});
+  Both({"CONFIG", "SET", "requirepass", "password"});
+  // The connections that set it stay authenticated: fresh ones are not.
+  std::string error;
+  sh_ = Client::Connect(shardis_->port(), seconds(5), &error);
+  ASSERT_NE(sh_, nullptr) << error;
+  ref_ = Client::Connect(redis_->port(), seconds(5), &error);
+  ASSERT_NE(ref_, nullptr) << error;
+  Both({"HELLO", "3"});
+  Both({"HELLO", "2", "SETNAME", "n"});
+  Both({"HELLO", "2", "AUTH", "default", "wrong"});
+  // The reply carries the connection id: only its type is compared.
+  for (Client* c : {sh_.get(), ref_.get()}) {
+    ReplyPtr r = c->Command({"HELLO", "2", "AUTH", "default", "password", "SETNAME", "n"});
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->type, REDIS_REPLY_ARRAY);
+  }
+  Both({"CLIENT", "GETNAME"});
+}
+
+}  // namespace
+}  // namespace shardis::test
