@@ -3,7 +3,9 @@
 // node-redis's specs pass Number.MIN_VALUE (5e-324) as the timeout of blocking commands on
 // Redis >= 7: Redis rounds the milliseconds up (a tiny positive timeout waits 1 ms), so they
 // must time out at once rather than block forever, on one shard and across shards. HELLO's
-// NOAUTH error carries Redis 7.0's text.
+// NOAUTH error carries Redis 7.0's text. ACL LOG groups similar failures that came through
+// different threads into one entry, as Redis's single log does.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,27 @@ namespace shardis::test {
 namespace {
 
 using std::chrono::seconds;
+
+// ACL LOG without its volatile fields (age-seconds, client-info): "count reason context object
+// username" per entry, sorted (entries of the same millisecond may list in either order).
+std::string StableLog(Client* c) {
+  ReplyPtr r = c->Command({"ACL", "LOG"});
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return "bad reply";
+  std::vector<std::string> entries;
+  for (size_t i = 0; i < r->elements; ++i) {
+    const redisReply* e = r->element[i];
+    std::string entry;
+    for (size_t j = 0; j + 1 < e->elements; j += 2) {
+      std::string key(e->element[j]->str, e->element[j]->len);
+      if (key != "age-seconds" && key != "client-info") entry += Render(e->element[j + 1]) + " ";
+    }
+    entries.push_back(entry);
+  }
+  std::sort(entries.begin(), entries.end());
+  std::string out;
+  for (const std::string& e : entries) out += e + "; ";
+  return out;
+}
 
 class DifferentialNodeRedisTest : public ::testing::Test {
  protected:
@@ -86,6 +109,24 @@ TEST_F(DifferentialNodeRedisTest, HelloNoAuthError) {
     EXPECT_EQ(r->type, REDIS_REPLY_ARRAY);
   }
   Both({"CLIENT", "GETNAME"});
+}
+
+TEST_F(DifferentialNodeRedisTest, AclLogGroupsAcrossThreads) {
+  Start({});
+  Both({"ACL", "SETUSER", "u", "on", ">pw", "+@all", "~*"});
+  // Fresh connections land on either thread: each fails AUTH twice, then as another user.
+  for (int i = 0; i < 6; ++i) {
+    for (int port : {shardis_->port(), redis_->port()}) {
+      std::string error;
+      std::unique_ptr<Client> c = Client::Connect(port, seconds(5), &error);
+      ASSERT_NE(c, nullptr) << error;
+      c->Run({"AUTH", "u", "wrong"});
+      c->Run({"AUTH", "u", "wrong"});
+      c->Run({"AUTH", "nouser", "x"});
+    }
+  }
+  Both({"AUTH", "u", "bad"});
+  EXPECT_EQ(StableLog(sh_.get()), StableLog(ref_.get()));
 }
 
 }  // namespace
