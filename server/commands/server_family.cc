@@ -632,6 +632,15 @@ void CmdLolwut(ClientCommand& c) {
       c.reply.Error(cmd::kNotIntErr);
       return;
     }
+    // As Redis: versions 5 and 6 read their size arguments (3 and 2 of them) as integers.
+    size_t sizes = version == 5 ? 3 : version == 6 ? 2 : 0;
+    for (size_t i = 3; i < c.args.size() && i < 3 + sizes; ++i) {
+      int64_t n = 0;
+      if (!cmd::ParseInt64(c.args[i], &n)) {
+        c.reply.Error(cmd::kNotIntErr);
+        return;
+      }
+    }
   }
   std::string out;
   if (version == 5) {

@@ -4,7 +4,8 @@
 // Redis >= 7: Redis rounds the milliseconds up (a tiny positive timeout waits 1 ms), so they
 // must time out at once rather than block forever, on one shard and across shards. HELLO's
 // NOAUTH error carries Redis 7.0's text. ACL LOG groups similar failures that came through
-// different threads into one entry, as Redis's single log does.
+// different threads into one entry, as Redis's single log does. CLIENT KILL reads its filters
+// in order (node-redis may send an odd count); LOLWUT VERSION 5/6 check their size arguments.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -127,6 +128,28 @@ TEST_F(DifferentialNodeRedisTest, AclLogGroupsAcrossThreads) {
   }
   Both({"AUTH", "u", "bad"});
   EXPECT_EQ(StableLog(sh_.get()), StableLog(ref_.get()));
+}
+
+TEST_F(DifferentialNodeRedisTest, ClientKillFiltersInOrderAndLolwutSizes) {
+  Start({});
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"CLIENT", "KILL", "USER", "MAXAGE", "10"},
+           {"CLIENT", "KILL", "ID", "abc", "SKIPME"},
+           {"CLIENT", "KILL", "TYPE", "bogus", "ID"},
+           {"CLIENT", "KILL", "SKIPME", "maybe", "ID"},
+           {"CLIENT", "KILL", "ID", "1", "BOGUS"},
+           {"CLIENT", "KILL", "TYPE", "master", "SKIPME"},
+           {"CLIENT", "KILL", "MAXAGE", "10"},
+           {"CLIENT", "KILL", "ADDR", "1.1.1.1:1", "SKIPME", "no"},
+           {"CLIENT", "KILL", "1.1.1.1:1"},
+           {"LOLWUT", "VERSION", "5", "bogus"},
+           {"LOLWUT", "VERSION", "5", "1", "2", "x"},
+           {"LOLWUT", "VERSION", "6", "1", "x"},
+           {"LOLWUT", "VERSION", "4", "x"},
+           {"LOLWUT", "VERSION", "x"},
+       }) {
+    Both(cmd);
+  }
 }
 
 }  // namespace
