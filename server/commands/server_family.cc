@@ -261,12 +261,18 @@ void ReplyCommandInfo(ReplyBuilder& reply, const CommandSpec& spec) {
   const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec.name);
   std::vector<absl::string_view> tips;
   if (key_specs != nullptr) tips = absl::StrSplit(AV(key_specs->tips), ' ', absl::SkipEmpty());
-  reply.ArrayHeader(tips.size());
+  // RESP3 shapes as Redis 7.0: tips and key specs are sets; subcommands an array, or an empty
+  // set when there are none.
+  reply.SetHeader(tips.size());
   for (absl::string_view tip : tips) reply.Bulk({tip.data(), tip.size()});
   ReplyKeySpecs(reply, key_specs);
   std::vector<const CommandSpec*> subs;
   if (spec.name.find('|') == std::string_view::npos) subs = table.Subcommands(spec.name);
-  reply.ArrayHeader(subs.size());
+  if (subs.empty()) {
+    reply.SetHeader(0);
+  } else {
+    reply.ArrayHeader(subs.size());
+  }
   for (const CommandSpec* sub : subs) ReplyCommandInfo(reply, *sub);
 }
 

@@ -5,7 +5,9 @@
 // must time out at once rather than block forever, on one shard and across shards. HELLO's
 // NOAUTH error carries Redis 7.0's text. ACL LOG groups similar failures that came through
 // different threads into one entry, as Redis's single log does. CLIENT KILL reads its filters
-// in order (node-redis may send an odd count); LOLWUT VERSION 5/6 check their size arguments.
+// in order (node-redis may send an odd count); LOLWUT VERSION 5/6 check their size arguments,
+// and scripts may call LOLWUT. In RESP3, COMMAND INFO's tips and key specs are sets (and an
+// empty subcommand list too), as node-redis's type mapping can tell.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -150,6 +152,33 @@ TEST_F(DifferentialNodeRedisTest, ClientKillFiltersInOrderAndLolwutSizes) {
        }) {
     Both(cmd);
   }
+}
+
+// The raw RESP3 bytes of each reply, after HELLO 3, on one connection.
+std::vector<std::string> Resp3Replies(int port, const std::vector<std::vector<std::string>>& cmds) {
+  std::vector<std::string> out;
+  auto c = RawConnection::Connect(port);
+  if (c == nullptr) return {"connect-failed"};
+  if (!c->SendCommand({"HELLO", "3"}) || !c->Read()) return {"hello-failed"};
+  for (const auto& cmd : cmds) {
+    if (!c->SendCommand(cmd) || !c->Read()) {
+      out.push_back("read-failed");
+      break;
+    }
+    out.push_back(c->last_raw());
+  }
+  return out;
+}
+
+TEST_F(DifferentialNodeRedisTest, Resp3CommandInfoShapesAndLolwutInScripts) {
+  Start({});
+  std::vector<std::vector<std::string>> cmds = {
+      {"COMMAND", "INFO", "get", "client|list", "ping", "config|get", "nosuch"},
+      {"COMMAND", "INFO", "lmove", "eval", "sort"},
+      {"EVAL", "return redis.call('LOLWUT', 'VERSION', '7')", "0"},
+      {"EVAL", "redis.setresp(3); return redis.call('LOLWUT', 'VERSION', '42')", "0"},
+  };
+  EXPECT_EQ(Resp3Replies(shardis_->port(), cmds), Resp3Replies(redis_->port(), cmds));
 }
 
 }  // namespace
