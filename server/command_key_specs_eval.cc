@@ -19,11 +19,12 @@ const CommandKeySpecs* FindCommandKeySpecs(std::string_view name) {
 }
 
 void ReplyKeySpecs(ReplyBuilder& reply, const CommandKeySpecs* specs) {
+  // A RESP3 set, as Redis's addReplyCommandKeySpecs.
   if (specs == nullptr) {
-    reply.ArrayHeader(0);
+    reply.SetHeader(0);
     return;
   }
-  reply.ArrayHeader(specs->specs.size());
+  reply.SetHeader(specs->specs.size());
   for (const KeySpecData& ks : specs->specs) {
     reply.MapHeader(ks.notes.empty() ? 3 : 4);
     if (!ks.notes.empty()) {

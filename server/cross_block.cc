@@ -88,7 +88,7 @@ int64_t DeadlineOf(ArgList args, int64_t now) {
   bool mpop = cmd::EqualsIgnoreCase(args[0], "blmpop") || cmd::EqualsIgnoreCase(args[0], "bzmpop");
   long double seconds = 0;
   if (!cmd::ParseLongDouble(mpop ? args[1] : args.back(), &seconds)) return 0;  // BLMOVE: last
-  long double ms = seconds * 1000.0L;
+  long double ms = std::ceil(seconds * 1000.0L);  // Redis 7.0.15 rounds up: 1e-9 waits 1 ms
   if (std::isnan(ms) || ms >= 0x1p62L || ms < 0) return 0;
   int64_t tval = static_cast<int64_t>(ms);
   return tval == 0 ? 0 : now + tval;

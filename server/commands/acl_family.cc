@@ -199,13 +199,46 @@ void CmdAclLog(ClientCommand& c) {
   c.server->ForEachThread(
       [parts](ServerContext& ctx) { (*parts)[ctx.thread_index()] = ctx.acl().log(); },
       [parts, count, now](ReplyBuilder& reply, FanOutRunner&) {
-        std::vector<const AclLogEntry*> all;
-        for (const auto& part : *parts) {
-          for (const AclLogEntry& e : part) all.push_back(&e);
+        // Each thread groups its own similar entries; Redis's one log also groups those that
+        // came through different threads (same reason, context, object and user, less than 60 s
+        // apart): the newest keeps its client info and adds the others' counts.
+        struct Part {
+          AclLogEntry entry;
+          std::vector<bool> threads;
+        };
+        std::vector<Part> sorted;
+        for (size_t t = 0; t < parts->size(); ++t) {
+          for (const AclLogEntry& e : (*parts)[t]) {
+            sorted.push_back({e, std::vector<bool>(parts->size(), false)});
+            sorted.back().threads[t] = true;
+          }
         }
-        std::stable_sort(all.begin(), all.end(), [](const AclLogEntry* a, const AclLogEntry* b) {
-          return a->updated_ms > b->updated_ms;
+        std::stable_sort(sorted.begin(), sorted.end(), [](const Part& a, const Part& b) {
+          return a.entry.updated_ms > b.entry.updated_ms;
         });
+        std::vector<Part> merged;
+        for (Part& p : sorted) {
+          size_t t = std::find(p.threads.begin(), p.threads.end(), true) - p.threads.begin();
+          Part* into = nullptr;
+          for (Part& m : merged) {
+            const AclLogEntry& a = m.entry;
+            const AclLogEntry& b = p.entry;
+            if (!m.threads[t] && a.reason == b.reason && a.context == b.context &&
+                a.object == b.object && a.username == b.username &&
+                a.updated_ms - b.updated_ms < 60000) {
+              into = &m;
+              break;
+            }
+          }
+          if (into == nullptr) {
+            merged.push_back(std::move(p));
+          } else {
+            into->entry.count += p.entry.count;
+            into->threads[t] = true;
+          }
+        }
+        std::vector<const AclLogEntry*> all;
+        for (const Part& m : merged) all.push_back(&m.entry);
         if (static_cast<int64_t>(all.size()) > count) all.resize(count);
         reply.ArrayHeader(all.size());
         for (const AclLogEntry* e : all) {

@@ -163,8 +163,8 @@ void CmdHello(ClientCommand& c) {
   if (!c.client.authenticated) {
     c.reply.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
-        "RESP protocol version at the same time");
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");  // Redis 7.0's text (7.2 added "<proto> ")
     return;
   }
   if (has_setname) {
@@ -343,8 +343,14 @@ void CmdClientKill(ClientCommand& c) {
     filter->old_form = true;
     filter->addr = std::string(c.args[2]);
     filter->skip_me = false;
-  } else if (c.args.size() % 2 == 0) {
-    for (size_t i = 2; i + 1 < c.args.size(); i += 2) {
+  } else {
+    // As Redis: the filters are read in order, so a bad value before an option missing its
+    // value is reported first.
+    for (size_t i = 2; i < c.args.size(); i += 2) {
+      if (i + 1 == c.args.size()) {
+        c.reply.Error(cmd::kSyntaxErr);
+        return;
+      }
       std::string_view opt = c.args[i];
       std::string_view val = c.args[i + 1];
       if (EqualsIgnoreCase(opt, "id")) {
@@ -388,9 +394,6 @@ void CmdClientKill(ClientCommand& c) {
         return;
       }
     }
-  } else {
-    c.reply.Error(cmd::kSyntaxErr);
-    return;
   }
   auto killed = std::make_shared<std::vector<int64_t>>(c.server->thread_count());
   uint64_t caller = c.client.id;

@@ -167,8 +167,9 @@ bool ParseTimeout(ShardCommand& cmd, std::string_view arg, int64_t* deadline_ms)
     cmd.reply.Error(kTimeoutNotFloatErr);
     return false;
   }
-  // (long long)(ftval * 1000.0): out-of-range values (inf, 1e30) convert to LLONG_MIN on x86.
-  long double ms = seconds * 1000.0L;
+  // (long long)ceill(ftval * 1000.0): a tiny positive timeout waits 1 ms (not forever);
+  // out-of-range values (inf, 1e30) convert to LLONG_MIN on x86.
+  long double ms = std::ceil(seconds * 1000.0L);
   int64_t tval = INT64_MIN;
   if (!std::isnan(ms) && ms < 0x1p63L && ms >= -0x1p63L) tval = static_cast<int64_t>(ms);
   if (tval < 0) {

@@ -262,12 +262,18 @@ void ReplyCommandInfo(ReplyBuilder& reply, const CommandSpec& spec) {
   const CommandKeySpecs* key_specs = FindCommandKeySpecs(spec.name);
   std::vector<absl::string_view> tips;
   if (key_specs != nullptr) tips = absl::StrSplit(AV(key_specs->tips), ' ', absl::SkipEmpty());
-  reply.ArrayHeader(tips.size());
+  // RESP3 shapes as Redis 7.0: tips and key specs are sets; subcommands an array, or an empty
+  // set when there are none.
+  reply.SetHeader(tips.size());
   for (absl::string_view tip : tips) reply.Bulk({tip.data(), tip.size()});
   ReplyKeySpecs(reply, key_specs);
   std::vector<const CommandSpec*> subs;
   if (spec.name.find('|') == std::string_view::npos) subs = table.Subcommands(spec.name);
-  reply.ArrayHeader(subs.size());
+  if (subs.empty()) {
+    reply.SetHeader(0);
+  } else {
+    reply.ArrayHeader(subs.size());
+  }
   for (const CommandSpec* sub : subs) ReplyCommandInfo(reply, *sub);
 }
 
@@ -632,6 +638,15 @@ void CmdLolwut(ClientCommand& c) {
     if (!cmd::ParseInt64(c.args[2], &version)) {
       c.reply.Error(cmd::kNotIntErr);
       return;
+    }
+    // As Redis: versions 5 and 6 read their size arguments (3 and 2 of them) as integers.
+    size_t sizes = version == 5 ? 3 : version == 6 ? 2 : 0;
+    for (size_t i = 3; i < c.args.size() && i < 3 + sizes; ++i) {
+      int64_t n = 0;
+      if (!cmd::ParseInt64(c.args[i], &n)) {
+        c.reply.Error(cmd::kNotIntErr);
+        return;
+      }
     }
   }
   std::string out;

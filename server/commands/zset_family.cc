@@ -119,9 +119,10 @@ bool ParsePositive(std::string_view arg, int64_t* out) {
   return cmd::ParseInt64(arg, out) && *out >= 0;
 }
 
-// Redis's getTimeoutFromObjectOrReply in seconds: a long double, made milliseconds by truncation
-// (out-of-range products become LLONG_MIN as on x86, hence "negative"); 0 waits forever. The
-// absolute deadline saturates to "forever" rather than overflowing.
+// Redis's getTimeoutFromObjectOrReply in seconds: a long double, made milliseconds rounding up
+// (so a tiny positive timeout waits 1 ms, not forever; out-of-range products become LLONG_MIN as on
+// x86, hence "negative"); 0 waits forever. The absolute deadline saturates to "forever" rather than
+// overflowing.
 bool ParseTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms,
                   std::string_view* err) {
   long double secs = 0;
@@ -129,7 +130,7 @@ bool ParseTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms,
     *err = kTimeoutNotFloatErr;
     return false;
   }
-  long double ms = secs * 1000.0L;
+  long double ms = std::ceil(secs * 1000.0L);
   int64_t tval = INT64_MIN;
   if (ms >= -9223372036854775808.0L && ms < 9223372036854775808.0L) {
     tval = static_cast<int64_t>(ms);
