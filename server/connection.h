@@ -41,6 +41,7 @@ struct Connection {
   bool in_dirty_list = false;     // has output to flush this turn
   bool closed = false;            // socket closed; object freed at end of turn
   bool protocol_error = false;    // reply with error then close
+  bool peer_closed = false;       // EOF read while an operation was in flight: finish, then close
   std::string pending_error;      // protocol error text to send after in-flight replies
   BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
   int batch_shard = -1;
