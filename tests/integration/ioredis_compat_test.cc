@@ -4,6 +4,8 @@
 // - a client that half-closes its socket (shutdown(SHUT_WR), as ioredis's reconnect does right
 //   after an error reply of a pipeline) still gets the replies of every command it sent before,
 //   including a MULTI/EXEC or fan-out whose keys live on other threads.
+// - HELLO 3 before authentication (ioredis 6 connects with it, by default): Redis 7.0's NOAUTH
+//   error text, which the client shows as is; its SETNAME applies even then (as 7.0's).
 #include <sys/socket.h>
 
 #include <chrono>
@@ -91,6 +93,37 @@ TEST_F(IoredisCompatTest, HalfClosedPipelineWithFanOutGetsEveryReply) {
   }
   commands.insert(commands.end(), {mset, mget, {"DBSIZE"}, del, {"KEYS", "nomatch*"}});
   for (int round = 0; round < 5; ++round) Both({}, commands);
+}
+
+// ioredis 6 sends HELLO 3 [AUTH user pass] first; without a password configured in the client,
+// the server's NOAUTH error is what the application sees.
+TEST(IoredisCompatAuthTest, HelloBeforeAuthentication) {
+  std::string error;
+  auto shardis = StartShardis(2, {}, &error);
+  ASSERT_NE(shardis, nullptr) << "cannot start " << ShardisLabel() << ": " << error;
+  auto redis = StartRedis({}, &error);
+  ASSERT_NE(redis, nullptr) << "cannot start redis-server: " << error;
+  for (int port : {shardis->port(), redis->port()}) {
+    auto admin = Client::Connect(port, seconds(10), &error);
+    ASSERT_NE(admin, nullptr) << error;
+    ASSERT_EQ(admin->Run({"CONFIG", "SET", "requirepass", "pw"}), "status:\"OK\"");
+  }
+  auto sh = Client::Connect(shardis->port(), seconds(10), &error);
+  ASSERT_NE(sh, nullptr) << error;
+  auto ref = Client::Connect(redis->port(), seconds(10), &error);
+  ASSERT_NE(ref, nullptr) << error;
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"HELLO", "3"},
+           {"HELLO", "2", "SETNAME", "x"},
+           {"HELLO", "3", "AUTH", "default", "bad"},
+           {"HELLO", "3", "AUTH", "default", "bad", "SETNAME", "y"},
+           {"HELLO", "3", "SETNAME", "bad name"},
+           {"HELLO", "3", "SETNAME", "z", "NOSUCHOPTION"},
+           {"GET", "a"},
+           {"AUTH", "default", "pw"},
+           {"CLIENT", "GETNAME"}}) {
+    EXPECT_EQ(sh->Run(args), ref->Run(args)) << "command: " << RenderCommand(args);
+  }
 }
 
 }  // namespace
