@@ -6,6 +6,7 @@
 // is in flight per connection (`waiting`), which is what keeps a client's commands in order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -46,6 +47,8 @@ struct Connection {
   BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
   int batch_shard = -1;
   int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
+  // Shared with the batches of its blocking commands (BatchMessage::origin_gone); set on close.
+  std::shared_ptr<std::atomic<bool>> gone;
   // The in-flight batch cannot block, so its reply is back within a turn or two: replies made
   // before it are not written on their own but with it (one write per pipeline, not one per
   // switch between this shard and another).

@@ -632,6 +632,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
     c->waiting = true;
     c->state.blocked = true;
     c->inflight_shard = index_;
+    MarkGoneOnClose(c, b);
     Park(b, 0, spec, args, block);
   }
   MarkDirty(c);
@@ -718,6 +719,7 @@ void Reactor::SendBatch(Connection* c) {
     if ((command.spec->flags & kCmdBlocking) && !command.no_block) {
       c->hold_output = false;
       c->state.blocked = true;
+      MarkGoneOnClose(c, b);
     }
   }
   Send(c->batch_shard, b);
@@ -1011,6 +1013,27 @@ void CancelWaitMessage::Deliver(Reactor& reactor) {
   delete this;
 }
 
+void Reactor::MarkGoneOnClose(Connection* c, BatchMessage* b) {
+  if (c->gone == nullptr) c->gone = std::make_shared<std::atomic<bool>>(false);
+  b->origin_gone = c->gone;
+  b->origin_fd = c->tls == nullptr ? c->state.fd : -1;
+}
+
+namespace {
+
+// The client of a parked wait has left: its connection closed, or its socket has an EOF not read
+// yet (only when `b` has a close flag: a blocking command's batch). A reused descriptor may be
+// peeked at worst, which finds no EOF: the wait is then served as it would have been without.
+bool OriginGone(const BatchMessage& b) {
+  if (b.origin_gone == nullptr) return false;
+  if (b.origin_gone->load(std::memory_order_acquire)) return true;
+  if (b.origin_fd < 0) return false;
+  char byte;
+  return recv(b.origin_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+}  // namespace
+
 void Reactor::Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec, ArgList args,
                    BlockRequest& request) {
   auto w = std::make_unique<Waiter>();
@@ -1070,6 +1093,14 @@ void Reactor::ServeReadyKeys() {
         auto wit = waiters_.find(id);
         if (wit == waiters_.end()) continue;
         Waiter* w = wit->second.get();
+        if (OriginGone(*w->batch)) {
+          // Its client closed (the cancel is on its way): it takes nothing.
+          BatchMessage* b = w->batch;
+          Unpark(w);
+          b->is_reply = true;  // the origin finds no connection and frees it
+          Send(b->origin.thread, b);
+          continue;
+        }
         std::vector<std::string_view> args(w->args.begin(), w->args.end());
         if (!intents_.idle()) {
           // Another key of its command (BLMOVE's destination...) may be taken: then it and

@@ -128,6 +128,8 @@ void BatchMessage::Clear() {
   transaction = false;
   watch_checks.clear();
   slow_entries.clear();
+  origin_gone.reset();
+  origin_fd = -1;
 }
 
 void MonitorMessage::Deliver(Reactor& reactor) {
@@ -825,6 +827,7 @@ void Reactor::FlushWrites() {
 void Reactor::CloseConnection(Connection* c) {
   if (c->closed) return;
   c->closed = true;
+  if (c->gone != nullptr) c->gone->store(true, std::memory_order_release);
   if (c->waiting && c->inflight_shard >= 0) {
     // It may be blocked (BLPOP...) on that shard: drop the wait so nothing is served to nobody.
     auto* cancel = new CancelWaitMessage;
