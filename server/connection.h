@@ -28,6 +28,15 @@ inline constexpr size_t kHeldOutputLimit = 64 * 1024;
 
 struct BatchMessage;
 
+// Shared by a connection and the batches of its blocking commands (BatchMessage::origin_gone),
+// which other threads read: `gone` is set when the connection closes; `peeking` counts the
+// threads peeking its socket for an EOF meanwhile (the close waits for them, so a peek never
+// meets a closed or reused descriptor).
+struct CloseFlag {
+  std::atomic<bool> gone{false};
+  std::atomic<int> peeking{0};
+};
+
 struct Connection {
   ClientState state;
   RequestParser parser;
@@ -48,7 +57,7 @@ struct Connection {
   int batch_shard = -1;
   int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
   // Shared with the batches of its blocking commands (BatchMessage::origin_gone); set on close.
-  std::shared_ptr<std::atomic<bool>> gone;
+  std::shared_ptr<CloseFlag> gone;
   // The in-flight batch cannot block, so its reply is back within a turn or two: replies made
   // before it are not written on their own but with it (one write per pipeline, not one per
   // switch between this shard and another).

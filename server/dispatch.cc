@@ -1014,7 +1014,7 @@ void CancelWaitMessage::Deliver(Reactor& reactor) {
 }
 
 void Reactor::MarkGoneOnClose(Connection* c, BatchMessage* b) {
-  if (c->gone == nullptr) c->gone = std::make_shared<std::atomic<bool>>(false);
+  if (c->gone == nullptr) c->gone = std::make_shared<CloseFlag>();
   b->origin_gone = c->gone;
   b->origin_fd = c->tls == nullptr ? c->state.fd : -1;
 }
@@ -1022,14 +1022,18 @@ void Reactor::MarkGoneOnClose(Connection* c, BatchMessage* b) {
 namespace {
 
 // The client of a parked wait has left: its connection closed, or its socket has an EOF not read
-// yet (only when `b` has a close flag: a blocking command's batch). A reused descriptor may be
-// peeked at worst, which finds no EOF: the wait is then served as it would have been without.
+// yet (only when `b` has a close flag: a blocking command's batch). The peek is registered in
+// the flag first: the connection cannot close its descriptor during it (CloseConnection).
 bool OriginGone(const BatchMessage& b) {
   if (b.origin_gone == nullptr) return false;
-  if (b.origin_gone->load(std::memory_order_acquire)) return true;
+  CloseFlag& flag = *b.origin_gone;
+  if (flag.gone.load()) return true;
   if (b.origin_fd < 0) return false;
+  flag.peeking.fetch_add(1);
   char byte;
-  return recv(b.origin_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  bool gone = flag.gone.load() || recv(b.origin_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  flag.peeking.fetch_sub(1);
+  return gone;
 }
 
 }  // namespace

@@ -827,7 +827,12 @@ void Reactor::FlushWrites() {
 void Reactor::CloseConnection(Connection* c) {
   if (c->closed) return;
   c->closed = true;
-  if (c->gone != nullptr) c->gone->store(true, std::memory_order_release);
+  if (c->gone != nullptr) {
+    c->gone->gone.store(true);
+    // A thread peeking the socket (OriginGone, one non-blocking recv) finishes before close().
+    while (c->gone->peeking.load() != 0) {
+    }
+  }
   if (c->waiting && c->inflight_shard >= 0) {
     // It may be blocked (BLPOP...) on that shard: drop the wait so nothing is served to nobody.
     auto* cancel = new CancelWaitMessage;

@@ -74,7 +74,7 @@ struct BatchMessage : MailboxMessage {
   // Set for a batch with a blocking command: true once the client's connection closed. A shard
   // checks it before serving the parked wait, so that an element pushed after the client left is
   // not popped for nobody (the cancel message may still be on its way).
-  std::shared_ptr<std::atomic<bool>> origin_gone;
+  std::shared_ptr<CloseFlag> origin_gone;
   // Its socket, peeked for an EOF the origin thread has not read yet (another thread may be
   // slower to see the client leave than this one is to see a push that came after it).
   int origin_fd = -1;
