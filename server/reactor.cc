@@ -720,6 +720,13 @@ void Reactor::ResumeConnection(Connection* c, bool chained) {
     c->in.erase(0, used);
     if (c->in.empty() && c->in.capacity() > kKeepInputCapacity) std::string().swap(c->in);
   }
+  if (c->peer_closed && c->state.blocked) {
+    // A wait for a client that left: the replies before it go out, then it closes (as Redis
+    // writes them before it reads the EOF and frees the blocked client).
+    if (c->pending_output() > 0) WriteConnection(c);
+    if (!c->closed) CloseConnection(c);
+    return;
+  }
   if (c->peer_closed && !c->waiting && !c->in_ready_list) {
     c->state.close_after_reply = true;  // all it sent before the EOF has run: close once written
     MarkDirty(c);

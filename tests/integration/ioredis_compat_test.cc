@@ -97,6 +97,10 @@ TEST_F(IoredisCompatTest, HalfClosedPipelineWithFanOutGetsEveryReply) {
   }
   commands.insert(commands.end(), {mset, mget, {"DBSIZE"}, del, {"KEYS", "nomatch*"}});
   for (int round = 0; round < 5; ++round) Both({}, commands);
+  // A blocking command after the fan-out: it blocks, then the connection closes (the EOF was
+  // read), with the replies before it written.
+  commands.push_back({"BLPOP", "nolist", "0"});
+  for (int round = 0; round < 3; ++round) Both({}, commands);
 }
 
 // ioredis 6 sends HELLO 3 [AUTH user pass] first; without a password configured in the client,
