@@ -6,6 +6,7 @@
 // is in flight per connection (`waiting`), which is what keeps a client's commands in order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,6 +28,29 @@ inline constexpr size_t kHeldOutputLimit = 64 * 1024;
 
 struct BatchMessage;
 
+// Shared by a connection and the batches of its blocking commands (BatchMessage::origin_gone),
+// which other threads read: `gone` is set when the connection closes. Another thread may peek
+// the socket for an EOF the connection's thread has not read yet (OriginGone in dispatch.cc).
+// The descriptor must not be closed (and reused) under a peek, and no thread waits for another:
+// `users` counts the peeks in progress, and the close marks kClosing there; if peeks are in
+// progress then, it also marks kHandedOver and the last peek out closes the descriptor.
+struct CloseFlag {
+  static constexpr int kClosing = 1 << 30;
+  static constexpr int kHandedOver = 1 << 29;
+  static constexpr int kPeeks = kHandedOver - 1;
+  std::atomic<bool> gone{false};
+  std::atomic<int> users{0};
+
+  // The connection's thread, closing: true when a peek in progress takes the close over.
+  bool HandOverClose() {
+    int cur = users.load();
+    for (;;) {
+      int next = cur | kClosing | ((cur & kPeeks) != 0 ? kHandedOver : 0);
+      if (users.compare_exchange_weak(cur, next)) return (cur & kPeeks) != 0;
+    }
+  }
+};
+
 struct Connection {
   ClientState state;
   RequestParser parser;
@@ -41,10 +65,13 @@ struct Connection {
   bool in_dirty_list = false;     // has output to flush this turn
   bool closed = false;            // socket closed; object freed at end of turn
   bool protocol_error = false;    // reply with error then close
+  bool peer_closed = false;       // EOF read while an operation was in flight: finish, then close
   std::string pending_error;      // protocol error text to send after in-flight replies
   BatchMessage* batch = nullptr;  // commands queued for one remote shard, not yet sent
   int batch_shard = -1;
   int inflight_shard = -1;  // where the in-flight batch went (to cancel a blocked wait)
+  // Shared with the batches of its blocking commands (BatchMessage::origin_gone); set on close.
+  std::shared_ptr<CloseFlag> gone;
   // The in-flight batch cannot block, so its reply is back within a turn or two: replies made
   // before it are not written on their own but with it (one write per pipeline, not one per
   // switch between this shard and another).

@@ -6,8 +6,10 @@
 // for one remote shard accumulate in one batch while they come in a row; any other command first
 // sends the batch and waits for its reply, so a later command never runs before an earlier one
 // has finished, and replies are appended to the output in request order.
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -633,6 +635,7 @@ void Reactor::ExecuteLocal(Connection* c, const CommandSpec& spec, ArgList args,
     c->waiting = true;
     c->state.blocked = true;
     c->inflight_shard = index_;
+    MarkGoneOnClose(c, b);
     Park(b, 0, spec, args, block);
   }
   MarkDirty(c);
@@ -719,6 +722,7 @@ void Reactor::SendBatch(Connection* c) {
     if ((command.spec->flags & kCmdBlocking) && !command.no_block) {
       c->hold_output = false;
       c->state.blocked = true;
+      MarkGoneOnClose(c, b);
     }
   }
   Send(c->batch_shard, b);
@@ -1014,6 +1018,34 @@ void CancelWaitMessage::Deliver(Reactor& reactor) {
   delete this;
 }
 
+void Reactor::MarkGoneOnClose(Connection* c, BatchMessage* b) {
+  if (c->gone == nullptr) c->gone = std::make_shared<CloseFlag>();
+  b->origin_gone = c->gone;
+  b->origin_fd = c->tls == nullptr ? c->state.fd : -1;
+}
+
+namespace {
+
+// The client of a parked wait has left: its connection closed, or its socket has an EOF not read
+// yet (only when `b` has a close flag: a blocking command's batch). The peek is registered in
+// the flag first, so the descriptor stays open during it (see CloseFlag); a peek that finds the
+// close begun does not touch it, and the last peek out of a handed-over close closes it.
+bool OriginGone(const BatchMessage& b) {
+  if (b.origin_gone == nullptr) return false;
+  CloseFlag& flag = *b.origin_gone;
+  if (flag.gone.load()) return true;
+  if (b.origin_fd < 0) return false;
+  bool gone = (flag.users.fetch_add(1) & CloseFlag::kClosing) != 0;
+  char byte;
+  if (!gone) gone = recv(b.origin_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  if (flag.users.fetch_sub(1) - 1 == (CloseFlag::kClosing | CloseFlag::kHandedOver)) {
+    close(b.origin_fd);
+  }
+  return gone || flag.gone.load();
+}
+
+}  // namespace
+
 void Reactor::Park(BatchMessage* batch, size_t next_command, const CommandSpec& spec, ArgList args,
                    BlockRequest& request) {
   auto w = std::make_unique<Waiter>();
@@ -1073,6 +1105,14 @@ void Reactor::ServeReadyKeys() {
         auto wit = waiters_.find(id);
         if (wit == waiters_.end()) continue;
         Waiter* w = wit->second.get();
+        if (OriginGone(*w->batch)) {
+          // Its client closed (the cancel is on its way): it takes nothing.
+          BatchMessage* b = w->batch;
+          Unpark(w);
+          b->is_reply = true;  // the origin finds no connection and frees it
+          Send(b->origin.thread, b);
+          continue;
+        }
         std::vector<std::string_view> args(w->args.begin(), w->args.end());
         if (!intents_.idle()) {
           // Another key of its command (BLMOVE's destination...) may be taken: then it and

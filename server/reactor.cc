@@ -128,6 +128,8 @@ void BatchMessage::Clear() {
   transaction = false;
   watch_checks.clear();
   slow_entries.clear();
+  origin_gone.reset();
+  origin_fd = -1;
 }
 
 void MonitorMessage::Deliver(Reactor& reactor) {
@@ -572,7 +574,7 @@ void Reactor::UpdateInterest(Connection* c) {
   // Backpressure: stop reading while complete but unprocessed commands or unwritten output pile
   // up. A command still arriving (a big bulk) is always read to its end.
   bool want_read = (c->in.size() < kMaxUnprocessedInput || c->parser.in_progress()) &&
-                   c->pending_output() < kMaxPendingOutput;
+                   c->pending_output() < kMaxPendingOutput && !c->peer_closed;
   uint32_t mask = (want_read ? static_cast<uint32_t>(EPOLLIN) : 0u) |
                   (c->writing ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   if (mask == c->events) return;
@@ -627,6 +629,14 @@ void Reactor::OnReadable(Connection* c) {
     c->in.resize(old + want);
     n = ConnRead(c, c->in.data() + old, want);
     c->in.resize(old + (n > 0 ? n : 0));
+  }
+  if (n == 0 && (c->waiting || c->in_ready_list) && !c->state.blocked && !c->peer_closed) {
+    // The client half-closed (it may, after a pipeline): the commands read before the EOF still
+    // run and their replies are written before the connection closes, as Redis runs all it read
+    // before it sees the EOF. Only a blocked wait is dropped at once (as Redis frees it).
+    c->peer_closed = true;
+    UpdateInterest(c);
+    return;
   }
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
     CloseConnection(c);
@@ -709,6 +719,17 @@ void Reactor::ResumeConnection(Connection* c, bool chained) {
     if (c->closed) return;
     c->in.erase(0, used);
     if (c->in.empty() && c->in.capacity() > kKeepInputCapacity) std::string().swap(c->in);
+  }
+  if (c->peer_closed && c->state.blocked) {
+    // A wait for a client that left: the replies before it go out, then it closes (as Redis
+    // writes them before it reads the EOF and frees the blocked client).
+    if (c->pending_output() > 0) WriteConnection(c);
+    if (!c->closed) CloseConnection(c);
+    return;
+  }
+  if (c->peer_closed && !c->waiting && !c->in_ready_list) {
+    c->state.close_after_reply = true;  // all it sent before the EOF has run: close once written
+    MarkDirty(c);
   }
   UpdateInterest(c);
 }
@@ -813,6 +834,7 @@ void Reactor::FlushWrites() {
 void Reactor::CloseConnection(Connection* c) {
   if (c->closed) return;
   c->closed = true;
+  if (c->gone != nullptr) c->gone->gone.store(true);
   if (c->waiting && c->inflight_shard >= 0) {
     // It may be blocked (BLPOP...) on that shard: drop the wait so nothing is served to nobody.
     auto* cancel = new CancelWaitMessage;
@@ -825,7 +847,8 @@ void Reactor::CloseConnection(Connection* c) {
     c->tls->Shutdown();  // close_notify, best effort (the SSL is freed with the connection)
     if (c->tls->in_pending_list) std::erase(tls_pending_, c);
   }
-  close(c->state.fd);
+  // (Another thread peeking the socket then closes it: see CloseFlag.)
+  if (c->gone == nullptr || !c->gone->HandOverClose()) close(c->state.fd);
   if (c->batch != nullptr) {
     FreeBatch(c->batch);
     c->batch = nullptr;

@@ -71,6 +71,13 @@ struct BatchMessage : MailboxMessage {
   // Slow log entries of these commands, completed with the client's address and name by the
   // origin thread when the reply comes back.
   std::vector<SlowlogEntry> slow_entries;
+  // Set for a batch with a blocking command: true once the client's connection closed. A shard
+  // checks it before serving the parked wait, so that an element pushed after the client left is
+  // not popped for nobody (the cancel message may still be on its way).
+  std::shared_ptr<CloseFlag> origin_gone;
+  // Its socket, peeked for an EOF the origin thread has not read yet (another thread may be
+  // slower to see the client leave than this one is to see a push that came after it).
+  int origin_fd = -1;
 
   void Deliver(Reactor& reactor) override;
   void Prefetch(Reactor& reactor) const override;
@@ -310,6 +317,8 @@ class Reactor : public ServerContext,
   void ExecuteFanOut(FanOutMessage* message);
   void CompleteFanOut(FanOutMessage* message);
   void CancelWaits(uint64_t conn_id, int origin_thread);
+  // Shares the connection's close flag with the batch of its blocking command.
+  void MarkGoneOnClose(Connection* c, BatchMessage* b);
   size_t blocked_clients() const override { return waiters_.size() + cross_blocks_.size(); }
 
  private:

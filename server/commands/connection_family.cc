@@ -141,8 +141,8 @@ void CmdHello(ClientCommand& c) {
     }
     version = static_cast<int>(v);
   }
-  std::string_view setname;
-  bool has_setname = false;
+  // Options apply in order, as Redis 7.0's: SETNAME names the client at once, even when the
+  // reply is then an error (a later bad option, or NOAUTH).
   for (size_t i = 2; i < c.args.size(); ++i) {
     size_t left = c.args.size() - i - 1;
     if (EqualsIgnoreCase(c.args[i], "auth") && left >= 2) {
@@ -152,8 +152,11 @@ void CmdHello(ClientCommand& c) {
       }
       i += 2;
     } else if (EqualsIgnoreCase(c.args[i], "setname") && left >= 1) {
-      setname = c.args[i + 1];
-      has_setname = true;
+      if (!ValidClientName(c.args[i + 1])) {
+        c.reply.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+      }
+      c.client.name = std::string(c.args[i + 1]);
       ++i;
     } else {
       c.reply.Error(Cat("ERR Syntax error in HELLO option '", c.args[i], "'"));
@@ -166,13 +169,6 @@ void CmdHello(ClientCommand& c) {
         "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
         "protocol version at the same time");  // Redis 7.0's text (7.2 added "<proto> ")
     return;
-  }
-  if (has_setname) {
-    if (!ValidClientName(setname)) {
-      c.reply.Error("ERR Client names cannot contain spaces, newlines or special characters.");
-      return;
-    }
-    c.client.name = std::string(setname);
   }
   c.client.resp = static_cast<RespVersion>(version);
   ReplyBuilder reply(c.reply.buffer(), c.client.resp);  // the reply uses the new protocol
