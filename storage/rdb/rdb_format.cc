@@ -173,11 +173,9 @@ bool Reader::Len(uint64_t* len, bool* encoded) {
       return true;
     }
     default:
-      if (encoded == nullptr) {
-        --pos_;
-        return Fail("unexpected encoded length");
-      }
-      *encoded = true;
+      // 11xxxxxx: a special string encoding. Where a plain length is expected Redis's
+      // rdbLoadLen takes its low 6 bits all the same (it accepts such payloads), as here.
+      if (encoded != nullptr) *encoded = true;
       *len = b & 0x3f;
       return true;
   }
@@ -380,6 +378,10 @@ bool ListpackElements(std::string_view lp, std::vector<std::string>* out, std::s
   }
   if (GetLE(p, 4) != n) {
     *error = "listpack size mismatch";
+    return false;
+  }
+  if (p[n - 1] != 0xFF) {
+    *error = "listpack without terminator";
     return false;
   }
   size_t declared = GetLE(p + 4, 2);

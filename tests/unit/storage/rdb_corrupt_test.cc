@@ -139,5 +139,31 @@ TEST(RdbCorruptTest, StreamNodeLpCount) {
   EXPECT_EQ(Restore(Payload(stream_body(4, 1))), RestoreStatus::kBadFormat);
 }
 
+TEST(RdbCorruptTest, ListpackTerminatorChecked) {
+  ListpackBuilder b;
+  b.Append("f0");
+  b.Append("vvvvvvv8");
+  std::string lp = b.Finish();
+  std::vector<std::string> out;
+  std::string error;
+  ASSERT_TRUE(ListpackElements(lp, &out, &error)) << error;
+  lp.back() = '\xC1';  // a 13-bit int header where the terminator belongs
+  out.clear();
+  EXPECT_FALSE(ListpackElements(lp, &out, &error));
+}
+
+TEST(RdbCorruptTest, EncodedByteAsPlainLengthReadAsRedis) {
+  // A set whose element count is written 0xC2 (11000010): Redis's rdbLoadLen takes the low 6
+  // bits, 2, and so does the reader.
+  const std::string body(
+      "\x02\xC2\x01"
+      "a"
+      "\x01"
+      "b",
+      7);
+  Value v;
+  EXPECT_EQ(Restore(Payload(body)), RestoreStatus::kOk);
+}
+
 }  // namespace
 }  // namespace shardis::rdb
