@@ -463,6 +463,8 @@ LoadResult LoadStream(uint8_t type, Reader& r, const LoadLimits& limits, Value* 
   }
   uint64_t length, last_ms, last_seq;
   if (!r.Len(&length) || !r.Len(&last_ms) || !r.Len(&last_seq)) return LoadResult::kError;
+  // As Redis: a non-zero length needs nodes.
+  if (length != 0 && nodes == 0) return Fail(r, "stream length inconsistent with its nodes");
   StreamId last{last_ms, last_seq};
   if (last < stream->last_id()) return Fail(r, "stream last ID below its entries");
   stream->set_last_id(last);

@@ -165,5 +165,13 @@ TEST(RdbCorruptTest, EncodedByteAsPlainLengthReadAsRedis) {
   EXPECT_EQ(Restore(Payload(body)), RestoreStatus::kOk);
 }
 
+TEST(RdbCorruptTest, StreamLengthWithoutNodes) {
+  // STREAM_LISTPACKS: 0 nodes, length, last ID 0-0, no groups (Redis's "streamLastValidID
+  // panic" payload reads so once its 0xC0 node count is taken as 0).
+  EXPECT_EQ(Restore(Payload(std::string("\x0F\x00\x00\x00\x00\x00", 6))), RestoreStatus::kOk);
+  EXPECT_EQ(Restore(Payload(std::string("\x0F\x00\x10\x00\x00\x00", 6))),
+            RestoreStatus::kBadFormat);
+}
+
 }  // namespace
 }  // namespace shardis::rdb
