@@ -251,6 +251,9 @@ LoadResult LoadList(uint8_t type, Reader& r, const LoadLimits& limits, Value* ou
       if (type == kTypeListQuicklist2 && !r.Len(&container)) return LoadResult::kError;
       if (!ReadBlob(r, &s)) return LoadResult::kError;
       if (container == kQuicklistPlain) {
+        // Redis writes plain nodes only for big elements; an empty one is corrupt (Redis 7.0
+        // answers "Bad data format").
+        if (s.empty()) return Fail(r, "empty quicklist plain node");
         list->PushBack(s);
         continue;
       }
@@ -398,6 +401,7 @@ bool LoadStreamNode(Reader& r, StreamId master, const std::vector<std::string>& 
   for (int64_t k = 0; k < nmaster; ++k) master_fields.push_back(lp[i++]);
   int64_t zero;
   if (!next_int(&zero)) return false;
+  if (zero != 0) return r.Fail("stream master entry without its zero terminator");
   std::vector<std::string_view> fv;
   StreamValue::IdRequest req;
   req.kind = StreamValue::IdRequest::Kind::kExplicit;
@@ -420,6 +424,10 @@ bool LoadStreamNode(Reader& r, StreamId master, const std::vector<std::string>& 
       for (int64_t k = 0; k < 2 * n; ++k) fv.push_back(lp[i++]);
     }
     if (!next_int(&lp_count)) return false;
+    // lp-count: the entry's element count before it (as streamValidateListpackIntegrity).
+    const int64_t nfields = static_cast<int64_t>(fv.size() / 2);
+    const int64_t expect = (flags & kStreamItemSameFields) ? nfields + 3 : 2 * nfields + 4;
+    if (lp_count != expect) return r.Fail("stream entry lp-count mismatch");
     if (flags & kStreamItemDeleted) continue;
     if (fv.empty()) return r.Fail("stream entry without fields");
     req.id =
@@ -455,6 +463,8 @@ LoadResult LoadStream(uint8_t type, Reader& r, const LoadLimits& limits, Value* 
   }
   uint64_t length, last_ms, last_seq;
   if (!r.Len(&length) || !r.Len(&last_ms) || !r.Len(&last_seq)) return LoadResult::kError;
+  // As Redis: a non-zero length needs nodes.
+  if (length != 0 && nodes == 0) return Fail(r, "stream length inconsistent with its nodes");
   StreamId last{last_ms, last_seq};
   if (last < stream->last_id()) return Fail(r, "stream last ID below its entries");
   stream->set_last_id(last);

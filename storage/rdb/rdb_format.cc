@@ -173,11 +173,9 @@ bool Reader::Len(uint64_t* len, bool* encoded) {
       return true;
     }
     default:
-      if (encoded == nullptr) {
-        --pos_;
-        return Fail("unexpected encoded length");
-      }
-      *encoded = true;
+      // 11xxxxxx: a special string encoding. Where a plain length is expected Redis's
+      // rdbLoadLen takes its low 6 bits all the same (it accepts such payloads), as here.
+      if (encoded != nullptr) *encoded = true;
       *len = b & 0x3f;
       return true;
   }
@@ -382,6 +380,10 @@ bool ListpackElements(std::string_view lp, std::vector<std::string>* out, std::s
     *error = "listpack size mismatch";
     return false;
   }
+  if (p[n - 1] != 0xFF) {
+    *error = "listpack without terminator";
+    return false;
+  }
   size_t declared = GetLE(p + 4, 2);
   size_t pos = 6;
   size_t count = 0;
@@ -432,6 +434,27 @@ bool ListpackElements(std::string_view lp, std::vector<std::string>* out, std::s
       *error = "listpack entry past the end";
       return false;
     }
+    // The back-length (read backwards, 7 bits a byte, as lpDecodeBacklen) must be the entry's
+    // size: Redis walks listpacks backwards with it (lpValidateNext checks it the same way).
+    {
+      const unsigned char* q = p + pos + entry + BacklenSize(entry) - 1;
+      uint64_t back = 0;
+      int shift = 0;
+      while (true) {
+        back |= uint64_t{*q & 127u} << shift;
+        if ((*q & 128) == 0) break;
+        shift += 7;
+        if (shift > 28 || q == p) {
+          back = ~uint64_t{0};
+          break;
+        }
+        --q;
+      }
+      if (back != entry) {
+        *error = "listpack entry back-length mismatch";
+        return false;
+      }
+    }
     if (is_int) {
       out->push_back(IntText(iv));
     } else {
@@ -458,13 +481,35 @@ bool ZiplistElements(std::string_view zl, std::vector<std::string>* out, std::st
     *error = "malformed ziplist header";
     return false;
   }
+  // As Redis's deep ziplistValidateIntegrity (Redis converts every ziplist at load, so it always
+  // runs): each prevlen is the previous entry's size, zltail points at the last entry and a
+  // zllen below 0xFFFF is the entry count.
+  const size_t zltail = GetLE(p + 4, 4);
+  const size_t zllen = GetLE(p + 8, 2);
   size_t pos = 10;
+  size_t prev_start = 10, prev_size = 0, count = 0;
   while (pos < n - 1) {
+    const size_t start = pos;
     // prevlen
+    size_t prevlen;
+    if (p[pos] == 0xFF) {
+      *error = "ziplist end marker before the end";
+      return false;
+    }
     if (p[pos] < 254) {
+      prevlen = p[pos];
       pos += 1;
     } else {
+      if (pos + 5 > n - 1) {
+        *error = "ziplist entry past the end";
+        return false;
+      }
+      prevlen = GetLE(p + pos + 1, 4);
       pos += 5;
+    }
+    if (prevlen != prev_size) {
+      *error = "ziplist prevlen mismatch";
+      return false;
     }
     if (pos >= n - 1) {
       *error = "ziplist entry past the end";
@@ -534,6 +579,17 @@ bool ZiplistElements(std::string_view zl, std::vector<std::string>* out, std::st
       out->emplace_back(zl.substr(pos + hdr, len));
       pos += hdr + len;
     }
+    prev_start = start;
+    prev_size = pos - start;
+    ++count;
+  }
+  if (zltail != prev_start) {
+    *error = "ziplist tail offset mismatch";
+    return false;
+  }
+  if (zllen != 0xFFFF && zllen != count) {
+    *error = "ziplist entry count mismatch";
+    return false;
   }
   return true;
 }

@@ -184,5 +184,63 @@ TEST_F(DifferentialDumpTest, RestoreOptionsAndErrors) {
   Both({"GET", "lower"});
 }
 
+// Corrupt payloads with valid checksums (as Redis's corrupt-dump.tcl): ziplists are always
+// checked deeply (Redis converts them at load); listpacks and stream nodes under
+// sanitize-dump-payload yes. Both servers answer "Bad data format" and create nothing.
+TEST_F(DifferentialDumpTest, CorruptPayloadsRejectedAsRedis) {
+  Both({"CONFIG", "SET", "sanitize-dump-payload", "yes"});
+  // Ziplist "a" "b" "c": zlbytes 20, zltail 16, zllen 3, entries prevlen+0x01+char.
+  const std::string zl =
+      std::string("\x14\x00\x00\x00\x10\x00\x00\x00\x03\x00", 10) + std::string(
+                                                                        "\x00\x01"
+                                                                        "a"
+                                                                        "\x03\x01"
+                                                                        "b"
+                                                                        "\x03\x01"
+                                                                        "c"
+                                                                        "\xFF",
+                                                                        10);
+  auto list_zl = [](const std::string& z) {
+    return Payload(std::string("\x0A", 1) + static_cast<char>(z.size()) + z);
+  };
+  Both({"RESTORE", "zl_ok", "0", list_zl(zl)});
+  Both({"LRANGE", "zl_ok", "0", "-1"});
+  std::string bad = zl;
+  bad[13] = '\x02';  // prevlen
+  Both({"RESTORE", "zl_prevlen", "0", list_zl(bad)});
+  bad = zl;
+  bad[4] = '\x0D';  // zltail
+  Both({"RESTORE", "zl_tail", "0", list_zl(bad)});
+  bad = zl;
+  bad[8] = '\x04';  // zllen
+  Both({"RESTORE", "zl_count", "0", list_zl(bad)});
+  // Hash listpack f1 v1 (15 bytes), then with a wrong back-length after "f1".
+  const std::string lp(
+      "\x0F\x00\x00\x00\x02\x00\x82"
+      "f1"
+      "\x03\x82"
+      "v1"
+      "\x03\xFF",
+      15);
+  auto hash_lp = [](const std::string& l) {
+    return Payload(std::string("\x10", 1) + static_cast<char>(l.size()) + l);
+  };
+  Both({"RESTORE", "lp_ok", "0", hash_lp(lp)});
+  Both({"HGETALL", "lp_ok"});
+  bad = lp;
+  bad[9] = '\x04';
+  Both({"RESTORE", "lp_backlen", "0", hash_lp(bad)});
+  // Quicklist 2 with an empty PLAIN node.
+  Both({"RESTORE", "ql_plain", "0", Payload(std::string("\x12\x01\x01\x00", 4))});
+  for (const char* k : {"zl_prevlen", "zl_tail", "zl_count", "lp_backlen", "ql_plain"}) {
+    Both({"EXISTS", k});
+  }
+  std::string count_bad = zl;
+  count_bad[8] = '\x04';
+  EXPECT_NE(s_->Run({"RESTORE", "zl_again", "0", list_zl(count_bad)}).find("Bad data format"),
+            std::string::npos);
+  Both({"PING"});
+}
+
 }  // namespace
 }  // namespace shardis::test

@@ -139,9 +139,12 @@ TEST(ListpackTest, IntegersAndStringsOfEverySize) {
 TEST(ZiplistTest, DecodesEveryEntryEncoding) {
   // A hand-built ziplist: "ab", 5 (imm), 300 (int16), -70000 (int24), 1<<40 (int64).
   std::string entries;
+  size_t prev = 0, tail = 10;
   auto add = [&](std::string enc) {
-    entries += '\0';  // prevlen (not checked by the reader)
+    tail = 10 + entries.size();
+    entries += static_cast<char>(prev);  // prevlen: the previous entry's size
     entries += enc;
+    prev = 1 + enc.size();
   };
   add(
       std::string("\x02"
@@ -155,7 +158,8 @@ TEST(ZiplistTest, DecodesEveryEntryEncoding) {
   add(std::string("\xE0", 1) + std::string(reinterpret_cast<char*>(&v64), 8));
   uint32_t total = static_cast<uint32_t>(10 + entries.size() + 1);
   std::string zl(reinterpret_cast<char*>(&total), 4);
-  zl += std::string(4, '\0');
+  uint32_t tail32 = static_cast<uint32_t>(tail);
+  zl += std::string(reinterpret_cast<char*>(&tail32), 4);
   zl += std::string("\x05\x00", 2);
   zl += entries;
   zl += '\xFF';

@@ -22,8 +22,9 @@ namespace {
 // A ziplist of short strings and small integers (0..12 immediate, else int8 when it fits).
 std::string Ziplist(const std::vector<std::string>& items) {
   std::string entries;
-  size_t prev = 0;
+  size_t prev = 0, tail = 10;
   for (const std::string& s : items) {
+    tail = 10 + entries.size();
     std::string e;
     e.push_back(static_cast<char>(prev));  // prevlen < 254
     int64_t v;
@@ -42,7 +43,7 @@ std::string Ziplist(const std::vector<std::string>& items) {
   std::string zl;
   uint32_t total = static_cast<uint32_t>(10 + entries.size() + 1);
   for (int i = 0; i < 4; ++i) zl.push_back(static_cast<char>(total >> (8 * i)));
-  zl += std::string(4, '\0');
+  for (int i = 0; i < 4; ++i) zl.push_back(static_cast<char>(tail >> (8 * i)));
   zl.push_back(static_cast<char>(items.size() & 0xff));
   zl.push_back(static_cast<char>(items.size() >> 8));
   zl += entries;
