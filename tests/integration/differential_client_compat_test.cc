@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/side_by_side.h"
 #include "tests/test_server.h"
 
 namespace shardis::test {
@@ -21,28 +22,9 @@ namespace {
 
 using std::chrono::seconds;
 
-class DifferentialClientCompatTest : public ::testing::Test {
+class DifferentialClientCompatTest : public SideBySideTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    shardis_ = StartShardis(2, {"--enable-debug-command", "yes"}, &error);
-    ASSERT_NE(shardis_, nullptr) << "cannot start " << ShardisLabel() << ": " << error;
-    redis_ = StartRedis({"--enable-debug-command", "yes"}, &error);
-    ASSERT_NE(redis_, nullptr) << "cannot start redis-server: " << error;
-    sh_ = Client::Connect(shardis_->port(), seconds(10), &error);
-    ASSERT_NE(sh_, nullptr) << error;
-    ref_ = Client::Connect(redis_->port(), seconds(10), &error);
-    ASSERT_NE(ref_, nullptr) << error;
-  }
-
-  void Both(const std::vector<std::string>& args) {
-    std::string a = sh_->Run(args);
-    std::string b = ref_->Run(args);
-    EXPECT_EQ(a, b) << "command: " << RenderCommand(args);
-  }
-
-  std::unique_ptr<ServerProcess> shardis_, redis_;
-  std::unique_ptr<Client> sh_, ref_;
+  void SetUp() override { StartBoth({"--enable-debug-command", "yes"}); }
 };
 
 TEST_F(DifferentialClientCompatTest, DebugErrorAndObject) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/side_by_side.h"
 #include "tests/test_server.h"
 
 namespace shardis::test {
@@ -42,29 +43,10 @@ std::string StableLog(Client* c) {
   return out;
 }
 
-class DifferentialNodeRedisTest : public ::testing::Test {
+class DifferentialNodeRedisTest : public SideBySideTest {
  protected:
-  void Start(const std::vector<std::string>& extra) {
-    std::string error;
-    shardis_ = StartShardis(2, extra, &error);
-    ASSERT_NE(shardis_, nullptr) << "cannot start " << ShardisLabel() << ": " << error;
-    redis_ = StartRedis(extra, &error);
-    ASSERT_NE(redis_, nullptr) << "cannot start redis-server: " << error;
-    // A blocking command that never times out fails the read after 5 s instead of hanging.
-    sh_ = Client::Connect(shardis_->port(), seconds(5), &error);
-    ASSERT_NE(sh_, nullptr) << error;
-    ref_ = Client::Connect(redis_->port(), seconds(5), &error);
-    ASSERT_NE(ref_, nullptr) << error;
-  }
-
-  void Both(const std::vector<std::string>& args) {
-    std::string a = sh_->Run(args);
-    std::string b = ref_->Run(args);
-    EXPECT_EQ(a, b) << "command: " << RenderCommand(args);
-  }
-
-  std::unique_ptr<ServerProcess> shardis_, redis_;
-  std::unique_ptr<Client> sh_, ref_;
+  // A blocking command that never times out fails the read after 5 s instead of hanging.
+  void Start(const std::vector<std::string>& extra) { StartBoth(extra, seconds(5)); }
 };
 
 TEST_F(DifferentialNodeRedisTest, TinyBlockingTimeoutsExpire) {

@@ -27,10 +27,7 @@ using std::chrono::seconds;
 
 std::string Encode(const std::vector<std::vector<std::string>>& commands) {
   std::string out;
-  for (const auto& args : commands) {
-    out += "*" + std::to_string(args.size()) + "\r\n";
-    for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  }
+  for (const auto& args : commands) out += EncodeCommand(args);
   return out;
 }
 
