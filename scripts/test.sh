@@ -37,7 +37,7 @@ if [ "${SHARDIS_SANITIZERS:-1}" != 0 ]; then
               blocking_list_test blocking_zset_test blocking_stream_test rdb_test
               blocking_stream_group_test
               differential_scripting_test scripting_busy_test differential_acl_test
-              cross_shard_scripting_test aof_test client_unblock_test)
+              cross_shard_scripting_test aof_test client_unblock_test ioredis_compat_test)
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDIS_SANITIZE=thread \
     -DSHARDIS_BUILD_BENCH=OFF >/dev/null
   ninja -C build-tsan -j"$jobs" shardis-server "${tsan_tests[@]}"
