@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,14 +112,19 @@ class KeyspaceNotifier {
   uint32_t flags() const { return flags_; }
 
   void Notify(uint32_t type, const char* event, std::string_view key, int db) {
-    if (type != kNotifyKeyMiss) ++raised_;  // (a read's miss changes nothing)
+    // Not counted: a read's miss, and a consumer created by XREADGROUP / XCLAIM... (Redis 7.0
+    // raises its event but signals no modified key).
+    if (type != kNotifyKeyMiss &&
+        !(type == kNotifyStream && std::strcmp(event, "xgroup-createconsumer") == 0)) {
+      ++raised_;
+    }
     if ((flags_ & type) == 0) return;
     pending_.push_back(KeyspaceEvent{type, db, event, std::string(key)});
   }
 
-  // Every event raised so far but key misses, published or not. Redis raises such an event
-  // exactly where it signals a modified key (WATCH, client tracking): a write command that
-  // raised none changed nothing.
+  // The events raised so far (but those of Notify's note), published or not. Redis raises such
+  // an event exactly where it signals a modified key (WATCH, client tracking): a write command
+  // that raised none changed nothing.
   uint64_t events_raised() const { return raised_; }
 
   bool has_pending() const { return !pending_.empty(); }

@@ -136,6 +136,11 @@ TEST_P(TransactionTest, OnlyWritesThatChangeSomethingTouchWatchedKeys) {
       {{{"ZADD", "z6", "1", "a"}}, "z6", {{"ZREM", "z6", "b"}, {"ZADD", "z6", "XX", "2", "b"}}},
       {{{"SETBIT", "b7", "3", "1"}}, "b7", {{"SETBIT", "b7", "3", "1"}}},
       {{}, "k8", {{"SINTERSTORE", "k8", "nosuch"}, {"LPOP", "k8"}}},
+      // A consumer group's bookkeeping (a new consumer, a claim) is no change to the key.
+      {{{"XADD", "x12", "1-1", "f", "v"}, {"XGROUP", "CREATE", "x12", "g", "0"}},
+       "x12",
+       {{"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "x12", ">"},
+        {"XCLAIM", "x12", "g", "bob", "0", "1-1"}}},
       {{{"SET", "k9", "v"}}, "k9", {{"SET", "k9", "v"}}},        // the same value: touched
       {{{"SET", "k10", "1"}}, "k10", {{"INCRBY", "k10", "0"}}},  // touched
       {{{"SET", "k11", "v"}}, "k11", {{"DEL", "k11"}}},          // touched
@@ -163,6 +168,7 @@ TEST_P(TransactionTest, OnlyWritesThatChangeSomethingTouchWatchedKeys) {
                                            "z6 arr:[status:\"PONG\"]",
                                            "b7 arr:[status:\"PONG\"]",
                                            "k8 arr:[status:\"PONG\"]",
+                                           "x12 arr:[status:\"PONG\"]",
                                            "k9 nil",
                                            "k10 nil",
                                            "k11 nil"};
