@@ -4,8 +4,9 @@
 // REPLICAOF / SLAVEOF NO ONE succeed (this server is always a master) while REPLICAOF host port
 // is refused, since Shardis does not replicate; REPLCONF checks its options; SYNC / PSYNC send
 // the RDB to a client that asked for it alone (`redis-cli --rdb`, a backup) and refuse
-// replicas; FAILOVER has no replica to fail over to; MODULE LIST is empty and loading is refused as with `enable-module-command no`.
-// Client libraries and tools probe these, so they exist with Redis's arity, flags and errors.
+// replicas; FAILOVER has no replica to fail over to; MODULE LIST is empty and loading is refused as
+// with `enable-module-command no`. Client libraries and tools probe these, so they exist with
+// Redis's arity, flags and errors.
 //
 // Connection-side handlers only; they touch no shard.
 #include <algorithm>
