@@ -308,6 +308,12 @@ inline constexpr std::string_view kDbIndexErr = "ERR DB index is out of range";
 bool ParseInt64(std::string_view s, int64_t* out);  // Redis's string2ll rules
 bool ParseDouble(std::string_view s, double* out);  // Redis's string2d rules (no nan)
 bool ParseLongDouble(std::string_view s, long double* out);
+// A blocking command's timeout, as Redis 7.0's getTimeoutFromObjectOrReply: seconds (a long
+// double), made milliseconds rounding up (so a tiny positive timeout waits 1 ms, not forever;
+// out-of-range products become LLONG_MIN as on x86, hence negative), then the absolute deadline
+// from `now_ms`, 0 meaning forever (also a deadline past INT64_MAX, which Redis's timer never
+// reaches). Returns "" or the error reply.
+std::string_view ParseBlockTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
 std::string ToUpper(std::string_view s);

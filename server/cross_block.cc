@@ -86,12 +86,9 @@ std::vector<std::string> OneKeyArgs(ArgList args, const std::vector<int>& positi
 // Redis's timeout rules (the first try already replied the errors): absolute ms, 0 = forever.
 int64_t DeadlineOf(ArgList args, int64_t now) {
   bool mpop = cmd::EqualsIgnoreCase(args[0], "blmpop") || cmd::EqualsIgnoreCase(args[0], "bzmpop");
-  long double seconds = 0;
-  if (!cmd::ParseLongDouble(mpop ? args[1] : args.back(), &seconds)) return 0;  // BLMOVE: last
-  long double ms = std::ceil(seconds * 1000.0L);  // Redis 7.0.15 rounds up: 1e-9 waits 1 ms
-  if (std::isnan(ms) || ms >= 0x1p62L || ms < 0) return 0;
-  int64_t tval = static_cast<int64_t>(ms);
-  return tval == 0 ? 0 : now + tval;
+  int64_t deadline = 0;
+  cmd::ParseBlockTimeout(mpop ? args[1] : args.back(), now, &deadline);  // BLMOVE: the last
+  return deadline;
 }
 
 }  // namespace

@@ -42,8 +42,6 @@ constexpr std::string_view kCountNegativeErr = "ERR COUNT can't be negative";
 constexpr std::string_view kMaxlenNegativeErr = "ERR MAXLEN can't be negative";
 constexpr std::string_view kNumkeysErr = "ERR numkeys should be greater than 0";
 constexpr std::string_view kCountPositiveErr = "ERR count should be greater than 0";
-constexpr std::string_view kTimeoutNotFloatErr = "ERR timeout is not a float or out of range";
-constexpr std::string_view kTimeoutNegativeErr = "ERR timeout is negative";
 // Redis's LIST_MAX_ITEM_SIZE.
 constexpr size_t kListMaxItemSize = (size_t{1} << 32) - 1024;
 
@@ -159,27 +157,12 @@ void PopRangeReply(ReplyBuilder& reply, ListValue* l, bool front, uint64_t count
   }
 }
 
-// Redis's getTimeoutFromObjectOrReply in seconds: the deadline as absolute ms (0 = forever).
-// Replies the error and returns false when the argument is not acceptable.
+// The deadline as absolute ms (0 = forever); replies the error and returns false when the
+// argument is not acceptable.
 bool ParseTimeout(ShardCommand& cmd, std::string_view arg, int64_t* deadline_ms) {
-  long double seconds = 0;
-  if (!cmd::ParseLongDouble(arg, &seconds)) {
-    cmd.reply.Error(kTimeoutNotFloatErr);
-    return false;
-  }
-  // (long long)ceill(ftval * 1000.0): a tiny positive timeout waits 1 ms (not forever);
-  // out-of-range values (inf, 1e30) convert to LLONG_MIN on x86.
-  long double ms = std::ceil(seconds * 1000.0L);
-  int64_t tval = INT64_MIN;
-  if (!std::isnan(ms) && ms < 0x1p63L && ms >= -0x1p63L) tval = static_cast<int64_t>(ms);
-  if (tval < 0) {
-    cmd.reply.Error(kTimeoutNegativeErr);
-    return false;
-  }
-  // A deadline past INT64_MAX wraps in Redis to a time its timer never reaches: forever.
-  int64_t now = cmd.now_ms();
-  *deadline_ms = (tval == 0 || tval > INT64_MAX - now) ? 0 : now + tval;
-  return true;
+  std::string_view error = cmd::ParseBlockTimeout(arg, cmd.now_ms(), deadline_ms);
+  if (!error.empty()) cmd.reply.Error(error);
+  return error.empty();
 }
 
 std::vector<std::string> UniqueKeys(ArgList keys) {

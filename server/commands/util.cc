@@ -40,6 +40,17 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   return true;
 }
 
+std::string_view ParseBlockTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms) {
+  long double seconds = 0;
+  if (!ParseLongDouble(arg, &seconds)) return "ERR timeout is not a float or out of range";
+  long double ms = std::ceil(seconds * 1000.0L);
+  int64_t tval = INT64_MIN;
+  if (!std::isnan(ms) && ms < 0x1p63L && ms >= -0x1p63L) tval = static_cast<int64_t>(ms);
+  if (tval < 0) return "ERR timeout is negative";
+  *deadline_ms = (tval == 0 || tval > INT64_MAX - now_ms) ? 0 : now_ms + tval;
+  return "";
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return absl::EqualsIgnoreCase(AV(a), AV(b));
 }

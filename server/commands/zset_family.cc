@@ -59,8 +59,6 @@ constexpr std::string_view kLimitWithRankErr =
 constexpr std::string_view kWithscoresLexErr =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 constexpr std::string_view kMustBePositiveErr = "ERR value is out of range, must be positive";
-constexpr std::string_view kTimeoutNotFloatErr = "ERR timeout is not a float or out of range";
-constexpr std::string_view kTimeoutNegativeErr = "ERR timeout is negative";
 constexpr std::string_view kNumkeysErr = "ERR numkeys should be greater than 0";
 constexpr std::string_view kCountErr = "ERR count should be greater than 0";
 
@@ -117,34 +115,6 @@ bool ParseLexRange(std::string_view min, std::string_view max, ZLexRange* range)
 // getPositiveLongFromObjectOrReply with its default message (non-integers get it too).
 bool ParsePositive(std::string_view arg, int64_t* out) {
   return cmd::ParseInt64(arg, out) && *out >= 0;
-}
-
-// Redis's getTimeoutFromObjectOrReply in seconds: a long double, made milliseconds rounding up
-// (so a tiny positive timeout waits 1 ms, not forever; out-of-range products become LLONG_MIN as on
-// x86, hence "negative"); 0 waits forever. The absolute deadline saturates to "forever" rather than
-// overflowing.
-bool ParseTimeout(std::string_view arg, int64_t now_ms, int64_t* deadline_ms,
-                  std::string_view* err) {
-  long double secs = 0;
-  if (!cmd::ParseLongDouble(arg, &secs)) {
-    *err = kTimeoutNotFloatErr;
-    return false;
-  }
-  long double ms = std::ceil(secs * 1000.0L);
-  int64_t tval = INT64_MIN;
-  if (ms >= -9223372036854775808.0L && ms < 9223372036854775808.0L) {
-    tval = static_cast<int64_t>(ms);
-  }
-  if (tval < 0) {
-    *err = kTimeoutNegativeErr;
-    return false;
-  }
-  if (tval == 0 || tval > INT64_MAX - now_ms) {
-    *deadline_ms = 0;
-  } else {
-    *deadline_ms = now_ms + tval;
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -737,8 +707,8 @@ Entry* FirstZSet(ShardCommand& cmd, ArgList keys, size_t* index, bool* failed) {
 template <bool kMax>
 void BzpopCommand(ShardCommand& cmd) {
   int64_t deadline = 0;
-  std::string_view err;
-  if (!ParseTimeout(cmd.args.back(), cmd.now_ms(), &deadline, &err)) {
+  std::string_view err = cmd::ParseBlockTimeout(cmd.args.back(), cmd.now_ms(), &deadline);
+  if (!err.empty()) {
     cmd.reply.Error(err);
     return;
   }
@@ -885,7 +855,7 @@ void BzmpopCommand(ShardCommand& cmd) {
   MpopRequest req;
   std::string_view err = ParseMpop(cmd.args, 2, &req);
   int64_t deadline = 0;
-  if (err.empty()) ParseTimeout(cmd.args[1], cmd.now_ms(), &deadline, &err);
+  if (err.empty()) err = cmd::ParseBlockTimeout(cmd.args[1], cmd.now_ms(), &deadline);
   if (!err.empty()) {
     cmd.reply.Error(err);
     return;
@@ -916,8 +886,7 @@ void MpopKeys(ArgList args, std::vector<int>* positions) {
   if (!ParseMpop(args, kNumkeysIndex, &req).empty()) return;
   if (kNumkeysIndex == 2) {
     int64_t deadline = 0;
-    std::string_view err;
-    if (!ParseTimeout(args[1], 0, &deadline, &err)) return;
+    if (!cmd::ParseBlockTimeout(args[1], 0, &deadline).empty()) return;
   }
   for (size_t i = 0; i < req.keys.size(); ++i) {
     positions->push_back(static_cast<int>(kNumkeysIndex + 1 + i));
@@ -928,8 +897,7 @@ void MpopKeys(ArgList args, std::vector<int>* positions) {
 void BzpopKeys(ArgList args, std::vector<int>* positions) {
   if (args.size() < 3) return;
   int64_t deadline = 0;
-  std::string_view err;
-  if (!ParseTimeout(args.back(), 0, &deadline, &err)) return;
+  if (!cmd::ParseBlockTimeout(args.back(), 0, &deadline).empty()) return;
   for (size_t i = 1; i + 1 < args.size(); ++i) positions->push_back(static_cast<int>(i));
 }
 
